@@ -1,0 +1,131 @@
+"""Decoding and probing any input through the ffmpeg that ships with imageio-ffmpeg.
+
+No ffprobe is needed: probing reads ffmpeg's own stream report, decoding asks ffmpeg for
+float32 PCM on a pipe.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DecodeError, FileMissingError, NotAudioError
+
+_DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
+_AUDIO_STREAM = re.compile(r"Stream #\d+:\d+(?:\[[^\]]*\])?(?:\([^)]*\))?: Audio: ([^,\s]+)[^,]*, (\d+) Hz, ([^,]+)")
+_CHANNEL_NAMES = {"mono": 1, "stereo": 2, "2.1": 3, "quad": 4, "4.0": 4, "5.0": 5, "5.1": 6, "6.1": 7, "7.1": 8}
+
+
+def ffmpeg_exe() -> str:
+    override = os.environ.get("SFA_FFMPEG_BIN")
+    if override:
+        return override
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+@dataclass
+class ProbeResult:
+    duration: float | None
+    sample_rate: int
+    channels: int
+    codec: str
+    tags: dict[str, str]
+
+    def to_json(self) -> dict:
+        return {
+            "duration": self.duration,
+            "sampleRate": self.sample_rate,
+            "channels": self.channels,
+            "codec": self.codec,
+            "tags": self.tags,
+        }
+
+
+def _existing_file(path: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise FileMissingError(f"file not found: {path}")
+    return p
+
+
+def probe(path: str) -> ProbeResult:
+    p = _existing_file(path)
+    if p.stat().st_size == 0:
+        raise NotAudioError(f"{p.name} is empty (0 bytes)")
+    proc = subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(p)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=60,
+    )
+    report = proc.stderr
+    stream = _AUDIO_STREAM.search(report)
+    if stream is None:
+        reason = _last_line(report) or "no audio stream"
+        raise NotAudioError(f"{p.name} is not an audio file ffmpeg can read ({reason})")
+    codec, rate, layout = stream.group(1), int(stream.group(2)), stream.group(3).strip()
+    duration_match = _DURATION.search(report)
+    duration = None
+    if duration_match:
+        h, m, s = duration_match.groups()
+        duration = int(h) * 3600 + int(m) * 60 + float(s)
+    return ProbeResult(
+        duration=duration, sample_rate=rate, channels=_channels(layout), codec=codec, tags=_container_tags(report)
+    )
+
+
+_TAG = re.compile(r"^\s{4}(title|artist|album|album_artist|date|genre|bpm|TBPM|initialkey|TKEY)\s*:\s?(.*)$", re.IGNORECASE)
+
+
+def _container_tags(report: str) -> dict[str, str]:
+    """Tags of the container (the lines before the first stream), as ffmpeg prints them."""
+    head = report.split("Stream #", 1)[0]
+    tags: dict[str, str] = {}
+    for line in head.splitlines():
+        m = _TAG.match(line)
+        if m and m.group(1).lower() not in tags:
+            tags[m.group(1).lower()] = m.group(2).strip()[:500]
+    return tags
+
+
+def _channels(layout: str) -> int:
+    layout = layout.split("(")[0].strip()
+    if layout in _CHANNEL_NAMES:
+        return _CHANNEL_NAMES[layout]
+    m = re.match(r"(\d+) channels", layout)
+    return int(m.group(1)) if m else 2
+
+
+def _last_line(report: str) -> str:
+    lines = [line.strip() for line in report.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def decode(path: str, sample_rate: int = 44100, channels: int = 2, max_seconds: float | None = None) -> np.ndarray:
+    """Decode to float32 PCM shaped (channels, samples). Raises NotAudioError/DecodeError."""
+    p = _existing_file(path)
+    if p.stat().st_size == 0:
+        raise NotAudioError(f"{p.name} is empty (0 bytes)")
+    args = [ffmpeg_exe(), "-nostdin", "-v", "error", "-i", str(p)]
+    if max_seconds is not None:
+        args += ["-t", str(max_seconds)]
+    args += ["-vn", "-f", "f32le", "-ac", str(channels), "-ar", str(sample_rate), "-"]
+    proc = subprocess.run(args, stdin=subprocess.DEVNULL, capture_output=True)
+    pcm = np.frombuffer(proc.stdout, dtype="<f4")
+    if proc.returncode != 0 and pcm.size == 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = message[-1] if message else f"ffmpeg exit {proc.returncode}"
+        raise NotAudioError(f"{p.name} could not be decoded as audio ({detail})")
+    usable = pcm.size - pcm.size % channels
+    if usable == 0:
+        raise DecodeError(f"{p.name} holds no audio samples")
+    return pcm[:usable].reshape(-1, channels).T.copy()

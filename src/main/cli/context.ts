@@ -1,0 +1,37 @@
+import { createEngine, type Engine } from '../engine';
+import { defaultHome } from '../home';
+import { createLogger } from '../log';
+import { join, resolve } from 'node:path';
+import type { Output } from './output';
+
+export interface CommandContext {
+  home: string;
+  out: Output;
+  /** Open the engine for this command (writable, with the single-instance lock, unless readonly). */
+  engine(options?: { readonly?: boolean }): Promise<Engine>;
+  /** Close the engine if this command opened one. */
+  close(): Promise<void>;
+}
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+}
+
+export function commandContext(homeFlag: string | undefined, out: Output): CommandContext {
+  const home = homeFlag ? resolve(homeFlag) : defaultHome();
+  let opened: Engine | undefined;
+  return {
+    home,
+    out,
+    async engine(options = {}) {
+      if (opened) return opened;
+      // Logs never reach stdout; on a TTY without --json, warnings show on stderr.
+      const logger = createLogger({ file: join(home, 'logs', 'cli.log'), consoleLevel: out.json ? 'silent' : 'warn' });
+      opened = await createEngine({ home, host: 'cli', logger, readonly: options.readonly });
+      return opened;
+    },
+    async close() {
+      await opened?.close();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AddResult, Track } from '../shared/domain';
+import { tempDir, writeSine } from '../test/fixtures';
+import { createEngine, type Engine } from './engine';
+import { silentLogger } from './log';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(): Promise<{ engine: Engine; dir: string }> {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  const engine = await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger });
+  cleanups.push(() => engine.close());
+  return { engine, dir: t.dir };
+}
+
+async function ok<T>(engine: Engine, name: string, params: unknown): Promise<T> {
+  const reply = await engine.api.handle(name, params);
+  if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
+  return reply.result as T;
+}
+
+describe('engine: library slice through the contract', () => {
+  it('imports files and folders (recursively), probed by the sidecar; reports non-audio files and goes on', async () => {
+    const { engine, dir } = await setup();
+    const a = writeSine(join(dir, 'a.wav'), 1.5);
+    mkdirSync(join(dir, 'folder', 'sub'), { recursive: true });
+    writeSine(join(dir, 'folder', 'b.wav'), 2, { sampleRate: 48_000, channels: 1, freq: 220 });
+    writeSine(join(dir, 'folder', 'sub', 'c d (1) $(x).wav'), 1, { freq: 330 });
+    writeFileSync(join(dir, 'folder', 'notes.txt'), 'not audio and not named like it: skipped silently');
+    writeFileSync(join(dir, 'x.mp3'), 'this is text, not an mp3');
+    const events: unknown[] = [];
+    engine.events.subscribe((event, payload) => events.push({ event, payload }));
+
+    const result = await ok<AddResult>(engine, 'library.add', { inputs: [a, join(dir, 'folder'), join(dir, 'x.mp3'), join(dir, 'nope.wav')] });
+    expect(result.tracks.map((t) => t.title).sort()).toEqual(['a', 'b', 'c d (1) $(x)']);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ input: join(dir, 'nope.wav'), code: 'FILE_NOT_FOUND' }),
+      expect.objectContaining({ input: join(dir, 'x.mp3'), code: 'NOT_AUDIO', message: expect.stringContaining('not an audio file') }),
+    ]);
+    const { tracks } = await ok<{ tracks: Track[] }>(engine, 'library.list', {});
+    const b = tracks.find((t) => t.title === 'b')!;
+    expect(b).toMatchObject({ sampleRate: 48_000, channels: 1, status: 'ready', sourceKind: 'file', codec: 'pcm_s16le' });
+    expect(b.duration).toBeCloseTo(2, 1);
+    expect(events).toEqual([{ event: 'library:changed', payload: { ids: expect.arrayContaining(result.tracks.map((t) => t.id)) } }]);
+  });
+
+  it('treats the same content twice (even under another name, even in one request) as one track', async () => {
+    const { engine, dir } = await setup();
+    const a = writeSine(join(dir, 'a.wav'), 1);
+    const copy = writeSine(join(dir, 'copy of a.wav'), 1);
+    const first = await ok<AddResult>(engine, 'library.add', { inputs: [a, copy] });
+    expect(new Set(first.tracks.map((t) => t.id)).size).toBe(1);
+    const again = await ok<AddResult>(engine, 'library.add', { inputs: [a] });
+    expect(again.tracks[0]!.id).toBe(first.tracks[0]!.id);
+    expect((await ok<{ tracks: Track[] }>(engine, 'library.list', {})).tracks).toHaveLength(1);
+  });
+
+  it('survives a symlink loop in a dropped folder', async () => {
+    const { engine, dir } = await setup();
+    mkdirSync(join(dir, 'loop'));
+    writeSine(join(dir, 'loop', 'a.wav'), 1);
+    symlinkSync(join(dir, 'loop'), join(dir, 'loop', 'again'));
+    const result = await ok<AddResult>(engine, 'library.add', { inputs: [join(dir, 'loop')] });
+    expect(result.tracks).toHaveLength(1);
+  });
+
+  it('turns links into pending tracks and rejects hostile ones before anything runs', async () => {
+    const { engine } = await setup();
+    const result = await ok<AddResult>(engine, 'library.add', {
+      inputs: ['https://open.spotify.com/intl-fr/track/4uLU6hMCjMI75M1A2tKUQC?si=1', '--output=/etc/x', 'https://evil.example/a', 'javascript:alert(1)'],
+    });
+    expect(result.tracks).toEqual([expect.objectContaining({ source: 'https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC' })]);
+    // '--output=/etc/x' is not a link: it is a path that does not exist
+    expect(result.errors.map((e) => e.code)).toEqual(['FILE_NOT_FOUND', 'INVALID_LINK', 'INVALID_LINK']);
+    const track = await ok<Track>(engine, 'library.get', { id: result.tracks[0]!.id });
+    expect(track).toMatchObject({ status: 'pending', sourceKind: 'spotify', path: null });
+  });
+
+  it('validates every request against the contract', async () => {
+    const { engine } = await setup();
+    expect(await engine.api.handle('library.add', { inputs: [] })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await engine.api.handle('library.add', { inputs: ['a'], extra: 1 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await engine.api.handle('library.get', { id: 42 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await engine.api.handle('library.get', { id: 'missing' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+    expect(await engine.api.handle('library.nuke', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_REQUEST' } });
+    expect(await engine.api.handle('__proto__', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_REQUEST' } });
+    expect(await engine.api.handle('constructor', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_REQUEST' } });
+  });
+
+  it('holds the data folder: a second engine on the same home gets HOME_LOCKED', async () => {
+    const { engine } = await setup();
+    await expect(createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger })).rejects.toMatchObject({ code: 'HOME_LOCKED' });
+    const reader = await createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger, readonly: true });
+    expect(await reader.api.handle('library.list', {})).toMatchObject({ ok: true });
+    await reader.close();
+  });
+
+  it('reports the environment through system.doctor with the executable each check used', async () => {
+    const { engine } = await setup();
+    const report = await ok<{ checks: { name: string; ok: boolean; path?: string; version?: string; detail?: string }[] }>(engine, 'system.doctor', {});
+    const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+    expect(Object.keys(byName)).toEqual(expect.arrayContaining(['python', 'torch', 'demucs', 'librosa', 'ffmpeg', 'spotdl', 'yt-dlp', 'electron']));
+    expect(byName.python).toMatchObject({ ok: true, path: expect.stringContaining('python') });
+    expect(byName.torch).toMatchObject({ ok: true, version: expect.stringMatching(/^2\.13/), detail: expect.stringMatching(/^device: (cpu|cuda|mps)/) });
+    expect(byName.ffmpeg).toMatchObject({ ok: true, path: expect.stringContaining('ffmpeg') });
+  }, 60_000);
+});

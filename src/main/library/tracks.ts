@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { SourceKind, Track, TrackStatus } from '../../shared/domain';
+import type { Db } from '../db/connection';
+
+interface TrackRow {
+  id: string;
+  title: string;
+  artist: string | null;
+  album: string | null;
+  source_kind: SourceKind;
+  source: string;
+  path: string | null;
+  content_hash: string | null;
+  duration: number | null;
+  sample_rate: number | null;
+  channels: number | null;
+  codec: string | null;
+  added_at: string;
+  status: TrackStatus;
+  error: string | null;
+}
+
+function fromRow(r: TrackRow): Track {
+  return {
+    id: r.id,
+    title: r.title,
+    artist: r.artist,
+    album: r.album,
+    sourceKind: r.source_kind,
+    source: r.source,
+    path: r.path,
+    contentHash: r.content_hash,
+    duration: r.duration,
+    sampleRate: r.sample_rate,
+    channels: r.channels,
+    codec: r.codec,
+    addedAt: r.added_at,
+    status: r.status,
+    error: r.error,
+  };
+}
+
+export type NewTrack = Omit<Track, 'id' | 'addedAt' | 'error'> & { error?: string | null };
+
+/** The tracks table: plain, synchronous SQL with prepared statements. */
+export class TrackRepository {
+  private readonly stmts;
+
+  constructor(private readonly db: Db) {
+    this.stmts = {
+      insert: db.prepare(`INSERT INTO tracks (id, title, artist, album, source_kind, source, path, content_hash,
+        duration, sample_rate, channels, codec, added_at, status, error)
+        VALUES (@id, @title, @artist, @album, @sourceKind, @source, @path, @contentHash, @duration, @sampleRate,
+        @channels, @codec, @addedAt, @status, @error)`),
+      get: db.prepare('SELECT * FROM tracks WHERE id = ?'),
+      byHash: db.prepare('SELECT * FROM tracks WHERE content_hash = ?'),
+      bySource: db.prepare("SELECT * FROM tracks WHERE source = ? AND source_kind <> 'file'"),
+      list: db.prepare('SELECT * FROM tracks ORDER BY added_at DESC, rowid DESC'),
+      setStatus: db.prepare('UPDATE tracks SET status = ?, error = ? WHERE id = ?'),
+    };
+  }
+
+  insert(track: NewTrack): Track {
+    const row = { ...track, id: randomUUID(), addedAt: new Date().toISOString(), error: track.error ?? null };
+    this.stmts.insert.run(row);
+    return this.get(row.id)!;
+  }
+
+  get(id: string): Track | undefined {
+    const row = this.stmts.get.get(id) as TrackRow | undefined;
+    return row && fromRow(row);
+  }
+
+  findByHash(hash: string): Track | undefined {
+    const row = this.stmts.byHash.get(hash) as TrackRow | undefined;
+    return row && fromRow(row);
+  }
+
+  findByLink(canonical: string): Track | undefined {
+    const row = this.stmts.bySource.get(canonical) as TrackRow | undefined;
+    return row && fromRow(row);
+  }
+
+  list(): Track[] {
+    return (this.stmts.list.all() as TrackRow[]).map(fromRow);
+  }
+
+  setStatus(id: string, status: TrackStatus, error: string | null = null): void {
+    this.stmts.setStatus.run(status, error, id);
+  }
+}

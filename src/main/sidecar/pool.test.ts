@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { pythonEnvironment } from './environment';
+import { SidecarPool } from './pool';
+import { SidecarProcess } from './process';
+
+const pools: SidecarPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+function pool(size = 1) {
+  const p = new SidecarPool('test', size, { env: pythonEnvironment(), args: ['--no-devices'] });
+  pools.push(p);
+  return p;
+}
+
+describe('sidecar process and pool (real Python)', () => {
+  it('says hello with versions and answers requests', async () => {
+    const p = pool();
+    const hello = await p.warm();
+    expect(hello.protocol).toBe(1);
+    expect(hello.versions.python).toMatch(/^3\.11/);
+    expect(hello.ops).toContain('probe');
+    const pong = await p.run<{ pong: boolean; pid: number }>('ping', {});
+    expect(pong.pong).toBe(true);
+    expect(pong.pid).toBe(hello.pid);
+  });
+
+  it('turns a sidecar error into a typed error with its code', async () => {
+    const p = pool();
+    await expect(p.run('probe', { path: '/definitely/missing.wav' })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+    await expect(p.run('no-such-op', {})).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('fails the in-flight request when the process dies and starts a fresh one for the next', async () => {
+    const p = pool();
+    const hello = await p.warm();
+    // kill the process from outside while it is idle, then again while a request waits on it
+    process.kill(hello.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const pong = await p.run<{ pid: number }>('ping', {});
+    expect(pong.pid).not.toBe(hello.pid);
+    const inFlight = p.run('ping', { busySeconds: 30 });
+    await new Promise((r) => setTimeout(r, 300));
+    process.kill(pong.pid, 'SIGKILL');
+    await expect(inFlight).rejects.toMatchObject({ code: 'SIDECAR_CRASHED' });
+    expect((await p.run<{ pid: number }>('ping', {})).pid).not.toBe(pong.pid);
+  });
+
+  it('reports a missing Python environment clearly', () => {
+    expect(() => new SidecarProcess({ env: { python: '/nope/python', packageRoot: '/nope', binDir: '/nope' } })).toThrow(
+      expect.objectContaining({ code: 'SIDECAR_UNAVAILABLE' }),
+    );
+  });
+
+  it('cancels a request through an AbortSignal', async () => {
+    const p = pool();
+    await p.warm();
+    const controller = new AbortController();
+    const progress: number[] = [];
+    const pending = p.run('ping', { busySeconds: 30 }, { signal: controller.signal, onProgress: (pct) => progress.push(pct) });
+    setTimeout(() => controller.abort(), 200);
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    // the same process stops cooperatively and serves the next request
+    const hello = await p.warm();
+    expect((await p.run<{ pid: number }>('ping', {})).pid).toBe(hello.pid);
+  });
+
+  it('kills a sidecar that ignores a cancel, within the grace period, and replaces it', async () => {
+    const p = pool();
+    const hello = await p.warm();
+    const controller = new AbortController();
+    const started = Date.now();
+    const pending = p.run('ping', { busySeconds: 30, ignoreCancel: true }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 100);
+    await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
+    const next = await p.run<{ pid: number }>('ping', {});
+    expect(next.pid).not.toBe(hello.pid);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('times out a request that takes too long and kills its process', async () => {
+    const p = pool();
+    await p.warm();
+    await expect(p.run('ping', { busySeconds: 30, ignoreCancel: true }, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'SIDECAR_TIMEOUT' });
+    expect((await p.run<{ pong: boolean }>('ping', {})).pong).toBe(true);
+  });
+});

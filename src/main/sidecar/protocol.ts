@@ -1,0 +1,52 @@
+/** Messages of the JSON-lines protocol (mirrors python/sfa_sidecar/protocol.py). */
+
+export interface HelloMessage {
+  type: 'hello';
+  protocol: number;
+  pid: number;
+  ops: string[];
+  versions: Record<string, string | null>;
+  devices: SidecarDevice[];
+}
+
+export interface SidecarDevice {
+  type: 'cpu' | 'cuda' | 'mps';
+  name: string;
+  index?: number;
+  totalMemory?: number;
+  freeMemory?: number;
+  detail?: string;
+}
+
+export interface ProgressMessage {
+  type: 'progress';
+  id: string;
+  pct: number;
+  message: string;
+}
+
+export interface ResultMessage {
+  type: 'result';
+  id: string;
+  result: unknown;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  id: string | null;
+  code: string;
+  message: string;
+  detail?: Record<string, unknown>;
+}
+
+export type SidecarMessage = HelloMessage | ProgressMessage | ResultMessage | ErrorMessage;
+
+export function parseMessage(line: string): SidecarMessage | null {
+  try {
+    const value = JSON.parse(line) as { type?: unknown };
+    if (value && typeof value === 'object' && typeof value.type === 'string') return value as SidecarMessage;
+  } catch {
+    // a non-JSON line cannot happen by design (stdout is claimed), but never crash on one
+  }
+  return null;
+}

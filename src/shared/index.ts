@@ -1,0 +1,4 @@
+export * from './contract';
+export * from './domain';
+export * from './errors';
+export * from './links';

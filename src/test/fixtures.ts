@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A fresh temporary folder, removed by the returned cleanup. */
+export function tempDir(prefix = 'sfa-test-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A 16-bit PCM WAV of a sine: real audio any decoder accepts, made without any tool. */
+export function sineWav(seconds: number, options: { sampleRate?: number; channels?: number; freq?: number } = {}): Buffer {
+  const sampleRate = options.sampleRate ?? 44_100;
+  const channels = options.channels ?? 2;
+  const freq = options.freq ?? 440;
+  const frames = Math.round(seconds * sampleRate);
+  const data = Buffer.alloc(frames * channels * 2);
+  for (let i = 0; i < frames; i++) {
+    const v = Math.round(Math.sin((2 * Math.PI * freq * i) / sampleRate) * 0.3 * 32767);
+    for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
+  }
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVE', 8);
+  header.write('fmt ', 12);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20);
+  header.writeUInt16LE(channels, 22);
+  header.writeUInt32LE(sampleRate, 24);
+  header.writeUInt32LE(sampleRate * channels * 2, 28);
+  header.writeUInt16LE(channels * 2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  return Buffer.concat([header, data]);
+}
+
+export function writeSine(path: string, seconds: number, options?: Parameters<typeof sineWav>[1]): string {
+  writeFileSync(path, sineWav(seconds, options));
+  return path;
+}
+
+export const repoRoot = join(__dirname, '..', '..');
