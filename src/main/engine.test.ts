@@ -37,7 +37,7 @@ describe('engine: library slice through the contract', () => {
     const events: unknown[] = [];
     engine.events.subscribe((event, payload) => events.push({ event, payload }));
 
-    const result = await ok<AddResult>(engine, 'library.add', { inputs: [a, join(dir, 'folder'), join(dir, 'x.mp3'), join(dir, 'nope.wav')] });
+    const result = await ok<AddResult>(engine, 'library.add', { inputs: [a, join(dir, 'folder'), join(dir, 'x.mp3'), join(dir, 'nope.wav')], steps: [] });
     expect(result.tracks.map((t) => t.title).sort()).toEqual(['a', 'b', 'c d (1) $(x)']);
     expect(result.errors).toEqual([
       expect.objectContaining({ input: join(dir, 'nope.wav'), code: 'FILE_NOT_FOUND' }),
@@ -93,9 +93,14 @@ describe('engine: library slice through the contract', () => {
     expect(await engine.api.handle('constructor', {})).toMatchObject({ ok: false, error: { code: 'UNKNOWN_REQUEST' } });
   });
 
-  it('holds the data folder: a second engine on the same home gets HOME_LOCKED', async () => {
+  it('lets one process work the queues: a second gets HOME_LOCKED, readers and enqueuers still work', async () => {
     const { engine } = await setup();
-    await expect(createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger })).rejects.toMatchObject({ code: 'HOME_LOCKED' });
+    const runner = await createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger, runQueues: true });
+    cleanups.push(() => runner.close());
+    await expect(createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger, runQueues: true })).rejects.toMatchObject({
+      code: 'HOME_LOCKED',
+      message: expect.stringContaining('Another Sound Forge Alchemy process'),
+    });
     const reader = await createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger, readonly: true });
     expect(await reader.api.handle('library.list', {})).toMatchObject({ ok: true });
     await reader.close();

@@ -6,7 +6,7 @@
  * import this file; nothing else defines a channel.
  */
 import { z } from 'zod';
-import type { AddResult, DoctorReport, Track } from './domain';
+import type { AddResult, DoctorReport, JobInfo, QueueStats, TrackDetail, TrackListItem } from './domain';
 
 /** A request's definition: a params schema plus a phantom result type. */
 export interface RequestDef<P extends z.ZodType, R> {
@@ -22,6 +22,9 @@ function request<R>() {
 const id = z.string().min(1).max(128);
 const input = z.string().min(1).max(4096);
 const stepList = z.array(z.enum(['separate', 'analyze'])).max(2);
+const jobId = z.number().int().positive();
+const queueName = z.string().min(1).max(64);
+const jobState = z.enum(['scheduled', 'available', 'executing', 'retryable', 'completed', 'discarded', 'cancelled']);
 
 export const requests = {
   'library.add': request<AddResult>()(
@@ -32,8 +35,25 @@ export const requests = {
       model: z.string().min(1).max(64).optional(),
     }),
   ),
-  'library.list': request<{ tracks: Track[] }>()(z.strictObject({}).optional()),
-  'library.get': request<Track>()(z.strictObject({ id })),
+  'library.list': request<{ tracks: TrackListItem[] }>()(z.strictObject({}).optional()),
+  'library.get': request<TrackDetail>()(z.strictObject({ id })),
+  'jobs.list': request<{ jobs: JobInfo[] }>()(
+    z
+      .strictObject({
+        state: z.union([jobState, z.array(jobState).max(7)]).optional(),
+        queue: queueName.optional(),
+        trackId: id.optional(),
+        limit: z.number().int().min(1).max(1000).optional(),
+      })
+      .optional(),
+  ),
+  'jobs.get': request<JobInfo>()(z.strictObject({ id: jobId })),
+  'jobs.cancel': request<JobInfo>()(z.strictObject({ id: jobId })),
+  'jobs.retry': request<JobInfo>()(z.strictObject({ id: jobId })),
+  'queues.list': request<{ queues: QueueStats[] }>()(z.strictObject({}).optional()),
+  'queues.pause': request<{ queues: QueueStats[] }>()(z.strictObject({ queue: queueName })),
+  'queues.resume': request<{ queues: QueueStats[] }>()(z.strictObject({ queue: queueName })),
+  'queues.scale': request<{ queues: QueueStats[] }>()(z.strictObject({ queue: queueName, limit: z.number().int().min(1).max(16) })),
   'system.doctor': request<DoctorReport>()(z.strictObject({}).optional()),
   'system.info': request<SystemInfo>()(z.strictObject({}).optional()),
 } as const;
@@ -51,12 +71,18 @@ export type RequestParams<N extends RequestName> = z.input<(typeof requests)[N][
 export type RequestResult<N extends RequestName> = NonNullable<(typeof requests)[N]['result']>;
 
 export interface Events {
-  /** Tracks were added, changed or removed; `ids` lists them when known. */
+  /** Tracks were added, changed or removed (analysis, stems, status); `ids` lists them when known. */
   'library:changed': { ids?: string[] };
+  /** A job changed state (inserted, started, retried, completed...). */
+  'job:changed': { job: JobInfo };
+  /** Live progress of a running job (about 10 per second at most per job). */
+  'job:progress': { id: number; trackId: string | null; pct: number; message: string | null };
+  /** A queue was paused, resumed or scaled. */
+  'queues:changed': { queues: QueueStats[] };
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['library:changed'];
+export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed'];
 
 export function isRequestName(name: unknown): name is RequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);

@@ -56,3 +56,61 @@ export interface AddResult {
   tracks: Pick<Track, 'id' | 'title' | 'source'>[];
   errors: AddError[];
 }
+
+/** Job states as in Oban (the scheduler's README documents the transitions). */
+export type JobState = 'scheduled' | 'available' | 'executing' | 'retryable' | 'completed' | 'discarded' | 'cancelled';
+export const JOB_STATE_NAMES: readonly JobState[] = ['scheduled', 'available', 'executing', 'retryable', 'completed', 'discarded', 'cancelled'];
+
+export interface JobInfo {
+  id: number;
+  queue: string;
+  worker: string;
+  state: JobState;
+  attempt: number;
+  maxAttempts: number;
+  priority: number;
+  trackId: string | null;
+  /** Last progress snapshot (0..100), kept so a reconnecting UI resumes where it was. */
+  progress: { pct: number; message: string | null } | null;
+  errors: { attempt: number; at: string; error: string; code?: string }[];
+  /** True while the job waits for the jobs it depends on. */
+  waiting: boolean;
+  insertedAt: string;
+  scheduledAt: string;
+  attemptedAt: string | null;
+  finishedAt: string | null;
+  args: Record<string, unknown>;
+  meta: Record<string, unknown>;
+}
+
+export interface QueueStats {
+  name: string;
+  limit: number;
+  paused: boolean;
+  running: number;
+  counts: Record<JobState, number>;
+}
+
+/** A compact view of a track's analysis, for the library table (the full result is in `analysis`). */
+export interface AnalysisSummary {
+  source: 'mix' | 'stems';
+  bpm: number | null;
+  key: string | null;
+  camelot: string | null;
+  keyConfidence: number | null;
+  energy: number | null;
+  loudness: number | null;
+}
+
+export interface TrackDetail extends Track {
+  /** The full analysis result (DESIGN.md 4.3), or null when not analysed yet. */
+  analysis: Record<string, unknown> | null;
+  /** The newest complete stem set: stem name -> file path. */
+  stems: Record<string, string> | null;
+  stemModel: string | null;
+}
+
+export interface TrackListItem extends Track {
+  analysis: AnalysisSummary | null;
+  stemCount: number;
+}

@@ -5,8 +5,22 @@
  */
 import type { EventName, RequestName } from './contract';
 
-export const REQUEST_NAMES = ['library.add', 'library.list', 'library.get', 'system.doctor', 'system.info'] as const satisfies readonly RequestName[];
-export const PUSH_EVENT_NAMES = ['library:changed'] as const satisfies readonly EventName[];
+export const REQUEST_NAMES = [
+  'library.add',
+  'library.list',
+  'library.get',
+  'jobs.list',
+  'jobs.get',
+  'jobs.cancel',
+  'jobs.retry',
+  'queues.list',
+  'queues.pause',
+  'queues.resume',
+  'queues.scale',
+  'system.doctor',
+  'system.info',
+] as const satisfies readonly RequestName[];
+export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed'] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
 /** A type error here names the request or event missing from the lists above. */

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { RequestName, RequestParams, RequestResult } from '../../shared/contract';
 import type { Track } from '../../shared/domain';
 import { SfaError } from '../../shared/errors';
@@ -5,6 +6,9 @@ import type { Engine } from '../engine';
 import type { CommandContext } from './context';
 import { UsageError } from './context';
 import { EXIT, formatDuration, table } from './output';
+import { JOB_STATE_NAMES, type JobState } from '../../shared/domain';
+import { exportAnalysis } from '../library/export';
+import { followProgress, jobFailure, resolveTrack, untilIdle, writeAtomic } from './work';
 
 export interface CommandSpec {
   summary: string;
@@ -22,17 +26,8 @@ export async function call<N extends RequestName>(engine: Engine, name: N, param
   return reply.result as RequestResult<N>;
 }
 
-/** Open the library read-only when another process (the app, `sfa serve`) holds it. */
-async function readEngine(ctx: CommandContext): Promise<Engine> {
-  try {
-    return await ctx.engine();
-  } catch (error) {
-    if (error instanceof SfaError && error.code === 'HOME_LOCKED') return ctx.engine({ readonly: true });
-    throw error;
-  }
-}
-
-function trackJson(t: Track) {
+function trackJson(engine: Engine, t: Track) {
+  const detail = engine.trackDetail(t.id);
   return {
     id: t.id,
     title: t.title,
@@ -44,8 +39,8 @@ function trackJson(t: Track) {
     channels: t.channels,
     status: t.status,
     error: t.error,
-    analysis: null,
-    stems: null,
+    analysis: detail.analysis,
+    stems: detail.stems,
   };
 }
 
@@ -55,7 +50,7 @@ const doctor: CommandSpec = {
   options: {},
   allowPositionals: false,
   async run(ctx) {
-    const engine = await readEngine(ctx);
+    const engine = await ctx.engine();
     const report = await call(engine, 'system.doctor', {});
     ctx.out.result(report, () =>
       table(
@@ -104,9 +99,9 @@ const tracks: CommandSpec = {
   options: {},
   allowPositionals: false,
   async run(ctx) {
-    const engine = await readEngine(ctx);
+    const engine = await ctx.engine();
     const { tracks: list } = await call(engine, 'library.list', {});
-    ctx.out.result({ tracks: list.map(trackJson) }, () =>
+    ctx.out.result({ tracks: list.map((t) => trackJson(engine, t)) }, () =>
       list.length === 0
         ? 'The library is empty. Add music with: sfa add <file|folder|link>'
         : table(
@@ -126,7 +121,7 @@ const serve: CommandSpec = {
   async run(ctx, values) {
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${String(values.port)}`);
-    const engine = await ctx.engine();
+    const engine = await ctx.engine({ runQueues: true });
     const { startServer } = await import('../serve');
     const server = await startServer(engine, { host: typeof values.host === 'string' ? values.host : '127.0.0.1', port });
     process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token })}\n`);
@@ -141,4 +136,166 @@ const serve: CommandSpec = {
   },
 };
 
-export const commands: Record<string, CommandSpec> = { doctor, add, tracks, serve };
+const jobs: CommandSpec = {
+  summary: 'list jobs with their state, attempts, progress and errors; counts per queue',
+  usage: 'sfa jobs [--state S] [--queue Q] [--json]',
+  options: { state: { type: 'string' }, queue: { type: 'string' } },
+  allowPositionals: false,
+  async run(ctx, values) {
+    const state = values.state as string | undefined;
+    if (state && !JOB_STATE_NAMES.includes(state as JobState)) throw new UsageError(`unknown state "${state}" (${JOB_STATE_NAMES.join(', ')})`);
+    const engine = await ctx.engine();
+    const list = await call(engine, 'jobs.list', { ...(state ? { state: state as JobState } : {}), ...(values.queue ? { queue: String(values.queue) } : {}), limit: 1000 });
+    const jobsOut = list.jobs.map((j) => ({
+      id: j.id, queue: j.queue, worker: j.worker, state: j.state, attempt: j.attempt, maxAttempts: j.maxAttempts,
+      priority: j.priority, trackId: j.trackId, progress: j.progress, errors: j.errors,
+    }));
+    ctx.out.result({ jobs: jobsOut }, () => {
+      const { queues } = engine.scheduler.stats() as { queues: Record<string, { limit: number; paused: boolean; counts: Record<string, number> }> };
+      const qs = table(
+        ['queue', 'limit', 'paused', ...JOB_STATE_NAMES],
+        Object.entries(queues).map(([name, q]) => [name, q.limit, q.paused ? 'yes' : '', ...JOB_STATE_NAMES.map((s) => q.counts[s] ?? 0)]),
+      );
+      const rows = table(
+        ['id', 'queue', 'worker', 'state', 'attempt', 'progress', 'track', 'last error'],
+        list.jobs.map((j) => [j.id, j.queue, j.worker, j.waiting ? 'waiting' : j.state, `${j.attempt}/${j.maxAttempts}`,
+          j.progress ? `${Math.round(j.progress.pct)}%` : '', j.trackId?.slice(0, 8), j.errors.at(-1)?.error.slice(0, 60)]),
+      );
+      return list.jobs.length ? `${qs}\n\n${rows}` : `${qs}\n\nNo jobs.`;
+    });
+    return EXIT.ok;
+  },
+};
+
+const runCommand: CommandSpec = {
+  summary: 'work the queues (jobs enqueued by add), with progress on a terminal',
+  usage: 'sfa run [--until-idle] [--json]',
+  options: { 'until-idle': { type: 'boolean' } },
+  allowPositionals: false,
+  async run(ctx, values) {
+    const engine = await ctx.engine({ runQueues: true });
+    const counts: Record<string, number> = { completed: 0, retryable: 0, discarded: 0, cancelled: 0 };
+    engine.scheduler.on('job:stop', ({ state }) => {
+      counts[state] = (counts[state] ?? 0) + 1;
+    });
+    const stop = followProgress(engine, !ctx.out.json);
+    if (values['until-idle']) await untilIdle(engine);
+    else {
+      ctx.out.note('Working the queues. Ctrl+C stops (running jobs are handed back to the queue).');
+      await new Promise<void>((done) => {
+        process.once('SIGINT', () => done());
+        process.once('SIGTERM', () => done());
+      });
+    }
+    stop();
+    const remaining = engine.scheduler.stats().totals;
+    ctx.out.result({ ran: counts, remaining }, () =>
+      `ran: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; left: ${remaining.scheduled} scheduled, ${remaining.retryable} retrying`,
+    );
+    return counts.discarded ? EXIT.failed : EXIT.ok;
+  },
+};
+
+const analyze: CommandSpec = {
+  summary: 'analyse a file or track now (tempo, key, energy, spectral), through the scheduler, and wait',
+  usage: 'sfa analyze <file|trackId> [--json]',
+  options: {},
+  allowPositionals: true,
+  async run(ctx, _values, inputs) {
+    if (inputs.length !== 1) throw new UsageError('analyze takes one file or track id');
+    const engine = await ctx.engine({ runQueues: true });
+    const track = await resolveTrack(engine, inputs[0]!);
+    const stop = followProgress(engine, !ctx.out.json);
+    const { job } = await engine.scheduler.insert('analyze', { trackId: track.id }, { trackId: track.id, priority: 0 });
+    const done = await engine.scheduler.waitFor(job.id);
+    stop();
+    const failure = jobFailure(done);
+    if (failure) throw failure;
+    const result = engine.analyses.current(track.id)!.result as Record<string, unknown> & {
+      tempo?: { bpm?: number; confidence?: number };
+      key?: { key?: string; camelot?: string; confidence?: number };
+      energy?: { loudness_lufs?: number; rms_mean?: number };
+    };
+    ctx.out.result(result, () =>
+      [
+        `track     ${track.title} (${track.id})`,
+        `tempo     ${result.tempo?.bpm?.toFixed(1)} BPM (confidence ${result.tempo?.confidence?.toFixed(2)})`,
+        `key       ${result.key?.key} / ${result.key?.camelot} (confidence ${result.key?.confidence?.toFixed(2)})`,
+        `loudness  ${result.energy?.loudness_lufs?.toFixed(1)} LUFS`,
+        `source    ${String(result.source ?? 'mix')}`,
+      ].join('\n'),
+    );
+    return EXIT.ok;
+  },
+};
+
+const separate: CommandSpec = {
+  summary: 'separate a file or track into stems now, through the scheduler, and wait',
+  usage: 'sfa separate <file|trackId> [--model M] [--model-repo DIR] [--device auto|cpu|cuda|mps] [--format wav|flac|mp3] [--shifts N] [--overlap X] [--json]',
+  options: {
+    model: { type: 'string' }, 'model-repo': { type: 'string' }, device: { type: 'string' }, format: { type: 'string' },
+    shifts: { type: 'string' }, overlap: { type: 'string' }, 'two-stems': { type: 'string' }, instrumental: { type: 'boolean' },
+  },
+  allowPositionals: true,
+  async run(ctx, values, inputs) {
+    if (inputs.length !== 1) throw new UsageError('separate takes one file or track id');
+    const device = (values.device as string | undefined) ?? 'auto';
+    if (!['auto', 'cpu', 'cuda', 'mps'].includes(device)) throw new UsageError(`unknown device "${device}"`);
+    const format = (values.format as string | undefined) ?? 'wav';
+    if (!['wav', 'flac', 'mp3'].includes(format)) throw new UsageError(`unknown format "${format}"`);
+    const shifts = values.shifts === undefined ? 1 : Number(values.shifts);
+    if (!Number.isInteger(shifts) || shifts < 0 || shifts > 20) throw new UsageError('--shifts must be an integer 0..20');
+    const overlap = values.overlap === undefined ? 0.25 : Number(values.overlap);
+    if (!(overlap >= 0 && overlap < 1)) throw new UsageError('--overlap must be in [0, 1)');
+    const model = (values.model as string | undefined) ?? 'htdemucs';
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(model)) throw new UsageError(`invalid model name "${model}"`);
+    const engine = await ctx.engine({ runQueues: true });
+    const track = await resolveTrack(engine, inputs[0]!);
+    const stop = followProgress(engine, !ctx.out.json);
+    const { job } = await engine.scheduler.insert(
+      'separate',
+      {
+        trackId: track.id, model, device, format, shifts, overlap,
+        ...(values['model-repo'] ? { repo: resolvePath(String(values['model-repo'])) } : {}),
+        ...(values['two-stems'] ? { twoStems: String(values['two-stems']) } : {}),
+        ...(values.instrumental ? { instrumental: true } : {}),
+      },
+      { trackId: track.id, priority: 0 },
+    );
+    const done = await engine.scheduler.waitFor(job.id);
+    stop();
+    const failure = jobFailure(done);
+    if (failure) throw failure;
+    const out = done.result as { model: string; device?: string; stems: Record<string, string> };
+    const result = { trackId: track.id, model: out.model, device: out.device ?? null, stems: out.stems };
+    ctx.out.result(result, () => table(['stem', 'file'], Object.entries(result.stems)));
+    return EXIT.ok;
+  },
+};
+
+const exportCommand: CommandSpec = {
+  summary: 'export the analysis of every analysed track as CSV or JSON',
+  usage: 'sfa export analysis [--format csv|json] [--out FILE]',
+  options: { format: { type: 'string' }, out: { type: 'string' } },
+  allowPositionals: true,
+  async run(ctx, values, positionals) {
+    if (positionals[0] !== 'analysis' || positionals.length !== 1) throw new UsageError('what to export: sfa export analysis');
+    const format = (values.format as string | undefined) ?? 'csv';
+    if (format !== 'csv' && format !== 'json') throw new UsageError(`unknown format "${format}" (csv, json)`);
+    const engine = await ctx.engine();
+    const content = exportAnalysis(engine.tracks, engine.analyses, format);
+    if (typeof values.out === 'string') {
+      const path = writeAtomic(values.out, content);
+      ctx.out.note(`wrote ${path}`);
+    } else process.stdout.write(content);
+    return EXIT.ok;
+  },
+};
+
+function resolvePath(p: string): string {
+  return resolve(p);
+}
+
+export const commands: Record<string, CommandSpec> = {
+  doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: exportCommand, serve,
+};

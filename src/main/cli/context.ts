@@ -7,8 +7,12 @@ import type { Output } from './output';
 export interface CommandContext {
   home: string;
   out: Output;
-  /** Open the engine for this command (writable, with the single-instance lock, unless readonly). */
-  engine(options?: { readonly?: boolean }): Promise<Engine>;
+  /**
+   * Open the engine for this command. `runQueues` takes the data folder's single-instance lock
+   * and works the queues in this process; without it the command only reads and enqueues, which
+   * is safe beside a running app.
+   */
+  engine(options?: { runQueues?: boolean }): Promise<Engine>;
   /** Close the engine if this command opened one. */
   close(): Promise<void>;
 }
@@ -27,7 +31,7 @@ export function commandContext(homeFlag: string | undefined, out: Output): Comma
       if (opened) return opened;
       // Logs never reach stdout; on a TTY without --json, warnings show on stderr.
       const logger = createLogger({ file: join(home, 'logs', 'cli.log'), consoleLevel: out.json ? 'silent' : 'warn' });
-      opened = await createEngine({ home, host: 'cli', logger, readonly: options.readonly });
+      opened = await createEngine({ home, host: 'cli', logger, runQueues: options.runQueues });
       return opened;
     },
     async close() {

@@ -1,6 +1,8 @@
 import { m001Tracks } from './001_tracks';
 import { m002Jobs } from './002_jobs';
+import { m003AnalysisResults } from './003_analysis_results';
+import { m004Stems } from './004_stems';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append only: shipped migrations are frozen (checked at start). */
-export const migrations: readonly Migration[] = [m001Tracks, m002Jobs];
+export const migrations: readonly Migration[] = [m001Tracks, m002Jobs, m003AnalysisResults, m004Stems];

@@ -1,0 +1,57 @@
+import type { AnalysisSummary, JobInfo, JobState, QueueStats } from '../../shared/domain';
+import type { Job, Stats } from '../jobs';
+import type { StoredAnalysis } from '../library/analyses';
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** A scheduler job as the contract shows it. */
+export function jobInfo(job: Job<unknown>): JobInfo {
+  return {
+    id: job.id,
+    queue: job.queue,
+    worker: job.worker,
+    state: job.state,
+    attempt: job.attempt,
+    maxAttempts: job.maxAttempts,
+    priority: job.priority,
+    trackId: job.trackId,
+    progress: job.progress ? { pct: job.progress.pct, message: job.progress.message } : null,
+    errors: job.errors,
+    waiting: job.waiting,
+    insertedAt: iso(job.insertedAt)!,
+    scheduledAt: iso(job.scheduledAt)!,
+    attemptedAt: iso(job.attemptedAt),
+    finishedAt: iso(job.completedAt ?? job.discardedAt ?? job.cancelledAt),
+    args: (job.args ?? {}) as Record<string, unknown>,
+    meta: job.meta,
+  };
+}
+
+export function queueStats(stats: Stats): QueueStats[] {
+  return Object.entries(stats.queues).map(([name, q]) => ({
+    name,
+    limit: q.limit,
+    paused: q.paused,
+    running: q.running,
+    counts: q.counts as Record<JobState, number>,
+  }));
+}
+
+export function analysisSummary(stored: StoredAnalysis): AnalysisSummary {
+  const r = stored.result as {
+    source?: string;
+    tempo?: { bpm?: number };
+    key?: { key?: string; camelot?: string; confidence?: number };
+    energy?: { rms_mean?: number; loudness_lufs?: number; level?: number };
+  };
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  return {
+    source: r.source === 'stems' ? 'stems' : 'mix',
+    bpm: n(r.tempo?.bpm),
+    key: r.key?.key ?? null,
+    camelot: r.key?.camelot ?? null,
+    keyConfidence: n(r.key?.confidence),
+    energy: n(r.energy?.level) ?? n(r.energy?.rms_mean),
+    loudness: n(r.energy?.loudness_lufs),
+  };
+}

@@ -1,0 +1,91 @@
+import type { Db } from '../db/connection';
+
+/** The fields of an analysis result (DESIGN.md 4.3) that the library indexes; the rest is JSON. */
+interface IndexedPaths {
+  source?: 'mix' | 'stems';
+  duration?: number;
+  tempo?: { bpm?: number; confidence?: number };
+  key?: { key?: string; camelot?: string; confidence?: number };
+  energy?: { rms_mean?: number; zcr_mean?: number; loudness_lufs?: number };
+  spectral?: { centroid_mean?: number; rolloff_mean?: number };
+}
+
+export interface StoredAnalysis {
+  trackId: string;
+  source: 'mix' | 'stems';
+  result: Record<string, unknown>;
+  createdAt: string;
+}
+
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** analysis_results: one current result per track and source, replaced by a re-analysis. */
+export class AnalysisRepository {
+  private readonly upsert;
+  private readonly byTrack;
+  private readonly all;
+
+  constructor(db: Db) {
+    this.upsert = db.prepare(`INSERT INTO analysis_results (track_id, job_id, source, tempo, key, camelot, key_confidence,
+        tempo_confidence, energy, loudness, spectral_centroid, spectral_rolloff, zero_crossing_rate, duration, result, created_at)
+      VALUES (@trackId, @jobId, @source, @tempo, @key, @camelot, @keyConfidence, @tempoConfidence, @energy, @loudness,
+        @centroid, @rolloff, @zcr, @duration, @result, @createdAt)
+      ON CONFLICT (track_id, source) DO UPDATE SET job_id = excluded.job_id, tempo = excluded.tempo, key = excluded.key,
+        camelot = excluded.camelot, key_confidence = excluded.key_confidence, tempo_confidence = excluded.tempo_confidence,
+        energy = excluded.energy, loudness = excluded.loudness, spectral_centroid = excluded.spectral_centroid,
+        spectral_rolloff = excluded.spectral_rolloff, zero_crossing_rate = excluded.zero_crossing_rate,
+        duration = excluded.duration, result = excluded.result, created_at = excluded.created_at`);
+    this.byTrack = db.prepare('SELECT track_id, source, result, created_at FROM analysis_results WHERE track_id = ? ORDER BY source');
+    this.all = db.prepare('SELECT track_id, source, result, created_at FROM analysis_results ORDER BY track_id, source');
+  }
+
+  save(trackId: string, jobId: number | null, result: Record<string, unknown>): void {
+    const r = result as IndexedPaths;
+    this.upsert.run({
+      trackId,
+      jobId,
+      source: r.source === 'stems' ? 'stems' : 'mix',
+      tempo: num(r.tempo?.bpm),
+      key: str(r.key?.key),
+      camelot: str(r.key?.camelot),
+      keyConfidence: num(r.key?.confidence),
+      tempoConfidence: num(r.tempo?.confidence),
+      energy: num(r.energy?.rms_mean),
+      loudness: num(r.energy?.loudness_lufs),
+      centroid: num(r.spectral?.centroid_mean),
+      rolloff: num(r.spectral?.rolloff_mean),
+      zcr: num(r.energy?.zcr_mean),
+      duration: num(r.duration),
+      result: JSON.stringify(result),
+      createdAt: new Date().toISOString(),
+    });
+  }
+
+  /** The result the track shows: the analyzer already chose between mix and stems (`source`). */
+  current(trackId: string): StoredAnalysis | null {
+    const rows = (this.byTrack.all(trackId) as Row[]).map(fromRow);
+    return rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0] ?? null;
+  }
+
+  /** The current result of every analysed track, keyed by track id. */
+  currentByTrack(): Map<string, StoredAnalysis> {
+    const map = new Map<string, StoredAnalysis>();
+    for (const a of (this.all.all() as Row[]).map(fromRow)) {
+      const prev = map.get(a.trackId);
+      if (!prev || a.createdAt > prev.createdAt) map.set(a.trackId, a);
+    }
+    return map;
+  }
+}
+
+interface Row {
+  track_id: string;
+  source: 'mix' | 'stems';
+  result: string;
+  created_at: string;
+}
+
+function fromRow(r: Row): StoredAnalysis {
+  return { trackId: r.track_id, source: r.source, result: JSON.parse(r.result) as Record<string, unknown>, createdAt: r.created_at };
+}

@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { SfaError, toErrorInfo } from '../../shared/errors';
+import { defineWorker } from '../jobs';
+import { PERMANENT_CODES, type WorkerDeps } from './deps';
+
+export interface AnalyzeArgs {
+  trackId: string;
+  [key: string]: string;
+}
+
+/** Minutes a single analysis may take before it is aborted and retried (a 2-hour mix takes ~1). */
+const ANALYSIS_TIMEOUT_MS = 15 * 60_000;
+
+/**
+ * AnalysisWorker (queue `analysis`, priority 2, 3 attempts): tempo, key, energy and spectral
+ * features from the mix, and from the stems when a separation produced them (the analyzer keeps
+ * both and says which one the track shows). The result is stored in the transaction that
+ * completes the job, so a crash can never leave a job completed without its result, or a result
+ * written twice.
+ */
+export function analysisWorker(deps: WorkerDeps) {
+  return defineWorker<AnalyzeArgs>({
+    name: 'analyze',
+    queue: 'analysis',
+    priority: 2,
+    maxAttempts: 3,
+    timeout: ANALYSIS_TIMEOUT_MS,
+    async perform(job, ctx) {
+      const track = deps.tracks.get(job.args.trackId);
+      if (!track) return { discard: new SfaError('NOT_FOUND', 'The track was removed from the library.') };
+      if (!track.path) return { cancel: new SfaError('NOT_FOUND', 'The track has no audio file (its download did not finish).') };
+      if (!existsSync(track.path)) return { discard: new SfaError('FILE_NOT_FOUND', `The audio file is missing: ${track.path}`) };
+      const latest = deps.stems.forTrack(track.id);
+      const stems: Record<string, string> = {};
+      for (const s of latest) {
+        if (s.model === latest[0]!.model && s.optionsKey === latest[0]!.optionsKey && existsSync(s.path)) stems[s.stem] = s.path;
+      }
+      ctx.progress(0, 'starting analysis');
+      let result: Record<string, unknown>;
+      try {
+        result = await deps.sidecars.analysis.run<Record<string, unknown>>(
+          'analyze',
+          { path: track.path, ...(Object.keys(stems).length ? { stems } : {}) },
+          { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (pct, message) => ctx.progress(pct * 100, message) },
+        );
+      } catch (error) {
+        const info = toErrorInfo(error);
+        if (PERMANENT_CODES.has(info.code)) return { discard: error };
+        throw error;
+      }
+      ctx.onComplete(() => deps.analyses.save(track.id, job.id, result));
+      const tempo = result.tempo as { bpm?: number } | undefined;
+      const key = result.key as { key?: string; camelot?: string } | undefined;
+      return { ok: { source: String(result.source ?? 'mix'), bpm: tempo?.bpm ?? null, key: key?.key ?? null, camelot: key?.camelot ?? null } };
+    },
+  });
+}

@@ -1,0 +1,19 @@
+import type { HomePaths } from '../home';
+import type { AnalysisRepository } from '../library/analyses';
+import type { StemRepository } from '../library/stems';
+import type { TrackRepository } from '../library/tracks';
+import type { Logger } from '../log';
+import type { SidecarPool } from '../sidecar/pool';
+
+/** What the workers need from the engine; passed in so tests can build workers on a temp home. */
+export interface WorkerDeps {
+  paths: HomePaths;
+  tracks: TrackRepository;
+  analyses: AnalysisRepository;
+  stems: StemRepository;
+  sidecars: { analysis: SidecarPool; processing: SidecarPool };
+  logger: Logger;
+}
+
+/** Sidecar error codes that no retry can fix: the job is discarded at once with the message. */
+export const PERMANENT_CODES = new Set(['NOT_AUDIO', 'FILE_NOT_FOUND', 'BAD_REQUEST', 'TOO_SHORT', 'SILENT', 'DECODE_FAILED', 'MODEL_NOT_FOUND', 'DEVICE_UNAVAILABLE', 'SIDECAR_UNAVAILABLE']);

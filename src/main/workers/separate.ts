@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { SfaError, toErrorInfo } from '../../shared/errors';
+import { defineWorker } from '../jobs';
+import { PERMANENT_CODES, type WorkerDeps } from './deps';
+
+/** Separation settings a job carries; everything but `device` and `repo` identifies the output. */
+export interface SeparateArgs {
+  trackId: string;
+  model: string;
+  device?: 'auto' | 'cpu' | 'cuda' | 'mps';
+  format?: 'wav' | 'flac' | 'mp3';
+  shifts?: number;
+  overlap?: number;
+  segment?: number;
+  twoStems?: string;
+  instrumental?: boolean;
+  /** A local demucs model repository (a folder of `{sig}.th` + `{name}.yaml`). */
+  repo?: string;
+  [key: string]: string | number | boolean | undefined;
+}
+
+interface SeparationResult {
+  model: string;
+  device: string;
+  deviceReason?: string;
+  stems: Record<string, { path: string; size: number; duration: number | null; format: string }>;
+  [key: string]: unknown;
+}
+
+const SEPARATION_TIMEOUT_MS = 3 * 60 * 60_000;
+
+/** What makes two separations produce the same files (device and repo location do not). */
+export function separationKey(args: SeparateArgs): string {
+  const identity = {
+    model: args.model,
+    format: args.format ?? 'wav',
+    shifts: args.shifts ?? 1,
+    overlap: args.overlap ?? 0.25,
+    segment: args.segment ?? null,
+    twoStems: args.twoStems ?? null,
+    instrumental: Boolean(args.instrumental),
+  };
+  return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 12);
+}
+
+/** The model's folder: a local repo given by the job, else the model store's when it holds it. */
+function modelRepo(deps: WorkerDeps, args: SeparateArgs): string | undefined {
+  if (args.repo) return args.repo;
+  return existsSync(join(deps.paths.models, `${args.model}.yaml`)) ? deps.paths.models : undefined;
+}
+
+/**
+ * ProcessingWorker (queue `processing`, priority 2, 3 attempts): Demucs (or the DSP separator)
+ * in a warm sidecar. The sidecar writes into a job-private temporary folder; the stems are moved
+ * into `<home>/media/stems/<trackId>/<model>-<key>/` and registered in the transaction that
+ * completes the job, so a cancel, a crash or a failure never registers a partial set. A second
+ * run with the same settings reuses the registered stems.
+ */
+export function processingWorker(deps: WorkerDeps) {
+  return defineWorker<SeparateArgs>({
+    name: 'separate',
+    queue: 'processing',
+    priority: 2,
+    maxAttempts: 3,
+    timeout: SEPARATION_TIMEOUT_MS,
+    async perform(job, ctx) {
+      const args = job.args;
+      const track = deps.tracks.get(args.trackId);
+      if (!track) return { discard: new SfaError('NOT_FOUND', 'The track was removed from the library.') };
+      if (!track.path) return { cancel: new SfaError('NOT_FOUND', 'The track has no audio file (its download did not finish).') };
+      if (!existsSync(track.path)) return { discard: new SfaError('FILE_NOT_FOUND', `The audio file is missing: ${track.path}`) };
+
+      const key = separationKey(args);
+      const existing = deps.stems.find(track.id, args.model, key);
+      if (existing.length && existing.every((s) => existsSync(s.path))) {
+        ctx.progress(100, 'stems already separated with these settings');
+        return { ok: { reused: true, model: args.model, stems: Object.fromEntries(existing.map((s) => [s.stem, s.path])) } };
+      }
+
+      const finalDir = join(deps.paths.stems, track.id, `${args.model}-${key}`);
+      const tempDir = `${finalDir}.job${job.id}.tmp`;
+      rmSync(tempDir, { recursive: true, force: true });
+      ctx.progress(0, `separating with ${args.model}`);
+      let result: SeparationResult;
+      try {
+        result = await deps.sidecars.processing.run<SeparationResult>(
+          'separate',
+          {
+            path: track.path,
+            outDir: tempDir,
+            model: args.model,
+            device: args.device ?? 'auto',
+            format: args.format ?? 'wav',
+            shifts: args.shifts ?? 1,
+            overlap: args.overlap ?? 0.25,
+            ...(args.segment !== undefined ? { segment: args.segment } : {}),
+            ...(args.twoStems ? { twoStems: args.twoStems } : {}),
+            ...(args.instrumental ? { instrumental: true } : {}),
+            ...(modelRepo(deps, args) ? { repo: modelRepo(deps, args) } : {}),
+          },
+          { signal: ctx.signal, timeoutMs: SEPARATION_TIMEOUT_MS, onProgress: (pct, message) => ctx.progress(pct * 100, message) },
+        );
+      } catch (error) {
+        rmSync(tempDir, { recursive: true, force: true });
+        const info = toErrorInfo(error);
+        if (PERMANENT_CODES.has(info.code)) return { discard: error };
+        throw error;
+      }
+
+      const stems = Object.entries(result.stems).map(([stem, file]) => ({
+        trackId: track.id,
+        jobId: job.id,
+        model: args.model,
+        optionsKey: key,
+        stem,
+        path: join(finalDir, basename(file.path)),
+        size: file.size,
+        duration: file.duration,
+        format: file.format,
+        device: result.device,
+      }));
+      ctx.onComplete(() => {
+        // Inside the completing transaction: if the rename or the insert fails, the job is not
+        // completed and retries; a crash after the rename but before the commit leaves an
+        // unregistered folder that the retry replaces.
+        rmSync(finalDir, { recursive: true, force: true });
+        renameSync(tempDir, finalDir);
+        deps.stems.register(stems);
+      });
+      return {
+        ok: { model: result.model, device: result.device, deviceReason: result.deviceReason ?? null, stems: Object.fromEntries(stems.map((s) => [s.stem, s.path])) },
+      };
+    },
+  });
+}
