@@ -23,6 +23,8 @@ import { SidecarPool } from './sidecar/pool';
 import { doctor } from './system/doctor';
 import { analysisWorker } from './workers/analyze';
 import type { WorkerDeps } from './workers/deps';
+import { downloadWorker, watchLinkTracks } from './workers/download';
+import { expandWorker } from './workers/expand';
 import { pipelineSpecs } from './workers/pipeline';
 import { processingWorker, type SeparateArgs } from './workers/separate';
 
@@ -113,9 +115,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const scheduler = createScheduler({
     db,
     queues,
-    workers: [analysisWorker(deps), processingWorker(deps), ...(options.workers ?? [])],
+    workers: [downloadWorker(deps), expandWorker(deps), analysisWorker(deps), processingWorker(deps), ...(options.workers ?? [])],
     logger,
   });
+  watchLinkTracks(scheduler, tracks);
   const importer = new Importer(tracks, sidecars.probe);
   const separationDefaults = { ...DEFAULT_SEPARATION, ...options.separation };
 

@@ -11,7 +11,8 @@ export interface WorkerDeps {
   tracks: TrackRepository;
   analyses: AnalysisRepository;
   stems: StemRepository;
-  sidecars: { analysis: SidecarPool; processing: SidecarPool };
+  /** `probe` (optional so older test setups still type-check) probes downloaded files. */
+  sidecars: { analysis: SidecarPool; processing: SidecarPool; probe?: SidecarPool };
   logger: Logger;
 }
 

@@ -1,0 +1,332 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { extname, join, resolve, sep } from 'node:path';
+import { SfaError, toErrorInfo } from '../../shared/errors';
+import { recogniseLink, type RecognisedLink } from '../../shared/links';
+import { defaultBackoff, defineWorker, exponentialBackoff, type BackoffFn, type PerformContext, type Scheduler } from '../jobs';
+import type { ProbeResult } from '../library/importer';
+import { completeDownload, type SongMetadata } from '../library/link-tracks';
+import type { TrackRepository } from '../library/tracks';
+import { toolPath } from '../system/doctor';
+import type { WorkerDeps } from './deps';
+import {
+  failureSummary,
+  parseSpotdlLine,
+  parseSpotdlSongs,
+  parseYtDlpLine,
+  youtubeSong,
+  YTDLP_META_TEMPLATE,
+  YTDLP_PROGRESS_TEMPLATE,
+  type ToolEvent,
+} from './tool-output';
+import { bundledFfmpeg, runTool, type ToolExit } from './tool-process';
+
+export interface DownloadArgs {
+  trackId: string;
+  /** The canonical URL (src/shared/links.ts); re-validated before any process starts. */
+  url: string;
+  [key: string]: unknown;
+}
+
+/** Limits of one tool run. Defaults suit real downloads; tests shorten them through the env. */
+export interface ToolLimits {
+  /** Kill the tool when it prints nothing this long (spotdl --simple-tui is silent while a song downloads). */
+  stallMs: number;
+  /** Kill the tool after this long in any case. */
+  timeoutMs: number;
+  /** SIGTERM, then SIGKILL after this. */
+  killGraceMs: number;
+}
+
+function envSeconds(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isFinite(v) && v > 0 ? v * 1000 : fallback;
+}
+
+/** `SFA_DOWNLOAD_STALL_SECONDS` (default 300), `SFA_DOWNLOAD_TIMEOUT_SECONDS` (3600), `SFA_DOWNLOAD_KILL_GRACE_SECONDS` (3). */
+export function toolLimits(overrides: Partial<ToolLimits> = {}): ToolLimits {
+  return {
+    stallMs: envSeconds('SFA_DOWNLOAD_STALL_SECONDS', 300_000),
+    timeoutMs: envSeconds('SFA_DOWNLOAD_TIMEOUT_SECONDS', 3_600_000),
+    killGraceMs: envSeconds('SFA_DOWNLOAD_KILL_GRACE_SECONDS', 3000),
+    ...overrides,
+  };
+}
+
+/**
+ * Rate limits back off `60 * 2^(attempt-1)` s (DESIGN.md 4.2: 60, 120, 240 ...); everything else
+ * uses the seed's default. The tool's own Retry-After (up to a day has been seen) is ignored: the
+ * job comes back sooner and, if still limited, backs off further.
+ */
+export const linkBackoff: BackoffFn<DownloadArgs> = (job, error, { random }) =>
+  toErrorInfo(error).code === 'RATE_LIMITED' ? exponentialBackoff(job.attempt) : defaultBackoff(job.attempt, random);
+
+/** Checks a job's URL again (job rows are data, not trust): it must be a canonical link of the expected types. */
+export function validatedLink(url: unknown, types: RecognisedLink['type'][]): RecognisedLink {
+  const link = recogniseLink(typeof url === 'string' ? url : '');
+  if (!link.ok) throw new SfaError('INVALID_LINK', `Not a supported link: ${link.reason}.`);
+  if (link.canonical !== url) throw new SfaError('INVALID_LINK', `Not a canonical link: ${String(url)}`);
+  if (!types.includes(link.type)) throw new SfaError('INVALID_LINK', `Expected a ${types.join(' or ')} link, got a ${link.type} link.`);
+  return link;
+}
+
+/** Environment for the tools: no colours, wide lines (rich wraps at 80 columns without a TTY). */
+export function toolEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, NO_COLOR: '1', TERM: 'dumb', COLUMNS: '400', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+}
+
+/** What one tool run saw: its exit plus the events that decide the outcome. */
+export interface ToolOutcome {
+  exit: ToolExit;
+  rateLimit: number | null;
+  songErrors: { message: string; permanent: boolean }[];
+  errorLines: string[];
+  files: string[];
+  meta: Record<string, unknown> | null;
+  stdout: string[];
+}
+
+export async function runLinkTool(
+  tool: 'spotdl' | 'yt-dlp',
+  args: string[],
+  ctx: Pick<PerformContext, 'signal' | 'progress'>,
+  limits: ToolLimits,
+  progressScale = 1,
+): Promise<ToolOutcome> {
+  const parse = tool === 'spotdl' ? parseSpotdlLine : parseYtDlpLine;
+  const outcome: Omit<ToolOutcome, 'exit'> = { rateLimit: null, songErrors: [], errorLines: [], files: [], meta: null, stdout: [] };
+  let exit: ToolExit;
+  try {
+    exit = await runTool({
+      command: toolPath(tool),
+      args,
+      env: toolEnv(),
+      signal: ctx.signal,
+      ...limits,
+      onLine(line, stream) {
+        if (stream === 'stdout') outcome.stdout.push(line);
+        const event: ToolEvent | null = parse(line);
+        if (!event) return;
+        switch (event.type) {
+          case 'progress':
+            ctx.progress(event.pct * progressScale, event.message);
+            return;
+          case 'rate-limit':
+            // spotipy would now sleep Retry-After seconds (86400 has been seen): stop it now.
+            outcome.rateLimit = event.retryAfter;
+            return 'stop';
+          case 'song-error':
+            outcome.songErrors.push(event);
+            return;
+          case 'error-line':
+            outcome.errorLines.push(event.message);
+            return;
+          case 'file':
+            outcome.files.push(event.path);
+            return;
+          case 'meta':
+            outcome.meta = event.data;
+            return;
+        }
+      },
+    });
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT' || e.code === 'EACCES') {
+      throw new SfaError('TOOL_MISSING', `${tool} cannot be started (${e.code}) at ${toolPath(tool)}: run \`npm install\` or set ${tool === 'spotdl' ? 'SFA_SPOTDL_BIN' : 'SFA_YTDLP_BIN'}.`);
+    }
+    throw error;
+  }
+  return { exit, ...outcome };
+}
+
+/**
+ * Turns a finished tool run into the job's fate: throws (retry), or returns a `{discard}` for
+ * failures no retry can fix, or null when the run succeeded.
+ */
+export function judgeToolRun(tool: string, run: ToolOutcome, ctx: Pick<PerformContext, 'signal'>, limits: ToolLimits): { discard: SfaError } | null {
+  const { exit } = run;
+  // A cancel or shutdown: spotdl exits 0 on SIGTERM, which must never read as success.
+  if (ctx.signal.aborted || exit.stopped === 'aborted') throw ctx.signal.reason ?? new SfaError('CANCELLED', 'cancelled');
+  if (run.rateLimit !== null) {
+    throw new SfaError('RATE_LIMITED', `Spotify rate limit reached (the tool wanted to wait ${run.rateLimit} s); the download is retried later.`);
+  }
+  if (exit.stopped === 'stalled') throw new SfaError('DOWNLOAD_STALLED', `${tool} printed nothing for ${Math.round(limits.stallMs / 1000)} s and was stopped.`);
+  if (exit.stopped === 'timeout') throw new SfaError('DOWNLOAD_TIMEOUT', `${tool} took longer than ${Math.round(limits.timeoutMs / 1000)} s and was stopped.`);
+  const permanent = run.songErrors.find((e) => e.permanent);
+  if (permanent) return { discard: new SfaError('NO_MATCH', permanent.message) };
+  if (exit.code !== 0) {
+    const why = run.songErrors[0]?.message ?? run.errorLines[run.errorLines.length - 1] ?? failureSummary(exit.tail) ?? 'no output';
+    const message = `${tool} failed (exit ${exit.code ?? exit.signal}): ${why}`;
+    // yt-dlp exits 2 on bad options: a bug of ours, not worth retrying.
+    if (tool === 'yt-dlp' && exit.code === 2) return { discard: new SfaError('BAD_REQUEST', message) };
+    throw new SfaError('DOWNLOAD_FAILED', message);
+  }
+  if (run.songErrors.length) throw new SfaError('DOWNLOAD_FAILED', run.songErrors[0]!.message);
+  return null;
+}
+
+const AUDIO_EXT = new Set(['.mp3', '.m4a', '.opus', '.ogg', '.wav', '.flac', '.webm', '.aac']);
+
+/** The downloaded file: the path the tool printed (only if inside `dir`), else the one audio file in `dir`. */
+function findAudio(dir: string, printed: string[]): string | null {
+  for (const p of printed.slice().reverse()) {
+    const abs = resolve(p);
+    if (abs.startsWith(dir + sep) && existsSync(abs)) return abs;
+  }
+  const files = readdirSync(dir).filter((f) => AUDIO_EXT.has(extname(f).toLowerCase()));
+  return files.length === 1 ? join(dir, files[0]!) : null;
+}
+
+/**
+ * DownloadWorker (queue `download`, priority 1, 3 attempts, unique per canonical URL for 5 min):
+ * one Spotify track (spotdl) or YouTube video (yt-dlp) into `<home>/media/downloads/<trackId>.mp3`.
+ *
+ * The tool writes into `<downloads>/.<trackId>.download/` (wiped at the start of every attempt);
+ * the file is renamed into place and the track becomes `ready` (path, size, probe, metadata) in
+ * the transaction that completes the job, so retries are idempotent and a cancel, a crash or a
+ * failure never leaves a half file registered. The pipeline's separate -> analyze jobs already
+ * depend on this job and are released by that same transaction. The track's `failed` status on a
+ * final failure or a cancel is set by `watchLinkTracks` (it sees every way a job can end).
+ */
+export function downloadWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> = {}) {
+  const limits = toolLimits(overrides);
+  return defineWorker<DownloadArgs>({
+    name: 'download',
+    queue: 'download',
+    priority: 1,
+    maxAttempts: 3,
+    unique: { period: 300, keys: ['url'] },
+    backoff: linkBackoff,
+    async perform(job, ctx) {
+      let link: RecognisedLink;
+      try {
+        link = validatedLink(job.args.url, ['track', 'video']);
+      } catch (error) {
+        return { discard: error };
+      }
+      const track = deps.tracks.get(job.args.trackId);
+      if (!track) return { discard: new SfaError('NOT_FOUND', 'The track was removed from the library.') };
+      if (track.status === 'failed') deps.tracks.setStatus(track.id, 'pending');
+
+      let ffmpeg: string;
+      try {
+        ffmpeg = await bundledFfmpeg();
+      } catch (error) {
+        return { discard: new SfaError('SIDECAR_UNAVAILABLE', `The bundled ffmpeg cannot be found: ${toErrorInfo(error).message}`) };
+      }
+      const work = join(deps.paths.downloads, `.${track.id}.download`);
+      rmSync(work, { recursive: true, force: true });
+      mkdirSync(work, { recursive: true });
+      let keepWork = false;
+      try {
+        ctx.progress(0, `downloading ${link.canonical}`);
+        const tool = link.kind === 'spotify' ? 'spotdl' : 'yt-dlp';
+        const args = link.kind === 'spotify' ? spotdlDownloadArgs(link.canonical, work, track.id, ffmpeg) : ytDlpDownloadArgs(link.canonical, work, track.id, ffmpeg, deps.paths.cache);
+        const run = await runLinkTool(tool, args, ctx, limits, 0.95);
+        const fate = judgeToolRun(tool, run, ctx, limits);
+        if (fate) return fate;
+        const file = findAudio(work, run.files);
+        if (!file) throw new SfaError('DOWNLOAD_FAILED', `${tool} finished without an audio file${failureSummary(run.exit.tail) ? ` (${failureSummary(run.exit.tail)})` : ''}.`);
+
+        const meta = link.kind === 'spotify' ? spotdlSavedSong(join(work, `${track.id}.spotdl`)) : run.meta ? youtubeSong(run.meta) : null;
+        ctx.progress(96, 'probing the downloaded file');
+        const probe = await probeFile(deps, file, ctx.signal);
+        const size = statSync(file).size;
+        const finalPath = join(deps.paths.downloads, `${track.id}${extname(file).toLowerCase()}`);
+        keepWork = true; // the completion moves the file out and removes the folder
+        ctx.onComplete((tx) => {
+          renameSync(file, finalPath);
+          rmSync(work, { recursive: true, force: true });
+          completeDownload(
+            tx.db,
+            track.id,
+            { path: finalPath, size, duration: probe?.duration ?? null, sampleRate: probe?.sampleRate ?? null, channels: probe?.channels ?? null, codec: probe?.codec ?? null },
+            { ...(meta ?? {}), ...(link.kind === 'spotify' ? { spotifyId: link.id } : { youtubeId: link.id }) },
+          );
+        });
+        return { ok: { path: finalPath, size, title: meta?.title ?? null, artist: meta?.artists.join(', ') || null, duration: probe?.duration ?? meta?.duration ?? null } };
+      } finally {
+        if (!keepWork) rmSync(work, { recursive: true, force: true });
+      }
+    },
+  });
+}
+
+/**
+ * spotdl 4.6 arguments. Options come first, then the operation, then `--`, then the URL:
+ * spotdl's argparse (an optional `operation` positional before `query`) rejects `--` after
+ * options that follow the operation (`download --format mp3 -- URL` exits 2), but accepts
+ * `[options] download -- URL` (checked with the real parser). The URL is in any case the
+ * canonical one rebuilt from a validated 22-character id, so it can never read as an option.
+ * `--save-file` beside `download` writes the song's metadata (Song.json) to a file we read.
+ */
+export function spotdlDownloadArgs(url: string, work: string, trackId: string, ffmpeg: string): string[] {
+  return [
+    '--simple-tui',
+    '--format', 'mp3',
+    '--bitrate', '320k',
+    '--ffmpeg', ffmpeg,
+    '--output', join(work, `${trackId}.{output-ext}`),
+    '--save-file', join(work, `${trackId}.spotdl`),
+    'download', '--', url,
+  ];
+}
+
+/** yt-dlp arguments: no user config (it could redirect the output), our cache dir, `--` before the URL. */
+export function ytDlpDownloadArgs(url: string, work: string, trackId: string, ffmpeg: string, cacheDir: string): string[] {
+  return [
+    '--ignore-config',
+    '--no-playlist',
+    '--cache-dir', join(cacheDir, 'yt-dlp'),
+    '--newline',
+    '--progress',
+    '--progress-template', YTDLP_PROGRESS_TEMPLATE,
+    '--print', YTDLP_META_TEMPLATE,
+    '--print', 'after_move:filepath',
+    '-x',
+    '--audio-format', 'mp3',
+    '--audio-quality', '320K',
+    '--ffmpeg-location', ffmpeg,
+    '-o', join(work, `${trackId}.%(ext)s`),
+    '--', url,
+  ];
+}
+
+function spotdlSavedSong(file: string): SongMetadata | null {
+  try {
+    return parseSpotdlSongs(readFileSync(file, 'utf8'))[0] ?? null;
+  } catch {
+    return null; // metadata is a bonus: the probe's tags and the URL still describe the track
+  }
+}
+
+async function probeFile(deps: WorkerDeps, path: string, signal: AbortSignal): Promise<ProbeResult | null> {
+  if (!deps.sidecars.probe) return null;
+  try {
+    return await deps.sidecars.probe.run<ProbeResult>('probe', { path }, { timeoutMs: 60_000, signal });
+  } catch (error) {
+    const info = toErrorInfo(error);
+    if (info.code === 'SIDECAR_UNAVAILABLE') throw error;
+    if (signal.aborted) throw error;
+    // A truncated or corrupt download: the next attempt downloads it again.
+    throw new SfaError('DOWNLOAD_FAILED', `The downloaded file is not readable audio: ${info.message}`);
+  }
+}
+
+/**
+ * A link track whose download or expansion ended for good (discarded, or cancelled by the user)
+ * becomes `failed` with the reason, so the library says why it has no audio. Also covers
+ * failures no perform() sees (a timeout, a cancel from another process).
+ */
+export function watchLinkTracks(scheduler: Scheduler, tracks: TrackRepository): void {
+  scheduler.on('job:state', ({ job }) => {
+    if ((job.worker !== 'download' && job.worker !== 'expand') || !job.trackId) return;
+    if (job.state !== 'discarded' && job.state !== 'cancelled') return;
+    const track = tracks.get(job.trackId);
+    if (!track || track.status === 'ready') return;
+    const last = job.errors[job.errors.length - 1];
+    const reason = last?.error ?? (job.state === 'cancelled' ? 'cancelled' : 'failed');
+    tracks.setStatus(track.id, 'failed', job.state === 'cancelled' ? `Download cancelled: ${reason}` : `Download failed: ${reason}`);
+  });
+}
+
