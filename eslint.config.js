@@ -43,7 +43,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/renderer/**/*.{ts,tsx}', 'src/preload/**/*.ts'],
+    // The preload is the one renderer-side file that talks to Electron (contextBridge, ipcRenderer).
+    files: ['src/preload/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    files: ['src/renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
     rules: {

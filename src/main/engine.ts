@@ -17,6 +17,7 @@ import { StemRepository } from './library/stems';
 import { TrackRepository } from './library/tracks';
 import { HomeLock } from './lock';
 import { createLogger, type Logger } from './log';
+import { ModelStore, type ModelStoreOptions } from './models';
 import { appVersion } from './paths';
 import { pythonEnvironment } from './sidecar/environment';
 import { SidecarPool } from './sidecar/pool';
@@ -56,6 +57,8 @@ export interface EngineOptions {
   separation?: Partial<Omit<SeparateArgs, 'trackId'>>;
   /** Extra workers (tests). */
   workers?: AnyWorker[];
+  /** Model store settings: a mirror `baseUrl`, an injected `fetch` (tests), retry timing. */
+  models?: Omit<ModelStoreOptions, 'dir' | 'onProgress' | 'verifyLoad' | 'logger'>;
 }
 
 export interface Engine {
@@ -68,11 +71,14 @@ export interface Engine {
   importer: Importer;
   scheduler: Scheduler;
   sidecars: { probe: SidecarPool; analysis: SidecarPool; processing: SidecarPool };
+  models: ModelStore;
   api: Api;
   logger: Logger;
   /** Enqueue the pipeline for tracks (used by library.add, the CLI and the UI). */
   enqueuePipeline(trackIds: string[], steps?: readonly PipelineStep[], separation?: Partial<Omit<SeparateArgs, 'trackId'>>): Promise<number[]>;
   trackDetail(id: string): TrackDetail;
+  /** Start the sidecars and compile librosa's JIT now, so the first real job finds them warm. */
+  prewarm(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -109,9 +115,23 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const sidecars = {
     probe: new SidecarPool('probe', 1, { env, logger, vars, args: ['--no-devices'] }),
     analysis: new SidecarPool('analysis', queues.analysis ?? 2, { env, logger, args: ['--no-devices'], vars: { ...vars, OMP_NUM_THREADS: threads } }),
-    processing: new SidecarPool('processing', queues.processing ?? 2, { env, logger, vars: { ...vars, OMP_NUM_THREADS: threads, SFA_TORCH_THREADS: threads } }),
+    processing: new SidecarPool('processing', queues.processing ?? 2, {
+      env,
+      logger,
+      vars: { ...vars, OMP_NUM_THREADS: threads, SFA_SIDECAR_CONCURRENCY: String(queues.processing ?? 2) },
+    }),
   };
-  const deps: WorkerDeps = { paths, tracks, analyses, stems, sidecars, logger };
+  const models = new ModelStore({
+    ...options.models,
+    dir: paths.models,
+    logger,
+    onProgress: (p) => events.emit('models:progress', p),
+    // An imported model is loaded once in a processing sidecar (it stays warm there for the next separation).
+    verifyLoad: async (name, repo) => {
+      await sidecars.processing.run('warm', { model: name, repo, device: 'cpu' }, { timeoutMs: 10 * 60_000 });
+    },
+  });
+  const deps: WorkerDeps = { paths, tracks, analyses, stems, sidecars, logger, models };
   const scheduler = createScheduler({
     db,
     queues,
@@ -132,6 +152,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     events.emit('job:progress', { id: p.id, trackId: job?.trackId ?? null, pct: p.pct, message: p.message });
   });
   scheduler.on('queue:change', () => events.emit('queues:changed', { queues: queueStats(scheduler.stats()) }));
+  // Telemetry goes to the engine log: one line per attempt with its timings, one per exception.
+  scheduler.on('job:stop', ({ job, durationMs, queueTimeMs, state }) =>
+    logger.info(`job ${job.id} ${job.worker} attempt ${job.attempt} -> ${state} in ${durationMs} ms (queued ${queueTimeMs} ms)`),
+  );
+  scheduler.on('job:exception', ({ job, error, attempt, kind }) =>
+    logger.warn(`job ${job.id} ${job.worker} attempt ${attempt} ${kind}: ${error.code} ${error.message}`),
+  );
 
   const trackDetail = (id: string): TrackDetail => {
     const track = tracks.get(id);
@@ -204,6 +231,18 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         return { queues: queueStats(scheduler.stats()) };
       },
       'system.doctor': () => doctor(sidecars.probe),
+      'models.list': () => ({ dir: models.dir, models: models.list() }),
+      'models.download': async ({ name }) => {
+        readonlyGuard();
+        const downloaded = !models.isInstalled(name);
+        return { model: await models.download(name), downloaded };
+      },
+      'models.import': async ({ path, name }) => {
+        readonlyGuard();
+        const imported = await models.import(path, { name });
+        return { imported, models: models.list().filter((m) => imported.includes(m.name)) };
+      },
+      'models.remove': ({ name }) => (readonlyGuard(), models.remove(name)),
       'system.info': () => ({
         version: appVersion(),
         home: paths.root,
@@ -227,10 +266,18 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     importer,
     scheduler,
     sidecars,
+    models,
     api,
     logger,
     enqueuePipeline,
     trackDetail,
+    async prewarm() {
+      const started = Date.now();
+      await Promise.allSettled([sidecars.analysis.run('analyze_warm', {}), sidecars.processing.warm()]).then((results) => {
+        for (const r of results) if (r.status === 'rejected') logger.warn(`prewarm: ${(r.reason as Error).message}`);
+      });
+      logger.info(`sidecars warm in ${Date.now() - started} ms`);
+    },
     async close() {
       if (closed) return;
       closed = true;

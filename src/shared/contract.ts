@@ -24,6 +24,7 @@ const input = z.string().min(1).max(4096);
 const stepList = z.array(z.enum(['separate', 'analyze'])).max(2);
 const jobId = z.number().int().positive();
 const queueName = z.string().min(1).max(64);
+const modelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a model name: letters, digits, _ . -');
 const jobState = z.enum(['scheduled', 'available', 'executing', 'retryable', 'completed', 'discarded', 'cancelled']);
 
 export const requests = {
@@ -56,7 +57,42 @@ export const requests = {
   'queues.scale': request<{ queues: QueueStats[] }>()(z.strictObject({ queue: queueName, limit: z.number().int().min(1).max(16) })),
   'system.doctor': request<DoctorReport>()(z.strictObject({}).optional()),
   'system.info': request<SystemInfo>()(z.strictObject({}).optional()),
+  /** The model store: installed and downloadable separation models. */
+  'models.list': request<{ dir: string; models: ModelInfo[] }>()(z.strictObject({}).optional()),
+  /** Download an official model now (progress: `models:progress`); a no-op when installed. */
+  'models.download': request<{ model: ModelInfo; downloaded: boolean }>()(z.strictObject({ name: modelName })),
+  /** Import a `.th` weight file or a demucs model folder (`{sig}.th` + `{name}.yaml`) from disk. */
+  'models.import': request<{ imported: string[]; models: ModelInfo[] }>()(z.strictObject({ path: input, name: modelName.optional() })),
+  'models.remove': request<{ removed: string; freedBytes: number }>()(z.strictObject({ name: modelName })),
 } as const;
+
+/** A separation model as the model store lists it. */
+export interface ModelInfo {
+  name: string;
+  kind: 'demucs' | 'dsp';
+  /** `catalogue`: an official model the app can download; `local`: imported, unknown to the catalogue. */
+  source: 'catalogue' | 'local';
+  stems: string[] | null;
+  /** Approximate download size (catalogue models). */
+  sizeMb: number | null;
+  quality: string | null;
+  /** Weight file names. */
+  files: string[];
+  installed: boolean;
+  /** Bytes of its weight files in the store. */
+  bytes: number;
+  /** Bytes of an interrupted download that the next download resumes from. */
+  partialBytes: number;
+  urls: string[];
+}
+
+/** Progress of a model download: `total` is null until the server has said it. */
+export interface ModelProgress {
+  name: string;
+  pct: number;
+  bytes: number;
+  total: number | null;
+}
 
 export interface SystemInfo {
   version: string;
@@ -79,10 +115,12 @@ export interface Events {
   'job:progress': { id: number; trackId: string | null; pct: number; message: string | null };
   /** A queue was paused, resumed or scaled. */
   'queues:changed': { queues: QueueStats[] };
+  /** A model download progressed (about 10 per second at most). */
+  'models:progress': ModelProgress;
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed'];
+export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress'];
 
 export function isRequestName(name: unknown): name is RequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);

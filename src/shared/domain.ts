@@ -29,6 +29,14 @@ export interface Track {
   addedAt: string;
   status: TrackStatus;
   error: string | null;
+  /** Link metadata (migration 005): set for Spotify/YouTube tracks, absent or null otherwise. */
+  spotifyId?: string | null;
+  youtubeId?: string | null;
+  isrc?: string | null;
+  /** Album art URL reported by the provider (not downloaded). */
+  coverUrl?: string | null;
+  /** Bytes of the downloaded file. */
+  downloadSize?: number | null;
 }
 
 export type PipelineStep = 'separate' | 'analyze';

@@ -14,6 +14,17 @@ describe('recogniseLink', () => {
     ['https://music.youtube.com/watch?v=dQw4w9WgXcQ&list=RD', 'youtube', 'video', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
     ['https://youtube.com/shorts/dQw4w9WgXcQ', 'youtube', 'video', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
     ['https://www.youtube.com/playlist?list=PLabcdefghij123', 'youtube', 'playlist', 'https://www.youtube.com/playlist?list=PLabcdefghij123'],
+    // issue #6 review: the remaining shapes users paste
+    [`https://open.spotify.com/intl-pt/album/${id}?si=q`, 'spotify', 'album', `https://open.spotify.com/album/${id}`],
+    [`https://open.spotify.com/intl-ja/playlist/${id}`, 'spotify', 'playlist', `https://open.spotify.com/playlist/${id}`],
+    [`spotify:album:${id}`, 'spotify', 'album', `https://open.spotify.com/album/${id}`],
+    [`spotify:playlist:${id}`, 'spotify', 'playlist', `https://open.spotify.com/playlist/${id}`],
+    [`  https://open.spotify.com/track/${id}  `, 'spotify', 'track', `https://open.spotify.com/track/${id}`],
+    [`http://open.spotify.com/track/${id}`, 'spotify', 'track', `https://open.spotify.com/track/${id}`],
+    [`https://open.spotify.com/embed/track/${id}`, 'spotify', 'track', `https://open.spotify.com/track/${id}`],
+    ['https://m.youtube.com/watch?feature=share&v=dQw4w9WgXcQ', 'youtube', 'video', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
+    ['https://www.youtube.com/shorts/dQw4w9WgXcQ?feature=share', 'youtube', 'video', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ'],
+    ['https://music.youtube.com/playlist?list=OLAK5uy_abcdefghij', 'youtube', 'playlist', 'https://www.youtube.com/playlist?list=OLAK5uy_abcdefghij'],
   ])('accepts %s', (input, kind, type, canonical) => {
     const r = recogniseLink(input);
     expect(r).toMatchObject({ ok: true, kind, type, canonical });
@@ -37,6 +48,16 @@ describe('recogniseLink', () => {
     ['https://user:pw@open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC', 'credentials'],
     ['https://www.youtube.com/watch?v=bad', 'not valid'],
     [`https://open.spotify.com/track/${id}${'a'.repeat(3000)}`, 'longer than'],
+    [`spotify:artist:${id}`, 'URIs are supported'],
+    [`spotify:track:${id}:extra`, 'URIs are supported'],
+    [`ftp://open.spotify.com/track/${id}`, 'unsupported scheme'],
+    [`https://open.spotify.com:8443/track/${id}`, 'port'],
+    [`https://open.spotify.com/track/${id}%20--output`, 'not valid'],
+    [`https://open.spotify.com/track/${id} --output /etc`, 'spaces'],
+    ['https://www.youtube.com/channel/UCabcdefghij', 'unsupported YouTube page'],
+    ['https://www.youtube.com/watch?v=dQw4w9WgXcQ|id', 'shell'],
+    ['https://www.youtube.com/playlist?list=x', 'no valid list id'],
+    ['https://youtube.com.evil.io/watch?v=dQw4w9WgXcQ', 'unsupported site'],
   ])('rejects %s', (input, reason) => {
     const r = recogniseLink(input);
     expect(r.ok).toBe(false);
@@ -50,5 +71,8 @@ describe('recogniseLink', () => {
     expect(looksLikeLink('/music/a.wav')).toBe(false);
     expect(looksLikeLink('C:\\music\\a.wav')).toBe(false);
     expect(looksLikeLink('song: remix.wav')).toBe(false);
+    expect(looksLikeLink('-https://open.spotify.com/track/x')).toBe(true);
+    expect(looksLikeLink('--url=https://open.spotify.com/track/x')).toBe(true);
+    expect(looksLikeLink('-my file.wav')).toBe(false);
   });
 });

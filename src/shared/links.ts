@@ -36,7 +36,9 @@ function reject(reason: string): RejectedLink {
 
 /** True when the text is meant as a link (so the caller reports it as one, not as a missing file). */
 export function looksLikeLink(text: string): boolean {
-  const t = text.trim();
+  // A link behind leading dashes (`-https://...`, `--url=https://...`) is still meant as a link:
+  // report it as a rejected link, not as a missing file.
+  const t = text.trim().replace(/^-+([a-z-]*=)?/i, '');
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(t) || /^(spotify|javascript|vbscript|data|file|about|blob|mailto):/i.test(t);
 }
 
@@ -51,6 +53,7 @@ export function recogniseLink(input: string): LinkResult {
 
   const uri = /^spotify:(track|album|playlist):([A-Za-z0-9]+)$/.exec(text);
   if (uri) return spotify(uri[1] as SpotifyType, uri[2]!);
+  if (/^spotify:/i.test(text)) return reject('only spotify:track:, spotify:album: and spotify:playlist: URIs are supported');
 
   let url: URL;
   try {

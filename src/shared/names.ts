@@ -19,8 +19,12 @@ export const REQUEST_NAMES = [
   'queues.scale',
   'system.doctor',
   'system.info',
+  'models.list',
+  'models.download',
+  'models.import',
+  'models.remove',
 ] as const satisfies readonly RequestName[];
-export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed'] as const satisfies readonly EventName[];
+export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress'] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
 /** A type error here names the request or event missing from the lists above. */

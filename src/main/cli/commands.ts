@@ -9,6 +9,7 @@ import { EXIT, formatDuration, table } from './output';
 import { JOB_STATE_NAMES, type JobState } from '../../shared/domain';
 import { exportAnalysis } from '../library/export';
 import { followProgress, jobFailure, resolveTrack, untilIdle, writeAtomic } from './work';
+import { models } from './models';
 
 export interface CommandSpec {
   summary: string;
@@ -121,10 +122,11 @@ const serve: CommandSpec = {
   async run(ctx, values) {
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${String(values.port)}`);
-    const engine = await ctx.engine({ runQueues: true });
+    const engine = await ctx.engine({ runQueues: true, host: 'serve' });
     const { startServer } = await import('../serve');
     const server = await startServer(engine, { host: typeof values.host === 'string' ? values.host : '127.0.0.1', port });
     process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token })}\n`);
+    void engine.prewarm();
     ctx.out.note(`Open ${server.url}/?token=${server.token} in your browser. Ctrl+C stops.`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -161,7 +163,11 @@ const jobs: CommandSpec = {
         list.jobs.map((j) => [j.id, j.queue, j.worker, j.waiting ? 'waiting' : j.state, `${j.attempt}/${j.maxAttempts}`,
           j.progress ? `${Math.round(j.progress.pct)}%` : '', j.trackId?.slice(0, 8), j.errors.at(-1)?.error.slice(0, 60)]),
       );
-      return list.jobs.length ? `${qs}\n\n${rows}` : `${qs}\n\nNo jobs.`;
+      const failures = engine.scheduler.recentFailures(5);
+      const recent = failures.length
+        ? `\n\nrecent failures:\n${failures.map((j) => `  #${j.id} ${j.worker} (${j.state}, attempt ${j.attempt}/${j.maxAttempts}): ${j.errors.at(-1)?.error ?? ''}`).join('\n')}`
+        : '';
+      return (list.jobs.length ? `${qs}\n\n${rows}` : `${qs}\n\nNo jobs.`) + recent;
     });
     return EXIT.ok;
   },
@@ -298,4 +304,5 @@ function resolvePath(p: string): string {
 
 export const commands: Record<string, CommandSpec> = {
   doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: exportCommand, serve,
+  models,
 };

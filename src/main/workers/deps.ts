@@ -3,6 +3,7 @@ import type { AnalysisRepository } from '../library/analyses';
 import type { StemRepository } from '../library/stems';
 import type { TrackRepository } from '../library/tracks';
 import type { Logger } from '../log';
+import type { ModelStore } from '../models';
 import type { SidecarPool } from '../sidecar/pool';
 
 /** What the workers need from the engine; passed in so tests can build workers on a temp home. */
@@ -14,7 +15,9 @@ export interface WorkerDeps {
   /** `probe` (optional so older test setups still type-check) probes downloaded files. */
   sidecars: { analysis: SidecarPool; processing: SidecarPool; probe?: SidecarPool };
   logger: Logger;
+  /** The model store: downloads a missing catalogue model before a separation (absent: no downloads). */
+  models?: ModelStore;
 }
 
 /** Sidecar error codes that no retry can fix: the job is discarded at once with the message. */
-export const PERMANENT_CODES = new Set(['NOT_AUDIO', 'FILE_NOT_FOUND', 'BAD_REQUEST', 'TOO_SHORT', 'SILENT', 'DECODE_FAILED', 'MODEL_NOT_FOUND', 'DEVICE_UNAVAILABLE', 'SIDECAR_UNAVAILABLE']);
+export const PERMANENT_CODES = new Set(['NOT_AUDIO', 'FILE_NOT_FOUND', 'BAD_REQUEST', 'TOO_SHORT', 'SILENT', 'DECODE_FAILED', 'MODEL_NOT_FOUND', 'MODEL_UNAVAILABLE', 'MODEL_NOT_INSTALLED', 'DEVICE_UNAVAILABLE', 'SIDECAR_UNAVAILABLE']);

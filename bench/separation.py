@@ -1,0 +1,223 @@
+"""Speed benchmark: stem separation through our warm sidecar vs the demucs CLI.
+
+    python/.venv/bin/python bench/separation.py          # 30 s clips, batch of 4
+    SFA_BENCH_QUICK=1 python/.venv/bin/python bench/separation.py   # 10 s clips, batch of 2
+
+Uses a randomly initialised full-size htdemucs (same architecture and compute as the published
+one; built once into bench/.cache/models by sfa_sidecar.separation.tiny_model --full-size), since
+the real weights cannot be downloaded here. Both sides use the same settings (shifts 1,
+overlap 0.25, 16-bit wav, default threads = CPU count).
+
+(a) single track: our sidecar cold (spawn + hello + model load + separate) and warm (request on a
+    started, pre-warmed sidecar) vs one `python -m demucs` call.
+(b) batch: N tracks through the warm sidecar vs N CLI calls (interleaved); per-track overhead = wall - model
+    compute (ours measured inside the sidecar; the CLI's estimated from our compute of the same clip).
+(c) compute variants (torch.inference_mode, threads), measured on a warm sidecar.
+(d) peak RSS: VmHWM of the sidecar; each CLI process's ru_maxrss from os.wait4.
+The last line is the machine-readable summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYDIR = ROOT / "python"
+PY = str(PYDIR / ".venv" / "bin" / "python") if (PYDIR / ".venv" / "bin" / "python").exists() else sys.executable
+CACHE = ROOT / "bench" / ".cache" / "separation"
+QUICK = os.environ.get("SFA_BENCH_QUICK") == "1"
+SECONDS = 10.0 if QUICK else 30.0
+BATCH = 2 if QUICK else 4
+MODEL = "htdemucs_rand"
+SR = 44100
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def ensure_model() -> Path:
+    repo = CACHE / "models"
+    if not (repo / f"{MODEL}.yaml").exists():
+        log("building the full-size random htdemucs ...")
+        subprocess.run([PY, "-m", "sfa_sidecar.separation.tiny_model", str(repo), "--name", MODEL, "--full-size"],
+                       cwd=str(PYDIR), check=True, stdout=subprocess.DEVNULL)
+    return repo
+
+
+def ensure_clips() -> list[Path]:
+    import numpy as np
+    import soundfile as sf
+
+    folder = CACHE / "clips"
+    folder.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for i in range(BATCH):
+        path = folder / f"clip{i}_{int(SECONDS)}s.wav"
+        if not path.exists():
+            rng = np.random.default_rng(i)
+            t = np.arange(int(SR * SECONDS)) / SR
+            base = 110 * (i + 1)
+            left = 0.2 * np.sin(2 * np.pi * base * t) + 0.1 * np.sin(2 * np.pi * 55 * t) \
+                + 0.05 * rng.standard_normal(t.size) * (np.sin(2 * np.pi * 2 * t) > 0.8)
+            right = 0.2 * np.sin(2 * np.pi * base * 1.5 * t) + 0.1 * np.sin(2 * np.pi * 55 * t)
+            sf.write(str(path), np.stack([left, right], 1).astype(np.float32), SR, subtype="PCM_16")
+        clips.append(path)
+    return clips
+
+
+def ensure_warmup_clip() -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    path = CACHE / "clips" / "warmup_2s.wav"
+    if not path.exists():
+        t = np.arange(2 * SR) / SR
+        sf.write(str(path), np.stack([np.sin(2 * np.pi * 220 * t)] * 2, 1).astype(np.float32) * 0.2, SR)
+    return path
+
+
+def vm_hwm_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+class Sidecar:
+    def __init__(self, env: dict | None = None):
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen([PY, "-m", "sfa_sidecar", "--no-devices"], cwd=str(PYDIR),
+                                     env={**os.environ, **(env or {})}, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        hello = json.loads(self.proc.stdout.readline())
+        assert hello["type"] == "hello", hello
+        self.hello_s = time.perf_counter() - self.t0
+        self.n = 0
+
+    def request(self, op: str, params: dict) -> tuple[dict, float]:
+        self.n += 1
+        rid = f"b{self.n}"
+        t0 = time.perf_counter()
+        self.proc.stdin.write(json.dumps({"type": "request", "id": rid, "op": op, "params": params}) + "\n")
+        self.proc.stdin.flush()
+        while True:
+            msg = json.loads(self.proc.stdout.readline())
+            if msg.get("type") == "progress":
+                continue
+            if msg.get("type") == "error":
+                raise RuntimeError(f"sidecar error: {msg}")
+            return msg["result"], time.perf_counter() - t0
+
+    def close(self) -> float:
+        """Shut down; return the peak RSS in MB."""
+        hwm = vm_hwm_mb(self.proc.pid)
+        self.proc.stdin.write(json.dumps({"type": "shutdown"}) + "\n")
+        self.proc.stdin.flush()
+        _pid, _status, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = 0
+        return max(hwm or 0.0, usage.ru_maxrss / 1024)
+
+
+def run_cli(repo: Path, clip: Path, out: Path) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one `python -m demucs` call."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([PY, "-m", "demucs", "--repo", str(repo), "-n", MODEL, "-o", str(out), str(clip)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"demucs CLI failed: {proc.stderr.read().decode()[-1000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def main() -> int:
+    repo = ensure_model()
+    clips = ensure_clips()
+    out = CACHE / "out"
+    log(f"clips: {BATCH} x {SECONDS:.0f} s; model {MODEL} (random full-size htdemucs)")
+
+    base = {"model": MODEL, "repo": str(repo), "shifts": 1, "overlap": 0.25, "format": "wav", "wavDepth": 16}
+    # --- (a) single track: ours cold (spawn + hello + load + separate), then one CLI call
+    t0 = time.perf_counter()
+    car = Sidecar()
+    hello_s = car.hello_s
+    first, first_wall = car.request("separate", {**base, "path": str(clips[0]), "outDir": str(out / "ours" / "cold")})
+    cold = time.perf_counter() - t0
+    log(f"ours cold: hello {hello_s:.2f} s + request {first_wall:.2f} s = {cold:.2f} s "
+        f"(load {first['timings']['load']:.2f}, compute {first['timings']['compute']:.2f})")
+
+    # --- (b) batch, interleaved (CLI call i, then our warm request i) so that load from other
+    # processes on the machine hits both sides alike
+    cli_walls, cli_peaks, results, walls = [], [], [], []
+    for i, clip in enumerate(clips):
+        wall, peak = run_cli(repo, clip, out / "cli")
+        cli_walls.append(wall)
+        cli_peaks.append(peak)
+        res, wall = car.request("separate", {**base, "path": str(clip), "outDir": str(out / "ours" / f"t{i}")})
+        results.append(res)
+        walls.append(wall)
+        log(f"{clip.name}: cli {cli_walls[-1]:.2f} s (peak {peak:.0f} MB); ours warm {wall:.2f} s "
+            f"(compute {res['timings']['compute']:.2f})")
+    batch_ours = sum(walls)
+    ours_peak = car.close()
+
+    computes = [r["timings"]["compute"] for r in results]
+    overhead = sum(w - c for w, c in zip(walls, computes)) / len(walls)
+    cli_overhead = sum(w - c for w, c in zip(cli_walls, computes)) / len(walls)
+    batch_cli = sum(cli_walls)
+    single_cold_ratio = cold / cli_walls[0]
+    single_warm_ratio = walls[0] / cli_walls[0]
+    rtf = sum(computes) / (len(computes) * SECONDS)
+
+    # --- (c) compute variants on one clip, shifts 0 to keep it short
+    variants = []
+    short = {**base, "shifts": 0, "path": str(clips[0])}
+    warmup = {**base, "shifts": 0, "path": str(ensure_warmup_clip()), "outDir": str(out / "w")}
+    for label, env, extra in [("no_grad, default threads", {}, {}),
+                              ("inference_mode", {"SFA_SEP_INFERENCE_MODE": "1"}, {}),
+                              ("no_grad, 1 thread", {}, {"threads": 1})]:
+        car = Sidecar(env)
+        car.request("warm", {"model": MODEL, "repo": str(repo)})
+        car.request("separate", {**warmup, **extra})  # a first call warms kernels/allocator
+        res, _ = car.request("separate", {**short, **extra, "outDir": str(out / "v")})
+        car.close()
+        variants.append((label, res["timings"]["compute"]))
+        log(f"variant {label}: compute {res['timings']['compute']:.2f} s")
+
+    rows = [
+        ("clip seconds x tracks", f"{SECONDS:.0f} x {BATCH}", f"{SECONDS:.0f} x {BATCH}", ""),
+        ("single track, cold (spawn+hello+load+separate) s", f"{cold:.2f}", f"{cli_walls[0]:.2f}", f"{single_cold_ratio:.3f}"),
+        ("single track, warm sidecar s", f"{walls[0]:.2f}", f"{cli_walls[0]:.2f}", f"{single_warm_ratio:.3f}"),
+        ("sidecar start to hello s", f"{hello_s:.2f}", "-", ""),
+        (f"batch of {BATCH} s", f"{batch_ours:.2f}", f"{batch_cli:.2f}", f"speedup {batch_cli / batch_ours:.3f}"),
+        ("per-track overhead s (wall - compute)", f"{overhead:.3f}", f"{cli_overhead:.3f}", ""),
+        ("model compute per track s (ours)", f"{sum(computes) / len(computes):.2f}", "-", ""),
+        ("peak RSS MB", f"{ours_peak:.0f}", f"{max(cli_peaks):.0f}", f"{ours_peak / max(cli_peaks):.3f}"),
+        ("rtf cpu (compute / audio)", f"{rtf:.3f}", "-", ""),
+    ]
+    for label, seconds in variants:
+        rows.append((f"compute variant: {label} (shifts 0) s", f"{seconds:.2f}", "-",
+                     f"{seconds / variants[0][1]:.3f}"))
+    rows.append(("gpu", "gpu: not available on this machine", "-", ""))
+    width = max(len(r[0]) for r in rows)
+    print(f"{'figure'.ljust(width)}  {'ours':>12}  {'cli':>10}  ratio")
+    for label, ours_v, cli_v, ratio in rows:
+        print(f"{label.ljust(width)}  {ours_v:>12}  {cli_v:>10}  {ratio}")
+    print(f"BENCH separation single_ratio={single_cold_ratio:.3f} batch_speedup={batch_cli / batch_ours:.3f} "
+          f"overhead_s={overhead:.3f} cli_overhead_s={cli_overhead:.3f} ours_peak_mb={ours_peak:.0f} "
+          f"cli_peak_mb={max(cli_peaks):.0f} rtf_cpu={rtf:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""The model catalogue, loading Demucs models (local repo or the demucs cache/hub), and the
+bounded LRU cache that keeps models warm between requests."""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import os
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import BadRequestError, SidecarError
+
+DEMUCS_ROOT_URL = "https://dl.fbaipublicfiles.com/demucs/"
+HF_NAMESPACE = "adefossez"
+FOUR = ["drums", "bass", "other", "vocals"]
+SIX = ["drums", "bass", "other", "vocals", "guitar", "piano"]
+
+# Published weights size in MB (approximate: sum of the checkpoint files of the bag).
+_CATALOG: dict[str, dict[str, Any]] = {
+    "htdemucs": {"stems": FOUR, "size_mb": 80, "bag": 1,
+                 "quality": "Hybrid Transformer Demucs v4, the default: best quality per second (~9.0 dB SDR on MUSDB-HQ)"},
+    "htdemucs_ft": {"stems": FOUR, "size_mb": 320, "bag": 4,
+                    "quality": "htdemucs fine-tuned per stem: slightly better (~9.2 dB SDR), 4x slower"},
+    "htdemucs_6s": {"stems": SIX, "size_mb": 55, "bag": 1,
+                    "quality": "6 stems (adds guitar, piano): guitar is usable, piano is weak and bleeds"},
+    "hdemucs_mmi": {"stems": FOUR, "size_mb": 85, "bag": 1,
+                    "quality": "Hybrid Demucs v3 retrained on MUSDB + 800 songs (~7.7 dB SDR)"},
+    "mdx": {"stems": FOUR, "size_mb": 330, "bag": 4,
+            "quality": "Demucs v3 MDX-2021 challenge bag, trained on MUSDB-HQ only (~7.3 dB SDR)"},
+    "mdx_extra": {"stems": FOUR, "size_mb": 330, "bag": 4,
+                  "quality": "MDX bag trained with extra data (~7.9 dB SDR), 4x slower than htdemucs"},
+    "mdx_q": {"stems": FOUR, "size_mb": 100, "bag": 4,
+              "quality": "quantized mdx: smaller download, slightly lower quality"},
+    "mdx_extra_q": {"stems": FOUR, "size_mb": 100, "bag": 4,
+                    "quality": "quantized mdx_extra: smaller download, slightly lower quality (needs diffq)"},
+    "dsp": {"stems": FOUR, "size_mb": 0, "bag": 0,
+            "quality": "NO neural network: HPSS + stereo-centre masks, much lower quality than Demucs "
+                       "(drums OK, vocals weak and absent on mono input); works offline, nothing to download"},
+}
+DSP_MODELS = {"dsp"}
+
+
+def _demucs_dir() -> Path | None:
+    spec = importlib.util.find_spec("demucs")  # finds the package without importing torch
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _remote_files() -> dict[str, str]:
+    """sig -> download url, parsed from demucs/remote/files.txt (as demucs.pretrained does)."""
+    root_dir = _demucs_dir()
+    found: dict[str, str] = {}
+    if root_dir is None or not (root_dir / "remote" / "files.txt").is_file():
+        return found
+    root = ""
+    for line in (root_dir / "remote" / "files.txt").read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("root:"):
+            root = line.split(":", 1)[1].strip()
+        else:
+            found[line.split("-", 1)[0]] = DEMUCS_ROOT_URL + root + line
+    return found
+
+
+def _bag_signatures(name: str, repo: Path | None = None) -> list[str]:
+    root = repo if repo is not None else (_demucs_dir() or Path("/nonexistent")) / "remote"
+    path = root / f"{name}.yaml"
+    if not path.is_file():
+        return []
+    import yaml  # noqa: PLC0415 - PyYAML is light and a demucs dependency
+
+    with open(path) as handle:
+        bag = yaml.safe_load(handle) or {}
+    return [str(sig) for sig in bag.get("models", [])]
+
+
+def hf_repo_name(name: str) -> str:
+    if name == "htdemucs":
+        return "HTDemucs"
+    if name.startswith("htdemucs_"):
+        return "HTDemucs-" + name[len("htdemucs_"):]
+    return "Demucs-" + name
+
+
+def _torch_hub_checkpoints() -> Path:
+    hub = os.environ.get("TORCH_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.join(os.path.expanduser("~"), ".cache")), "torch")
+    return Path(hub) / "hub" / "checkpoints"
+
+
+def _hf_cache_has(name: str) -> bool:
+    hub = os.environ.get("HF_HUB_CACHE") or os.path.join(
+        os.environ.get("HF_HOME", os.path.join(os.path.expanduser("~"), ".cache", "huggingface")), "hub")
+    folder = Path(hub) / f"models--{HF_NAMESPACE}--{hf_repo_name(name)}" / "snapshots"
+    return folder.is_dir() and any(folder.iterdir())
+
+
+def repo_models(repo: str | Path) -> list[str]:
+    """Models (bags from *.yaml and single signatures from *.th) in a local model repo."""
+    root = Path(repo)
+    if not root.is_dir():
+        return []
+    names = set()
+    sigs = {p.stem.rsplit("-", 1)[0] if "-" in p.stem else p.stem for p in root.glob("*.th")}
+    for yaml_file in root.glob("*.yaml"):
+        if all(sig in sigs for sig in _bag_signatures(yaml_file.stem, root)):
+            names.add(yaml_file.stem)
+    return sorted(names | sigs)
+
+
+def _in_torch_hub(name: str) -> bool:
+    sigs = _bag_signatures(name)
+    hub = _torch_hub_checkpoints()
+    return bool(sigs) and hub.is_dir() and all(any(hub.glob(f"{sig}-*.th")) for sig in sigs)
+
+
+def installed(name: str, repo: str | Path | None = None) -> bool:
+    if name in DSP_MODELS:
+        return True
+    if repo is not None:
+        return name in repo_models(repo)
+    return _in_torch_hub(name) or _hf_cache_has(name)
+
+
+def catalog(repo: str | Path | None = None) -> list[dict[str, Any]]:
+    urls = _remote_files()
+    out = []
+    for name, info in _CATALOG.items():
+        sigs = _bag_signatures(name) if name not in DSP_MODELS else []
+        entry = {
+            "name": name,
+            "stems": list(info["stems"]),
+            "size_mb": info["size_mb"],
+            "quality": info["quality"],
+            "bag": info["bag"],
+            "kind": "dsp" if name in DSP_MODELS else "demucs",
+            "sources": [urls[s] for s in sigs if s in urls],
+            "hub": None if name in DSP_MODELS else f"https://huggingface.co/{HF_NAMESPACE}/{hf_repo_name(name)}",
+            "installed": installed(name, None),
+        }
+        if repo is not None:
+            entry["installedInRepo"] = name in DSP_MODELS or name in repo_models(repo)
+        out.append(entry)
+    return out
+
+
+class ModelUnavailableError(SidecarError):
+    code = "MODEL_UNAVAILABLE"
+
+
+def load_demucs(name: str, repo: str | None) -> Any:
+    """Load a demucs model or bag (CPU, eval mode); clear errors instead of demucs' sys.exit."""
+    from demucs.pretrained import get_model  # noqa: PLC0415
+    from demucs.repo import ModelLoadingError  # noqa: PLC0415
+
+    if repo is not None:
+        root = Path(repo)
+        if not root.is_dir():
+            raise BadRequestError(f"model repo {repo} is not a folder")
+        if name not in repo_models(root):
+            raise ModelUnavailableError(
+                f"model {name!r} is not in the model repo {repo} (it has: {', '.join(repo_models(root)) or 'nothing'})",
+                detail={"model": name, "repo": str(repo)},
+            )
+    try:
+        if repo is None and _in_torch_hub(name):
+            # Weights already downloaded by an earlier demucs: load them without asking the
+            # Hugging Face hub first (offline, that costs ~30 s of retries before the fallback).
+            from demucs.pretrained import REMOTE_ROOT, _parse_remote_files  # noqa: PLC0415
+            from demucs.repo import AnyModelRepo, BagOnlyRepo, RemoteRepo  # noqa: PLC0415
+
+            remote = RemoteRepo(_parse_remote_files(REMOTE_ROOT / "files.txt"))
+            model = AnyModelRepo(remote, BagOnlyRepo(REMOTE_ROOT, remote)).get_model(name)
+        else:
+            model = get_model(name=name, repo=Path(repo) if repo is not None else None)
+    except SystemExit as exc:  # demucs' fatal() exits the process
+        raise ModelUnavailableError(f"could not load model {name!r}: {exc}") from None
+    except ModelLoadingError as exc:
+        raise ModelUnavailableError(f"could not load model {name!r}: {exc}", detail={"model": name}) from None
+    except ImportError as exc:
+        raise ModelUnavailableError(f"model {name!r} needs a missing package: {exc}") from None
+    except (OSError, ConnectionError, RuntimeError, ValueError) as exc:
+        raise ModelUnavailableError(
+            f"model {name!r} is not installed and could not be downloaded ({type(exc).__name__}: {exc}); "
+            "connect to the internet once or pick a model repo folder",
+            detail={"model": name},
+        ) from None
+    model.eval()
+    return model
+
+
+class ModelCache:
+    """A bounded LRU of loaded models keyed by (name, repo). The least recently used model is
+    dropped first, and the GPU allocator's cache is emptied after an eviction."""
+
+    def __init__(self, capacity: int = 2, loader: Callable[[str, str | None], Any] | None = None):
+        self.capacity = max(1, int(capacity))
+        self.loader = loader or load_demucs
+        self._models: "OrderedDict[tuple[str, str | None], Any]" = OrderedDict()
+        self._lock = threading.Lock()
+        self.evictions: list[tuple[str, str | None]] = []
+
+    def keys(self) -> list[tuple[str, str | None]]:
+        return list(self._models)
+
+    def get(self, name: str, repo: str | None = None) -> tuple[Any, bool]:
+        """(model, was_warm)."""
+        key = (name, str(Path(repo).resolve()) if repo else None)
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key], True
+        model = self.loader(name, repo)
+        with self._lock:
+            self._models[key] = model
+            self._models.move_to_end(key)
+            evicted = False
+            while len(self._models) > self.capacity:
+                old_key, old = self._models.popitem(last=False)
+                self.evictions.append(old_key)
+                del old
+                evicted = True
+        if evicted:
+            release_memory()
+        return model, False
+
+    def clear(self) -> None:
+        with self._lock:
+            self._models.clear()
+        release_memory()
+
+
+def release_memory() -> None:
+    gc.collect()
+    try:
+        import sys  # noqa: PLC0415
+
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def default_capacity() -> int:
+    try:
+        return max(1, int(os.environ.get("SFA_MODEL_CACHE", "2")))
+    except ValueError:
+        return 2

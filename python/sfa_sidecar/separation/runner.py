@@ -1,0 +1,360 @@
+"""One separation job: decode, (warm) model, compute with progress/cancel/OOM fallback, write."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+from .. import audio
+from ..errors import BadRequestError, CancelledError
+from . import devices, dsp, models
+from .writer import StemWriter
+
+DEFAULTS = {"model": "htdemucs", "device": "auto", "shifts": 1, "overlap": 0.25, "format": "wav",
+            "wavDepth": 16, "mp3Bitrate": 320, "clip": "rescale"}
+MIN_SEGMENT = 1.0  # seconds: the smallest segment an OOM retry goes down to
+
+_cache: models.ModelCache | None = None
+# Hooks the tests replace (faked CUDA facts, a fake apply_model that raises OOM).
+device_facts: Callable[[], devices.DeviceFacts] = devices.device_facts
+apply_model_fn: Callable[..., Any] | None = None
+
+
+def cache() -> models.ModelCache:
+    global _cache
+    if _cache is None:
+        _cache = models.ModelCache(models.default_capacity())
+    return _cache
+
+
+def _inference_mode() -> bool:
+    return os.environ.get("SFA_SEP_INFERENCE_MODE", "0") == "1"
+
+
+# ---------------------------------------------------------------------------------- params
+
+def _str(params: dict, key: str, required: bool = False, default: str | None = None) -> str | None:
+    value = params.get(key, default)
+    if value is None:
+        if required:
+            raise BadRequestError(f"params.{key} is required")
+        return None
+    if not isinstance(value, str) or not value:
+        raise BadRequestError(f"params.{key} must be a non-empty string")
+    return value
+
+
+def _num(params: dict, key: str, kind: type, default: Any, lo: float | None = None, hi: float | None = None,
+         lo_open: bool = False, hi_open: bool = False) -> Any:
+    value = params.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and int(value) != value):
+        raise BadRequestError(f"params.{key} must be a{'n integer' if kind is int else ' number'}, not {value!r}")
+    value = kind(value)
+    if lo is not None and (value < lo or (lo_open and value == lo)):
+        raise BadRequestError(f"params.{key} is out of range: {value}")
+    if hi is not None and (value > hi or (hi_open and value == hi)):
+        raise BadRequestError(f"params.{key} is out of range: {value}")
+    return value
+
+
+def parse(params: dict) -> dict[str, Any]:
+    p: dict[str, Any] = {
+        "path": _str(params, "path", required=True),
+        "outDir": _str(params, "outDir", required=True),
+        "model": _str(params, "model", default=DEFAULTS["model"]),
+        "repo": _str(params, "repo"),
+        "device": _str(params, "device", default=DEFAULTS["device"]),
+        "shifts": _num(params, "shifts", int, DEFAULTS["shifts"], 0, 20),
+        "overlap": _num(params, "overlap", float, DEFAULTS["overlap"], 0.0, 1.0, hi_open=True),
+        "segment": _num(params, "segment", float, None, 0.0, None, lo_open=True),
+        "twoStems": _str(params, "twoStems"),
+        "format": _str(params, "format", default=DEFAULTS["format"]),
+        "mp3Bitrate": _num(params, "mp3Bitrate", int, DEFAULTS["mp3Bitrate"], 32, 320),
+        "instrumental": bool(params.get("instrumental", False)),
+        "threads": _num(params, "threads", int, None, 1, 1024),
+        "clip": _str(params, "clip", default=DEFAULTS["clip"]),
+        "seed": _num(params, "seed", int, None),
+    }
+    depth = params.get("wavDepth", DEFAULTS["wavDepth"])
+    if depth in (32, "32", "float32", "float"):
+        depth = "float"
+    elif depth in (16, "16", 24, "24"):
+        depth = int(depth)
+    else:
+        raise BadRequestError(f"params.wavDepth must be 16, 24 or 'float', not {depth!r}")
+    p["wavDepth"] = depth
+    stems = params.get("stems")
+    if stems is not None and (not isinstance(stems, list) or not all(isinstance(s, str) for s in stems) or not stems):
+        raise BadRequestError("params.stems must be a non-empty list of stem names")
+    p["stems"] = stems
+    if p["twoStems"] and stems:
+        raise BadRequestError("give either params.twoStems or params.stems, not both")
+    return p
+
+
+def _select(sources: list[str], p: dict[str, Any], arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Which stems to write, in order: all, a subset, or stem + no_stem; plus an instrumental."""
+    chosen: dict[str, np.ndarray] = {}
+    if p["twoStems"]:
+        stem = p["twoStems"]
+        chosen[stem] = arrays[stem]
+        rest = np.zeros_like(arrays[stem])
+        for name in sources:
+            if name != stem:
+                rest += arrays[name]
+        chosen["no_" + stem] = rest
+    else:
+        for name in (p["stems"] or sources):
+            chosen[name] = arrays[name]
+    if p["instrumental"]:
+        inst = np.zeros_like(arrays[sources[0]])
+        for name in sources:
+            if name != "vocals":
+                inst += arrays[name]
+        chosen["instrumental"] = inst
+    return chosen
+
+
+def _check_stems(sources: list[str], p: dict[str, Any]) -> None:
+    for stem in ([p["twoStems"]] if p["twoStems"] else []) + list(p["stems"] or []):
+        if stem not in sources:
+            raise BadRequestError(f"stem {stem!r} is not produced by model {p['model']!r} "
+                                  f"(it has: {', '.join(sources)})", detail={"stems": sources})
+    if p["instrumental"] and "vocals" not in sources:
+        raise BadRequestError(f"model {p['model']!r} has no vocals stem, so no instrumental")
+
+
+# ---------------------------------------------------------------------------------- compute
+
+def _submodels(model: Any) -> list[Any]:
+    return list(model.models) if hasattr(model, "models") and hasattr(model, "weights") else [model]
+
+
+def max_segment(model: Any) -> float:
+    from demucs.htdemucs import HTDemucs  # noqa: PLC0415
+
+    limits = [float(m.segment) for m in _submodels(model) if isinstance(m, HTDemucs)]
+    return min(limits) if limits else float("inf")
+
+
+def chunk_total(model: Any, length: int, shifts: int, overlap: float, segment: float | None) -> int:
+    """The number of model calls apply_model will make (an upper bound when shifts > 0)."""
+    total = 0
+    for sub in _submodels(model):
+        seg = float(segment if segment is not None else sub.segment)
+        seg_len = int(sub.samplerate * seg)
+        stride = max(1, int((1 - overlap) * seg_len))
+        span = length + (int(0.5 * sub.samplerate) if shifts else 0)
+        total += max(1, shifts) * len(range(0, span, stride))
+    return max(1, total)
+
+
+def _apply(model: Any, mix: Any, device: str, p: dict[str, Any], segment: float | None,
+           on_chunk: Callable[[dict], None]) -> Any:
+    import torch  # noqa: PLC0415
+
+    fn = apply_model_fn
+    if fn is None:
+        from demucs.apply import apply_model as fn  # noqa: PLC0415
+    if p["seed"] is not None:
+        random.seed(p["seed"])  # the shift offsets come from Python's random, as in the CLI
+    kwargs = dict(shifts=p["shifts"], split=True, overlap=p["overlap"], device=device, num_workers=0,
+                  segment=segment, progress=False, callback=on_chunk,
+                  callback_arg={"audio_length": int(mix.shape[-1])})
+    if _inference_mode():
+        with torch.inference_mode():
+            return fn(model, mix, **kwargs)
+    return fn(model, mix, **kwargs)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], ctx: Any,
+                          lo: float, hi: float) -> tuple[Any, str, float | None, list[dict[str, Any]]]:
+    """Normalise as demucs' CLI does, apply the model, de-normalise. On GPU out-of-memory retry
+    with half the segment, then on the CPU; every step is recorded in ``fallbacks``."""
+    ref = wav.mean(0)
+    mean = ref.mean()
+    std = ref.std() + 1e-8
+    mix = ((wav - mean) / std)[None]
+    segment = p["segment"]
+    model_segment = min(float(m.segment) for m in _submodels(model))
+    fallbacks: list[dict[str, Any]] = []
+    tried_smaller = False
+    while True:
+        total = chunk_total(model, mix.shape[-1], p["shifts"], p["overlap"], segment)
+        state = {"done": 0}
+
+        def on_chunk(info: dict, state=state, total=total, device=device) -> None:
+            if info.get("state") == "end":
+                state["done"] += 1
+            frac = min(1.0, state["done"] / total)
+            ctx.progress(lo + (hi - lo) * frac, f"separating on {device}: chunk {state['done']}/{total}")
+
+        try:
+            out = _apply(model, mix, device, p, segment, on_chunk)
+            break
+        except CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - only OOM on an accelerator is handled here
+            if device == "cpu" or not devices.is_out_of_memory(exc):
+                raise
+            models.release_memory()
+            current = float(segment if segment is not None else model_segment)
+            if not tried_smaller and current / 2 >= MIN_SEGMENT:
+                tried_smaller = True
+                new = current / 2
+                fallbacks.append({"from": device, "to": device, "fromSegment": current, "toSegment": new,
+                                  "reason": f"out of memory: {_short(exc)}"})
+                segment = new
+            else:
+                fallbacks.append({"from": device, "to": "cpu", "fromSegment": current, "toSegment": current,
+                                  "reason": f"out of memory: {_short(exc)}"})
+                try:
+                    model.to("cpu")
+                except Exception:  # noqa: BLE001 - a fake model in tests
+                    pass
+                models.release_memory()
+                device = "cpu"
+            ctx.progress(lo, f"out of memory; retrying on {device}", force=True)
+    out = out * std + mean
+    return out[0], device, float(segment if segment is not None else model_segment), fallbacks
+
+
+# ---------------------------------------------------------------------------------- job
+
+def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    t_start = time.perf_counter()
+    p = parse(params)
+    name = p["model"]
+    is_dsp = name in models.DSP_MODELS
+    writer_args = dict(fmt=p["format"], depth=p["wavDepth"], bitrate=p["mp3Bitrate"], clip=p["clip"])
+    StemWriter.validate(**writer_args)
+    warnings: list[str] = []
+    fallbacks: list[dict[str, Any]] = []
+    ctx.progress(0.0, "decoding", force=True)
+
+    if is_dsp:
+        if p["device"] not in (None, "auto", "cpu"):
+            devices.choose_device(p["device"], device_facts())  # a forced unavailable device still errors
+        device, reason = "cpu", "cpu: the dsp separator runs on the CPU"
+        sources = list(dsp.SOURCES)
+        _check_stems(sources, p)
+        t0 = time.perf_counter()
+        wav = audio.decode(p["path"], dsp.SAMPLERATE, dsp.CHANNELS)
+        t_decode = time.perf_counter() - t0
+        samplerate, t_load, threads, was_warm = dsp.SAMPLERATE, 0.0, None, True
+        ctx.progress(0.05, "separating (dsp)")
+        t0 = time.perf_counter()
+        arrays, warnings = dsp.separate(wav, lambda f, m: ctx.progress(0.05 + 0.85 * f, f"dsp: {m}"))
+        t_compute = time.perf_counter() - t0
+        segment = None
+    else:
+        import torch  # noqa: PLC0415
+
+        device, reason = devices.choose_device(p["device"], device_facts())
+        threads = devices.thread_count(p["threads"])
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        t0 = time.perf_counter()
+        wav_np = audio.decode(p["path"], 44100, 2)
+        t_decode = time.perf_counter() - t0
+        ctx.progress(0.03, f"loading {name}")
+        t0 = time.perf_counter()
+        model, was_warm = cache().get(name, p["repo"])
+        t_load = time.perf_counter() - t0
+        sources = list(model.sources)
+        _check_stems(sources, p)
+        if p["segment"] is not None and p["segment"] > max_segment(model):
+            raise BadRequestError(f"segment {p['segment']} s is longer than model {name!r} allows "
+                                  f"({max_segment(model):.2f} s)")
+        samplerate = int(model.samplerate)
+        if samplerate != 44100 or model.audio_channels != 2:
+            t0 = time.perf_counter()
+            wav_np = audio.decode(p["path"], samplerate, int(model.audio_channels))
+            t_decode += time.perf_counter() - t0
+        ctx.progress(0.05, f"separating on {device}")
+        t0 = time.perf_counter()
+        out, device, segment, fallbacks = compute_with_fallback(
+            model, torch.from_numpy(wav_np), device, p, ctx, 0.05, 0.9)
+        t_compute = time.perf_counter() - t0
+        if fallbacks and fallbacks[-1]["to"] == "cpu":
+            reason = "cpu: the GPU ran out of memory (fell back from " + fallbacks[0]["from"] + ")"
+        arrays = {s: out[i].detach().cpu().numpy() for i, s in enumerate(sources)}
+        del out
+
+    ctx.check()
+    chosen = _select(sources, p, arrays)
+    t0 = time.perf_counter()
+    writer = StemWriter(p["outDir"], samplerate=samplerate, **writer_args)
+    try:
+        for index, (stem, data) in enumerate(chosen.items()):
+            ctx.progress(0.9 + 0.1 * index / len(chosen), f"writing {stem}", force=True)
+            writer.add(stem, data, check=ctx.check)
+        ctx.check()
+        stems = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    t_write = time.perf_counter() - t0
+    ctx.progress(1.0, "done", force=True)
+    result = {
+        "model": name,
+        "device": device,
+        "deviceReason": reason,
+        "sampleRate": samplerate,
+        "stems": stems,
+        "timings": {"decode": t_decode, "load": t_load, "compute": t_compute, "write": t_write,
+                    "total": time.perf_counter() - t_start},
+        "segment": segment,
+        "shifts": p["shifts"],
+        "overlap": p["overlap"],
+        "warm": was_warm,
+        "threads": threads,
+        "fallbacks": fallbacks,
+        "warnings": warnings,
+        "audioSeconds": next(iter(arrays.values())).shape[-1] / samplerate,
+    }
+    return result
+
+
+def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    name = _str(params, "model", default=DEFAULTS["model"])
+    repo = _str(params, "repo")
+    if name in models.DSP_MODELS:
+        return {"model": name, "device": "cpu", "deviceReason": "cpu: the dsp separator runs on the CPU",
+                "warm": True, "load": 0.0, "cached": [k[0] for k in cache().keys()]}
+    device, reason = devices.choose_device(_str(params, "device", default="auto"), device_facts())
+    import torch  # noqa: PLC0415
+
+    threads = devices.thread_count(params.get("threads"))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    ctx.progress(0.0, f"loading {name}", force=True)
+    t0 = time.perf_counter()
+    model, was_warm = cache().get(name, repo)
+    if device != "cpu" and not hasattr(model, "weights"):  # bags are moved per sub-model by demucs
+        model.to(device)
+    return {"model": name, "device": device, "deviceReason": reason, "warm": was_warm,
+            "load": time.perf_counter() - t0, "sources": list(model.sources),
+            "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()]}
+
+
+def models_op(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    repo = _str(params, "repo")
+    if repo is not None and not os.path.isdir(repo):
+        raise BadRequestError(f"model repo {repo} is not a folder")
+    result: dict[str, Any] = {"models": models.catalog(repo)}
+    if repo is not None:
+        result["repo"] = repo
+        result["repoModels"] = models.repo_models(repo)
+    return result

@@ -1,0 +1,236 @@
+"""Unit tests for the separation package: device choice, threads, LRU cache, DSP separator,
+writer formats, params and the catalogue. No neural network runs here."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sfa_sidecar import audio  # noqa: E402
+from sfa_sidecar.errors import BadRequestError  # noqa: E402
+from sfa_sidecar.separation import devices, dsp, models, runner  # noqa: E402
+from sfa_sidecar.separation.writer import StemWriter, encode_wav  # noqa: E402
+
+SR = 44100
+
+
+def fake_torch(cuda_build=True, cuda=False, name="NVIDIA H200", free=139.2e9, mps=False, broken=False):
+    def is_available():
+        if broken:
+            raise RuntimeError("driver too old")
+        return cuda
+
+    cuda_mod = types.SimpleNamespace(
+        is_available=is_available, current_device=lambda: 0, get_device_name=lambda i: name,
+        mem_get_info=lambda i: (int(free), int(150e9)))
+    return types.SimpleNamespace(
+        version=types.SimpleNamespace(cuda="12.4" if cuda_build else None, hip=None),
+        cuda=cuda_mod,
+        backends=types.SimpleNamespace(mps=types.SimpleNamespace(is_available=lambda: mps)))
+
+
+# ------------------------------------------------------------------------------------ devices
+
+def test_auto_prefers_cuda_with_name_and_free_memory():
+    facts = devices.device_facts(fake_torch(cuda=True, mps=True))
+    assert devices.choose_device("auto", facts) == ("cuda", "cuda: NVIDIA H200, 139.2 GB free")
+
+
+def test_auto_then_mps_then_cpu():
+    assert devices.choose_device("auto", devices.device_facts(fake_torch(cuda=False, mps=True)))[0] == "mps"
+    device, reason = devices.choose_device(None, devices.device_facts(fake_torch(cuda_build=False)))
+    assert (device, reason) == ("cpu", "cpu: torch has no CUDA")
+    device, reason = devices.choose_device("auto", devices.device_facts(fake_torch(cuda_build=True, cuda=False)))
+    assert (device, reason) == ("cpu", "cpu: no CUDA device found")
+    device, reason = devices.choose_device("auto", devices.device_facts(fake_torch(broken=True)))
+    assert device == "cpu" and "driver too old" in reason
+
+
+def test_forced_devices():
+    facts = devices.device_facts(fake_torch(cuda=True, mps=True))
+    assert devices.choose_device("cpu", facts) == ("cpu", "cpu: forced by the user")
+    assert devices.choose_device("mps", facts)[0] == "mps"
+    assert devices.choose_device("CUDA", facts)[0] == "cuda"
+    no_gpu = devices.device_facts(fake_torch(cuda_build=False))
+    with pytest.raises(devices.DeviceUnavailableError) as info:
+        devices.choose_device("cuda", no_gpu)
+    assert info.value.code == "DEVICE_UNAVAILABLE" and "torch has no CUDA" in str(info.value)
+    with pytest.raises(devices.DeviceUnavailableError):
+        devices.choose_device("mps", no_gpu)
+    with pytest.raises(BadRequestError):
+        devices.choose_device("tpu", no_gpu)
+
+
+def test_real_torch_here_is_cpu():
+    device, reason = devices.choose_device("auto", devices.device_facts())
+    assert device in ("cpu", "cuda", "mps") and reason.startswith(device + ":")
+
+
+def test_mps_fallback_env_is_set():
+    import os
+
+    assert os.environ.get("PYTORCH_ENABLE_MPS_FALLBACK") == "1"
+
+
+def test_thread_count():
+    assert devices.thread_count(3, cpu_count=16, concurrency=4) == 3
+    assert devices.thread_count(None, cpu_count=16, concurrency=4) == 4
+    assert devices.thread_count(None, cpu_count=2, concurrency=4) == 1
+    with pytest.raises(BadRequestError):
+        devices.thread_count(-1)
+
+
+def test_out_of_memory_detection():
+    import torch
+
+    assert devices.is_out_of_memory(torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate"))
+    assert devices.is_out_of_memory(RuntimeError("MPS backend out of memory"))
+    assert not devices.is_out_of_memory(RuntimeError("shape mismatch"))
+    assert not devices.is_out_of_memory(ValueError("out of memory"))
+
+
+# ------------------------------------------------------------------------------------ LRU cache
+
+def test_lru_evicts_least_recently_used_and_empties_gpu_cache(monkeypatch):
+    import torch
+
+    emptied = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(1))
+    loads = []
+    cache = models.ModelCache(2, loader=lambda name, repo: loads.append(name) or object())
+    a, warm = cache.get("a")
+    assert not warm
+    cache.get("b")
+    assert cache.get("a") == (a, True)  # a is now the most recent
+    cache.get("c")  # evicts b
+    assert [k[0] for k in cache.keys()] == ["a", "c"]
+    assert cache.evictions == [("b", None)] and emptied == [1]
+    cache.get("b")  # reloads b, evicts a
+    assert loads == ["a", "b", "c", "b"] and [k[0] for k in cache.keys()] == ["c", "b"]
+
+
+# ------------------------------------------------------------------------------------ DSP
+
+def _mix(seconds=4.0, stereo=True, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(SR * seconds)) / SR
+    voice = 0.3 * np.sin(2 * np.pi * 440 * t) * (1 + 0.3 * np.sin(2 * np.pi * 5 * t))
+    bass = 0.3 * np.sin(2 * np.pi * 55 * t)
+    clicks = np.zeros_like(t)
+    clicks[:: SR // 2] = 1.0
+    drums = np.convolve(clicks, rng.standard_normal(2000) * np.exp(-np.arange(2000) / 300), "same") * 0.2
+    left = voice + bass + drums + 0.1 * np.sin(2 * np.pi * 660 * t)
+    right = voice + bass + drums - 0.1 * np.sin(2 * np.pi * 660 * t)
+    wav = np.stack([left, right]) if stereo else np.stack([left, left])
+    return (wav * 0.5).astype(np.float32)
+
+
+@pytest.mark.parametrize("stereo", [True, False])
+def test_dsp_stems_sum_to_the_mix(stereo):
+    wav = _mix(stereo=stereo)
+    seen = []
+    stems, warnings = dsp.separate(wav, lambda f, m: seen.append(f))
+    assert list(stems) == ["drums", "bass", "other", "vocals"]
+    total = sum(stems.values())
+    assert total.shape == wav.shape
+    assert float(np.abs(total - wav).max()) < 1e-5
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    for name, stem in stems.items():
+        assert np.abs(stem).max() > 1e-3, name  # each stem carries something
+    assert bool(warnings) == (not stereo)
+    # the bass stem is mostly low frequencies
+    spec = np.abs(np.fft.rfft(stems["bass"][0]))
+    freqs = np.fft.rfftfreq(stems["bass"].shape[-1], 1 / SR)
+    assert (spec[freqs < 150] ** 2).sum() > 5 * (spec[freqs >= 300] ** 2).sum()
+
+
+# ------------------------------------------------------------------------------------ writer
+
+def test_wav_encoding_matches_demucs_bit_for_bit(tmp_path):
+    import torch
+    from demucs.audio import encode_wav as demucs_encode_wav
+
+    wav = (np.random.default_rng(1).standard_normal((2, 5000)) * 0.4).astype(np.float32)
+    for depth, kwargs in [(16, {"bits_per_sample": 16}), (24, {"bits_per_sample": 24}), ("float", {"as_float": True})]:
+        ref = tmp_path / f"ref{depth}.wav"
+        demucs_encode_wav(torch.from_numpy(wav), ref, SR, **kwargs)
+        ours = tmp_path / f"ours{depth}.wav"
+        with open(ours, "wb") as handle:
+            encode_wav(wav, handle, SR, depth)
+        assert ours.read_bytes() == ref.read_bytes(), depth
+
+
+@pytest.mark.parametrize("fmt,depth", [("wav", 16), ("wav", 24), ("wav", "float"), ("flac", 16), ("flac", 24),
+                                       ("mp3", 16)])
+def test_formats_decode_to_the_right_duration(tmp_path, fmt, depth):
+    import soundfile as sf
+
+    wav = _mix(seconds=2.0)
+    writer = StemWriter(tmp_path, fmt=fmt, depth=depth, samplerate=SR)
+    writer.add("vocals", wav)
+    assert list(tmp_path.iterdir()) == [tmp_path / f".vocals.{fmt}.part"]
+    stems = writer.commit()
+    path = Path(stems["vocals"]["path"])
+    assert path == tmp_path / f"vocals.{fmt}" and path.stat().st_size == stems["vocals"]["size"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"vocals.{fmt}"]
+    decoded = audio.decode(str(path), SR, 2)
+    tolerance = 0.06 if fmt == "mp3" else 0
+    assert abs(decoded.shape[1] / SR - 2.0) <= tolerance + 1e-9
+    assert stems["vocals"]["duration"] == 2.0
+    if fmt != "mp3":
+        info = sf.info(str(path))
+        expect = {16: "PCM_16", 24: "PCM_24", "float": "FLOAT"}[depth]
+        assert info.subtype == expect
+        assert np.abs(decoded - wav).max() < (2e-4 if depth == 16 else 1e-6)
+    else:
+        bitrate = path.stat().st_size * 8 / 2.0 / 1000
+        assert 250 < bitrate < 360  # 320 kb/s
+
+
+def test_writer_abort_removes_parts(tmp_path):
+    writer = StemWriter(tmp_path / "out", fmt="wav", depth=16)
+    writer.add("drums", _mix(1.0))
+    writer.add("bass", _mix(1.0))
+    writer.abort()
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+# ------------------------------------------------------------------------------------ params, catalogue
+
+def test_params_validation():
+    base = {"path": "/x.wav", "outDir": "/o"}
+    p = runner.parse(base)
+    assert (p["model"], p["shifts"], p["overlap"], p["format"], p["wavDepth"], p["mp3Bitrate"]) == (
+        "htdemucs", 1, 0.25, "wav", 16, 320)
+    assert runner.parse({**base, "wavDepth": 32})["wavDepth"] == "float"
+    for bad in [{"path": ""}, {"shifts": -1}, {"shifts": 1.5}, {"overlap": 1.0}, {"segment": 0},
+                {"wavDepth": 8}, {"stems": "vocals"}, {"twoStems": "vocals", "stems": ["drums"]}]:
+        with pytest.raises(BadRequestError):
+            runner.parse({**base, **bad})
+    with pytest.raises(BadRequestError):
+        StemWriter.validate(fmt="ogg")
+
+
+def test_catalog_lists_models_with_sources(tmp_path):
+    entries = {e["name"]: e for e in models.catalog()}
+    assert set(entries) == {"htdemucs", "htdemucs_ft", "htdemucs_6s", "hdemucs_mmi", "mdx", "mdx_extra", "mdx_q",
+                            "mdx_extra_q", "dsp"}
+    assert entries["htdemucs"]["sources"] == [
+        "https://dl.fbaipublicfiles.com/demucs/hybrid_transformer/955717e8-8726e21a.th"]
+    assert len(entries["htdemucs_ft"]["sources"]) == 4 and entries["htdemucs_ft"]["bag"] == 4
+    assert entries["htdemucs_6s"]["stems"][-2:] == ["guitar", "piano"]
+    assert entries["dsp"]["installed"] and "lower quality" in entries["dsp"]["quality"]
+    (tmp_path / "abc12345.th").write_bytes(b"x")
+    (tmp_path / "mine.yaml").write_text("models: ['abc12345']\n")
+    (tmp_path / "broken.yaml").write_text("models: ['missing1']\n")
+    assert models.repo_models(tmp_path) == ["abc12345", "mine"]
+    result = runner.models_op({"repo": str(tmp_path)}, None)
+    assert result["repoModels"] == ["abc12345", "mine"]
+    assert all(not e["installedInRepo"] for e in result["models"] if e["name"] != "dsp")

@@ -1,0 +1,90 @@
+import type { ModelInfo, RequestName, RequestParams, RequestResult } from '../../shared/contract';
+import { SfaError } from '../../shared/errors';
+import type { Engine } from '../engine';
+import type { CommandSpec } from './commands';
+import { UsageError } from './context';
+import { EXIT, table } from './output';
+
+// commands.ts imports this module: calling through a local helper keeps the import one-way at run time.
+async function call<N extends RequestName>(engine: Engine, name: N, params: RequestParams<N>): Promise<RequestResult<N>> {
+  const reply = await engine.api.handle(name, params);
+  if (!reply.ok) throw new SfaError(reply.error.code, reply.error.message);
+  return reply.result as RequestResult<N>;
+}
+
+function size(m: ModelInfo): string {
+  if (m.kind === 'dsp') return 'built in';
+  if (m.installed && m.bytes) return `${(m.bytes / 1e6).toFixed(m.bytes < 1e7 ? 1 : 0)} MB`;
+  return m.sizeMb === null ? '' : `~${m.sizeMb} MB`;
+}
+
+function rows(models: ModelInfo[]): string {
+  return table(
+    ['model', 'installed', 'size', 'stems', 'notes'],
+    models.map((m) => [
+      m.name,
+      m.installed ? 'yes' : m.partialBytes ? `partial ${(m.partialBytes / 1e6).toFixed(0)} MB` : 'no',
+      size(m),
+      m.stems?.length ?? '',
+      m.source === 'local' ? 'imported' : (m.quality ?? '').slice(0, 70),
+    ]),
+  );
+}
+
+/** `sfa models`: the model store (list, download, import, rm). */
+export const models: CommandSpec = {
+  summary: 'separation models: list, download NAME, import PATH, rm NAME',
+  usage: 'sfa models [list | download NAME | import PATH [--name N] | rm NAME] [--json]',
+  options: { name: { type: 'string' } },
+  allowPositionals: true,
+  async run(ctx, values, positionals) {
+    const [action = 'list', arg, ...rest] = positionals;
+    if (rest.length) throw new UsageError(`models ${action} takes one argument`);
+    if (values.name !== undefined && action !== 'import') throw new UsageError('--name applies to models import only');
+    const needsArg = action === 'download' || action === 'import' || action === 'rm' || action === 'remove';
+    if (needsArg && !arg) throw new UsageError(`models ${action} needs ${action === 'import' ? 'a file or folder' : 'a model name'}`);
+    if (!needsArg && arg) throw new UsageError(`models ${action} takes no argument`);
+    const engine = await ctx.engine();
+    switch (action) {
+      case 'list': {
+        const result = await call(engine, 'models.list', {});
+        ctx.out.result(result, () => `${rows(result.models)}\n\nModels live in ${result.dir}`);
+        return EXIT.ok;
+      }
+      case 'download': {
+        let shown = -1;
+        const off = engine.events.subscribe((event, payload) => {
+          if (event !== 'models:progress' || ctx.out.json || !process.stderr.isTTY) return;
+          const p = payload as { name: string; pct: number; bytes: number; total: number | null };
+          const pct = Math.floor(p.pct);
+          if (pct === shown) return;
+          shown = pct;
+          const mb = `${(p.bytes / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`;
+          process.stderr.write(`\rdownloading ${p.name} ${pct}%  ${mb}   `);
+        });
+        try {
+          ctx.out.note(`downloading ${arg} (resumes where an earlier download stopped)`);
+          const result = await call(engine, 'models.download', { name: arg! });
+          if (shown >= 0) process.stderr.write('\n');
+          ctx.out.result(result, () => (result.downloaded ? `installed ${result.model.name} (${size(result.model)})` : `${result.model.name} is already installed`));
+        } finally {
+          off();
+        }
+        return EXIT.ok;
+      }
+      case 'import': {
+        const result = await call(engine, 'models.import', { path: arg!, ...(typeof values.name === 'string' ? { name: values.name } : {}) });
+        ctx.out.result(result, () => `imported ${result.imported.join(', ')}\n${rows(result.models)}`);
+        return EXIT.ok;
+      }
+      case 'rm':
+      case 'remove': {
+        const result = await call(engine, 'models.remove', { name: arg! });
+        ctx.out.result(result, () => `removed ${result.removed} (${(result.freedBytes / 1e6).toFixed(1)} MB freed)`);
+        return EXIT.ok;
+      }
+      default:
+        throw new UsageError(`unknown models action "${action}" (list, download, import, rm)`);
+    }
+  },
+};

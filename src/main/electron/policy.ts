@@ -1,0 +1,76 @@
+/**
+ * The Electron host's security decisions as pure functions (no electron import), so vitest can
+ * check them; `security.ts` wires them into Electron.
+ *
+ * The renderer is loaded from our own privileged scheme, `app://sfa/` (not file://, which would
+ * give the page every local file as "same origin"), or from electron-vite's dev server in dev.
+ */
+import { contentSecurityPolicy } from '../security/csp';
+
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'sfa';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+export const APP_URL = `${APP_ORIGIN}/`;
+
+/** IPC channel names, the only two the preload and the host use. */
+export const REQUEST_CHANNEL = 'sfa:request';
+export const EVENT_CHANNEL = 'sfa:event';
+
+function originOf(url: string): string | null {
+  try {
+    const u = new URL(url);
+    // URL gives "null" as the origin of non-special schemes: build it ourselves.
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return null;
+  }
+}
+
+/** True for our renderer's own pages: app://sfa/... or, in dev, the dev server's origin. */
+export function isAppUrl(url: string, devServerUrl?: string): boolean {
+  const origin = originOf(url);
+  if (!origin) return false;
+  if (origin === APP_ORIGIN) return true;
+  return !!devServerUrl && origin === originOf(devServerUrl) && /^https?:$/.test(new URL(url).protocol);
+}
+
+/**
+ * Whether the window may navigate to `url`: only within our own app (a reload, a hash change).
+ * Everything else (links in tag text, a dropped file's file:// URL) is refused.
+ */
+export function isNavigationAllowed(url: string, devServerUrl?: string): boolean {
+  return isAppUrl(url, devServerUrl);
+}
+
+/**
+ * Whether an IPC message may be served: it must come from the main frame of our window (not an
+ * iframe, not another window) showing our own app.
+ */
+export function isTrustedSender(
+  sender: { frameUrl: string | null | undefined; isMainFrame: boolean; fromOurWindow: boolean },
+  devServerUrl?: string,
+): boolean {
+  return sender.fromOurWindow && sender.isMainFrame && !!sender.frameUrl && isAppUrl(sender.frameUrl, devServerUrl);
+}
+
+/** The CSP the Electron window's documents carry (dev allows Vite's inline preamble and HMR). */
+export function electronCsp(dev: boolean): string {
+  return contentSecurityPolicy({ dev });
+}
+
+/** The `webPreferences` every window gets; tested so a refactor cannot drop one silently. */
+export function secureWebPreferences(preload: string) {
+  return {
+    preload,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    webviewTag: false,
+    navigateOnDragDrop: false,
+    spellcheck: false,
+  } as const;
+}

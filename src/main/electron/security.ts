@@ -1,0 +1,63 @@
+/**
+ * Security glue for the Electron host: the app:// protocol, CSP, navigation, new windows,
+ * permissions, webviews. Decisions live in `policy.ts` (pure, unit-tested); this wires them in.
+ */
+import { readFile } from 'node:fs/promises';
+import { app, protocol, shell, type Session, type WebContents } from 'electron';
+import { securityHeaders } from '../security/csp';
+import { contentTypeFor, resolveStaticPath } from '../security/static-files';
+import { APP_HOST, APP_SCHEME, electronCsp, isNavigationAllowed } from './policy';
+
+/** Must run before `app.ready`: makes app:// a standard, secure origin (fetch, storage work). */
+export function registerAppScheme(): void {
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+  ]);
+}
+
+/** Serves the built renderer folder on app://sfa/ with the CSP; nothing outside the folder. */
+export function serveRenderer(session: Session, rendererDir: string): void {
+  const headers = securityHeaders(electronCsp(false));
+  session.protocol.handle(APP_SCHEME, async (request) => {
+    const url = new URL(request.url);
+    const file = url.host === APP_HOST ? resolveStaticPath(rendererDir, url.pathname) : null;
+    if (!file) return new Response('Not found', { status: 404 });
+    try {
+      const body = await readFile(file);
+      return new Response(body, { status: 200, headers: { ...headers, 'Content-Type': contentTypeFor(file) } });
+    } catch {
+      return new Response('Not found', { status: 404 });
+    }
+  });
+}
+
+/** Session-wide: deny every permission; add the CSP to dev-server responses. */
+export function hardenSession(session: Session, devServerUrl?: string): void {
+  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+  session.setDevicePermissionHandler(() => false);
+  if (devServerUrl) {
+    const csp = electronCsp(true);
+    session.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
+    });
+  }
+}
+
+/** Every web contents the app creates: no navigation away, no new windows, no webviews. */
+export function hardenContents(devServerUrl?: string): void {
+  app.on('web-contents-created', (_event, contents: WebContents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!isNavigationAllowed(url, devServerUrl)) event.preventDefault();
+    });
+    contents.on('will-redirect', (event, url) => {
+      if (!isNavigationAllowed(url, devServerUrl)) event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      // Links to the web open in the user's browser, never inside the app.
+      if (/^https:\/\//.test(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * The Electron host: one window over the engine, the contract over IPC. The only engine-side file
+ * (with `electron/`) that imports electron. Security glue lives in `electron/security.ts`.
+ */
+import { fileURLToPath } from 'node:url';
+import { BrowserWindow, app, dialog, ipcMain, session } from 'electron';
+import type { EventName, Events } from '../shared/contract';
+import { toErrorInfo } from '../shared/errors';
+import { createEngine, type Engine } from './engine';
+import { APP_URL, EVENT_CHANNEL, REQUEST_CHANNEL, isTrustedSender, secureWebPreferences } from './electron/policy';
+import { hardenContents, hardenSession, registerAppScheme, serveRenderer } from './electron/security';
+
+if (app.isPackaged) process.env.SFA_APP_ROOT ??= process.resourcesPath;
+
+const devServerUrl = !app.isPackaged ? process.env.ELECTRON_RENDERER_URL : undefined;
+const preload = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url));
+
+let engine: Engine | null = null;
+let window: BrowserWindow | null = null;
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 800,
+    minHeight: 520,
+    backgroundColor: '#121418',
+    title: 'Sound Forge Alchemy',
+    show: false,
+    webPreferences: secureWebPreferences(preload),
+  });
+  win.once('ready-to-show', () => win.show());
+  win.on('closed', () => {
+    if (window === win) window = null;
+  });
+  void win.loadURL(devServerUrl ?? APP_URL);
+  return win;
+}
+
+function wireIpc(current: Engine): void {
+  ipcMain.handle(REQUEST_CHANNEL, (event, name: unknown, params: unknown) => {
+    const frame = event.senderFrame;
+    const trusted = isTrustedSender(
+      // A top-level frame has no parent; iframes (none expected) and other windows are refused.
+      { frameUrl: frame?.url, isMainFrame: !!frame && frame.parent === null, fromOurWindow: !!window && event.sender === window.webContents },
+      devServerUrl,
+    );
+    if (!trusted) return { ok: false, error: { code: 'FORBIDDEN', message: 'Requests are only served to the app window.' } };
+    return current.api.handle(name, params);
+  });
+  current.events.subscribe(<E extends EventName>(name: E, payload: Events[E]) => {
+    if (window && !window.webContents.isDestroyed()) window.webContents.send(EVENT_CHANNEL, name, payload);
+  });
+}
+
+async function start(): Promise<void> {
+  hardenSession(session.defaultSession, devServerUrl);
+  serveRenderer(session.defaultSession, rendererDir);
+  try {
+    engine = await createEngine({ home: app.getPath('userData'), host: 'electron', canPassPaths: true, runQueues: true });
+  } catch (error) {
+    const info = toErrorInfo(error);
+    dialog.showErrorBox('Sound Forge Alchemy cannot start', info.message);
+    app.exit(1);
+    return;
+  }
+  wireIpc(engine);
+  window = createWindow();
+  void engine.prewarm();
+}
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  registerAppScheme();
+  hardenContents(devServerUrl);
+  app.on('second-instance', () => {
+    if (!window) return;
+    if (window.isMinimized()) window.restore();
+    window.focus();
+  });
+  app.on('activate', () => {
+    if (engine && !window) window = createWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  let closing = false;
+  app.on('will-quit', (event) => {
+    if (!engine || closing) return;
+    closing = true;
+    event.preventDefault();
+    void engine.close().finally(() => {
+      engine = null;
+      app.quit();
+    });
+  });
+  void app.whenReady().then(start);
+}

@@ -1,0 +1,35 @@
+/**
+ * The sandboxed preload: exposes the contract to the renderer as `window.sfa`, nothing else.
+ * Built as CommonJS and bundled with no runtime dependency but `electron` (sandboxed preloads
+ * cannot load node_modules), hence the zod-free name lists from `shared/names`.
+ */
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
+import type { EventName, Events, Reply, RequestName } from '../shared/contract';
+import { isKnownEventName, isKnownRequestName } from '../shared/names';
+import type { SfaBridge } from './bridge';
+
+// Kept in step with electron/policy.ts (not imported: the preload bundle stays tiny).
+const REQUEST_CHANNEL = 'sfa:request';
+const EVENT_CHANNEL = 'sfa:event';
+
+const bridge: SfaBridge = {
+  request(name: RequestName, params?: unknown): Promise<Reply> {
+    if (!isKnownRequestName(name)) {
+      return Promise.resolve({ ok: false, error: { code: 'UNKNOWN_REQUEST', message: `Unknown request ${String(name).slice(0, 80)}.` } });
+    }
+    return ipcRenderer.invoke(REQUEST_CHANNEL, name, params) as Promise<Reply>;
+  },
+  on<E extends EventName>(event: E, callback: (payload: Events[E]) => void): () => void {
+    if (!isKnownEventName(event) || typeof callback !== 'function') throw new TypeError(`Unknown event ${String(event).slice(0, 80)}`);
+    const listener = (_e: IpcRendererEvent, name: unknown, payload: unknown) => {
+      if (name === event) callback(payload as Events[E]);
+    };
+    ipcRenderer.on(EVENT_CHANNEL, listener);
+    return () => ipcRenderer.removeListener(EVENT_CHANNEL, listener);
+  },
+  getPathForFile(file: File): string {
+    return webUtils.getPathForFile(file);
+  },
+};
+
+contextBridge.exposeInMainWorld('sfa', bridge);

@@ -1,0 +1,27 @@
+import type { EventName, Events, RequestName, RequestParams, RequestResult } from '../../shared/contract';
+import { SfaError } from '../../shared/errors';
+import type { ConnectionState, FileAccess, Transport } from './transport';
+
+/** Params are optional exactly where the contract's schema is optional. */
+export type ParamsArg<N extends RequestName> = undefined extends RequestParams<N> ? [params?: RequestParams<N>] : [params: RequestParams<N>];
+
+/** The renderer's one API client: typed requests that throw SfaError, pushed events, files. */
+export interface Client {
+  request<N extends RequestName>(name: N, ...params: ParamsArg<N>): Promise<RequestResult<N>>;
+  on<E extends EventName>(event: E, callback: (payload: Events[E]) => void): () => void;
+  onConnection(callback: (state: ConnectionState) => void): () => void;
+  files: FileAccess;
+}
+
+export function createClient(transport: Transport): Client {
+  return {
+    async request(name, ...[params]) {
+      const reply = await transport.send(name, params);
+      if (!reply.ok) throw new SfaError(reply.error.code, reply.error.message);
+      return reply.result as RequestResult<typeof name>;
+    },
+    on: (event, callback) => transport.on(event, callback),
+    onConnection: (callback) => transport.onConnection(callback),
+    files: transport.files,
+  };
+}
