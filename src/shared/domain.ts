@@ -122,3 +122,27 @@ export interface TrackListItem extends Track {
   analysis: AnalysisSummary | null;
   stemCount: number;
 }
+
+/** User settings (settings.get / settings.set), stored in the database (migration 006). */
+export interface Settings {
+  /** The separation model the pipeline uses unless a request names one. */
+  defaultModel: string;
+  device: 'auto' | 'cpu' | 'cuda' | 'mps';
+  /** Stem file format. */
+  format: 'wav' | 'flac' | 'mp3';
+  /** Run separation and analysis as soon as tracks are added (false: add only). */
+  autoPipeline: boolean;
+  /** Concurrency per queue (download, processing, analysis). */
+  concurrency: Record<string, number>;
+  /** Tool overrides (used from the next start): an ffmpeg binary. */
+  toolPaths: { ffmpeg: string | null };
+  /** Where the library lives (read-only). */
+  libraryFolder: string;
+}
+
+/** A waveform overview: `peaks[channel][point] = [min, max]`. */
+export interface Peaks {
+  duration: number;
+  channels: number;
+  peaks: [number, number][][];
+}

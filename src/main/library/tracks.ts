@@ -18,6 +18,11 @@ interface TrackRow {
   added_at: string;
   status: TrackStatus;
   error: string | null;
+  spotify_id?: string | null;
+  youtube_id?: string | null;
+  isrc?: string | null;
+  cover_url?: string | null;
+  download_size?: number | null;
 }
 
 function fromRow(r: TrackRow): Track {
@@ -37,6 +42,11 @@ function fromRow(r: TrackRow): Track {
     addedAt: r.added_at,
     status: r.status,
     error: r.error,
+    spotifyId: r.spotify_id ?? null,
+    youtubeId: r.youtube_id ?? null,
+    isrc: r.isrc ?? null,
+    coverUrl: r.cover_url ?? null,
+    downloadSize: r.download_size ?? null,
   };
 }
 

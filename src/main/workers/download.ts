@@ -155,7 +155,8 @@ export function judgeToolRun(tool: string, run: ToolOutcome, ctx: Pick<PerformCo
   const permanent = run.songErrors.find((e) => e.permanent);
   if (permanent) return { discard: new SfaError('NO_MATCH', permanent.message) };
   if (exit.code !== 0) {
-    const why = run.songErrors[0]?.message ?? run.errorLines[run.errorLines.length - 1] ?? failureSummary(exit.tail) ?? 'no output';
+    // The final exception of a traceback (or yt-dlp's last ERROR:) says most; earlier lines are causes.
+    const why = failureSummary(exit.tail) ?? run.errorLines[run.errorLines.length - 1] ?? run.songErrors[0]?.message ?? 'no output';
     const message = `${tool} failed (exit ${exit.code ?? exit.signal}): ${why}`;
     // yt-dlp exits 2 on bad options: a bug of ours, not worth retrying.
     if (tool === 'yt-dlp' && exit.code === 2) return { discard: new SfaError('BAD_REQUEST', message) };
@@ -234,6 +235,7 @@ export function downloadWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> 
         const size = statSync(file).size;
         const finalPath = join(deps.paths.downloads, `${track.id}${extname(file).toLowerCase()}`);
         keepWork = true; // the completion moves the file out and removes the folder
+        ctx.progress(100, 'downloaded');
         ctx.onComplete((tx) => {
           renameSync(file, finalPath);
           rmSync(work, { recursive: true, force: true });

@@ -1,0 +1,168 @@
+"""Accuracy of the analyzer on a synthesised corpus with ground truth (see bench/corpus).
+
+    python/.venv/bin/python bench/analysis_accuracy.py                 # held-out report
+    python/.venv/bin/python bench/analysis_accuracy.py --split dev -v  # per-song detail
+    python/.venv/bin/python bench/analysis_accuracy.py --compare       # key-method study (dev)
+
+Metrics: MIREX weighted key score (same 1.0, fifth 0.5, relative 0.3, parallel 0.2), exact key
+accuracy, tempo Accuracy1 (within 4 %) and Accuracy2 (also x2, x3, /2, /3). The naive method is
+the seed's: argmax of mean chroma_cqt for the tonic, binary major/minor templates for the mode,
+default ``librosa.beat.beat_track`` for the tempo. Stems mode feeds the ground-truth stems
+(drums; harmonic parts) that the corpus renders separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "python"))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
+
+import numpy as np  # noqa: E402
+
+from corpus import Song, have_fluidsynth, render_all, songs  # noqa: E402
+from sfa_sidecar import analyze  # noqa: E402
+from sfa_sidecar.analysis import keys  # noqa: E402
+
+
+def key_score(truth: tuple[int, str], est: tuple[int, str]) -> float:
+    (tt, tm), (et, em) = truth, est
+    if (tt, tm) == (et, em):
+        return 1.0
+    if tm == em and (et - tt) % 12 in (5, 7):
+        return 0.5
+    if tm == "major" and em == "minor" and (et - tt) % 12 == 9:
+        return 0.3
+    if tm == "minor" and em == "major" and (et - tt) % 12 == 3:
+        return 0.3
+    if tt == et and tm != em:
+        return 0.2
+    return 0.0
+
+
+def acc1(truth: float, est: float) -> bool:
+    return abs(est - truth) <= 0.04 * truth
+
+
+def acc2(truth: float, est: float) -> bool:
+    return any(acc1(truth * f, est) for f in (1, 2, 3, 0.5, 1 / 3))
+
+
+def naive(path: str) -> tuple[tuple[int, str], float]:
+    """The seed's analyzer: each feature from the waveform, no key profiles."""
+    import librosa
+
+    y, sr = librosa.load(path, sr=22050, mono=True)
+    tempo, _ = librosa.beat.beat_track(y=y, sr=sr)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
+    tonic = int(np.argmax(chroma))
+    major, minor = (np.roll(np.array(p, float), tonic) for p in keys.PROFILES["binary"])
+    mode = "major" if np.dot(chroma, major) >= np.dot(chroma, minor) else "minor"
+    return (tonic, mode), float(np.atleast_1d(tempo)[0])
+
+
+def evaluate(items: list[Song], verbose: bool, with_naive: bool = True) -> dict[str, float]:
+    paths = render_all(items)
+    rows = {k: [] for k in ("kw", "kx", "a1", "a2", "nkw", "nkx", "na1", "na2",
+                            "skw", "skx", "sa1", "sa2", "ckw", "ckx", "ca1", "ca2")}
+    for song, p in zip(items, paths):
+        truth_key = (song.tonic, song.mode)
+        r = analyze.run({"path": str(p["mix"]), "stems": {"drums": str(p["drums"]), "other": str(p["harmonic"])},
+                         "beats": False})
+        mix = r["candidates"]["mix"]
+        stems = r["candidates"]["stems"]
+        for prefix, res in (("", mix), ("s", stems), ("c", {"tempo": r["tempo"], "key": r["key"]})):
+            k = keys.parse_key(res["key"]["key"])
+            rows[prefix + "kw"].append(key_score(truth_key, k))
+            rows[prefix + "kx"].append(float(k == truth_key))
+            rows[prefix + "a1"].append(float(acc1(song.bpm, res["tempo"]["bpm"])))
+            rows[prefix + "a2"].append(float(acc2(song.bpm, res["tempo"]["bpm"])))
+        line = (f"{song.name:22s} {song.key:9s} {song.bpm:6.1f} {song.drum_style:9s} | ours {mix['key']['key']:9s}"
+                f" {mix['key']['confidence']:.2f} {mix['tempo']['bpm']:6.1f} {mix['tempo']['confidence']:.2f}"
+                f" | stems {stems['key']['key']:9s} {stems['tempo']['bpm']:6.1f}")
+        if with_naive:
+            nk, nt = naive(str(p["mix"]))
+            rows["nkw"].append(key_score(truth_key, nk))
+            rows["nkx"].append(float(nk == truth_key))
+            rows["na1"].append(float(acc1(song.bpm, nt)))
+            rows["na2"].append(float(acc2(song.bpm, nt)))
+            line += f" | naive {keys.key_name(*nk):9s} {nt:6.1f}"
+        if verbose:
+            print(line, flush=True)
+    return {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}
+
+
+def compare(items: list[Song]) -> None:
+    """Key-method study: chroma front ends x key profiles, weighted MIREX score."""
+    import librosa
+
+    from sfa_sidecar.analysis import source
+
+    paths = render_all(items)
+    fronts = ["peaks-stft8192", "peaks-stft8192-bass2", "stft8192-nopeaks", "chroma_stft", "chroma_cqt"]
+    results = {(f, prof): [] for f in fronts for prof in ("krumhansl", "temperley", "albrecht", "binary")}
+    for song, p in zip(items, paths):
+        y = source.decode_window(str(p["mix"]), 22050, 1)[0]
+        y11 = analyze._down2(y)
+        semis = keys.pitch_spectrogram(y11)
+        chromas = {
+            "peaks-stft8192": keys.chroma_profile(semis),
+            "peaks-stft8192-bass2": keys.chroma_profile(semis, bass_weight=2.0),
+            "stft8192-nopeaks": keys.chroma_profile(keys.pitch_spectrogram(y11, peaks_only=False)),
+            "chroma_stft": librosa.feature.chroma_stft(y=y, sr=22050).mean(axis=1),
+            "chroma_cqt": librosa.feature.chroma_cqt(y=y, sr=22050).mean(axis=1),
+        }
+        for (front, prof) in results:
+            est = keys.estimate_key(chromas[front], prof)
+            results[(front, prof)].append(key_score((song.tonic, song.mode), (est.tonic_pc, est.mode)))
+    print(f"\nkey method study on {len(items)} songs ({items[0].split}): MIREX weighted score")
+    print(f"{'chroma front end':24s} " + " ".join(f"{p:>10s}" for p in ("krumhansl", "temperley", "albrecht", "binary")))
+    for front in fronts:
+        print(f"{front:24s} " + " ".join(f"{np.mean(results[(front, p)]):10.3f}" for p in ("krumhansl", "temperley", "albrecht", "binary")))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--split", default="heldout", choices=["dev", "heldout"])
+    ap.add_argument("--seed", type=int, default=None, help="corpus seed (default: 101 dev, 202 held-out)")
+    ap.add_argument("--per-key", type=int, default=None, help="songs per key (default 1 dev, 2 held-out)")
+    ap.add_argument("--compare", action="store_true", help="key-method study instead of the report")
+    ap.add_argument("--no-naive", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    if not have_fluidsynth():
+        print("fluidsynth and /usr/share/sounds/sf2/FluidR3_GM.sf2 are needed: "
+              "apt-get install -y fluidsynth fluid-soundfont-gm", file=sys.stderr)
+        return 2
+    split = "dev" if args.compare else args.split
+    seed = args.seed if args.seed is not None else (101 if split == "dev" else 202)
+    per_key = args.per_key or (1 if split == "dev" else 2)
+    items = songs(split, seed, per_key)
+    t0 = time.monotonic()
+    if args.compare:
+        compare(items)
+        return 0
+    m = evaluate(items, args.verbose, not args.no_naive)
+    elapsed = time.monotonic() - t0
+
+    def ratio(a: float, b: float) -> str:
+        return f"{a / b:.2f}" if b > 0 else "inf"
+
+    print(f"\n{len(items)} songs, split {split}, seed {seed}, {elapsed:.0f} s")
+    print(f"{'metric':28s} {'ours':>7s} {'naive':>7s} {'ratio':>7s} {'stems':>7s} {'chosen':>7s}")
+    for label, k in (("key weighted (MIREX)", "kw"), ("key exact", "kx"), ("tempo Accuracy1", "a1"), ("tempo Accuracy2", "a2")):
+        print(f"{label:28s} {m[k]:7.3f} {m['n' + k]:7.3f} {ratio(m[k], m['n' + k]):>7s} {m['s' + k]:7.3f} {m['c' + k]:7.3f}")
+    print("(ours: the mix alone; stems: drums stem for tempo, harmonic stem for key; chosen: what analyze returns with stems)")
+    print(f"BENCH analysis-accuracy key_weighted={m['kw']:.3f} key_exact={m['kx']:.3f} acc1={m['a1']:.3f} "
+          f"acc2={m['a2']:.3f} naive_key_weighted={m['nkw']:.3f} naive_acc1={m['na1']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

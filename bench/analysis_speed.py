@@ -1,0 +1,130 @@
+"""Speed of a full analysis of a 4-minute track in a warm sidecar vs the seed's naive way.
+
+    python/.venv/bin/python bench/analysis_speed.py
+
+- warm: the real sidecar (``python -m sfa_sidecar``, cwd python/), pre-warmed with
+  ``analyze_warm``, then ``analyze`` of a 4-minute track; best of 3, wall clock around the
+  request/response on the protocol.
+- naive: the same feature set the seed's way, in a process of its own whose librosa JIT is
+  already warm (we time its second run): librosa.load, beat_track, chroma_cqt, rms,
+  spectral_centroid, spectral_rolloff, zero_crossing_rate, each from the waveform.
+- cold: the first analysis after the sidecar starts (process start included), once with a
+  fresh NUMBA_CACHE_DIR and once with the warm per-user cache.
+The test track is generated (drums + chords with numpy), 4 minutes, 44.1 kHz stereo WAV.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = ROOT / "python" / ".venv" / "bin" / "python"
+if not PY.exists():
+    PY = Path(sys.executable)
+sys.path.insert(0, str(ROOT / "python" / "tests"))
+
+import numpy as np  # noqa: E402
+import soundfile as sf  # noqa: E402
+
+WARM_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba")
+
+NAIVE = r"""
+import sys, time, numpy as np, librosa
+def run(path):
+    y, sr = librosa.load(path, sr=22050, mono=True)
+    tempo, beats = librosa.beat.beat_track(y=y, sr=sr)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr)
+    rms = librosa.feature.rms(y=y)
+    cent = librosa.feature.spectral_centroid(y=y, sr=sr)
+    roll = librosa.feature.spectral_rolloff(y=y, sr=sr)
+    zcr = librosa.feature.zero_crossing_rate(y)
+    return float(np.atleast_1d(tempo)[0]), int(np.argmax(chroma.mean(axis=1)))
+run(sys.argv[1])
+t0 = time.perf_counter(); run(sys.argv[1]); print(time.perf_counter() - t0)
+"""
+
+
+def make_track(path: Path, seconds: float = 240.0) -> None:
+    from analysis_signals import chords, drums
+
+    y = drums(124, seconds) + chords("F minor", seconds, bpm=124)
+    y = (y / np.abs(y).max() * 0.8).astype(np.float32)
+    sf.write(str(path), np.stack([y, y * 0.9], axis=1), 44100, subtype="PCM_16")
+
+
+class Sidecar:
+    def __init__(self, numba_dir: str):
+        env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir)
+        self.t_start = time.perf_counter()
+        self.proc = subprocess.Popen([str(PY), "-m", "sfa_sidecar", "--no-devices"], cwd=ROOT / "python", env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        hello = json.loads(self.proc.stdout.readline())
+        assert hello["type"] == "hello", hello
+        self.n = 0
+
+    def call(self, op: str, params: dict) -> tuple[dict, float]:
+        self.n += 1
+        rid = str(self.n)
+        t0 = time.perf_counter()
+        self.proc.stdin.write(json.dumps({"type": "request", "id": rid, "op": op, "params": params}) + "\n")
+        self.proc.stdin.flush()
+        while True:
+            msg = json.loads(self.proc.stdout.readline())
+            if msg.get("id") == rid and msg["type"] in ("result", "error"):
+                if msg["type"] == "error":
+                    raise RuntimeError(msg)
+                return msg["result"], time.perf_counter() - t0
+
+    def close(self) -> None:
+        self.proc.stdin.write('{"type":"shutdown"}\n')
+        self.proc.stdin.flush()
+        self.proc.wait(timeout=30)
+
+
+def cold(track: Path, numba_dir: str) -> float:
+    car = Sidecar(numba_dir)
+    _, elapsed = car.call("analyze", {"path": str(track)})
+    total = time.perf_counter() - car.t_start
+    car.close()
+    return total
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        track = Path(tmp) / "track.wav"
+        make_track(track)
+        # Warm sidecar: pre-warm, then best of 3.
+        car = Sidecar(WARM_CACHE)
+        _, warm_call = car.call("analyze_warm", {})
+        times = []
+        for _ in range(3):
+            result, t = car.call("analyze", {"path": str(track)})
+            times.append(t)
+        car.close()
+        warm_s = min(times)
+        naive = subprocess.run([str(PY), "-c", NAIVE, str(track)], capture_output=True, text=True,
+                               env=dict(os.environ, NUMBA_CACHE_DIR=WARM_CACHE), cwd=tmp)
+        naive_s = float(naive.stdout.strip().splitlines()[-1])
+        cold_warm_cache = cold(track, WARM_CACHE)
+        cold_fresh = cold(track, str(Path(tmp) / "fresh-numba"))
+    print(f"4-minute track: tempo {result['tempo']['bpm']} BPM, key {result['key']['key']}")
+    print(f"{'measure':46s} {'seconds':>8s}")
+    print(f"{'warm sidecar analyze (best of 3)':46s} {warm_s:8.2f}")
+    print(f"{'naive per-feature librosa (warm JIT)':46s} {naive_s:8.2f}")
+    print(f"{'speedup':46s} {naive_s / warm_s:8.2f}x")
+    print(f"{'pre-warm op analyze_warm':46s} {warm_call:8.2f}")
+    print(f"{'cold: start + first analyze, warm numba cache':46s} {cold_warm_cache:8.2f}")
+    print(f"{'cold: start + first analyze, fresh numba cache':46s} {cold_fresh:8.2f}")
+    print(f"BENCH analysis-speed warm_s={warm_s:.2f} naive_s={naive_s:.2f} speedup={naive_s / warm_s:.2f} "
+          f"cold_s={cold_warm_cache:.2f} cold_fresh_s={cold_fresh:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,122 @@
+"""Bounded, streaming decode through the bundled ffmpeg, and waveform peaks.
+
+ffmpeg's stdout is read in chunks into a buffer sized for the requested window, so memory is
+bounded by the window (not by the file) and a cancel is noticed between chunks.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import audio
+from ..errors import DecodeError, FileMissingError, NotAudioError
+
+CHUNK_BYTES = 1 << 20
+
+
+def _check_file(path: str) -> Path:
+    p = Path(path)
+    if not p.is_file():
+        raise FileMissingError(f"file not found: {path}")
+    if p.stat().st_size == 0:
+        raise NotAudioError(f"{p.name} is empty (0 bytes)")
+    return p
+
+
+def _stream(path: str, sr: int, channels: int, start: float, seconds: float | None,
+            on_chunk: Callable[[np.ndarray], None], check: Callable[[], None] | None) -> None:
+    p = _check_file(path)
+    args = [audio.ffmpeg_exe(), "-nostdin", "-v", "error"]
+    if start > 0:
+        args += ["-ss", f"{start:.3f}"]
+    args += ["-i", str(p)]
+    if seconds is not None:
+        args += ["-t", f"{seconds:.3f}"]
+    args += ["-vn", "-map", "0:a:0", "-f", "f32le", "-ac", str(channels), "-ar", str(sr), "-"]
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    frame_bytes = 4 * channels
+    got_any = False
+    leftover = b""
+    try:
+        while True:
+            data = proc.stdout.read(CHUNK_BYTES)
+            if not data:
+                break
+            data = leftover + data
+            usable = len(data) - len(data) % frame_bytes
+            leftover = data[usable:]
+            if usable:
+                got_any = True
+                on_chunk(np.frombuffer(data[:usable], dtype="<f4").reshape(-1, channels))
+            if check is not None:
+                check()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    rc = proc.wait()
+    if not got_any:
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        detail = lines[-1] if lines else f"ffmpeg exit {rc}"
+        if rc != 0:
+            raise NotAudioError(f"{p.name} could not be decoded as audio ({detail})")
+        raise DecodeError(f"{p.name} holds no audio samples")
+
+
+def decode_window(path: str, sr: int, channels: int, start: float = 0.0, seconds: float | None = None,
+                  check: Callable[[], None] | None = None) -> np.ndarray:
+    """float32 (channels, samples) for [start, start + seconds) of the first audio stream."""
+    capacity = int(seconds * sr) + sr if seconds is not None else None
+    parts: list[np.ndarray] = []
+    total = [0]
+
+    def keep(block: np.ndarray) -> None:
+        if capacity is not None and total[0] >= capacity:
+            return
+        if capacity is not None:
+            block = block[: capacity - total[0]]
+        parts.append(block.copy())
+        total[0] += block.shape[0]
+
+    _stream(path, sr, channels, start, seconds, keep, check)
+    out = np.concatenate(parts, axis=0) if parts else np.zeros((0, channels), np.float32)
+    return np.ascontiguousarray(out.T)
+
+
+def waveform_peaks(path: str, points: int, channels: int, sr: int = 11025,
+                   expected_seconds: float | None = None,
+                   check: Callable[[], None] | None = None) -> tuple[np.ndarray, float]:
+    """(channels, points, 2) [min, max] pairs and the decoded duration, in one streaming pass."""
+    expected = (expected_seconds or 600.0) * sr
+    block = max(1, int(expected // (points * 8)))
+    mins: list[np.ndarray] = []
+    maxs: list[np.ndarray] = []
+    tail = [np.zeros((0, channels), np.float32)]
+    count = [0]
+
+    def reduce(chunk: np.ndarray) -> None:
+        data = np.concatenate([tail[0], chunk], axis=0) if tail[0].size else chunk
+        count[0] += chunk.shape[0]
+        whole = data.shape[0] - data.shape[0] % block
+        tail[0] = data[whole:].copy()
+        if whole:
+            shaped = data[:whole].reshape(whole // block, block, channels)
+            mins.append(shaped.min(axis=1))
+            maxs.append(shaped.max(axis=1))
+
+    _stream(path, sr, channels, 0.0, None, reduce, check)
+    if tail[0].shape[0]:
+        mins.append(tail[0].min(axis=0, keepdims=True))
+        maxs.append(tail[0].max(axis=0, keepdims=True))
+    lo = np.concatenate(mins, axis=0)  # (blocks, channels)
+    hi = np.concatenate(maxs, axis=0)
+    n = lo.shape[0]
+    points = max(1, min(points, n))
+    edges = np.linspace(0, n, points + 1).astype(int)[:-1]
+    out = np.stack([np.minimum.reduceat(lo, edges, axis=0), np.maximum.reduceat(hi, edges, axis=0)], axis=-1)
+    return np.transpose(out, (1, 0, 2)), count[0] / sr

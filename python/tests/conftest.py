@@ -1,0 +1,29 @@
+"""Shared fixtures. Generic on purpose: several suites write generated audio to tmp_path."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+# librosa's numba JIT costs 20-30 s per fresh cache: share the sidecar's per-user cache.
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
+
+
+@pytest.fixture
+def write_wav(tmp_path):
+    """write_wav(name, samples (n,) or (n, channels), sr=44100, subtype="PCM_16") -> Path."""
+    import soundfile as sf
+
+    def write(name: str, samples: np.ndarray, sr: int = 44100, subtype: str = "PCM_16") -> Path:
+        path = tmp_path / name
+        sf.write(str(path), np.asarray(samples), sr, subtype=subtype)
+        return path
+
+    return write
