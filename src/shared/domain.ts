@@ -89,6 +89,8 @@ export interface JobInfo {
   finishedAt: string | null;
   args: Record<string, unknown>;
   meta: Record<string, unknown>;
+  /** What the worker returned on success (e.g. separation: model, device and why that device). */
+  result: unknown;
 }
 
 export interface QueueStats {

@@ -24,6 +24,7 @@ export function jobInfo(job: Job<unknown>): JobInfo {
     finishedAt: iso(job.completedAt ?? job.discardedAt ?? job.cancelledAt),
     args: (job.args ?? {}) as Record<string, unknown>,
     meta: job.meta,
+    result: job.result ?? null,
   };
 }
 

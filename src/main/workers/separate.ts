@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { SfaError, toErrorInfo } from '../../shared/errors';
 import { defineWorker } from '../jobs';
 import { PERMANENT_CODES, type WorkerDeps } from './deps';
+import { attemptTempDir } from './temp-dirs';
 
 /** Separation settings a job carries; everything but `device` and `repo` identifies the output. */
 export interface SeparateArgs {
@@ -80,8 +81,25 @@ export function processingWorker(deps: WorkerDeps) {
       }
 
       const finalDir = join(deps.paths.stems, track.id, `${args.model}-${key}`);
-      const tempDir = `${finalDir}.job${job.id}.tmp`;
-      rmSync(tempDir, { recursive: true, force: true });
+      const tempDir = attemptTempDir(finalDir, job.id, job.attempt);
+      if (!args.repo && deps.models) {
+        // A catalogue model missing from the store is downloaded first (MODEL_NOT_INSTALLED when it cannot be).
+        try {
+          await deps.models.ensure(args.model, {
+            signal: ctx.signal,
+            onProgress: (p) => ctx.progress(p.pct, `downloading model ${args.model} ${Math.floor(p.pct)}%`),
+          });
+        } catch (error) {
+          if (PERMANENT_CODES.has(toErrorInfo(error).code)) return { discard: error };
+          throw error;
+        }
+      }
+      // One GPU runs as many separations as its free memory allows; the others wait here.
+      const devices = args.device === 'cpu' || args.model === 'dsp' ? [] : ((await deps.sidecars.processing.warm()).devices ?? []);
+      const releaseGpu = await deps.gpu.acquire(devices, {
+        signal: ctx.signal,
+        onWait: () => ctx.progress(0, 'waiting for GPU memory (another separation is running)'),
+      });
       ctx.progress(0, `separating with ${args.model}`);
       let result: SeparationResult;
       try {
@@ -107,6 +125,8 @@ export function processingWorker(deps: WorkerDeps) {
         const info = toErrorInfo(error);
         if (PERMANENT_CODES.has(info.code)) return { discard: error };
         throw error;
+      } finally {
+        releaseGpu();
       }
 
       const stems = Object.entries(result.stems).map(([stem, file]) => ({
