@@ -5,8 +5,13 @@ from a realistic progression, a bass line, a melody and a GM drum kit (channel 1
 the harmonic parts are rendered separately, so every song also comes with ground-truth stems;
 the mix is their sum.
 
-Two splits that share no progression and no instrument:
+Splits that share no progression and no instrument:
 - ``dev``: what may be looked at while choosing methods;
+- ``devx``: more dev material (also only for choosing methods): progressions that start or end
+  off the tonic, other instruments, and arrangement variants (``Song.variant``): ``harmonic``
+  (minor: the V chord always major, melody with the raised 7th), ``melodic`` (minor: raised 6th
+  and 7th in the melody, major V), ``sparse`` (no chord instrument: bass and melody only),
+  ``nobass`` (no bass line);
 - ``heldout``: what the benchmark reports. Reviewers can add their own held-out seeds
   (``--seed``), which draw new tempos, melodies, voicings and drum variations.
 
@@ -45,6 +50,10 @@ PROGRESSIONS = {
         "major": [[0, 3, 4, 0], [0, 4, 5, 3], [1, 4, 0, 0], [0, 5, 3, 4]],
         "minor": [[0, 5, 2, 6], [0, 3, 4, 0], [0, 6, 5, 6], [0, 3, 6, 2]],
     },
+    "devx": {
+        "major": [[3, 4, 0, 0], [5, 1, 4, 0], [0, 3, 1, 4], [4, 3, 0, 0], [0, 0, 3, 4], [3, 5, 4, 0]],
+        "minor": [[0, 3, 4, 4], [5, 6, 0, 0], [3, 4, 0, 0], [0, 4, 0, 4], [2, 6, 0, 4], [5, 3, 4, 0]],
+    },
     "heldout": {
         "major": [[0, 3, 0, 4], [5, 3, 0, 4], [0, 2, 3, 4], [3, 0, 4, 4], [0, 1, 3, 4]],
         "minor": [[0, 5, 3, 4], [0, 3, 6, 5], [0, 6, 5, 4], [3, 0, 4, 0], [0, 2, 6, 3]],
@@ -53,9 +62,11 @@ PROGRESSIONS = {
 # GM programs (0-based). Chords, melody, bass: disjoint between the splits.
 INSTRUMENTS = {
     "dev": {"chords": [0, 48, 16, 89], "melody": [73, 80, 11], "bass": [33, 38]},
+    "devx": {"chords": [1, 19, 24, 46, 52, 61, 88], "melody": [40, 68, 74, 82], "bass": [36, 37, 43]},
     "heldout": {"chords": [4, 25, 50, 90, 18, 27], "melody": [65, 56, 81, 12, 71], "bass": [32, 34, 35, 39]},
 }
 DRUM_STYLES = ["rock", "four", "hiphop", "sixteenth", "sparse"]
+VARIANTS = ["", "harmonic", "melodic", "sparse", "nobass"]  # devx only; "" = the usual arrangement
 
 
 @dataclass
@@ -71,6 +82,7 @@ class Song:
     bass_program: int
     drum_style: str
     seed: int
+    variant: str = ""  # see VARIANTS; left out of the cache digest when empty (older renders stay valid)
 
     @property
     def key(self) -> str:
@@ -100,6 +112,8 @@ def songs(split: str, seed: int, per_key: int = 1) -> list[Song]:
                         seed=int(rng.integers(1 << 30)),
                     )
                 )
+                if split == "devx":
+                    out[-1].variant = str(rng.choice(VARIANTS))
     return out
 
 
@@ -182,25 +196,34 @@ def song_midi(song: Song) -> tuple[bytes, bytes]:
     harm: list[tuple[int, bytes]] = []
     for ch, prog in ((0, song.chords_program), (1, song.melody_program), (2, song.bass_program)):
         harm.append((0, bytes([0xC0 | ch, prog])))
+    always_raised = song.mode == "minor" and song.variant in ("harmonic", "melodic")
+    play_chords = song.variant != "sparse"
+    play_bass = song.variant != "nobass"
     beat = PPQ
     base = 60 + song.tonic if song.tonic < 7 else 48 + song.tonic  # chord register around C4
 
-    def degree_pitch(deg: int, root_octave: int, raised: bool) -> int:
+    def degree_pitch(deg: int, root_octave: int, raised: bool, raised6: bool = False) -> int:
         octave, d = divmod(deg, 7)
         semis = scale[d]
         if raised and song.mode == "minor" and d == 6:
             semis = 11
+        if raised6 and song.mode == "minor" and d == 5:
+            semis = 9
         return root_octave + 12 * octave + semis
 
     chord_style = int(rng.integers(3))
     for bar in range(bars):
         deg = song.progression[(bar // bars_per_chord) % len(song.progression)]
         raised = song.mode == "minor" and deg == 4 and song.progression.count(4) > 0 and rng.random() < 0.5
+        if always_raised:
+            raised = deg == 4
         triad = [degree_pitch(deg + k, base, raised) for k in (0, 2, 4)]
         if rng.random() < 0.25:
             triad.append(degree_pitch(deg + 6, base, raised))  # a seventh sometimes
         t0 = bar * 4 * beat
-        if chord_style == 0:  # sustained
+        if not play_chords:
+            pass
+        elif chord_style == 0:  # sustained
             for p in triad:
                 _note(harm, 0, t0, 4 * beat - 20, p, 70)
         elif chord_style == 1:  # on beats
@@ -214,7 +237,8 @@ def song_midi(song: Song) -> tuple[bytes, bytes]:
         root = degree_pitch(deg, base - 24 if base - 24 >= 33 else base - 12, raised)
         for b in range(4):
             p = root + (7 if (b == 2 and rng.random() < 0.4) else 0)
-            _note(harm, 2, t0 + b * beat, beat - 30, p, 95)
+            if play_bass:
+                _note(harm, 2, t0 + b * beat, beat - 30, p, 95)
         # melody: chord tones on strong beats, scale tones between
         for b in range(4):
             if rng.random() < 0.2:
@@ -222,7 +246,8 @@ def song_midi(song: Song) -> tuple[bytes, bytes]:
             if b % 2 == 0:
                 p = triad[int(rng.integers(3))] + 12
             else:
-                p = degree_pitch(deg + int(rng.integers(-2, 5)), base + 12, raised)
+                p = degree_pitch(deg + int(rng.integers(-2, 5)), base + 12, raised or always_raised,
+                                 song.variant == "melodic")
             length = beat if rng.random() < 0.7 else beat // 2
             _note(harm, 1, t0 + b * beat, length - 20, p, 85)
     drums: list[tuple[int, bytes]] = []
@@ -239,7 +264,10 @@ def have_fluidsynth() -> bool:
 
 
 def _digest(song: Song) -> str:
-    blob = json.dumps([GENERATOR_VERSION, asdict(song)], sort_keys=True).encode()
+    fields = asdict(song)
+    if not fields["variant"]:
+        del fields["variant"]  # songs without a variant keep their pre-variant digest
+    blob = json.dumps([GENERATOR_VERSION, fields], sort_keys=True).encode()
     return hashlib.sha1(blob).hexdigest()[:12]
 
 

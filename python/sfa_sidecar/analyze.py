@@ -4,7 +4,7 @@ Pipeline (each stage reports progress, so a cancel lands between stages):
   probe -> decode a bounded window at 22.05 kHz, stereo (loudness and peak; the mono downmix
   for the rest) -> one STFT shared by RMS, centroid, rolloff, bandwidth, flatness and onset strength
   -> tempo (comb-filtered autocorrelation + octave choice) and beats -> key (long-window STFT
-  pitch profile + Temperley key profiles) -> optional stems pass -> result.
+  pitch spectrogram: Krumhansl profile + chord functions, keys.py) -> optional stems pass -> result.
 
 Long files: only a window of ``maxSeconds`` (default 600 s) is decoded, centred in the file
 when the file is longer, and ``window`` in the result says which part was analysed; memory is

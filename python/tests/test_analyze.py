@@ -90,6 +90,70 @@ def test_key_of_chord_track(write_wav, key):
     assert 0 <= result["key"]["confidence"] <= 1
 
 
+def _y11(y44: np.ndarray) -> np.ndarray:
+    from scipy.signal import resample_poly
+
+    return resample_poly(y44, 1, 4).astype(np.float32)
+
+
+@pytest.mark.parametrize("key", ["C minor", "E minor", "C# minor", "Bb minor"])
+def test_harmonic_minor_reads_minor(key):
+    """A minor i-iv-V-i whose V is major (harmonic minor: the leading tone is heard) must read as
+    the minor key: not the parallel major, not the key of the major V, not the relative major."""
+    y = chords(key, 20, bpm=100) + 0.6 * drums(100, 20)
+    tonic, _ = keys.parse_key(key)
+    # The chord stage hears the V as a major triad (the raised 7th) ...
+    h = keys.chord_histogram(keys.pitch_spectrogram(_y11(y)))
+    assert int(np.argmax(h[:12])) == (tonic + 7) % 12 and h[(tonic + 7) % 12] > 0.1
+    # ... and the key is still minor on the right tonic.
+    result = keys.key_from_signal(_y11(y))
+    assert (result.tonic_pc, result.mode) == (tonic, "minor")
+    assert keys.key_name(result.tonic_pc, result.mode) == key
+    assert 0.0 <= result.confidence <= 1.0
+
+
+def _progression(root: int, chords_: list[tuple[int, int]], seconds: float, bpm: float = 100.0) -> np.ndarray:
+    """Like analysis_signals.chords, with any progression: (semitones above the root, third)."""
+    from analysis_signals import tone
+
+    bar = int(4 * 60.0 / bpm * SR)
+    y = np.zeros(int(seconds * SR), np.float32)
+    env = np.minimum(1.0, np.linspace(0, 20, bar)) * np.exp(-np.linspace(0, 2, bar))
+    i = c = 0
+    while i < y.size:
+        offset, third = chords_[c % len(chords_)]
+        base = 48 + (root + offset) % 12
+        n = min(bar, y.size - i)
+        seg = sum(tone(440.0 * 2 ** ((m - 69) / 12), n, SR) for m in (base + 12, base + 12 + third, base + 19, base - 12))
+        y[i : i + n] += 0.08 * seg * env[:n]
+        i += bar
+        c += 1
+    return y
+
+
+@pytest.mark.parametrize("tonic", [0, 4, 7, 10])
+def test_harmonic_minor_dominant_heavy_reads_minor(tonic):
+    """i-V-i-V-iv-V: the major V sounds half the time. A pitch profile alone reads the V's major
+    key here (a fifth error); the chord functions (V major is the dominant of the minor i) do not."""
+    y = _progression(tonic, [(0, 3), (7, 4), (0, 3), (7, 4), (5, 3), (7, 4)], 20) + 0.6 * drums(100, 20)
+    result = keys.key_from_signal(_y11(y))
+    assert (result.tonic_pc, result.mode) == (tonic, "minor")
+
+
+def test_key_method_profile_still_available():
+    """The previous method (profile correlation alone) stays callable for comparison."""
+    y = _y11(chords("D major", 12))
+    old = keys.key_from_signal(y, method="profile")
+    new = keys.key_from_signal(y)
+    assert keys.key_name(old.tonic_pc, old.mode) == keys.key_name(new.tonic_pc, new.mode) == "D major"
+    assert new.scores.shape == (24,) and 0.0 <= new.confidence <= 1.0
+
+
+def test_key_confidence_silence_is_zero():
+    result = keys.key_from_signal(np.zeros(11025 * 4, np.float32))
+    assert result.confidence == 0.0
+
+
 def test_result_shape(write_wav):
     y = drums(120, 12) + chords("A minor", 12)
     path = write_wav("mix.wav", stereo(y))
