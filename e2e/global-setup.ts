@@ -18,7 +18,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   const child = spawn(process.execPath, ['bin/sfa.mjs', '--home', home, 'serve', '--port', '0'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SFA_LOG: 'warn' },
+    // dsp: the built-in separator, so separation needs no model download.
+    env: { ...process.env, SFA_LOG: 'warn', SFA_DEFAULT_MODEL: process.env.SFA_DEFAULT_MODEL ?? 'dsp' },
   });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -4,7 +4,8 @@
  *   1. the Electron binary: downloaded where the internet allows; only a warning where it cannot
  *      be (the engine, CLI and browser UI do not need it);
  *   2. the Python sidecar environment `python/.venv` from the pinned `python/requirements.txt`,
- *      skipped when a stamp keyed on the requirements and the interpreter says it is current;
+ *      through the same provisioning module as the app's first-run setup (scripts/provision/):
+ *      resumable steps recorded in a state file keyed on the requirements' hash;
  *   3. the build (`electron-vite build`): the CLI, `sfa serve` and the renderer.
  * Flags: --force (rebuild the Python environment), --skip-python, --skip-build.
  * Env: SFA_BOOTSTRAP_PYTHON (the Python 3.11 used to create the venv), SFA_SKIP_ELECTRON_DOWNLOAD.
@@ -14,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PYTHON_MINOR, ProvisionError, STATE_FILE, lockHash, provision, pythonVersion, readState, venvPython } from './provision/index.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -46,43 +48,60 @@ function ensureElectron() {
   else log('electron: WARNING the binary could not be downloaded (offline?); the desktop window is unavailable, `npm start` serves the UI to a browser instead. Retry later with `npm run setup`.');
 }
 
-function findBootstrapPython() {
-  const candidates = [process.env.SFA_BOOTSTRAP_PYTHON, 'python3.11', isWindows ? 'py' : 'python3', 'python'].filter(Boolean);
-  for (const candidate of candidates) {
-    const probe = spawnSync(candidate, [...(candidate === 'py' ? ['-3.11'] : []), '-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
-    if (probe.status === 0) {
-      const version = probe.stdout.trim();
-      if (version === '3.11') return { python: candidate, version };
-      log(`python: ${candidate} is ${version}; the pinned environment needs 3.11 (librosa 0.11 and the torch build are pinned for it)`);
-    }
-  }
-  return null;
+/** The old stamp (before the provisioning module): adopt an environment it vouches for instead of rebuilding it. */
+function adoptLegacyStamp(venv, requirements) {
+  const stampFile = join(venv, '.sfa-stamp');
+  if (readState(venv) || !existsSync(stampFile) || !existsSync(venvPython(venv))) return;
+  const version = pythonVersion(venvPython(venv));
+  if (!version?.startsWith(`${PYTHON_MINOR}.`)) return;
+  const stamp = createHash('sha256').update(readFileSync(requirements)).update(PYTHON_MINOR).digest('hex');
+  if (readFileSync(stampFile, 'utf8').trim() !== stamp) return;
+  const at = new Date().toISOString();
+  const state = { version: 1, lockHash: lockHash(readFileSync(requirements, 'utf8')), lockFile: 'requirements.txt', basePython: null, steps: { python: { at }, venv: { at }, packages: { at } }, failed: null };
+  writeFileSync(join(venv, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  rmSync(stampFile, { force: true });
 }
 
-function ensurePython() {
+/**
+ * The sidecar environment, by the same code the app runs at first start (scripts/provision/):
+ * completed steps are recorded in python/.venv/.sfa-provision.json and skipped next time; the key
+ * is the hash of python/requirements.txt (identical to python/locks/linux-cpu.txt).
+ */
+async function ensurePython() {
   const venv = join(root, 'python', '.venv');
   const requirements = join(root, 'python', 'requirements.txt');
-  const python = join(venv, isWindows ? 'Scripts/python.exe' : 'bin/python');
-  const stampFile = join(venv, '.sfa-stamp');
-  const bootstrap = findBootstrapPython();
-  if (!bootstrap) {
-    throw new Error('no Python 3.11 found. Install Python 3.11 (or set SFA_BOOTSTRAP_PYTHON to one) and run `npm run setup`.');
+  if (args.has('--force')) rmSync(venv, { recursive: true, force: true });
+  adoptLegacyStamp(venv, requirements);
+  const candidates = [process.env.SFA_BOOTSTRAP_PYTHON, 'python3.11', ...(isWindows ? [['py', '-3.11']] : []), 'python3', 'python'].filter(Boolean);
+  let lastStep = '';
+  try {
+    const result = await provision({
+      envDir: venv,
+      lockFile: requirements,
+      packageRoot: join(root, 'python'),
+      pythonCandidates: candidates,
+      caller: 'dev',
+      onOutput: (line) => process.stdout.write(`  ${line}\n`),
+      onProgress: (e) => {
+        const key = `${e.step}:${e.pct === 1 ? 'end' : e.pct === 0 ? 'start' : ''}`;
+        if ((e.pct === 0 || e.pct === 1) && key !== lastStep) {
+          lastStep = key;
+          log(`python [${e.index + 1}/${e.count}] ${e.message}`);
+        }
+      },
+    });
+    log(result.ran.length ? `python: environment ready (python/.venv; ran ${result.ran.join(', ')})` : 'python: environment up to date (python/.venv)');
+  } catch (error) {
+    if (!(error instanceof ProvisionError)) throw error;
+    const detail = error.detail ? `\n${error.detail.split('\n').slice(-15).map((l) => `  | ${l}`).join('\n')}` : '';
+    const next = error.nextSteps.map((s) => `  - ${s}`).join('\n');
+    if (error.step === 'verify') {
+      // the environment is installed; a sidecar that does not start is a code problem, not setup's
+      log(`python: WARNING ${error.message}${detail}\n${next}`);
+      return;
+    }
+    throw new Error(`python (${error.step}): ${error.message}${detail}\nNext steps:\n${next}`);
   }
-  const stamp = createHash('sha256').update(readFileSync(requirements)).update(bootstrap.version).digest('hex');
-  if (!args.has('--force') && existsSync(python) && existsSync(stampFile) && readFileSync(stampFile, 'utf8').trim() === stamp) {
-    return log('python: environment up to date (python/.venv)');
-  }
-  if (args.has('--force') || !existsSync(python)) {
-    rmSync(venv, { recursive: true, force: true });
-    log(`python: creating python/.venv with ${bootstrap.python}`);
-    if (run(bootstrap.python, ['-m', 'venv', venv]) !== 0) throw new Error('creating the Python virtual environment failed');
-  }
-  rmSync(stampFile, { force: true });
-  log('python: installing the pinned requirements (torch, demucs, librosa, spotdl, yt-dlp ...)');
-  const pip = [ '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '-r', requirements];
-  if (run(python, pip) !== 0) throw new Error('pip install -r python/requirements.txt failed (see above)');
-  writeFileSync(stampFile, `${stamp}\n`);
-  log('python: environment ready');
 }
 
 function build() {
@@ -93,7 +112,7 @@ function build() {
 
 try {
   ensureElectron();
-  if (!args.has('--skip-python')) ensurePython();
+  if (!args.has('--skip-python')) await ensurePython();
   if (!args.has('--skip-build')) build();
   log('done');
 } catch (error) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm test`: everything, in order, failing on any failure — build, typecheck, lint, unit
- * (vitest), Python (pytest), end-to-end (Playwright in Chromium against `sfa serve`).
+ * (vitest), Python (pytest), packaging layout (electron-builder --dir, scripts/dist-dir.mjs), end-to-end (Playwright in Chromium against `sfa serve`).
  * `npm test -- --only unit,py` runs a subset.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ const steps = [
   ['lint', bin('eslint'), ['--max-warnings', '0', '.']],
   ['unit', bin('vitest'), ['run']],
   ['py', process.execPath, [join(root, 'scripts', 'pytest.mjs')]],
+  ['dist', process.execPath, [join(root, 'scripts', 'dist-dir.mjs')]],
   ['e2e', bin('playwright'), ['test']],
 ];
 const onlyIndex = process.argv.indexOf('--only');

@@ -78,9 +78,27 @@ def probe(path: str) -> ProbeResult:
     if duration_match:
         h, m, s = duration_match.groups()
         duration = int(h) * 3600 + int(m) * 60 + float(s)
+    duration = _pcm_duration_check(p, codec, rate, _channels(layout), duration)
     return ProbeResult(
         duration=duration, sample_rate=rate, channels=_channels(layout), codec=codec, tags=_container_tags(report)
     )
+
+
+_PCM_BITS = re.compile(r"^pcm_[suf](8|16|24|32|64)")
+
+
+def _pcm_duration_check(p: Path, codec: str, rate: int, channels: int, duration: float | None) -> float | None:
+    """Uncompressed audio's duration is only what its header claims: a WAV cut short, or one whose
+    header lies (hours of audio in a few bytes), is caught by the file size. Too few bytes for one
+    frame is not audio; fewer than claimed shortens the duration to what the file holds."""
+    m = _PCM_BITS.match(codec)
+    if m is None or rate <= 0 or channels <= 0:
+        return duration
+    bytes_per_second = rate * channels * int(m.group(1)) / 8
+    held = max(0, p.stat().st_size - 44) / bytes_per_second
+    if held * rate < 1:
+        raise NotAudioError(f"{p.name} holds no audio data (only a header)")
+    return held if duration is None else min(duration, held)
 
 
 _TAG = re.compile(r"^\s{4}(title|artist|album|album_artist|date|genre|bpm|TBPM|initialkey|TKEY)\s*:\s?(.*)$", re.IGNORECASE)

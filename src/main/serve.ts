@@ -12,8 +12,9 @@ import { WebSocketServer } from 'ws';
 import type { Engine } from './engine';
 import { appRoot } from './paths';
 import { contentSecurityPolicy, securityHeaders } from './security/csp';
-import { contentTypeFor, resolveStaticPath } from './security/static-files';
+import { contentTypeFor, isInsideRealPath, resolveStaticPath } from './security/static-files';
 import { hostAllowed, isAuthorized, isLoopbackHost, newToken, originAllowed, tokenCookie } from './serve/auth';
+import { mediaHeaders, parseMediaPath, parseRange, resolveMedia } from './media/lookup';
 import { attachSocket } from './serve/socket';
 import { DEFAULT_UPLOAD_LIMIT, UploadError, receiveUpload } from './serve/upload';
 
@@ -38,7 +39,7 @@ export interface Server {
 export const WS_PATH = '/ws';
 const MAX_WS_MESSAGE = 4 * 1024 * 1024;
 
-export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'paths'>, options: ServeOptions = {}): Promise<Server> {
+export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'paths'> & Partial<Pick<Engine, 'trackDetail'>>, options: ServeOptions = {}): Promise<Server> {
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopbackHost(host);
   if (!loopback) {
@@ -84,6 +85,30 @@ export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'paths
     createReadStream(file).on('error', () => res.destroy()).pipe(res);
   };
 
+  /** `/media/<trackId>/<stem|source>[?download=1]`: only files registered in the library, with Range. */
+  const serveMedia = async (req: IncomingMessage, res: ServerResponse, url: URL, method: string) => {
+    const parsed = parseMediaPath(url.pathname);
+    const file = parsed && engine.trackDetail ? resolveMedia(engine.trackDetail, parsed.trackId, parsed.which) : null;
+    if (!file) return send(res, 404, 'Not found: no such track or stem in the library.');
+    // Stems live in the library's stems folder: one replaced by a link leading out of it is refused.
+    if (parsed!.which !== 'source' && !isInsideRealPath(engine.paths.stems, file.path)) return send(res, 404, 'Not found: the stem is not in the library.');
+    let size: number;
+    try {
+      const info = await stat(file.path);
+      if (!info.isFile()) throw new Error('not a file');
+      size = info.size;
+    } catch {
+      return send(res, 404, 'The audio file is missing on disk.');
+    }
+    const range = parseRange(req.headers.range, size);
+    if (range === 'unsatisfiable') return send(res, 416, 'Range not satisfiable', undefined, { 'Content-Range': `bytes */${size}` });
+    res.writeHead(range ? 206 : 200, { ...headers, ...mediaHeaders(file, size, range, url.searchParams.get('download') === '1') });
+    if (method === 'HEAD') return res.end();
+    createReadStream(file.path, range ? { start: range.start, end: range.end } : {})
+      .on('error', () => res.destroy())
+      .pipe(res);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
     if (!hostAllowed(req.headers.host, port, loopback)) return send(res, 421, 'Misdirected request: unknown Host.');
@@ -115,6 +140,7 @@ export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'paths
       }
     }
     if (method !== 'GET' && method !== 'HEAD') return send(res, 405, 'Method not allowed', undefined, { Allow: 'GET, HEAD' });
+    if (url.pathname.startsWith('/media/')) return serveMedia(req, res, url, method);
     return serveStatic(res, url.pathname, method);
   };
 

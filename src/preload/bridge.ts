@@ -8,4 +8,10 @@ export interface SfaBridge {
   on<E extends EventName>(event: E, callback: (payload: Events[E]) => void): () => void;
   /** The absolute path of a dropped or picked file (Electron only). */
   getPathForFile(file: File): string;
+  /** Drag a registered stem (or the source, stem omitted) out of the window (native drag). */
+  startDrag(trackId: string, stem?: string): void;
+  /** Show a registered file in the OS file manager; false when it is not registered. */
+  reveal(trackId: string, stem?: string): Promise<boolean>;
+  /** A native folder picker; null when cancelled. */
+  chooseFolder(): Promise<string | null>;
 }

@@ -30,6 +30,15 @@ const bridge: SfaBridge = {
   getPathForFile(file: File): string {
     return webUtils.getPathForFile(file);
   },
+  startDrag(trackId: string, stem?: string): void {
+    ipcRenderer.send('sfa:start-drag', String(trackId), stem === undefined ? undefined : String(stem));
+  },
+  reveal(trackId: string, stem?: string): Promise<boolean> {
+    return ipcRenderer.invoke('sfa:reveal', String(trackId), stem === undefined ? undefined : String(stem)) as Promise<boolean>;
+  },
+  chooseFolder(): Promise<string | null> {
+    return ipcRenderer.invoke('sfa:choose-folder') as Promise<string | null>;
+  },
 };
 
 contextBridge.exposeInMainWorld('sfa', bridge);

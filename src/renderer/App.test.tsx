@@ -29,11 +29,11 @@ describe('<App>', () => {
   it('lists tracks with title, artist, duration, sample rate and status', async () => {
     const analysis = { source: 'mix' as const, bpm: 122.04, key: 'A minor', camelot: '8A', keyConfidence: 0.8, energy: 0.2, loudness: -9 };
     renderApp(fakeEngine({ tracks: [track({ title: 'Night Drive', artist: 'Kavinsky', duration: 261.4, sampleRate: 48000, analysis, stemCount: 4 }), track({ title: 'Link', sourceKind: 'youtube', status: 'pending', duration: null, sampleRate: null })] }));
-    const row = (await screen.findByText('Night Drive')).closest('tr')!;
+    const row = (await screen.findByText('Night Drive')).closest('[role="row"]') as HTMLElement;
     const cells = within(row).getAllByRole('cell').map((c) => c.textContent);
-    expect(cells).toEqual(['Night DriveFile4 stems', 'Kavinsky', '4:21', '122', '8A · A minor', '48 kHz', 'Ready']);
-    const pending = screen.getByText('Link').closest('tr')!;
-    expect(within(pending).getAllByRole('cell').map((c) => c.textContent)).toEqual(['LinkYouTube', 'Unknown artist', '—', '—', '—', '—', 'Waiting for download']);
+    expect(cells).toEqual(['▸Night Drive4 stems', 'Kavinsky', '4:21', '122', '8AA minor', '2', '-9.0', 'File', 'done']);
+    const pending = screen.getByText('Link').closest('[role="row"]') as HTMLElement;
+    expect(within(pending).getAllByRole('cell').map((c) => c.textContent)).toEqual(['▸Link', 'Unknown artist', '—', '—', '—', '—', '—', 'YouTube', 'waiting for download']);
   });
 
   it('renders tag text as text, never as HTML', async () => {
@@ -41,17 +41,17 @@ describe('<App>', () => {
     expect(await screen.findByText('<img src=x onerror=alert(1)>')).toBeTruthy();
     expect(screen.getByText('<b>bold</b>')).toBeTruthy();
     expect(container.querySelector('img')).toBeNull();
-    expect(container.querySelector('tbody b')).toBeNull();
+    expect(container.querySelector('[role="table"] b')).toBeNull();
   });
 
   it('sorts by a column when its header is clicked', async () => {
     renderApp(fakeEngine({ tracks: [track({ title: 'B', duration: 10 }), track({ title: 'A', duration: 30 }), track({ title: 'C', duration: 20 })] }));
     await screen.findByText('A');
-    fireEvent.click(screen.getByRole('button', { name: /Duration/ }));
+    fireEvent.click(screen.getByRole('button', { name: /Time/ }));
     const titles = () => screen.getAllByRole('row').slice(1).map((r) => within(r).getAllByRole('cell')[0]!.textContent);
-    expect(titles()).toEqual(['BFile', 'CFile', 'AFile']);
-    fireEvent.click(screen.getByRole('button', { name: /Duration/ }));
-    expect(titles()).toEqual(['AFile', 'CFile', 'BFile']);
+    expect(titles()).toEqual(['▸B', '▸C', '▸A']);
+    fireEvent.click(screen.getByRole('button', { name: /Time/ }));
+    expect(titles()).toEqual(['▸A', '▸C', '▸B']);
   });
 
   it('refreshes the library on library:changed', async () => {

@@ -6,7 +6,7 @@
  * import this file; nothing else defines a channel.
  */
 import { z } from 'zod';
-import type { AddResult, DoctorReport, JobInfo, QueueStats, TrackDetail, TrackListItem } from './domain';
+import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 
 /** A request's definition: a params schema plus a phantom result type. */
 export interface RequestDef<P extends z.ZodType, R> {
@@ -25,6 +25,7 @@ const stepList = z.array(z.enum(['separate', 'analyze'])).max(2);
 const jobId = z.number().int().positive();
 const queueName = z.string().min(1).max(64);
 const modelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a model name: letters, digits, _ . -');
+const stemName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a stem name: letters, digits, _ . -');
 const jobState = z.enum(['scheduled', 'available', 'executing', 'retryable', 'completed', 'discarded', 'cancelled']);
 
 export const requests = {
@@ -64,7 +65,69 @@ export const requests = {
   /** Import a `.th` weight file or a demucs model folder (`{sig}.th` + `{name}.yaml`) from disk. */
   'models.import': request<{ imported: string[]; models: ModelInfo[] }>()(z.strictObject({ path: input, name: modelName.optional() })),
   'models.remove': request<{ removed: string; freedBytes: number }>()(z.strictObject({ name: modelName })),
+  /** Remove tracks from the library: their analysis, stems rows and stem files; never the user's own files. */
+  'library.remove': request<{ removed: string[] }>()(z.strictObject({ ids: z.array(id).min(1).max(10_000) })),
+  /** Run pipeline steps again for tracks (separate with a chosen model, re-analyse). */
+  'pipeline.run': request<{ jobIds: number[] }>()(
+    z.strictObject({ ids: z.array(id).min(1).max(10_000), steps: z.array(z.enum(['separate', 'analyze'])).min(1).max(2), model: modelName.optional() }),
+  ),
+  /** The analysis of some tracks (or all) as CSV or JSON text. */
+  'export.analysis': request<{ content: string; filename: string; count: number }>()(
+    z.strictObject({ ids: z.array(id).max(10_000).optional(), format: z.enum(['csv', 'json']) }),
+  ),
+  /** Copy a track's stems (and optionally an instrumental mix of all but vocals) into a folder (desktop). */
+  'export.stems': request<{ files: string[] }>()(
+    z.strictObject({ trackId: id, stems: z.array(stemName).min(1).max(16), dir: input, instrumental: z.boolean().optional() }),
+  ),
+  /** Waveform peaks of a track's source audio or one of its stems (cached in memory). */
+  'media.peaks': request<Peaks>()(z.strictObject({ trackId: id, stem: stemName.optional(), points: z.number().int().min(16).max(20_000) })),
+  'settings.get': request<Settings>()(z.strictObject({}).optional()),
+  /** Change some settings; applied at once where possible (queue concurrency, pipeline defaults). */
+  'settings.set': request<Settings>()(
+    z.strictObject({
+      defaultModel: modelName.optional(),
+      device: z.enum(['auto', 'cpu', 'cuda', 'mps']).optional(),
+      format: z.enum(['wav', 'flac', 'mp3']).optional(),
+      autoPipeline: z.boolean().optional(),
+      concurrency: z.record(queueName, z.number().int().min(1).max(16)).optional(),
+      toolPaths: z.strictObject({ ffmpeg: input.nullable().optional() }).optional(),
+    }),
+  ),
+  /** First-run setup of the Python engine environment: what is done, what will be downloaded. */
+  'setup.status': request<SetupStatus>()(z.strictObject({}).optional()),
+  /** Start (or resume) the setup; returns at once, progress comes as `setup:progress`. `offlineDir`: a folder of wheels/ and models/. */
+  'setup.start': request<SetupStatus>()(z.strictObject({ offlineDir: input.optional() }).optional()),
+  /** A plain-text report to paste into a bug report: versions, doctor, device, recent failures, last log lines. */
+  'system.diagnostics': request<{ text: string }>()(z.strictObject({}).optional()),
 } as const;
+
+export type SetupStepName = 'python' | 'venv' | 'packages' | 'models' | 'verify';
+
+/** Progress of the first-run setup (`pct` within the step, `overall` over all steps, both 0..1). */
+export interface SetupProgress {
+  step: SetupStepName;
+  pct: number;
+  overall: number;
+  message: string;
+  bytes?: number;
+  totalBytes?: number | null;
+}
+
+export interface SetupStatus {
+  /** `ready`: the engine can start its sidecars; `needed`: nothing or part done; `failed`: the last attempt stopped at `error.step`. */
+  state: 'ready' | 'needed' | 'running' | 'failed';
+  /** Where the Python comes from: SFA_PYTHON, the dev checkout's python/.venv, or the app's provisioned environment. */
+  source: 'explicit' | 'dev' | 'app';
+  envDir: string;
+  /** The lock file chosen for this machine (e.g. linux-cuda) and the detected accelerator. */
+  lock: string;
+  accelerator: string;
+  steps: { name: SetupStepName; title: string; state: 'done' | 'pending' | 'running' | 'failed' }[];
+  /** What the setup will download, with approximate sizes. */
+  downloads: { name: string; sizeMb: number }[];
+  error: { step: SetupStepName; message: string; nextSteps: string[]; detail: string } | null;
+  progress: SetupProgress | null;
+}
 
 /** A separation model as the model store lists it. */
 export interface ModelInfo {
@@ -117,10 +180,12 @@ export interface Events {
   'queues:changed': { queues: QueueStats[] };
   /** A model download progressed (about 10 per second at most). */
   'models:progress': ModelProgress;
+  /** The first-run setup progressed (a few per second at most). */
+  'setup:progress': SetupProgress;
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress'];
+export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress'];
 
 export function isRequestName(name: unknown): name is RequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);

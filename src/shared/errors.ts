@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'SIDECAR_TIMEOUT', // the sidecar did not answer in time
   'CANCELLED', // the user cancelled the work
   'DISK_FULL', // no space left where we write
+  'PERMISSION_DENIED', // a folder we must write to is read-only or not ours
+  'DATABASE_LOCKED', // another program holds a lock on the library database
   'UNSUPPORTED', // a valid request this host or build cannot serve
   'INTERNAL', // a bug: the message has the details
 ] as const;

@@ -23,8 +23,18 @@ export const REQUEST_NAMES = [
   'models.download',
   'models.import',
   'models.remove',
+  'library.remove',
+  'pipeline.run',
+  'export.analysis',
+  'export.stems',
+  'media.peaks',
+  'settings.get',
+  'settings.set',
+  'setup.status',
+  'setup.start',
+  'system.diagnostics',
 ] as const satisfies readonly RequestName[];
-export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress'] as const satisfies readonly EventName[];
+export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress'] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
 /** A type error here names the request or event missing from the lists above. */

@@ -9,6 +9,7 @@ PCM piped in.
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 import subprocess
@@ -26,6 +27,22 @@ CLIP_MODES = ("rescale", "clamp", "none")
 
 class WriteError(SidecarError):
     code = "WRITE_FAILED"
+
+
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
+_DENIED = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+def write_error(what: str, exc: OSError) -> WriteError:
+    """An OSError while writing stems as a typed error: DISK_FULL and PERMISSION_DENIED name the
+    folder and what to do; anything else stays WRITE_FAILED."""
+    if exc.errno in _DISK_FULL:
+        return WriteError(f"{what}: the disk is full ({exc.strerror}). Free some space, then retry the job.", "DISK_FULL")
+    if exc.errno in _DENIED:
+        return WriteError(
+            f"{what}: permission denied ({exc.strerror}). Make the folder writable, then retry the job.", "PERMISSION_DENIED"
+        )
+    return WriteError(f"{what}: {exc}")
 
 
 def prevent_clip(wav: np.ndarray, mode: str = "rescale") -> np.ndarray:
@@ -100,7 +117,12 @@ def encode_ffmpeg(wav: np.ndarray, path: Path, samplerate: int, fmt: str, depth:
         proc.wait()
         raise
     if code != 0:
-        raise WriteError(f"ffmpeg could not encode {fmt}: {err.decode('utf-8', 'replace').strip()[-300:]}")
+        text = err.decode("utf-8", "replace").strip()[-300:]
+        if "No space left on device" in text:
+            raise write_error(f"cannot write {path}", OSError(errno.ENOSPC, "No space left on device"))
+        if "Permission denied" in text or "Read-only file system" in text:
+            raise write_error(f"cannot write {path}", OSError(errno.EACCES, "Permission denied"))
+        raise WriteError(f"ffmpeg could not encode {fmt}: {text}")
 
 
 class StemWriter:
@@ -124,7 +146,7 @@ class StemWriter:
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WriteError(f"cannot create the output folder {out_dir}: {exc}") from None
+            raise write_error(f"cannot create the output folder {out_dir}", exc) from None
 
     def add(self, stem: str, wav: np.ndarray, check: Callable[[], None] | None = None) -> None:
         final = self.out_dir / f"{stem}.{self.fmt}"
@@ -140,7 +162,7 @@ class StemWriter:
             else:
                 encode_ffmpeg(wav, part, self.samplerate, self.fmt, self.depth, self.bitrate, check)
         except OSError as exc:
-            raise WriteError(f"cannot write {part}: {exc}") from None
+            raise write_error(f"cannot write {part}", exc) from None
 
     def commit(self) -> dict[str, dict[str, Any]]:
         stems: dict[str, dict[str, Any]] = {}

@@ -18,6 +18,8 @@ export interface Api {
   handle(name: unknown, params: unknown): Promise<Reply>;
 }
 
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max)}…` : text);
+
 export function createApi(handlers: Handlers, logger?: Logger): Api {
   return {
     async handle(name, params) {
@@ -27,7 +29,9 @@ export function createApi(handlers: Handlers, logger?: Logger): Api {
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-          throw new SfaError('BAD_REQUEST', `Invalid ${name} request${where}: ${issue?.message ?? 'does not match the contract'}.`);
+          // Bounded: zod lists every unknown key, and a hostile payload can have a million.
+          const why = clip(issue?.message ?? 'does not match the contract', 300);
+          throw new SfaError('BAD_REQUEST', `Invalid ${name} request${clip(where, 200)}: ${why}.`);
         }
         const handler = handlers[name] as (p: unknown) => unknown;
         return { ok: true, result: await handler(parsed.data) };

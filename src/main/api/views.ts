@@ -1,6 +1,5 @@
-import type { AnalysisSummary, JobInfo, JobState, QueueStats } from '../../shared/domain';
+import type { JobInfo, JobState, QueueStats } from '../../shared/domain';
 import type { Job, Stats } from '../jobs';
-import type { StoredAnalysis } from '../library/analyses';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -36,23 +35,4 @@ export function queueStats(stats: Stats): QueueStats[] {
     running: q.running,
     counts: q.counts as Record<JobState, number>,
   }));
-}
-
-export function analysisSummary(stored: StoredAnalysis): AnalysisSummary {
-  const r = stored.result as {
-    source?: string;
-    tempo?: { bpm?: number };
-    key?: { key?: string; camelot?: string; confidence?: number };
-    energy?: { rms_mean?: number; loudness_lufs?: number; level?: number };
-  };
-  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  return {
-    source: r.source === 'stems' ? 'stems' : 'mix',
-    bpm: n(r.tempo?.bpm),
-    key: r.key?.key ?? null,
-    camelot: r.key?.camelot ?? null,
-    keyConfidence: n(r.key?.confidence),
-    energy: n(r.energy?.level) ?? n(r.energy?.rms_mean),
-    loudness: n(r.energy?.loudness_lufs),
-  };
 }

@@ -53,6 +53,16 @@ export function isTrustedSender(
   return sender.fromOurWindow && sender.isMainFrame && !!sender.frameUrl && isAppUrl(sender.frameUrl, devServerUrl);
 }
 
+/** Whether a link the page tries to open may go to the user's browser: https only, well-formed. */
+export function isExternalLinkAllowed(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'https:' && !!u.hostname && !u.username && !u.password && url.length <= 2048;
+  } catch {
+    return false;
+  }
+}
+
 /** The CSP the Electron window's documents carry (dev allows Vite's inline preamble and HMR). */
 export function electronCsp(dev: boolean): string {
   return contentSecurityPolicy({ dev });
@@ -72,5 +82,7 @@ export function secureWebPreferences(preload: string) {
     webviewTag: false,
     navigateOnDragDrop: false,
     spellcheck: false,
+    // Middle-click would open links in a new window; setWindowOpenHandler denies those anyway.
+    disableBlinkFeatures: 'Auxclick',
   } as const;
 }

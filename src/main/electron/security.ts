@@ -2,11 +2,14 @@
  * Security glue for the Electron host: the app:// protocol, CSP, navigation, new windows,
  * permissions, webviews. Decisions live in `policy.ts` (pure, unit-tested); this wires them in.
  */
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { app, protocol, shell, type Session, type WebContents } from 'electron';
+import { mediaHeaders, parseMediaPath, parseRange, type MediaFile } from '../media/lookup';
 import { securityHeaders } from '../security/csp';
 import { contentTypeFor, resolveStaticPath } from '../security/static-files';
-import { APP_HOST, APP_SCHEME, electronCsp, isNavigationAllowed } from './policy';
+import { APP_HOST, APP_SCHEME, electronCsp, isExternalLinkAllowed, isNavigationAllowed } from './policy';
 
 /** Must run before `app.ready`: makes app:// a standard, secure origin (fetch, storage work). */
 export function registerAppScheme(): void {
@@ -15,11 +18,28 @@ export function registerAppScheme(): void {
   ]);
 }
 
-/** Serves the built renderer folder on app://sfa/ with the CSP; nothing outside the folder. */
-export function serveRenderer(session: Session, rendererDir: string): void {
+/**
+ * Serves the built renderer folder on app://sfa/ with the CSP; nothing outside the folder. And
+ * app://sfa/media/<trackId>/<stem|source>: files registered in the library (`lookup`), with Range.
+ */
+export function serveRenderer(session: Session, rendererDir: string, lookup?: (trackId: string, which: string) => MediaFile | null): void {
   const headers = securityHeaders(electronCsp(false));
   session.protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
+    if (url.host === APP_HOST && url.pathname.startsWith('/media/')) {
+      const parsed = parseMediaPath(url.pathname);
+      const file = parsed && lookup ? lookup(parsed.trackId, parsed.which) : null;
+      if (!file) return new Response('Not found', { status: 404 });
+      try {
+        const { size } = await stat(file.path);
+        const range = parseRange(request.headers.get('range'), size);
+        if (range === 'unsatisfiable') return new Response('Range not satisfiable', { status: 416, headers: { 'Content-Range': `bytes */${size}` } });
+        const body = Readable.toWeb(createReadStream(file.path, range ? { start: range.start, end: range.end } : {})) as ReadableStream;
+        return new Response(body, { status: range ? 206 : 200, headers: { ...headers, ...mediaHeaders(file, size, range, url.searchParams.get('download') === '1') } });
+      } catch {
+        return new Response('Not found', { status: 404 });
+      }
+    }
     const file = url.host === APP_HOST ? resolveStaticPath(rendererDir, url.pathname) : null;
     if (!file) return new Response('Not found', { status: 404 });
     try {
@@ -56,7 +76,7 @@ export function hardenContents(devServerUrl?: string): void {
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(({ url }) => {
       // Links to the web open in the user's browser, never inside the app.
-      if (/^https:\/\//.test(url)) void shell.openExternal(url);
+      if (isExternalLinkAllowed(url)) void shell.openExternal(url);
       return { action: 'deny' };
     });
   });

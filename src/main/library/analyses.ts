@@ -1,3 +1,4 @@
+import type { AnalysisSummary } from '../../shared/domain';
 import type { Db } from '../db/connection';
 
 /** The fields of an analysis result (DESIGN.md 4.3) that the library indexes; the rest is JSON. */
@@ -25,6 +26,7 @@ export class AnalysisRepository {
   private readonly upsert;
   private readonly byTrack;
   private readonly all;
+  private readonly summaryRows;
 
   constructor(db: Db) {
     this.upsert = db.prepare(`INSERT INTO analysis_results (track_id, job_id, source, tempo, key, camelot, key_confidence,
@@ -38,6 +40,29 @@ export class AnalysisRepository {
         duration = excluded.duration, result = excluded.result, created_at = excluded.created_at`);
     this.byTrack = db.prepare('SELECT track_id, source, result, created_at FROM analysis_results WHERE track_id = ? ORDER BY source');
     this.all = db.prepare('SELECT track_id, source, result, created_at FROM analysis_results ORDER BY track_id, source');
+    // The library table needs a handful of fields per track: read the indexed columns (and one
+    // JSON path, in C) instead of parsing every full result (beats and curves) in JavaScript.
+    this.summaryRows = db.prepare(`SELECT track_id, source, tempo, key, camelot, key_confidence, energy, loudness,
+        json_extract(result, '$.energy.level') AS level, created_at
+      FROM analysis_results ORDER BY created_at`);
+  }
+
+  /** The current result's summary of every analysed track, keyed by track id. */
+  summaries(): Map<string, AnalysisSummary> {
+    const map = new Map<string, AnalysisSummary>();
+    for (const r of this.summaryRows.all() as SummaryRow[]) {
+      // ordered by created_at: a later result of the same track replaces an earlier one
+      map.set(r.track_id, {
+        source: r.source,
+        bpm: r.tempo,
+        key: r.key,
+        camelot: r.camelot,
+        keyConfidence: r.key_confidence,
+        energy: typeof r.level === 'number' ? r.level : r.energy,
+        loudness: r.loudness,
+      });
+    }
+    return map;
   }
 
   save(trackId: string, jobId: number | null, result: Record<string, unknown>): void {
@@ -77,6 +102,18 @@ export class AnalysisRepository {
     }
     return map;
   }
+}
+
+interface SummaryRow {
+  track_id: string;
+  source: 'mix' | 'stems';
+  tempo: number | null;
+  key: string | null;
+  camelot: string | null;
+  key_confidence: number | null;
+  energy: number | null;
+  loudness: number | null;
+  level: number | null;
 }
 
 interface Row {

@@ -72,8 +72,8 @@ export class Importer {
       let info;
       try {
         info = await stat(path);
-      } catch {
-        errors.push({ input, code: 'FILE_NOT_FOUND', message: `No such file or folder: ${input}` });
+      } catch (error) {
+        errors.push(statError(input, error));
         continue;
       }
       if (info.isDirectory()) {
@@ -140,6 +140,15 @@ export class Importer {
       status: 'ready',
     });
   }
+}
+
+/** Why a path cannot be added, in words: missing, a symbolic link loop, or not readable. */
+function statError(input: string, error: unknown): AddError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ELOOP') return { input, code: 'UNREADABLE', message: `${input} is a symbolic link loop (it points back at itself).` };
+  if (code === 'EACCES' || code === 'EPERM') return { input, code: 'UNREADABLE', message: `Permission denied: ${input}` };
+  if (code === 'ENAMETOOLONG') return { input, code: 'FILE_NOT_FOUND', message: `The path is too long: ${input.slice(0, 200)}…` };
+  return { input, code: 'FILE_NOT_FOUND', message: `No such file or folder: ${input}` };
 }
 
 export function toAddResult(result: { added: AddedTrack[]; errors: AddError[] }): AddResult {

@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 
 /** Content types of what the renderer build contains; anything else is served as bytes. */
@@ -45,4 +46,19 @@ export function resolveStaticPath(root: string, urlPath: string): string | null 
   const full = resolve(base, relative);
   if (full !== base && !full.startsWith(base + sep)) return null;
   return full;
+}
+
+/**
+ * Whether `file`, with every symbolic link resolved, lies inside `root` (also resolved). False
+ * when either does not exist. Media routes use it so that a stem replaced by a link to another
+ * file on disk is not served.
+ */
+export function isInsideRealPath(root: string, file: string): boolean {
+  try {
+    const base = realpathSync(root);
+    const real = realpathSync(file);
+    return real.startsWith(base + sep);
+  } catch {
+    return false;
+  }
 }

@@ -7,8 +7,9 @@ import { appRoot } from '../paths';
  * - `SFA_PYTHON`: an explicit interpreter (tests, power users).
  * - dev checkout: `<repo>/python/.venv`, created by `npm install` (scripts/setup.mjs) from the
  *   pinned `python/requirements.txt`.
- * - packaged app (planned, issue #9): `<userData>/python/<lock-hash>/`, provisioned at first run
- *   by the same setup code, so no system Python is needed.
+ * - otherwise (the packaged app): `<userData>/python/<lock-hash>/`, provisioned at first run by the
+ *   same code (src/main/provision/ over scripts/provision/), registered here with
+ *   `setProvisionedEnvironment` by the engine before it creates its sidecar pools.
  */
 export interface PythonEnvironment {
   python: string;
@@ -18,12 +19,21 @@ export interface PythonEnvironment {
   binDir: string;
 }
 
+let provisioned: string | null = null;
+
+/** The first-run environment folder for this process (set by the engine's setup module). */
+export function setProvisionedEnvironment(envDir: string | null): void {
+  provisioned = envDir;
+}
+
 export function pythonEnvironment(): PythonEnvironment {
   const root = appRoot();
   const packageRoot = join(root, 'python');
   const explicit = process.env.SFA_PYTHON;
-  const venv = join(packageRoot, '.venv');
   const isWindows = process.platform === 'win32';
+  const devVenv = join(packageRoot, '.venv');
+  const devPython = join(devVenv, isWindows ? 'Scripts/python.exe' : 'bin/python');
+  const venv = provisioned && !existsSync(devPython) ? provisioned : devVenv;
   const binDir = isWindows ? join(venv, 'Scripts') : join(venv, 'bin');
   const python = explicit ?? join(binDir, isWindows ? 'python.exe' : 'python');
   return { python, packageRoot, binDir: explicit ? join(explicit, '..') : binDir };

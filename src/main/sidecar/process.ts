@@ -91,12 +91,20 @@ export class SidecarProcess {
       options.logger?.debug(`[sidecar ${this.child.pid}] ${line}`);
     });
     this.child.stdin.on('error', () => undefined); // EPIPE after a crash: reported through 'exit'
-    this.child.on('error', (error) => this.onExit(`could not start: ${error.message}`));
+    // A process that never says hello is a broken environment (a missing package, a python that
+    // exits at once, a file that is not executable), not a crash: SIDECAR_UNAVAILABLE, with the
+    // fix. Node emits 'error' without 'exit' when the spawn itself fails: settle `ready` there too.
+    this.child.on('error', (error) => {
+      clearTimeout(helloTimer);
+      this.onExit(`could not start: ${error.message}`);
+      helloReject(this.unavailableError());
+    });
     this.child.on('exit', (code, signal) => {
       clearTimeout(helloTimer);
       this.onExit(signal ? `killed by ${signal}` : `exited with code ${code}`);
-      helloReject(this.crashError('while starting'));
     });
+    // 'close' comes after the output streams ended, so the error carries the last stderr lines.
+    this.child.on('close', () => helloReject(this.killed ? this.crashError('while starting') : this.unavailableError()));
   }
 
   private get helloTimeoutMs(): number {
@@ -177,6 +185,15 @@ export class SidecarProcess {
   private send(message: Record<string, unknown>): void {
     if (this.exited || !this.child.stdin.writable) return;
     this.child.stdin.write(`${JSON.stringify(message)}\n`);
+  }
+
+  private unavailableError(): SfaError {
+    const tail = this.stderrTail.slice(-3).join(' | ');
+    return new SfaError(
+      'SIDECAR_UNAVAILABLE',
+      `The Python environment is broken: ${this.options.env.python} did not start the sidecar (${this.exitReason || 'unknown reason'})${tail ? `: ${tail}` : ''}. ` +
+        'Run `npm run setup` (or `npm install`) to repair it, or point SFA_PYTHON at a working interpreter; `sfa doctor` shows the details.',
+    );
   }
 
   private crashError(when: string): SfaError {

@@ -1,9 +1,16 @@
+import type { RequestParams } from '../../shared/contract';
+import type { PipelineStep } from '../../shared/domain';
 import type { Client } from '../api';
-import { useSystemStore, useUiStore, type View } from '../stores';
+import { useSettingsStore, useSystemStore, useUiStore, type View } from '../stores';
 import type { DroppedItems } from './files';
+import { applyJobChanged, applyProgress, applyQueues, jobAction, loadJobs, queueAction } from './jobs';
 import { addFiles, addLinks, loadLibrary } from './library';
 import { dismiss } from './notices';
+import { createPlayer, type Player } from './player';
+import { downloadModel, loadModels, loadSettings, saveSettings } from './settings';
 import { loadSystemInfo, runDoctor } from './system';
+import { createSetupActions, subscribeSetup, type SetupActions } from './setup';
+import { exportAnalysis, exportStemsToFolder, removeTracks, runPipeline } from './tracks';
 
 /**
  * The effects the UI can ask for, bound to one client. Components call these (via
@@ -18,7 +25,26 @@ export interface Actions {
   addLinks(text: string): Promise<string[]>;
   runDoctor(): Promise<void>;
   navigate(view: View): void;
+  openTrack(id: string): void;
   dismissNotice(id: number): void;
+  removeTracks(ids: string[]): Promise<void>;
+  runPipeline(ids: string[], steps: PipelineStep[], model?: string): Promise<void>;
+  exportAnalysis(format: 'csv' | 'json', ids?: string[]): Promise<void>;
+  exportStemsToFolder(trackId: string, stems: string[], instrumental: boolean): Promise<void>;
+  cancelJob(id: number): Promise<void>;
+  retryJob(id: number): Promise<void>;
+  queue(queue: string, action: 'pause' | 'resume' | { scale: number }): Promise<void>;
+  loadSettings(): Promise<void>;
+  saveSettings(patch: RequestParams<'settings.set'>): Promise<boolean>;
+  loadModels(): Promise<void>;
+  downloadModel(name: string): Promise<void>;
+  /** The URL of a registered file (a stem, or 'source'). */
+  mediaUrl(trackId: string, which: string, download?: boolean): string;
+  /** Desktop only (null in a browser). */
+  desktop: { startDrag(trackId: string, stem?: string): void; reveal(trackId: string, stem?: string): Promise<boolean> } | null;
+  player: Player;
+  /** First-run setup and diagnostics (actions/setup.ts). */
+  setup: SetupActions;
 }
 
 export function createActions(client: Client): Actions {
@@ -39,22 +65,43 @@ export function createActions(client: Client): Actions {
     });
     return refreshing;
   };
+  const player = createPlayer(client);
+  // Queue counts change with every job transition; the engine only pushes queues:changed on
+  // pause/resume/scale, so they are re-read at most once a second while jobs change.
+  let queuesTimer: ReturnType<typeof setTimeout> | null = null;
+  const refreshQueues = () => {
+    queuesTimer ??= setTimeout(() => {
+      queuesTimer = null;
+      client.request('queues.list').then(applyQueues, () => {});
+    }, 1000);
+  };
+  const setup = createSetupActions(client);
 
-  return {
+  const actions: Actions = {
     start() {
-      const offConnection = client.onConnection((connection) => {
-        useSystemStore.setState({ connection });
-        if (connection === 'open') {
-          // First connect, or back after a drop: what we show may be stale.
-          void loadSystemInfo(client);
-          void refresh();
-        }
-      });
-      const offChanged = client.on('library:changed', () => void refresh());
-      return () => {
-        offConnection();
-        offChanged();
-      };
+      const offs = [
+        client.onConnection((connection) => {
+          useSystemStore.setState({ connection });
+          if (connection === 'open') {
+            // First connect, or back after a drop: what we show may be stale.
+            void loadSystemInfo(client);
+            void refresh();
+            void loadJobs(client);
+            void loadSettings(client);
+            void setup.load();
+          }
+        }),
+        client.on('library:changed', () => void refresh()),
+        subscribeSetup(client, setup.load),
+        client.on('job:changed', (e) => {
+          applyJobChanged(e);
+          refreshQueues();
+        }),
+        client.on('job:progress', (p) => applyProgress(p)),
+        client.on('queues:changed', applyQueues),
+        client.on('models:progress', (p) => useSettingsStore.setState((s) => ({ downloads: { ...s.downloads, [p.name]: p } }))),
+      ];
+      return () => offs.forEach((off) => off());
     },
     loadLibrary: refresh,
     addFiles: (items) => addFiles(client, items),
@@ -64,7 +111,30 @@ export function createActions(client: Client): Actions {
       return result.errors.map((e) => `${e.input}: ${e.message}`);
     },
     runDoctor: () => runDoctor(client),
-    navigate: (view) => useUiStore.setState({ view }),
+    navigate(view) {
+      if (view !== 'track' && useUiStore.getState().view === 'track') player.pause();
+      useUiStore.setState({ view });
+    },
+    openTrack(id) {
+      useUiStore.setState({ view: 'track', trackId: id });
+      void player.open(id);
+    },
     dismissNotice: dismiss,
+    removeTracks: (ids) => removeTracks(client, ids),
+    runPipeline: (ids, steps, model) => runPipeline(client, ids, steps, model),
+    exportAnalysis: (format, ids) => exportAnalysis(client, format, ids),
+    exportStemsToFolder: (trackId, stems, instrumental) => exportStemsToFolder(client, trackId, stems, instrumental),
+    cancelJob: (id) => jobAction(client, 'cancel', id),
+    retryJob: (id) => jobAction(client, 'retry', id),
+    queue: (queue, action) => queueAction(client, queue, action),
+    loadSettings: () => loadSettings(client),
+    saveSettings: (patch) => saveSettings(client, patch),
+    loadModels: () => loadModels(client),
+    downloadModel: (name) => downloadModel(client, name),
+    mediaUrl: (trackId, which, download) => client.mediaUrl(trackId, which, { download }),
+    desktop: client.desktop ? { startDrag: (t, s) => client.desktop!.startDrag(t, s), reveal: (t, s) => client.desktop!.reveal(t, s) } : null,
+    player,
+    setup,
   };
+  return actions;
 }

@@ -1,6 +1,6 @@
 import type { EventName, Events, RequestName, RequestParams, RequestResult } from '../../shared/contract';
 import { SfaError } from '../../shared/errors';
-import type { ConnectionState, FileAccess, Transport } from './transport';
+import type { ConnectionState, DesktopAccess, FileAccess, Transport } from './transport';
 
 /** Params are optional exactly where the contract's schema is optional. */
 export type ParamsArg<N extends RequestName> = undefined extends RequestParams<N> ? [params?: RequestParams<N>] : [params: RequestParams<N>];
@@ -11,6 +11,13 @@ export interface Client {
   on<E extends EventName>(event: E, callback: (payload: Events[E]) => void): () => void;
   onConnection(callback: (state: ConnectionState) => void): () => void;
   files: FileAccess;
+  /** Desktop-only actions, or null in a browser. */
+  desktop: DesktopAccess | null;
+  /**
+   * The URL of a registered audio file: the track's own (`source`) or a stem. Same origin in both
+   * hosts (`sfa serve`'s authenticated route, Electron's app:// handler).
+   */
+  mediaUrl(trackId: string, which: string, options?: { download?: boolean }): string;
 }
 
 export function createClient(transport: Transport): Client {
@@ -23,5 +30,7 @@ export function createClient(transport: Transport): Client {
     on: (event, callback) => transport.on(event, callback),
     onConnection: (callback) => transport.onConnection(callback),
     files: transport.files,
+    desktop: transport.desktop ?? null,
+    mediaUrl: (trackId, which, options) => `/media/${encodeURIComponent(trackId)}/${encodeURIComponent(which)}${options?.download ? '?download=1' : ''}`,
   };
 }

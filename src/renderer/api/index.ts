@@ -5,7 +5,7 @@ import { createWebSocketTransport } from './websocket';
 
 export type { Client } from './client';
 export { createClient } from './client';
-export type { ConnectionState, FileAccess, Transport } from './transport';
+export type { ConnectionState, DesktopAccess, FileAccess, Transport } from './transport';
 
 declare global {
   interface Window {

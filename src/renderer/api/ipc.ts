@@ -5,6 +5,11 @@ import type { Transport } from './transport';
 /** The Electron transport: the preload's `window.sfa`. Always connected; files have paths. */
 export function createIpcTransport(bridge: SfaBridge): Transport {
   return {
+    desktop: {
+      startDrag: (trackId, stem) => bridge.startDrag(trackId, stem),
+      reveal: (trackId, stem) => bridge.reveal(trackId, stem),
+      chooseFolder: () => bridge.chooseFolder(),
+    },
     send: (name, params) => bridge.request(name, params),
     on: (event, callback) => bridge.on(event, callback),
     onConnection(callback) {

@@ -20,5 +20,14 @@ export interface Transport {
   on<E extends EventName>(event: E, callback: (payload: Events[E]) => void): () => void;
   onConnection(callback: (state: ConnectionState) => void): () => void;
   files: FileAccess;
+  /** Desktop-only actions (Electron); absent in a browser. */
+  desktop?: DesktopAccess;
   close?(): void;
+}
+
+/** What only the desktop app can do: native drag out, reveal in the file manager, pick a folder. */
+export interface DesktopAccess {
+  startDrag(trackId: string, stem?: string): void;
+  reveal(trackId: string, stem?: string): Promise<boolean>;
+  chooseFolder(): Promise<string | null>;
 }

@@ -1,9 +1,18 @@
 import { create } from 'zustand';
+import { EMPTY_FILTER, type LibraryFilter, type SortSpec } from '../lib/query';
 
-export type View = 'library' | 'system';
+export type View = 'library' | 'jobs' | 'track' | 'settings' | 'system';
 
 export interface UiState {
   view: View;
+  /** The track the track view shows. */
+  trackId: string | null;
+  filter: LibraryFilter;
+  sort: SortSpec;
+  selected: ReadonlySet<string>;
+  anchor: string | null;
 }
 
-export const useUiStore = create<UiState>()(() => ({ view: 'library' }));
+export const initialUiState: UiState = { view: 'library', trackId: null, filter: EMPTY_FILTER, sort: { key: 'addedAt', dir: -1 }, selected: new Set(), anchor: null };
+
+export const useUiStore = create<UiState>()(() => ({ ...initialUiState }));

@@ -1,6 +1,6 @@
 import { vi } from 'vitest';
 import type { EventName, Events, Reply, RequestName, SystemInfo } from '../../shared/contract';
-import type { DoctorReport, TrackListItem } from '../../shared/domain';
+import type { DoctorReport, JobInfo, QueueStats, Settings, TrackListItem } from '../../shared/domain';
 import { createClient, type Client } from '../api/client';
 import type { ConnectionState, Transport } from '../api/transport';
 
@@ -39,6 +39,27 @@ export function track(overrides: Partial<TrackListItem> = {}): TrackListItem {
   };
 }
 
+export function job(overrides: Partial<JobInfo> = {}): JobInfo {
+  return {
+    id: 1, queue: 'processing', worker: 'separate', state: 'available', attempt: 0, maxAttempts: 3, priority: 1, trackId: null, progress: null, errors: [],
+    waiting: false, insertedAt: '2026-01-01T00:00:00Z', scheduledAt: '2026-01-01T00:00:00Z', attemptedAt: null, finishedAt: null, args: {}, meta: {}, result: null,
+    ...overrides,
+  };
+}
+
+export function queue(name: string, overrides: Partial<QueueStats> = {}): QueueStats {
+  return {
+    name, limit: 2, paused: false, running: 0,
+    counts: { scheduled: 0, available: 0, executing: 0, retryable: 0, completed: 0, discarded: 0, cancelled: 0 },
+    ...overrides,
+  };
+}
+
+export const defaultSettings: Settings = {
+  defaultModel: 'htdemucs', device: 'auto', format: 'wav', autoPipeline: true,
+  concurrency: { download: 3, processing: 2, analysis: 2 }, toolPaths: { ffmpeg: null }, libraryFolder: '/data',
+};
+
 export const browserInfo: SystemInfo = { version: '0.1.0', home: '/data', host: 'serve', canPassPaths: false };
 export const desktopInfo: SystemInfo = { version: '0.1.0', home: '/data', host: 'electron', canPassPaths: true };
 export const doctorReport: DoctorReport = {
@@ -48,7 +69,7 @@ export const doctorReport: DoctorReport = {
   ],
 };
 
-export function fakeEngine(options: { tracks?: TrackListItem[]; info?: SystemInfo; connection?: ConnectionState } = {}): FakeEngine {
+export function fakeEngine(options: { tracks?: TrackListItem[]; info?: SystemInfo; connection?: ConnectionState; jobs?: JobInfo[]; queues?: QueueStats[] } = {}): FakeEngine {
   let tracks = options.tracks ?? [];
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
   const connectionListeners = new Set<(s: ConnectionState) => void>();
@@ -58,6 +79,13 @@ export function fakeEngine(options: { tracks?: TrackListItem[]; info?: SystemInf
     'library.list': () => ({ tracks }),
     'system.info': () => options.info ?? browserInfo,
     'system.doctor': () => doctorReport,
+    'jobs.list': (params) => {
+      const state = (params as { state?: string[] } | undefined)?.state;
+      return { jobs: (options.jobs ?? []).filter((j) => !state || state.includes(j.state)) };
+    },
+    'queues.list': () => ({ queues: options.queues ?? [queue('download'), queue('processing'), queue('analysis')] }),
+    'settings.get': () => defaultSettings,
+    'models.list': () => ({ dir: '/data/models', models: [] }),
     'library.add': (params) => {
       const { inputs } = params as { inputs: string[] };
       const added = inputs.filter((i) => !i.includes('bad')).map((i) => track({ title: i.split('/').pop()!, source: i }));

@@ -2,7 +2,9 @@ import { m001Tracks } from './001_tracks';
 import { m002Jobs } from './002_jobs';
 import { m003AnalysisResults } from './003_analysis_results';
 import { m004Stems } from './004_stems';
+import { m005LinkMetadata } from './005_link_metadata';
+import { m006Settings } from './006_settings';
 import type { Migration } from './types';
 
 /** Every migration, in order. Append only: shipped migrations are frozen (checked at start). */
-export const migrations: readonly Migration[] = [m001Tracks, m002Jobs, m003AnalysisResults, m004Stems];
+export const migrations: readonly Migration[] = [m001Tracks, m002Jobs, m003AnalysisResults, m004Stems, m005LinkMetadata, m006Settings];

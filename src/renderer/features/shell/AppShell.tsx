@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { useActions } from '../../actions/context';
-import { useLibraryStore, useSystemStore, useUiStore, type View } from '../../stores';
+import { useJobsStore, useLibraryStore, useSystemStore, useUiStore, type View } from '../../stores';
+import { StatusBar } from './StatusBar';
 
 const CONNECTION_TEXT = {
   connecting: 'Connecting…',
@@ -39,11 +40,16 @@ function NavItem({ view, label, badge }: { view: View; label: string; badge?: nu
 
 function Sidebar() {
   const count = useLibraryStore((s) => (s.status === 'ready' ? s.tracks.length : undefined));
+  const active = useJobsStore((s) => s.queues.reduce((n, q) => n + q.running + q.counts.available + q.counts.retryable, 0));
+  const hasTrack = useUiStore((s) => !!s.trackId);
   return (
     <nav className="sidebar" aria-label="Main">
       <NavItem view="library" label="Library" badge={count} />
+      {hasTrack && <NavItem view="track" label="Track" />}
+      <NavItem view="jobs" label="Jobs" badge={active || undefined} />
+      <NavItem view="settings" label="Settings" />
       <NavItem view="system" label="System" />
-      <div className="sidebar-foot muted small">Drop files anywhere to add them.</div>
+      <div className="sidebar-foot muted small">Drop files anywhere, or paste links, to add them.</div>
     </nav>
   );
 }
@@ -56,6 +62,7 @@ export function AppShell({ children }: { children: ReactNode }) {
         <Sidebar />
         <main className="app-main">{children}</main>
       </div>
+      <StatusBar />
     </div>
   );
 }

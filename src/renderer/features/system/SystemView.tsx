@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { useActions } from '../../actions/context';
 import { useSystemStore } from '../../stores';
+import { DiagnosticsButton } from './DiagnosticsButton';
 
 const HOST_LABELS = { electron: 'Desktop app', serve: 'Browser (sfa serve)', cli: 'Command line' } as const;
 
@@ -34,6 +35,7 @@ export function SystemView() {
           <button type="button" className="button" onClick={() => void actions.runDoctor()} disabled={doctorStatus === 'running'}>
             {doctorStatus === 'running' ? 'Checking…' : 'Run checks again'}
           </button>
+          <DiagnosticsButton />
         </div>
       </header>
       <div className="view-body">

@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+/* global window, document, requestAnimationFrame, MutationObserver, HTMLInputElement */
+/**
+ * UI benchmark: the library view with 10,000 tracks in Chromium against `sfa serve`.
+ * Measures first render (navigation start -> first row in the DOM), search keystroke latency
+ * (input -> rows updated, next frame), scroll frame times (wheel for ~2 s, rAF deltas) and the
+ * renderer's JS heap. Needs `npm run build`. Ends with `BENCH ui ...`.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { chromium } from '@playwright/test';
+
+const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
+const root = process.cwd();
+const home = mkdtempSync(join(tmpdir(), 'sfa-bench-ui-'));
+const CAMELOT = Array.from({ length: 24 }, (_, i) => `${Math.floor(i / 2) + 1}${i % 2 ? 'B' : 'A'}`);
+const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'ghost', 'pulse', 'orbit', 'golden', 'shadow', 'storm', 'city', 'dream', 'fire'];
+
+function wav() {
+  const data = Buffer.alloc(44_100 * 2);
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0, 'ascii'); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8, 'ascii'); h.write('fmt ', 12, 'ascii');
+  h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(44_100, 24); h.writeUInt32LE(88_200, 28);
+  h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36, 'ascii'); h.writeUInt32LE(data.length, 40);
+  return Buffer.concat([h, data]);
+}
+
+async function startServe() {
+  const child = spawn(process.execPath, ['bin/sfa.mjs', '--home', home, 'serve', '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SFA_LOG: 'warn', SFA_DEFAULT_MODEL: 'dsp' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`sfa serve exited ${code}: ${stderr}`)));
+  });
+  return { child, ...JSON.parse(line) };
+}
+
+function seed() {
+  const audio = join(home, 'one.wav');
+  writeFileSync(audio, wav());
+  const db = new Database(join(home, 'library.sqlite'));
+  db.pragma('busy_timeout = 5000');
+  const insTrack = db.prepare(`INSERT INTO tracks (id, title, artist, album, source_kind, source, path, content_hash, duration, sample_rate, channels, codec, added_at, status, error)
+    VALUES (?, ?, ?, NULL, 'file', ?, ?, NULL, ?, 44100, 2, 'pcm_s16le', ?, 'ready', NULL)`);
+  const insAnalysis = db.prepare(`INSERT INTO analysis_results (track_id, job_id, source, tempo, key, camelot, key_confidence, tempo_confidence, energy, loudness, duration, result, created_at)
+    VALUES (?, NULL, 'mix', ?, ?, ?, ?, 0.8, ?, ?, ?, ?, ?)`);
+  let seedN = 42;
+  const rand = () => ((seedN = (seedN * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const pick = (a) => a[Math.floor(rand() * a.length)];
+  const now = Date.now();
+  db.transaction(() => {
+    for (let i = 0; i < N; i++) {
+      const id = randomUUID();
+      const title = `${pick(WORDS)} ${pick(WORDS)} ${i}`.replace(/^./, (c) => c.toUpperCase());
+      const artist = `${pick(WORDS)} ${pick(['collective', 'sound', 'trio', 'dj'])}`;
+      const bpm = Math.round((80 + rand() * 90) * 10) / 10;
+      const camelot = pick(CAMELOT);
+      const duration = 120 + rand() * 300;
+      const at = new Date(now - i * 1000).toISOString();
+      insTrack.run(id, title, artist, audio, audio, duration, at);
+      const result = { source: 'mix', tempo: { bpm, confidence: 0.8 }, key: { key: 'A minor', camelot, confidence: 0.7 }, energy: { rms_mean: rand() * 0.3, loudness_lufs: -6 - rand() * 10, level: rand() } };
+      insAnalysis.run(id, bpm, 'A minor', camelot, 0.7, result.energy.rms_mean, result.energy.loudness_lufs, duration, JSON.stringify(result), at);
+    }
+  })();
+  db.close();
+}
+
+const server = await startServe();
+let browser;
+try {
+  seed();
+  browser = await chromium.launch({
+    executablePath: process.env.SFA_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+  const page = await context.newPage();
+  // Trade the token for the cookie first, dismiss the first-run note, so the measured load is the plain app.
+  await page.goto(`${server.url}/?token=${server.token}`);
+  await page.evaluate(() => localStorage.setItem('sfa:first-run-dismissed', '1'));
+  await page.addInitScript(() => {
+    const w = window;
+    w.__firstRow = null;
+    new MutationObserver((_m, obs) => {
+      if (w.__firstRow === null && document.querySelector('[data-track-id]')) {
+        w.__firstRow = performance.now();
+        obs.disconnect();
+      }
+    }).observe(document, { childList: true, subtree: true });
+  });
+
+  const firstRenders = [];
+  for (let run = 0; run < 3; run++) {
+    await page.goto(`${server.url}/`);
+    await page.waitForSelector('[data-track-id]');
+    firstRenders.push(await page.evaluate(() => window.__firstRow));
+  }
+  const rowCount = await page.locator('[data-track-id]').count();
+
+  // Search: 5 keystrokes, each timed from the input event to the rows updated and the next frame.
+  const search = await page.evaluate(async () => {
+    const input = document.querySelector('input[aria-label="Search the library"]');
+    const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+    const times = [];
+    let text = '';
+    for (const ch of 'night') {
+      text += ch;
+      const before = document.querySelector('[data-testid="library-count"]').textContent;
+      const t0 = performance.now();
+      setter.call(input, text);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((r) => requestAnimationFrame(() => r()));
+      const t1 = performance.now();
+      times.push({ ms: t1 - t0, changed: before !== document.querySelector('[data-testid="library-count"]').textContent });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const count = document.querySelector('[data-testid="library-count"]').textContent;
+    setter.call(input, '');
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    return { times, count };
+  });
+
+  // Scroll: wheel the table for ~2 s while sampling requestAnimationFrame deltas.
+  const box = await page.locator('.library-table').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.evaluate(() => {
+    const w = window;
+    w.__frames = [];
+    let last = performance.now();
+    w.__sampling = true;
+    const loop = (t) => {
+      w.__frames.push(t - last);
+      last = t;
+      if (w.__sampling) requestAnimationFrame(loop);
+    };
+    requestAnimationFrame(loop);
+  });
+  const scrollStart = Date.now();
+  while (Date.now() - scrollStart < 2000) {
+    await page.mouse.wheel(0, 600);
+    await page.waitForTimeout(16);
+  }
+  const frames = await page.evaluate(() => {
+    window.__sampling = false;
+    return window.__frames.slice(1);
+  });
+  const scrolledTo = await page.evaluate(() => document.querySelector('.library-table').scrollTop);
+
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const heap = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0;
+
+  const firstRender = Math.min(...firstRenders);
+  const searchMs = Math.max(...search.times.map((t) => t.ms));
+  const maxFrame = Math.max(...frames);
+  const p95 = [...frames].sort((a, b) => a - b)[Math.floor(frames.length * 0.95)] ?? 0;
+  const heapMb = heap / 2 ** 20;
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(`library: ${N} tracks; rows in the DOM: ${rowCount}; search "night" -> ${search.count}; scrolled to ${Math.round(scrolledTo)} px`);
+  console.log(pad('metric', 34) + pad('value', 14) + 'target');
+  console.log(pad('first render (nav -> first row)', 34) + pad(`${firstRender.toFixed(0)} ms`, 14) + '< 500 ms' + `   (runs: ${firstRenders.map((v) => v.toFixed(0)).join(', ')})`);
+  console.log(pad('search keystroke (max of 5)', 34) + pad(`${searchMs.toFixed(1)} ms`, 14) + '< 50 ms' + `   (each: ${search.times.map((t) => t.ms.toFixed(1)).join(', ')})`);
+  console.log(pad('scroll frame (max)', 34) + pad(`${maxFrame.toFixed(1)} ms`, 14) + '< 50 ms' + `   (p95 ${p95.toFixed(1)} ms, ${frames.length} frames)`);
+  console.log(pad('JS heap used', 34) + pad(`${heapMb.toFixed(1)} MB`, 14) + '—');
+  console.log(`BENCH ui first_render_ms=${firstRender.toFixed(0)} search_ms=${searchMs.toFixed(1)} max_frame_ms=${maxFrame.toFixed(1)} heap_mb=${heapMb.toFixed(1)}`);
+} finally {
+  await browser?.close();
+  server.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 500));
+  rmSync(home, { recursive: true, force: true });
+}

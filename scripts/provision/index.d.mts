@@ -1,0 +1,108 @@
+/** Types of the provisioning core (scripts/provision/index.mjs), for the TypeScript engine. */
+export type StepName = 'python' | 'venv' | 'packages' | 'models' | 'verify';
+export declare const STEPS: readonly StepName[];
+export declare const STEP_TITLES: Record<StepName, string>;
+export declare const STATE_FILE: string;
+export declare const PYTHON_MINOR: string;
+export declare const DOWNLOAD_ESTIMATES_MB: Record<string, number>;
+
+export interface ProvisionEvent {
+  step: StepName;
+  index: number;
+  count: number;
+  /** Progress within the step, 0..1. */
+  pct: number;
+  /** Progress over all steps, 0..1. */
+  overall: number;
+  message: string;
+  bytes?: number;
+  totalBytes?: number | null;
+}
+
+export interface RuntimeAsset {
+  url: string;
+  sha256: string;
+}
+
+export interface ProvisionOptions {
+  /** The virtual environment folder (holds the state file). */
+  envDir: string;
+  /** The pinned lock (requirements) file. */
+  lockFile: string;
+  /** Folder holding the `sfa_sidecar` package (PYTHONPATH for the verify step). */
+  packageRoot: string;
+  /** Interpreters to try first: a command, or [command, ...prefixArgs] (e.g. ['py', '-3.11']). */
+  pythonCandidates?: (string | string[])[];
+  /** A relocatable CPython: the bundled copy, where to unpack a fetched one, and the pinned archive. */
+  runtime?: { dir: string; bundledDir?: string; asset?: RuntimeAsset | null; version?: string };
+  /** An offline install folder: `wheels/` (pip --no-index --find-links), `models/`, the runtime archive. */
+  offlineDir?: string;
+  /** Never download (the offline path). */
+  offlineOnly?: boolean;
+  /** The model store folder the `models` step copies into. */
+  modelsDir?: string;
+  /** Redo every step. */
+  force?: boolean;
+  /** Steps not to run now (they stay pending). */
+  skip?: StepName[];
+  /** Who calls: `dev` (npm install) or `app` (first run); only changes the advice in errors. */
+  caller?: 'dev' | 'app';
+  verifyEnv?: Record<string, string>;
+  fetch?: typeof fetch;
+  onProgress?: (event: ProvisionEvent) => void;
+  /** Each line of the tools' output (pip, venv). */
+  onOutput?: (line: string) => void;
+}
+
+export interface ProvisionResult {
+  envDir: string;
+  python: string;
+  lockHash: string;
+  ran: StepName[];
+  skipped: StepName[];
+}
+
+export declare class ProvisionError extends Error {
+  constructor(step: string, message: string, nextSteps: string[], detail?: string);
+  step: StepName;
+  nextSteps: string[];
+  detail: string;
+}
+
+export interface EnvironmentStatus {
+  envDir: string;
+  ready: boolean;
+  done: StepName[];
+  failed: { step: StepName; message: string; at: string } | null;
+}
+
+export declare function provision(options: ProvisionOptions): Promise<ProvisionResult>;
+export declare function environmentStatus(envDir: string, lockText: string): EnvironmentStatus;
+export declare function readState(envDir: string): unknown;
+export declare function sha256(data: string | Uint8Array): string;
+export declare function lockHash(lockText: string): string;
+export declare function userEnvDir(userDataDir: string, lockText: string): string;
+export declare function venvPython(envDir: string): string;
+export declare function venvBin(envDir: string): string;
+export declare function detectAccelerator(platform?: string, arch?: string): 'cuda' | 'mps' | 'cpu' | string;
+export declare function selectLock(
+  locksDir: string,
+  options?: { platform?: string; arch?: string; accelerator?: string },
+): { name: string; file: string; text: string | null; accelerator: string };
+export declare function runtimeAsset(runtimeJson: unknown, platform?: string, arch?: string): RuntimeAsset | null;
+export declare function runtimePython(runtimeDir: string): string;
+export declare function pythonVersion(python: string, prefixArgs?: string[]): string | null;
+export declare function download(
+  url: string,
+  dest: string,
+  options?: { sha256?: string; fetchImpl?: typeof fetch; onBytes?: (bytes: number, total: number | null) => void },
+): Promise<string>;
+export declare function sidecarDoctor(
+  python: string,
+  packageRoot: string,
+  options?: { timeoutMs?: number; env?: Record<string, string> },
+): Promise<{ versions: Record<string, string | null>; devices: unknown[]; ffmpeg: string }>;
+export declare function lockName(platform: string, arch: string, accelerator: string): string;
+export declare function renderLock(name: string, requirementsText: string): string;
+export declare function renderLocks(requirementsText: string): Record<string, string>;
+export declare const LOCK_VARIANTS: Record<string, { description: string }>;

@@ -1,0 +1,105 @@
+/**
+ * Which file a media URL names, for both hosts (`sfa serve`'s `/media/<trackId>/<stem|source>`
+ * and Electron's `app://sfa/media/...`). Only files registered in the library are ever served:
+ * the track's own file (`source`) or a stem of its newest stem set, looked up by id. A URL can
+ * never carry a path. Also the HTTP Range parsing both hosts share.
+ */
+import { basename, extname } from 'node:path';
+import type { TrackDetail } from '../../shared/domain';
+
+export interface MediaFile {
+  path: string;
+  /** A download name: "<title> - <stem>.<ext>". */
+  filename: string;
+  contentType: string;
+}
+
+const ID = /^[A-Za-z0-9_-]{1,128}$/;
+const STEM = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
+const AUDIO_TYPES: Record<string, string> = {
+  '.wav': 'audio/wav',
+  '.flac': 'audio/flac',
+  '.mp3': 'audio/mpeg',
+  '.ogg': 'audio/ogg',
+  '.opus': 'audio/ogg',
+  '.m4a': 'audio/mp4',
+  '.aac': 'audio/aac',
+  '.aif': 'audio/aiff',
+  '.aiff': 'audio/aiff',
+  '.webm': 'audio/webm',
+};
+
+/** `/media/<trackId>/<which>` -> its parts, or null for anything else. */
+export function parseMediaPath(pathname: string): { trackId: string; which: string } | null {
+  const m = /^\/media\/([^/]+)\/([^/]+)$/.exec(pathname);
+  if (!m) return null;
+  let trackId: string, which: string;
+  try {
+    trackId = decodeURIComponent(m[1]!);
+    which = decodeURIComponent(m[2]!);
+  } catch {
+    return null;
+  }
+  return ID.test(trackId) && (which === 'source' || STEM.test(which)) ? { trackId, which } : null;
+}
+
+function safeName(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').trim().slice(0, 120) || 'track';
+}
+
+/** The registered file for (track, which), or null; `detail` is the engine's `trackDetail`. */
+export function resolveMedia(detail: (id: string) => TrackDetail, trackId: string, which: string): MediaFile | null {
+  let track: TrackDetail;
+  try {
+    track = detail(trackId);
+  } catch {
+    return null;
+  }
+  const path = which === 'source' ? track.path : (track.stems?.[which] ?? null);
+  if (!path) return null;
+  const ext = extname(path).toLowerCase();
+  const filename = which === 'source' ? basename(path) : `${safeName(track.title)} - ${which}${ext}`;
+  return { path, filename, contentType: AUDIO_TYPES[ext] ?? 'application/octet-stream' };
+}
+
+export type ByteRange = { start: number; end: number };
+
+/**
+ * A `Range: bytes=...` header against a file of `size` bytes: null when absent or not a single
+ * byte range (serve the whole file), 'unsatisfiable' for a range outside the file (416).
+ */
+export function parseRange(header: string | null | undefined, size: number): ByteRange | 'unsatisfiable' | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return null;
+  let start: number, end: number;
+  if (m[1] === '') {
+    const suffix = Number(m[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    start = Math.max(0, size - suffix);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}
+
+/** The headers for a media response (whole file or one range). */
+export function mediaHeaders(file: MediaFile, size: number, range: ByteRange | null, download: boolean): Record<string, string> {
+  const headers: Record<string, string> = {
+    'Content-Type': file.contentType,
+    'Accept-Ranges': 'bytes',
+    'Content-Length': String(range ? range.end - range.start + 1 : size),
+    'Cache-Control': 'no-cache',
+  };
+  if (range) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`;
+  if (download) {
+    const ascii = file.filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+    headers['Content-Disposition'] = `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(file.filename)}`;
+  }
+  return headers;
+}

@@ -1,0 +1,57 @@
+import type { Client } from '../api';
+import { useSetupStore } from '../stores/setup';
+import { errorText } from './notices';
+
+/** First-run setup and "copy diagnostics": effects over the contract, state in stores/setup.ts. */
+export interface SetupActions {
+  load(): Promise<void>;
+  /** Start or resume the setup (`offlineDir`: a folder of wheels/ and models/). */
+  start(offlineDir?: string): Promise<void>;
+  dismiss(): void;
+  /** Fetch `system.diagnostics` and put it on the clipboard (or show it where the clipboard is refused). */
+  copyDiagnostics(): Promise<void>;
+}
+
+export function createSetupActions(client: Client): SetupActions {
+  const load = async () => {
+    try {
+      useSetupStore.setState({ status: await client.request('setup.status'), requestError: null });
+    } catch (error) {
+      useSetupStore.setState({ requestError: errorText(error) });
+    }
+  };
+  return {
+    load,
+    async start(offlineDir) {
+      try {
+        const status = await client.request('setup.start', offlineDir ? { offlineDir } : {});
+        useSetupStore.setState({ status, progress: status.progress, requestError: null });
+      } catch (error) {
+        useSetupStore.setState({ requestError: errorText(error) });
+      }
+    },
+    dismiss: () => useSetupStore.setState({ dismissed: true }),
+    async copyDiagnostics() {
+      useSetupStore.setState({ diagnostics: { state: 'loading', text: null, error: null } });
+      try {
+        const { text } = await client.request('system.diagnostics');
+        try {
+          await navigator.clipboard.writeText(text);
+          useSetupStore.setState({ diagnostics: { state: 'copied', text, error: null } });
+        } catch {
+          useSetupStore.setState({ diagnostics: { state: 'shown', text, error: null } });
+        }
+      } catch (error) {
+        useSetupStore.setState({ diagnostics: { state: 'error', text: null, error: errorText(error) } });
+      }
+    },
+  };
+}
+
+/** Keeps the setup state fresh: each progress event; the status again at each step boundary. */
+export function subscribeSetup(client: Client, load: () => Promise<void>): () => void {
+  return client.on('setup:progress', (progress) => {
+    useSetupStore.setState({ progress });
+    if (progress.pct === 0 || progress.pct === 1 || /^(Failed|Setup complete)/.test(progress.message)) void load();
+  });
+}

@@ -1,0 +1,84 @@
+// @vitest-environment jsdom
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createActions } from '../actions';
+import { ActionsProvider } from '../actions/context';
+import { App } from '../App';
+import { resetStores, useUiStore } from '../stores';
+import { fakeEngine, job, queue, track, type FakeEngine } from '../test/fakeEngine';
+import { VirtualList } from './VirtualList';
+
+beforeEach(() => resetStores());
+afterEach(() => cleanup());
+
+function renderApp(engine: FakeEngine) {
+  return render(
+    <ActionsProvider actions={createActions(engine.client)}>
+      <App />
+    </ActionsProvider>,
+  );
+}
+
+describe('<VirtualList>', () => {
+  it('renders only the visible rows of 10,000', () => {
+    const items = Array.from({ length: 10_000 }, (_, i) => `item ${i}`);
+    const { container } = render(<VirtualList items={items} rowHeight={20} initialHeight={200} overscan={2} getKey={(s) => s} renderRow={(s) => <span>{s}</span>} />);
+    const rows = container.querySelectorAll('.vrow');
+    expect(rows.length).toBeLessThanOrEqual(15);
+    expect(screen.getByText('item 0')).toBeTruthy();
+    expect(screen.queryByText('item 500')).toBeNull();
+    const scroller = screen.getByTestId('vlist');
+    scroller.scrollTop = 10_000;
+    fireEvent.scroll(scroller);
+    expect(screen.getByText('item 500')).toBeTruthy();
+    expect(screen.queryByText('item 0')).toBeNull();
+    expect((container.querySelector('.vlist-body') as HTMLElement).style.height).toBe('200000px');
+  });
+});
+
+describe('library with 10,000 tracks', () => {
+  it('mounts only visible rows and filters by search', async () => {
+    const tracks = Array.from({ length: 10_000 }, (_, i) => track({ id: `t${i}`, title: `Song ${i}`, addedAt: new Date(1e12 + i).toISOString() }));
+    renderApp(fakeEngine({ tracks }));
+    await screen.findByText('Song 9999');
+    expect(screen.getAllByRole('row').length).toBeLessThan(60);
+    fireEvent.change(screen.getByLabelText('Search the library'), { target: { value: 'song 1234' } });
+    expect(screen.getByText('Song 1234')).toBeTruthy();
+    expect(screen.getByTestId('library-count').textContent).toBe('1 of 10000 tracks');
+  });
+
+  it('selects rows and offers bulk actions', async () => {
+    const engine = fakeEngine({ tracks: [track({ id: 'a', title: 'A' }), track({ id: 'b', title: 'B' }), track({ id: 'c', title: 'C' })] });
+    engine.handlers['pipeline.run'] = () => ({ jobIds: [1, 2] });
+    renderApp(engine);
+    fireEvent.click(await screen.findByText('A'));
+    fireEvent.click(screen.getByText('C'), { shiftKey: true });
+    expect(useUiStore.getState().selected.size).toBe(3);
+    const bar = screen.getByRole('toolbar', { name: 'Selected tracks' });
+    fireEvent.click(within(bar).getByRole('button', { name: 'Re-analyse' }));
+    await screen.findByText(/Analysis queued for 3 tracks/);
+    expect(engine.calls.find((c) => c.name === 'pipeline.run')?.params).toMatchObject({ steps: ['analyze'] });
+  });
+});
+
+describe('jobs panel', () => {
+  it('reacts to job:progress and job:changed, and cancels', async () => {
+    const running = job({ id: 7, trackId: 't1', state: 'executing', attempt: 1, progress: { pct: 10, message: 'separating with dsp' } });
+    const engine = fakeEngine({ tracks: [track({ id: 't1', title: 'Long One' })], jobs: [running], queues: [queue('processing', { running: 1 })] });
+    engine.handlers['jobs.cancel'] = () => ({ ...running, state: 'cancelled' });
+    renderApp(engine);
+    await screen.findByText('Long One');
+    expect(await screen.findByText('separating 10%')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: /^Jobs/ }));
+    const item = await screen.findByRole('listitem', { name: /Job 7 separate Long One/ });
+    expect(within(item).getByText('attempt 1/3')).toBeTruthy();
+    await act(async () => engine.emit('job:progress', { id: 7, trackId: 't1', pct: 55, message: 'chunk 5/9' }));
+    expect(within(item).getByText('55%')).toBeTruthy();
+    expect(within(item).getByText('chunk 5/9')).toBeTruthy();
+    expect(within(item).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('55');
+    fireEvent.click(within(item).getByRole('button', { name: 'Cancel' }));
+    expect(await within(item).findByText('cancelled')).toBeTruthy();
+    await act(async () => engine.emit('job:changed', { job: { ...running, state: 'available', attempt: 1, progress: null } }));
+    expect(within(item).getByText('queued')).toBeTruthy();
+  });
+});

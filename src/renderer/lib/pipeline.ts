@@ -1,0 +1,71 @@
+import type { JobInfo, TrackListItem } from '../../shared/domain';
+
+/** What the library's status column says, derived from the track and its jobs. */
+export interface PipelineStatus {
+  kind: 'running' | 'queued' | 'done' | 'failed' | 'cancelled' | 'missing' | 'pending' | 'ready';
+  text: string;
+  pct: number | null;
+}
+
+const VERBS: Record<string, string> = { separate: 'separating', analyze: 'analyzing', download: 'downloading', expand: 'expanding' };
+const ACTIVE = new Set(['available', 'scheduled', 'retryable']);
+
+/** Jobs grouped by track, newest first. */
+export function jobsByTrack(jobs: Iterable<JobInfo>): Map<string, JobInfo[]> {
+  const map = new Map<string, JobInfo[]>();
+  for (const job of jobs) {
+    if (!job.trackId) continue;
+    let list = map.get(job.trackId);
+    if (!list) map.set(job.trackId, (list = []));
+    list.push(job);
+  }
+  for (const list of map.values()) list.sort((a, b) => b.id - a.id);
+  return map;
+}
+
+function lastError(job: JobInfo): string {
+  return job.errors[job.errors.length - 1]?.error ?? 'unknown error';
+}
+
+export function pipelineStatus(track: Pick<TrackListItem, 'status' | 'error' | 'analysis'>, jobs: readonly JobInfo[] | undefined): PipelineStatus {
+  if (track.status === 'missing') return { kind: 'missing', text: 'file missing', pct: null };
+  const list = jobs ?? [];
+  const running = list.find((j) => j.state === 'executing');
+  if (running) {
+    const pct = running.progress ? Math.round(running.progress.pct) : null;
+    const verb = VERBS[running.worker] ?? running.worker;
+    return { kind: 'running', text: pct !== null ? `${verb} ${pct}%` : verb, pct };
+  }
+  const queued = list.find((j) => ACTIVE.has(j.state));
+  if (queued) return { kind: 'queued', text: queued.state === 'retryable' ? `retrying ${VERBS[queued.worker] ?? queued.worker}` : 'queued', pct: null };
+  // Only the newest run of each step counts (a retry or re-run supersedes an old failure).
+  const latest = new Map<string, JobInfo>();
+  for (const j of list) if (!latest.has(j.worker)) latest.set(j.worker, j);
+  const failed = [...latest.values()].find((j) => j.state === 'discarded');
+  if (failed) return { kind: 'failed', text: `failed: ${lastError(failed)}`, pct: null };
+  if (track.status === 'failed') return { kind: 'failed', text: `failed: ${track.error ?? 'unknown error'}`, pct: null };
+  if (track.status === 'pending') return { kind: 'pending', text: 'waiting for download', pct: null };
+  const cancelled = [...latest.values()].find((j) => j.state === 'cancelled');
+  if (cancelled && !track.analysis) return { kind: 'cancelled', text: 'cancelled', pct: null };
+  if (latest.size || track.analysis) return { kind: 'done', text: 'done', pct: null };
+  return { kind: 'ready', text: 'ready', pct: null };
+}
+
+/**
+ * Seconds left for a running job from its progress rate: null until it has moved for a while
+ * (at least 2 s and 2 percentage points since it was first seen).
+ */
+export function estimateEta(first: { pct: number; at: number } | undefined, pct: number, now: number): number | null {
+  if (!first) return null;
+  const dt = (now - first.at) / 1000;
+  const dp = pct - first.pct;
+  if (dt < 2 || dp < 2 || pct >= 100) return null;
+  return Math.max(0, ((100 - pct) * dt) / dp);
+}
+
+export function formatEta(seconds: number | null): string {
+  if (seconds === null) return '';
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s left`;
+  const m = Math.round(seconds / 60);
+  return m < 60 ? `${m} min left` : `${Math.floor(m / 60)} h ${m % 60} min left`;
+}

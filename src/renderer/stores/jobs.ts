@@ -1,0 +1,15 @@
+import { create } from 'zustand';
+import type { JobInfo, QueueStats } from '../../shared/domain';
+
+export interface JobsState {
+  /** Known jobs by id (the newest jobs.list, then live events). */
+  jobs: Record<number, JobInfo>;
+  queues: QueueStats[];
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  /** When a running job's progress was first seen (for its ETA). */
+  firstSeen: Record<number, { pct: number; at: number }>;
+}
+
+export const initialJobsState: JobsState = { jobs: {}, queues: [], status: 'idle', firstSeen: {} };
+
+export const useJobsStore = create<JobsState>()(() => ({ ...initialJobsState }));
