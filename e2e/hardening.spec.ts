@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { dropFiles, screenshot, server, sineWav } from './support';
+import { dropFiles, ownServer, screenshot, sineWav } from './support';
 
 const HTML_TITLE = '<img src=x onerror=alert(1)>';
 const HTML_ARTIST = '<script>window.__sfaPwned = 1</script>';
@@ -16,7 +16,7 @@ function taggedMp3(): Buffer {
   try {
     const wav = join(dir, 'in.wav');
     const mp3 = join(dir, 'out.mp3');
-    execFileSync('sh', ['-c', 'cat > "$1"', 'sh', wav], { input: sineWav({ seconds: 1.5, frequency: 523 }) });
+    writeFileSync(wav, sineWav({ seconds: 1.5, frequency: 523 }));
     execFileSync(ffmpeg, ['-nostdin', '-v', 'error', '-y', '-i', wav, '-metadata', `title=${HTML_TITLE}`, '-metadata', `artist=${HTML_ARTIST}`, '-c:a', 'libmp3lame', '-b:a', '96k', mp3]);
     return readFileSync(mp3);
   } finally {
@@ -24,13 +24,22 @@ function taggedMp3(): Buffer {
   }
 }
 
+// Its own server: the global one's library must start empty for library.spec.
+let served: Awaited<ReturnType<typeof ownServer>>;
+test.beforeAll(async () => {
+  served = await ownServer();
+});
+test.afterAll(async () => {
+  await served?.stop();
+});
+
 test('tag text is rendered as text, never as HTML', async ({ page }) => {
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();
   });
-  const { url, token } = server();
+  const { url, token } = served;
   await page.goto(`${url}/?token=${token}`);
   await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toBeVisible();
   await dropFiles(page, [{ name: 'tagged.mp3', bytes: taggedMp3(), type: 'audio/mpeg' }]);

@@ -1,5 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Page } from '@playwright/test';
 
 export function server(): { url: string; token: string; home: string } {
@@ -7,6 +10,42 @@ export function server(): { url: string; token: string; home: string } {
   const token = process.env.SFA_E2E_TOKEN;
   if (!url || !token) throw new Error('SFA_E2E_URL/SFA_E2E_TOKEN are not set: run through `npx playwright test` (global-setup starts sfa serve).');
   return { url, token, home: process.env.SFA_E2E_HOME ?? '' };
+}
+
+/**
+ * A separate `sfa serve` on its own temp home, for specs that must not share the library of the
+ * global server (which library.spec expects to start empty) or that need their own environment.
+ */
+export async function ownServer(env: Record<string, string> = {}): Promise<{ url: string; token: string; home: string; stop(): Promise<void> }> {
+  const home = mkdtempSync(join(tmpdir(), 'sfa-e2e-own-'));
+  const child = spawn(process.execPath, ['bin/sfa.mjs', '--home', home, 'serve', '--port', '0'], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SFA_LOG: 'warn', SFA_DEFAULT_MODEL: 'dsp', ...env },
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('sfa serve printed nothing in 30 s')), 30_000);
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`sfa serve exited with ${code} before printing its URL`)));
+  });
+  const { url, token } = JSON.parse(first) as { url: string; token: string };
+  return {
+    url,
+    token,
+    home,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
 }
 
 export const SCREENSHOTS = join(process.cwd(), 'test-results', 'screenshots');

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * `npm test`: everything, in order, failing on any failure — build, typecheck, lint, unit
- * (vitest), Python (pytest), packaging layout (electron-builder --dir, scripts/dist-dir.mjs), end-to-end (Playwright in Chromium against `sfa serve`).
+ * `npm test`: everything, in order, failing on any failure — build, typecheck, lint (ESLint and
+ * the Electron security linter), unit (vitest), Python (pytest), the packaging layout check
+ * (electron-builder --dir, scripts/dist-dir.mjs), end-to-end (Playwright in Chromium against
+ * `sfa serve`).
  * `npm test -- --only unit,py` runs a subset.
  */
 import { spawnSync } from 'node:child_process';
@@ -14,6 +16,7 @@ const steps = [
   ['build', bin('electron-vite'), ['build']],
   ['typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
   ['lint', bin('eslint'), ['--max-warnings', '0', '.']],
+  ['electron-lint', process.execPath, [join(root, 'scripts', 'lint-electron.mjs')]],
   ['unit', bin('vitest'), ['run']],
   ['py', process.execPath, [join(root, 'scripts', 'pytest.mjs')]],
   ['dist', process.execPath, [join(root, 'scripts', 'dist-dir.mjs')]],

@@ -6,7 +6,25 @@ import os
 import sys
 
 
+def _die_with_parent() -> None:
+    """On Linux, ask the kernel to kill this sidecar when the app that started it dies (even by
+    SIGKILL), so an orphan never keeps working (or writing stems) after an app crash. Elsewhere the
+    sidecar notices its stdin closing and stops at the op's next cancellation check."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except Exception:  # noqa: BLE001 - best effort; stdin EOF still stops the sidecar
+        pass
+
+
 def main() -> int:
+    _die_with_parent()
     from .protocol import Channel
 
     channel = Channel.claim_stdout()

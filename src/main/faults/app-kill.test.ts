@@ -4,7 +4,8 @@
  * (one analysis row and one full stem set per track, no job left executing), no partial or
  * temporary file is registered, and the database passes `PRAGMA integrity_check`.
  */
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -16,6 +17,19 @@ import { silentLogger } from '../log';
 import { isCompleteWav, seeded, sleep, spawnNode } from './test/helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+function childrenOf(pid: number): number[] {
+  return spawnSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 const figures = { cases: 0, crashesSurvived: 0, jobsLost: 0, duplicates: 0, executions: 0, jobs: 0 };
 
 afterAll(() => {
@@ -44,6 +58,7 @@ describe('app killed with SIGKILL during separations and analyses', () => {
       const db = new Database(join(home, 'library.sqlite'), { readonly: true });
       const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
       let kills = 0;
+      let orphanSeconds = 0;
       try {
         for (let round = 0; round < 12 && kills < killsWanted; round++) {
           const child = spawnNode(script, [home]);
@@ -62,8 +77,15 @@ describe('app killed with SIGKILL during separations and analyses', () => {
           }
           if (ready) await sleep(Math.floor(random() * 1200));
           if (child.proc.exitCode === null) {
+            const sidecars = childrenOf(child.proc.pid!);
             child.proc.kill('SIGKILL');
             kills++;
+            await child.exited;
+            // The killed app's sidecars die with it (no orphan keeps writing stems).
+            const until = Date.now() + 5000;
+            while (sidecars.some(alive) && Date.now() < until) await sleep(50);
+            orphanSeconds = Math.max(orphanSeconds, (5000 - (until - Date.now())) / 1000);
+            expect(sidecars.filter(alive), 'orphaned sidecars').toEqual([]);
           }
           await child.exited;
         }
@@ -116,7 +138,7 @@ describe('app killed with SIGKILL during separations and analyses', () => {
         figures.executions += executions;
         figures.duplicates += dupAnalyses;
         figures.jobsLost += tracks * 2 - (check.prepare(`SELECT count(*) AS n FROM jobs WHERE state = 'completed'`).get() as { n: number }).n;
-        console.info(`app-kill: seed ${seed}, ${kills} kills, ${executions} attempts for ${tracks * 2} jobs`);
+        console.info(`app-kill: seed ${seed}, ${kills} kills, ${executions} attempts for ${tracks * 2} jobs, orphaned sidecars gone within ${orphanSeconds.toFixed(2)} s`);
         expect(dupAnalyses).toBe(0);
       } finally {
         check.close();

@@ -65,7 +65,9 @@ const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; 
   const pct = job.progress?.pct ?? (job.state === 'completed' ? 100 : 0);
   const running = job.state === 'executing';
   const eta = running ? estimateEta(first, pct, now) : null;
-  const device = (job.meta.device ?? job.args.device) as string | undefined;
+  // The device a separation actually used (and why) is in its result; before that, what was asked.
+  const outcome = (job.result ?? {}) as { device?: string; deviceReason?: string | null };
+  const device = (outcome.deviceReason ?? outcome.device ?? job.meta.device ?? job.args.device) as string | undefined;
   const model = job.args.model as string | undefined;
   const error = job.errors[job.errors.length - 1];
   return (
