@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism, homedir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import type { Peaks, PipelineStep, Settings, TrackDetail } from '../shared/domain';
+import { join } from 'node:path';
+import type { PipelineStep, Settings, TrackDetail } from '../shared/domain';
 import { PIPELINE_STEPS } from '../shared/domain';
 import { SfaError } from '../shared/errors';
 import { createApi, type Api } from './api';
+import { createHandlers } from './api/handlers';
+import type { Services } from './api/services';
 import { jobInfo, queueStats } from './api/views';
 import { openDatabase, type Db } from './db/connection';
 import { migrate } from './db/migrate';
@@ -16,19 +15,15 @@ import { EventBus } from './events';
 import { ensureHome, homePaths, type HomePaths } from './home';
 import { createScheduler, DEFAULTS, type AnyWorker, type JobSpec, type Scheduler } from './jobs';
 import { AnalysisRepository } from './library/analyses';
-import { exportAnalysis } from './library/export';
-import { Importer, toAddResult } from './library/importer';
+import { Importer } from './library/importer';
 import { StemRepository } from './library/stems';
 import { TrackRepository } from './library/tracks';
 import { HomeLock } from './lock';
 import { createLogger, type Logger } from './log';
 import { ModelStore, type ModelStoreOptions } from './models';
-import { appVersion } from './paths';
 import { SettingsRepository, type StoredSettings } from './settings';
 import { pythonEnvironment } from './sidecar/environment';
 import { SidecarPool } from './sidecar/pool';
-import { doctor } from './system/doctor';
-import { diagnosticsText } from './system/diagnostics';
 import { createSetup, type Provisioner } from './provision';
 import { analysisWorker } from './workers/analyze';
 import type { WorkerDeps } from './workers/deps';
@@ -37,7 +32,6 @@ import { downloadWorker, watchLinkTracks } from './workers/download';
 import { expandWorker } from './workers/expand';
 import { pipelineSpecs } from './workers/pipeline';
 import { processingWorker, type SeparateArgs } from './workers/separate';
-import { bundledFfmpeg } from './workers/tool-process';
 
 export type Host = 'electron' | 'serve' | 'cli';
 
@@ -188,9 +182,6 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     if (queue === 'analysis') sidecars.analysis.resize(limit);
     if (queue === 'processing') sidecars.processing.resize(limit);
   };
-  const peaksCache = new Map<string, Peaks>();
-  const PEAKS_CACHE_MAX = 256;
-  const runFile = promisify(execFile);
 
   // Scheduler events become contract events; finished pipeline steps change the library.
   scheduler.on('job:state', ({ job }) => {
@@ -234,179 +225,36 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return (await scheduler.insertAll(specs)).map((r) => r.job.id);
   };
 
-  const readonlyGuard = () => {
-    if (options.readonly) throw new SfaError('UNSUPPORTED', 'The library is open read-only.');
-  };
-
-  const api = createApi(
-    {
-      'library.add': async ({ inputs, steps, model }) => {
-        readonlyGuard();
-        const result = await importer.add(inputs);
-        const created = result.added.filter((a) => a.created).map((a) => a.track.id);
-        if (created.length) {
-          await enqueuePipeline(created, steps ?? (stored.autoPipeline ? PIPELINE_STEPS : []), model ? { model } : {});
-          events.emit('library:changed', { ids: created });
-        }
-        return toAddResult(result);
-      },
-      'library.list': () => {
-        const summaries = analyses.summaries();
-        const stemSets = stems.latestSetByTrack();
-        const exists = new Map<string, boolean>();
-        const onDisk = (path: string) => exists.get(path) ?? (exists.set(path, existsSync(path)), exists.get(path)!);
-        return {
-          tracks: tracks.list().map((t) => {
-            // A file moved or deleted outside the app says so (one stat per ready track).
-            const status = t.status === 'ready' && t.path && !onDisk(t.path) ? 'missing' : t.status;
-            return { ...t, status, analysis: summaries.get(t.id) ?? null, stemCount: Object.keys(stemSets.get(t.id)?.stems ?? {}).length };
-          }),
-        };
-      },
-      'library.get': ({ id }) => trackDetail(id),
-      'jobs.list': (p) => ({
-        jobs: scheduler.listJobs({ state: p?.state, queue: p?.queue, trackId: p?.trackId, limit: p?.limit ?? 200 }).map(jobInfo),
-      }),
-      'jobs.get': ({ id }) => {
-        const job = scheduler.getJob(id);
-        if (!job) throw new SfaError('NOT_FOUND', `No job with id ${id}.`);
-        return jobInfo(job);
-      },
-      'jobs.cancel': ({ id }) => (readonlyGuard(), jobInfo(scheduler.cancel(id))),
-      'jobs.retry': ({ id }) => (readonlyGuard(), jobInfo(scheduler.retry(id))),
-      'queues.list': () => ({ queues: queueStats(scheduler.stats()) }),
-      'queues.pause': ({ queue }) => (scheduler.pauseQueue(queue), { queues: queueStats(scheduler.stats()) }),
-      'queues.resume': ({ queue }) => (scheduler.resumeQueue(queue), { queues: queueStats(scheduler.stats()) }),
-      'queues.scale': ({ queue, limit }) => {
-        scaleQueue(queue, limit);
-        return { queues: queueStats(scheduler.stats()) };
-      },
-      'library.remove': ({ ids }) => {
-        readonlyGuard();
-        const removed: string[] = [];
-        for (const id of ids) {
-          if (!tracks.get(id)) continue;
-          for (const job of scheduler.listJobs({ trackId: id, state: ['scheduled', 'available', 'executing', 'retryable'], limit: 1000 })) {
-            try {
-              scheduler.cancel(job.id, 'the track was removed');
-            } catch {
-              // finished meanwhile
-            }
-          }
-          removed.push(id);
-        }
-        // Tracks only: analysis and stem rows go with them (ON DELETE CASCADE).
-        const del = db.prepare('DELETE FROM tracks WHERE id = ?');
-        db.transaction(() => removed.forEach((id) => del.run(id)))();
-        // Our stem files; never the user's own audio.
-        for (const id of removed) rmSync(join(paths.stems, id), { recursive: true, force: true });
-        for (const key of peaksCache.keys()) if (removed.some((id) => key.startsWith(`${id}/`))) peaksCache.delete(key);
-        if (removed.length) events.emit('library:changed', { ids: removed });
-        return { removed };
-      },
-      'pipeline.run': async ({ ids, steps, model }) => {
-        readonlyGuard();
-        const missing = ids.filter((id) => !tracks.get(id));
-        if (missing.length === ids.length) throw new SfaError('NOT_FOUND', `No track with id ${missing[0]}.`);
-        const jobIds = await enqueuePipeline(ids, steps, model ? { model } : {});
-        events.emit('library:changed', { ids });
-        return { jobIds };
-      },
-      'export.analysis': ({ ids, format }) => {
-        const content = exportAnalysis(tracks, analyses, format, ids);
-        const count = format === 'csv' ? Math.max(0, content.split('\r\n').length - 2) : (JSON.parse(content) as unknown[]).length;
-        return { content, filename: `sfa-analysis-${new Date().toISOString().slice(0, 10)}.${format}`, count };
-      },
-      'export.stems': async ({ trackId, stems: wanted, dir, instrumental }) => {
-        const detail = trackDetail(trackId);
-        if (!detail.stems) throw new SfaError('NOT_FOUND', `${detail.title} has no stems yet: separate it first.`);
-        const unknown = wanted.filter((s) => !detail.stems![s]);
-        if (unknown.length) throw new SfaError('NOT_FOUND', `${detail.title} has no stem ${unknown.join(', ')}.`);
-        const target = resolve(dir);
-        mkdirSync(target, { recursive: true });
-        // eslint-disable-next-line no-control-regex
-        const base = detail.title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').trim().slice(0, 120) || 'track';
-        const files: string[] = [];
-        for (const stem of wanted) {
-          const from = detail.stems[stem]!;
-          const to = join(target, `${base} - ${stem}${extname(from)}`);
-          copyFileSync(from, to);
-          files.push(to);
-        }
-        if (instrumental) {
-          const parts = Object.entries(detail.stems).filter(([name]) => name !== 'vocals').map(([, p]) => p);
-          if (!parts.length) throw new SfaError('NOT_FOUND', 'There are no non-vocal stems to mix.');
-          const to = join(target, `${base} - instrumental.wav`);
-          const ffmpeg = await bundledFfmpeg();
-          await runFile(ffmpeg, ['-y', '-v', 'error', ...parts.flatMap((p) => ['-i', p]), '-filter_complex', `amix=inputs=${parts.length}:normalize=0`, to], { timeout: 10 * 60_000 });
-          files.push(to);
-        }
-        return { files };
-      },
-      'media.peaks': async ({ trackId, stem, points }) => {
-        const detail = trackDetail(trackId);
-        const path = stem ? detail.stems?.[stem] : detail.path;
-        if (!path) throw new SfaError('NOT_FOUND', stem ? `${detail.title} has no stem ${stem}.` : `${detail.title} has no audio file yet.`);
-        if (!existsSync(path)) throw new SfaError('FILE_NOT_FOUND', `The audio file is missing: ${path}`);
-        const key = `${trackId}/${stem ?? 'source'}/${points}/${path}`;
-        const cached = peaksCache.get(key);
-        if (cached) return cached;
-        const result = await sidecars.analysis.run<Peaks>('peaks', { path, points, mixed: true }, { timeoutMs: 5 * 60_000 });
-        if (peaksCache.size >= PEAKS_CACHE_MAX) peaksCache.delete(peaksCache.keys().next().value!);
-        peaksCache.set(key, result);
-        return result;
-      },
-      'settings.get': () => currentSettings(),
-      'settings.set': (patch) => {
-        readonlyGuard();
-        const { toolPaths, concurrency, ...rest } = patch;
-        const next: StoredSettings = {
-          ...stored,
-          ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
-          concurrency: { ...stored.concurrency, ...concurrency },
-          toolPaths: { ...stored.toolPaths, ...(toolPaths?.ffmpeg !== undefined ? { ffmpeg: toolPaths.ffmpeg } : {}) },
-        };
-        const known = new Set(queueStats(scheduler.stats()).map((q) => q.name));
-        for (const q of Object.keys(concurrency ?? {})) if (!known.has(q)) throw new SfaError('BAD_REQUEST', `No queue named ${q}.`);
+  const services: Services = {
+    host: options.host,
+    canPassPaths: options.canPassPaths ?? options.host !== 'serve',
+    readonly: Boolean(options.readonly),
+    paths,
+    db,
+    events,
+    logger,
+    tracks,
+    analyses,
+    stems,
+    importer,
+    scheduler,
+    sidecars,
+    models,
+    setup,
+    settings: {
+      current: currentSettings,
+      stored: () => stored,
+      save(next) {
         settingsRepo!.write(next);
         stored = next;
-        // Applied now: queue concurrency; the pipeline reads model/device/format at each enqueue.
-        for (const [q, limit] of Object.entries(concurrency ?? {})) scaleQueue(q, limit);
-        return currentSettings();
       },
-      'system.doctor': () => doctor(sidecars.probe),
-      'models.list': () => ({ dir: models.dir, models: models.list() }),
-      'models.download': async ({ name }) => {
-        readonlyGuard();
-        const downloaded = !models.isInstalled(name);
-        return { model: await models.download(name), downloaded };
-      },
-      'models.import': async ({ path, name }) => {
-        readonlyGuard();
-        const imported = await models.import(path, { name });
-        return { imported, models: models.list().filter((m) => imported.includes(m.name)) };
-      },
-      'models.remove': ({ name }) => (readonlyGuard(), models.remove(name)),
-      'setup.status': () => setup.status(),
-      'setup.start': (p) => (readonlyGuard(), setup.start({ offlineDir: p?.offlineDir })),
-      'system.diagnostics': async () => ({
-        text: await diagnosticsText({
-          info: { version: appVersion(), home: paths.root, host: options.host, canPassPaths: options.canPassPaths ?? options.host !== 'serve' },
-          doctor: () => doctor(sidecars.probe),
-          setup: () => setup.status(),
-          recentFailures: () => scheduler.recentFailures(10),
-          logFile: join(paths.logs, 'engine.log'),
-        }),
-      }),
-      'system.info': () => ({
-        version: appVersion(),
-        home: paths.root,
-        host: options.host,
-        canPassPaths: options.canPassPaths ?? options.host !== 'serve',
-      }),
     },
-    logger,
-  );
+    peaksCache: new Map(),
+    enqueuePipeline,
+    trackDetail,
+    scaleQueue,
+  };
+  const api = createApi(createHandlers(services), logger);
 
   if (options.runQueues) scheduler.start();
 

@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { SfaError } from '../../../shared/errors';
+import { appVersion } from '../../paths';
+import type { StoredSettings } from '../../settings';
+import { diagnosticsText } from '../../system/diagnostics';
+import { doctor } from '../../system/doctor';
+import type { Handlers } from '../index';
+import { assertWritable, type Services } from '../services';
+import { queueStats } from '../views';
+
+type SystemHandlers = Pick<
+  Handlers,
+  | 'settings.get'
+  | 'settings.set'
+  | 'system.doctor'
+  | 'system.info'
+  | 'system.diagnostics'
+  | 'models.list'
+  | 'models.download'
+  | 'models.import'
+  | 'models.remove'
+  | 'setup.status'
+  | 'setup.start'
+>;
+
+export function systemHandlers(s: Services): SystemHandlers {
+  const info = () => ({ version: appVersion(), home: s.paths.root, host: s.host, canPassPaths: s.canPassPaths });
+  return {
+    'settings.get': () => s.settings.current(),
+    'settings.set': (patch) => {
+      assertWritable(s);
+      const { toolPaths, concurrency, ...rest } = patch;
+      const stored = s.settings.stored();
+      const next: StoredSettings = {
+        ...stored,
+        ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+        concurrency: { ...stored.concurrency, ...concurrency },
+        toolPaths: { ...stored.toolPaths, ...(toolPaths?.ffmpeg !== undefined ? { ffmpeg: toolPaths.ffmpeg } : {}) },
+      };
+      const known = new Set(queueStats(s.scheduler.stats()).map((q) => q.name));
+      for (const q of Object.keys(concurrency ?? {})) if (!known.has(q)) throw new SfaError('BAD_REQUEST', `No queue named ${q}.`);
+      s.settings.save(next);
+      // Applied now: queue concurrency; the pipeline reads model/device/format at each enqueue.
+      for (const [q, limit] of Object.entries(concurrency ?? {})) s.scaleQueue(q, limit);
+      return s.settings.current();
+    },
+    'system.doctor': () => doctor(s.sidecars.probe),
+    'system.info': () => info(),
+    'system.diagnostics': async () => ({
+      text: await diagnosticsText({
+        info: info(),
+        doctor: () => doctor(s.sidecars.probe),
+        setup: () => s.setup.status(),
+        recentFailures: () => s.scheduler.recentFailures(10),
+        logFile: join(s.paths.logs, 'engine.log'),
+      }),
+    }),
+    'models.list': () => ({ dir: s.models.dir, models: s.models.list() }),
+    'models.download': async ({ name }) => {
+      assertWritable(s);
+      const downloaded = !s.models.isInstalled(name);
+      return { model: await s.models.download(name), downloaded };
+    },
+    'models.import': async ({ path, name }) => {
+      assertWritable(s);
+      const imported = await s.models.import(path, { name });
+      return { imported, models: s.models.list().filter((m) => imported.includes(m.name)) };
+    },
+    'models.remove': ({ name }) => (assertWritable(s), s.models.remove(name)),
+    'setup.status': () => s.setup.status(),
+    'setup.start': (p) => (assertWritable(s), s.setup.start({ offlineDir: p?.offlineDir })),
+  };
+}

@@ -1,0 +1,51 @@
+import type { Peaks, PipelineStep, Settings, TrackDetail } from '../../shared/domain';
+import { SfaError } from '../../shared/errors';
+import type { Db } from '../db/connection';
+import type { EventBus } from '../events';
+import type { HomePaths } from '../home';
+import type { Scheduler } from '../jobs';
+import type { AnalysisRepository } from '../library/analyses';
+import type { Importer } from '../library/importer';
+import type { StemRepository } from '../library/stems';
+import type { TrackRepository } from '../library/tracks';
+import type { Logger } from '../log';
+import type { ModelStore } from '../models';
+import type { Setup } from '../provision';
+import type { StoredSettings } from '../settings';
+import type { SidecarPool } from '../sidecar/pool';
+import type { SeparateArgs } from '../workers/separate';
+
+/** The engine's parts the request handlers work with (built by `createEngine`). */
+export interface Services {
+  host: 'electron' | 'serve' | 'cli';
+  canPassPaths: boolean;
+  readonly: boolean;
+  paths: HomePaths;
+  db: Db;
+  events: EventBus;
+  logger: Logger;
+  tracks: TrackRepository;
+  analyses: AnalysisRepository;
+  stems: StemRepository;
+  importer: Importer;
+  scheduler: Scheduler;
+  sidecars: { probe: SidecarPool; analysis: SidecarPool; processing: SidecarPool };
+  models: ModelStore;
+  setup: Setup;
+  settings: {
+    /** What the engine applies now (stored values plus live queue limits). */
+    current(): Settings;
+    stored(): StoredSettings;
+    /** Persist and apply. */
+    save(next: StoredSettings): void;
+  };
+  peaksCache: Map<string, Peaks>;
+  enqueuePipeline(trackIds: string[], steps?: readonly PipelineStep[], separation?: Partial<Omit<SeparateArgs, 'trackId'>>): Promise<number[]>;
+  trackDetail(id: string): TrackDetail;
+  scaleQueue(queue: string, limit: number): void;
+}
+
+/** Requests that change the library are refused on an engine opened read-only. */
+export function assertWritable(s: Pick<Services, 'readonly'>): void {
+  if (s.readonly) throw new SfaError('UNSUPPORTED', 'The library is open read-only.');
+}
