@@ -124,7 +124,7 @@ export interface AnalysisResult {
 export interface AnalyzeParams {
   path: string;
   stems?: Partial<Record<StemName, string>>;
-  /** Longest window analysed, seconds (1..14400, default 600); longer files: a centred window. */
+  /** Longest stretch analysed, seconds (1..14400, default 600); longer files: a centred stretch of that length. */
   maxSeconds?: number;
   /** Track beats (default true). */
   beats?: boolean;

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { extname, join, resolve, sep } from 'node:path';
 import { SfaError, toErrorInfo } from '../../shared/errors';
 import { recogniseLink, type RecognisedLink } from '../../shared/links';
-import { defaultBackoff, defineWorker, exponentialBackoff, type BackoffFn, type PerformContext, type Scheduler } from '../jobs';
+import { defaultBackoff, defineWorker, exponentialBackoff, type BackoffFn, type PerformContext, type Scheduler , type WorkerOptions } from '../jobs';
 import type { ProbeResult } from '../library/importer';
 import { completeDownload, type SongMetadata } from '../library/link-tracks';
 import type { TrackRepository } from '../library/tracks';
@@ -59,6 +59,15 @@ export function toolLimits(overrides: Partial<ToolLimits> = {}): ToolLimits {
  */
 export const linkBackoff: BackoffFn<DownloadArgs> = (job, error, { random }) =>
   toErrorInfo(error).code === 'RATE_LIMITED' ? exponentialBackoff(job.attempt) : defaultBackoff(job.attempt, random);
+
+/** What every job on the download queue shares: the seed's DownloadWorker options, unique per URL for 300 s. */
+export const LINK_JOB_OPTIONS = {
+  queue: 'download',
+  priority: 1,
+  maxAttempts: 3,
+  unique: { period: 300, keys: ['url'] },
+  backoff: linkBackoff,
+} satisfies Partial<WorkerOptions<DownloadArgs>>;
 
 /** Checks a job's URL again (job rows are data, not trust): it must be a canonical link of the expected types. */
 export function validatedLink(url: unknown, types: RecognisedLink['type'][]): RecognisedLink {
@@ -193,11 +202,7 @@ export function downloadWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> 
   const limits = toolLimits(overrides);
   return defineWorker<DownloadArgs>({
     name: 'download',
-    queue: 'download',
-    priority: 1,
-    maxAttempts: 3,
-    unique: { period: 300, keys: ['url'] },
-    backoff: linkBackoff,
+    ...LINK_JOB_OPTIONS,
     async perform(job, ctx) {
       let link: RecognisedLink;
       try {

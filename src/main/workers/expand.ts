@@ -6,7 +6,7 @@ import type { RecognisedLink } from '../../shared/links';
 import { defineWorker, type JobSpec } from '../jobs';
 import { deleteTrack, findSameSong, insertLinkTrack, type SongMetadata } from '../library/link-tracks';
 import type { WorkerDeps } from './deps';
-import { judgeToolRun, linkBackoff, runLinkTool, toolLimits, validatedLink, type ToolLimits } from './download';
+import { judgeToolRun, LINK_JOB_OPTIONS, runLinkTool, toolLimits, validatedLink, type ToolLimits } from './download';
 import { pipelineSpecs } from './pipeline';
 import type { SeparateArgs } from './separate';
 import { parseSpotdlSongs, parseYtDlpPlaylist } from './tool-output';
@@ -37,11 +37,7 @@ export function expandWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> = 
   const limits = toolLimits(overrides);
   return defineWorker<ExpandArgs>({
     name: 'expand',
-    queue: 'download',
-    priority: 1,
-    maxAttempts: 3,
-    unique: { period: 300, keys: ['url'] },
-    backoff: linkBackoff,
+    ...LINK_JOB_OPTIONS,
     async perform(job, ctx) {
       let link: RecognisedLink;
       try {
