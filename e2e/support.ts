@@ -16,20 +16,23 @@ export function server(): { url: string; token: string; home: string } {
  * A separate `sfa serve` on its own temp home, for specs that must not share the library of the
  * global server (which library.spec expects to start empty) or that need their own environment.
  */
-export async function ownServer(env: Record<string, string> = {}): Promise<{ url: string; token: string; home: string; stop(): Promise<void> }> {
-  const home = mkdtempSync(join(tmpdir(), 'sfa-e2e-own-'));
+export async function ownServer(env: Record<string, string> = {}, prefix = 'sfa-e2e-own-'): Promise<{ url: string; token: string; home: string; stop(): Promise<void> }> {
+  const home = mkdtempSync(join(tmpdir(), prefix));
   const child = spawn(process.execPath, ['bin/sfa.mjs', '--home', home, 'serve', '--port', '0'], {
     cwd: process.cwd(),
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SFA_LOG: 'warn', SFA_DEFAULT_MODEL: 'dsp', ...env },
+    // dsp: the built-in separator, so separation needs no model download.
+    env: { ...process.env, SFA_LOG: 'warn', SFA_DEFAULT_MODEL: process.env.SFA_DEFAULT_MODEL ?? 'dsp', ...env },
   });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const first = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('sfa serve printed nothing in 30 s')), 30_000);
+    const timer = setTimeout(() => reject(new Error(`sfa serve printed nothing in 30 s. stderr:\n${stderr}`)), 30_000);
     createInterface({ input: child.stdout }).once('line', (line) => {
       clearTimeout(timer);
       resolve(line);
     });
-    child.once('exit', (code) => reject(new Error(`sfa serve exited with ${code} before printing its URL`)));
+    child.once('exit', (code) => reject(new Error(`sfa serve exited with ${code} before printing its URL. stderr:\n${stderr}`)));
   });
   const { url, token } = JSON.parse(first) as { url: string; token: string };
   return {

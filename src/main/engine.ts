@@ -1,6 +1,6 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import type { PipelineStep, Settings, TrackDetail } from '../shared/domain';
+import type { Settings, TrackDetail } from '../shared/domain';
 import { PIPELINE_STEPS } from '../shared/domain';
 import { SfaError } from '../shared/errors';
 import { createApi, type Api } from './api';
@@ -12,8 +12,8 @@ import { migrate } from './db/migrate';
 import { backupBeforeMigrate, databaseOpenError } from './db/safety';
 import { migrations } from './db/migrations';
 import { EventBus } from './events';
-import { ensureHome, homePaths, type HomePaths } from './home';
-import { createScheduler, DEFAULTS, type AnyWorker, type JobSpec, type Scheduler } from './jobs';
+import { ensureHome, homePaths } from './home';
+import { createScheduler, DEFAULTS, type AnyWorker, type JobSpec } from './jobs';
 import { AnalysisRepository } from './library/analyses';
 import { Importer } from './library/importer';
 import { StemRepository } from './library/stems';
@@ -67,22 +67,12 @@ export interface EngineOptions {
   models?: Omit<ModelStoreOptions, 'dir' | 'onProgress' | 'verifyLoad' | 'logger'>;
 }
 
-export interface Engine {
-  paths: HomePaths;
-  db: Db;
-  events: EventBus;
-  tracks: TrackRepository;
-  analyses: AnalysisRepository;
-  stems: StemRepository;
-  importer: Importer;
-  scheduler: Scheduler;
-  sidecars: { probe: SidecarPool; analysis: SidecarPool; processing: SidecarPool };
-  models: ModelStore;
+/** The engine's parts that hosts and tests use directly, beside the contract's `api`. */
+const ENGINE_PARTS = ['paths', 'db', 'events', 'logger', 'tracks', 'analyses', 'stems', 'importer', 'scheduler', 'sidecars', 'models', 'enqueuePipeline', 'trackDetail'] as const;
+
+/** `enqueuePipeline` enqueues the pipeline for tracks (library.add, the CLI and the UI use it). */
+export interface Engine extends Pick<Services, (typeof ENGINE_PARTS)[number]> {
   api: Api;
-  logger: Logger;
-  /** Enqueue the pipeline for tracks (used by library.add, the CLI and the UI). */
-  enqueuePipeline(trackIds: string[], steps?: readonly PipelineStep[], separation?: Partial<Omit<SeparateArgs, 'trackId'>>): Promise<number[]>;
-  trackDetail(id: string): TrackDetail;
   /** The user settings (migration 006) as the engine applies them now. */
   settings(): Settings;
   /** Start the sidecars and compile librosa's JIT now, so the first real job finds them warm. */
@@ -260,20 +250,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   let closed = false;
   return {
-    paths,
-    db,
-    events,
-    tracks,
-    analyses,
-    stems,
-    importer,
-    scheduler,
-    sidecars,
-    models,
+    ...(Object.fromEntries(ENGINE_PARTS.map((key) => [key, services[key]])) as Pick<Services, (typeof ENGINE_PARTS)[number]>),
     api,
-    logger,
-    enqueuePipeline,
-    trackDetail,
     settings: () => currentSettings(),
     async prewarm() {
       const started = Date.now();
