@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
+import { JOB_STATES } from './job-states';
 
 /** A request's definition: a params schema plus a phantom result type. */
 export interface RequestDef<P extends z.ZodType, R> {
@@ -26,7 +27,7 @@ const jobId = z.number().int().positive();
 const queueName = z.string().min(1).max(64);
 const modelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a model name: letters, digits, _ . -');
 const stemName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a stem name: letters, digits, _ . -');
-const jobState = z.enum(['scheduled', 'available', 'executing', 'retryable', 'completed', 'discarded', 'cancelled']);
+const jobState = z.enum(JOB_STATES);
 
 export const requests = {
   'library.add': request<AddResult>()(
@@ -42,7 +43,7 @@ export const requests = {
   'jobs.list': request<{ jobs: JobInfo[] }>()(
     z
       .strictObject({
-        state: z.union([jobState, z.array(jobState).max(7)]).optional(),
+        state: z.union([jobState, z.array(jobState).max(JOB_STATES.length)]).optional(),
         queue: queueName.optional(),
         trackId: id.optional(),
         limit: z.number().int().min(1).max(1000).optional(),

@@ -1,3 +1,5 @@
+import type { JobState } from './job-states';
+
 /** Domain types shared by the engine, the hosts and the renderer. Pure data, no behaviour. */
 
 export type SourceKind = 'file' | 'spotify' | 'youtube';
@@ -65,9 +67,8 @@ export interface AddResult {
   errors: AddError[];
 }
 
-/** Job states as in Oban (the scheduler's README documents the transitions). */
-export type JobState = 'scheduled' | 'available' | 'executing' | 'retryable' | 'completed' | 'discarded' | 'cancelled';
-export const JOB_STATE_NAMES: readonly JobState[] = ['scheduled', 'available', 'executing', 'retryable', 'completed', 'discarded', 'cancelled'];
+/** Job states as in Oban: one list, in job-states.ts (the scheduler's README documents the transitions). */
+export { JOB_STATES as JOB_STATE_NAMES, type JobState } from './job-states';
 
 export interface JobInfo {
   id: number;

@@ -63,14 +63,8 @@ export function toJob(row: JobRow): Job {
   };
 }
 
-export interface NewJobRow {
-  state: JobState;
-  queue: string;
-  worker: string;
-  args: string;
-  meta: string;
-  tags: string;
-  errors: string;
+/** A job to insert: the text columns as stored, the rest in camelCase (bound by name). */
+export interface NewJobRow extends Pick<JobRow, 'state' | 'queue' | 'worker' | 'args' | 'meta' | 'tags' | 'errors'> {
   maxAttempts: number;
   priority: number;
   insertedAt: number;

@@ -1,9 +1,15 @@
-import type { DrainCounts, Job, JsonObject } from './types';
+import { SfaError } from '../../shared/errors';
+import { queueState, type JobsContext } from './context';
+import type { Executor } from './executing';
+import { stageDue } from './staging';
+import { PENDING_STATES } from './states';
+import { toJob } from './store';
+import type { DrainCounts, DrainOptions, EnqueuedFilter, Job, JsonObject } from './types';
 
 /**
- * Helpers for testing modes (see README "Testing"): `inline` runs a job inside insert(),
- * `manual` runs nothing until drainQueue(). The scheduler exposes drainQueue/enqueued/
- * allEnqueued; these are the pure pieces they use, exported for tests that inspect jobs directly.
+ * Testing helpers (see README "Testing modes"): `inline` runs a job inside insert() (inline.ts),
+ * `manual` runs nothing until drainQueue(). The pure pieces are exported for tests that inspect
+ * jobs directly.
  */
 export function emptyCounts(): DrainCounts {
   return { success: 0, failure: 0, snoozed: 0, cancelled: 0, discarded: 0 };
@@ -24,4 +30,44 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
 export function argsMatch(job: Job, args: JsonObject | undefined): boolean {
   if (!args) return true;
   return Object.entries(args).every(([k, v]) => jsonEqual(job.args[k], v));
+}
+
+/** Jobs waiting to run (default states scheduled/available/retryable) matching the filter, oldest first. */
+export function allEnqueued(ctx: JobsContext, filter: EnqueuedFilter = {}): Job[] {
+  const states = filter.state === undefined ? [...PENDING_STATES] : Array.isArray(filter.state) ? filter.state : [filter.state];
+  const worker = filter.worker === undefined ? undefined : typeof filter.worker === 'string' ? filter.worker : filter.worker.name;
+  return ctx.store
+    .list({ states, queue: filter.queue, worker, limit: 1_000_000 })
+    .map(toJob)
+    .filter((j) => argsMatch(j, filter.args))
+    .reverse();
+}
+
+/**
+ * Run jobs of a queue (or of every queue) to their end, one at a time, and count outcomes
+ * (Oban.drain_queue). Meant for the `manual` testing mode. `withScheduled` stages scheduled
+ * and retryable jobs whatever their due time; `withRecursion` keeps going with jobs that
+ * become available while draining (follow-ups, released dependents, retries when
+ * `withScheduled`), up to 10,000 attempts so an always-snoozing job cannot hang a test.
+ */
+export async function drainQueue(ctx: JobsContext, executor: Executor, options: DrainOptions = {}): Promise<DrainCounts> {
+  const counts = emptyCounts();
+  const queues = options.queue ? [queueState(ctx, options.queue).name] : [...ctx.queues.keys()];
+  const stage = () => stageDue(ctx, options.withScheduled ? Number.MAX_SAFE_INTEGER : ctx.clock.now(), Number.MAX_SAFE_INTEGER);
+  const runOne = async (id: number) => {
+    const r = await executor.runById(id);
+    if (r && r !== 'stale') counts[r]++;
+  };
+  stage();
+  if (!options.withRecursion) {
+    for (const id of queues.flatMap((q) => ctx.store.availableIds(q))) await runOne(id);
+    return counts;
+  }
+  for (let i = 0; i < 10_000; i++) {
+    stage();
+    const next = queues.map((q) => ctx.store.nextAvailableId(q)).find((id) => id !== undefined);
+    if (next === undefined) return counts;
+    await runOne(next);
+  }
+  throw new SfaError('INTERNAL', 'drainQueue ran 10,000 attempts without emptying the queue (a job that always snoozes?)');
 }

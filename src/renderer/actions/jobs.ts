@@ -1,22 +1,21 @@
 import type { Events } from '../../shared/contract';
 import type { JobInfo, QueueStats } from '../../shared/domain';
+import { UNFINISHED_STATES } from '../../shared/job-states';
 import type { Client } from '../api';
 import { useJobsStore } from '../stores';
 import { errorText, notify } from './notices';
 
-const ACTIVE_STATES = ['available', 'scheduled', 'executing', 'retryable'] as const;
-
-/** The newest jobs plus every active one (their stored progress snapshot included), and the queues. */
+/** The newest jobs plus every unfinished one (their stored progress snapshot included), and the queues. */
 export async function loadJobs(client: Client): Promise<void> {
   if (useJobsStore.getState().status === 'idle') useJobsStore.setState({ status: 'loading' });
   try {
-    const [recent, active, queues] = await Promise.all([
+    const [recent, unfinished, queues] = await Promise.all([
       client.request('jobs.list', { limit: 500 }),
-      client.request('jobs.list', { state: [...ACTIVE_STATES], limit: 1000 }),
+      client.request('jobs.list', { state: [...UNFINISHED_STATES], limit: 1000 }),
       client.request('queues.list'),
     ]);
     const jobs: Record<number, JobInfo> = {};
-    for (const j of [...recent.jobs, ...active.jobs]) jobs[j.id] = j;
+    for (const j of [...recent.jobs, ...unfinished.jobs]) jobs[j.id] = j;
     // Events that raced the load and are newer win.
     const live = useJobsStore.getState().jobs;
     for (const [id, j] of Object.entries(live)) if (!jobs[Number(id)]) jobs[Number(id)] = j;

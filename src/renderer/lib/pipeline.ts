@@ -1,4 +1,5 @@
 import type { JobInfo, TrackListItem } from '../../shared/domain';
+import { isPending, RUNNING_STATE } from '../../shared/job-states';
 
 /** What the library's status column says, derived from the track and its jobs. */
 export interface PipelineStatus {
@@ -8,7 +9,6 @@ export interface PipelineStatus {
 }
 
 const VERBS: Record<string, string> = { separate: 'separating', analyze: 'analyzing', download: 'downloading', expand: 'expanding' };
-const ACTIVE = new Set(['available', 'scheduled', 'retryable']);
 
 /** Jobs grouped by track, newest first. */
 export function jobsByTrack(jobs: Iterable<JobInfo>): Map<string, JobInfo[]> {
@@ -30,13 +30,13 @@ function lastError(job: JobInfo): string {
 export function pipelineStatus(track: Pick<TrackListItem, 'status' | 'error' | 'analysis'>, jobs: readonly JobInfo[] | undefined): PipelineStatus {
   if (track.status === 'missing') return { kind: 'missing', text: 'file missing', pct: null };
   const list = jobs ?? [];
-  const running = list.find((j) => j.state === 'executing');
+  const running = list.find((j) => j.state === RUNNING_STATE);
   if (running) {
     const pct = running.progress ? Math.round(running.progress.pct) : null;
     const verb = VERBS[running.worker] ?? running.worker;
     return { kind: 'running', text: pct !== null ? `${verb} ${pct}%` : verb, pct };
   }
-  const queued = list.find((j) => ACTIVE.has(j.state));
+  const queued = list.find((j) => isPending(j.state));
   if (queued) return { kind: 'queued', text: queued.state === 'retryable' ? `retrying ${VERBS[queued.worker] ?? queued.worker}` : 'queued', pct: null };
   // Only the newest run of each step counts (a retry or re-run supersedes an old failure).
   const latest = new Map<string, JobInfo>();

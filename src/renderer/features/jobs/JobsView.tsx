@@ -1,5 +1,6 @@
 import { memo, useEffect, useState } from 'react';
 import type { JobInfo, QueueStats } from '../../../shared/domain';
+import { isUnfinished, PENDING_STATES, RUNNING_STATE } from '../../../shared/job-states';
 import { useActions } from '../../actions/context';
 import { estimateEta, formatEta } from '../../lib/pipeline';
 import { useJobsStore, useLibraryStore } from '../../stores';
@@ -13,11 +14,10 @@ const STATE_LABELS: Record<JobInfo['state'], string> = {
   discarded: 'failed',
   cancelled: 'cancelled',
 };
-const ACTIVE = new Set<JobInfo['state']>(['scheduled', 'available', 'executing', 'retryable']);
 
 function QueueCard({ q }: { q: QueueStats }) {
   const actions = useActions();
-  const waiting = q.counts.available + q.counts.scheduled + q.counts.retryable;
+  const waiting = PENDING_STATES.reduce((n, s) => n + q.counts[s], 0);
   return (
     <div className={`queue-card${q.paused ? ' paused' : ''}`} data-queue={q.name}>
       <div className="queue-head">
@@ -63,7 +63,7 @@ function useNow(ms: number): number {
 const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; title: string; first: { pct: number; at: number } | undefined; now: number }) {
   const actions = useActions();
   const pct = job.progress?.pct ?? (job.state === 'completed' ? 100 : 0);
-  const running = job.state === 'executing';
+  const running = job.state === RUNNING_STATE;
   const eta = running ? estimateEta(first, pct, now) : null;
   // The device a separation actually used (and why) is in its result; before that, what was asked.
   const outcome = (job.result ?? {}) as { device?: string; deviceReason?: string | null };
@@ -88,7 +88,7 @@ const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; 
           {eta !== null && <span className="job-eta">{formatEta(eta)}</span>}
           <span>#{job.id}</span>
         </div>
-        {(running || (job.progress && ACTIVE.has(job.state))) && (
+        {(running || (job.progress && isUnfinished(job.state))) && (
           <div className="bar job-bar" role="progressbar" aria-label={`Job ${job.id} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
             <div className="fill" style={{ width: `${pct}%` }} />
           </div>
@@ -102,7 +102,7 @@ const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; 
       </div>
       <div className="job-actions">
         {running && <span className="pct">{Math.round(pct)}%</span>}
-        {ACTIVE.has(job.state) && (
+        {isUnfinished(job.state) && (
           <button type="button" className="button small-button" onClick={() => void actions.cancelJob(job.id)}>
             Cancel
           </button>
@@ -128,12 +128,12 @@ export function JobsView() {
   const [showDone, setShowDone] = useState(true);
   const titles = new Map(tracks.map((t) => [t.id, t.title]));
   const list = (Object.values(jobs) as JobInfo[]).sort((a, b) => {
-    const ra = a.state === 'executing' ? 0 : ACTIVE.has(a.state) ? 1 : 2;
-    const rb = b.state === 'executing' ? 0 : ACTIVE.has(b.state) ? 1 : 2;
+    const ra = a.state === RUNNING_STATE ? 0 : isUnfinished(a.state) ? 1 : 2;
+    const rb = b.state === RUNNING_STATE ? 0 : isUnfinished(b.state) ? 1 : 2;
     return ra - rb || (ra === 2 ? b.id - a.id : a.id - b.id);
   });
-  const shown = showDone ? list.slice(0, 300) : list.filter((j) => ACTIVE.has(j.state));
-  const active = list.filter((j) => ACTIVE.has(j.state)).length;
+  const shown = showDone ? list.slice(0, 300) : list.filter((j) => isUnfinished(j.state));
+  const active = list.filter((j) => isUnfinished(j.state)).length;
 
   return (
     <section className="view jobs-view" aria-labelledby="jobs-heading">
