@@ -6,15 +6,19 @@
  *   2. the Python sidecar environment `python/.venv` from the pinned `python/requirements.txt`,
  *      through the same provisioning module as the app's first-run setup (scripts/provision/):
  *      resumable steps recorded in a state file keyed on the requirements' hash;
- *   3. the build (`electron-vite build`): the CLI, `sfa serve` and the renderer.
- * Flags: --force (rebuild the Python environment), --skip-python, --skip-build.
- * Env: SFA_BOOTSTRAP_PYTHON (the Python 3.11 used to create the venv), SFA_SKIP_ELECTRON_DOWNLOAD.
+ *   3. a Chromium for the end-to-end tests (scripts/browser.mjs): a system one, Playwright's
+ *      download, or the OS package as root on Debian/Ubuntu; only a warning where none can be had;
+ *   4. the build (`electron-vite build`): the CLI, `sfa serve` and the renderer.
+ * Flags: --force (rebuild the Python environment), --skip-python, --skip-browser, --skip-build.
+ * Env: SFA_BOOTSTRAP_PYTHON (the Python 3.11 used to create the venv), SFA_SKIP_ELECTRON_DOWNLOAD,
+ * SFA_CHROMIUM (the browser to use), SFA_SKIP_BROWSER_DOWNLOAD.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { provisionBrowser } from './browser.mjs';
 import { PYTHON_MINOR, ProvisionError, STATE_FILE, lockHash, provision, pythonVersion, readState, venvPython } from './provision/index.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -113,6 +117,7 @@ function build() {
 try {
   ensureElectron();
   if (!args.has('--skip-python')) await ensurePython();
+  if (!args.has('--skip-browser')) provisionBrowser();
   if (!args.has('--skip-build')) build();
   log('done');
 } catch (error) {
