@@ -8,8 +8,6 @@ import type { EventName, Events } from '../shared/contract';
 import { toErrorInfo } from '../shared/errors';
 import { createEngine, type Engine } from './engine';
 import { DESKTOP_CHANNELS, registeredFile } from './electron/desktop';
-import { resolveMedia } from './media/lookup';
-import { isInsideRealPath } from './security/static-files';
 import { APP_URL, EVENT_CHANNEL, REQUEST_CHANNEL, isTrustedSender, secureWebPreferences } from './electron/policy';
 import { hardenContents, hardenSession, registerAppScheme, serveRenderer } from './electron/security';
 
@@ -56,11 +54,8 @@ function wireIpc(current: Engine): void {
     if (!trusted) return { ok: false, error: { code: 'FORBIDDEN', message: 'Requests are only served to the app window.' } };
     return current.api.handle(name, params);
   });
-  // Stems must resolve (links followed) inside the library's stems folder; the source is the user's own file.
-  const lookup = (trackId: string, which: string) => {
-    const file = resolveMedia(current.trackDetail, trackId, which);
-    return file && (which === 'source' || isInsideRealPath(current.paths.stems, file.path)) ? file : null;
-  };
+  // The engine's media lookup confines stems to the library's stems folder (links followed).
+  const lookup = (trackId: string, which: string) => current.media(trackId, which);
   const fromWindow = (sender: Electron.WebContents) => !!window && sender === window.webContents;
   // Drag a stem lane out to the desktop or a DAW: the renderer names it, we resolve the path.
   ipcMain.on(DESKTOP_CHANNELS.startDrag, (event, trackId: unknown, stem: unknown) => {
@@ -84,7 +79,7 @@ function wireIpc(current: Engine): void {
 
 async function start(): Promise<void> {
   hardenSession(session.defaultSession, devServerUrl);
-  serveRenderer(session.defaultSession, rendererDir, (trackId, which) => (engine ? resolveMedia(engine.trackDetail, trackId, which) : null));
+  serveRenderer(session.defaultSession, rendererDir, (trackId, which) => engine?.media(trackId, which) ?? null);
   try {
     engine = await createEngine({ home: app.getPath('userData'), host: 'electron', canPassPaths: true, runQueues: true });
   } catch (error) {
