@@ -7,7 +7,7 @@ import { createApi, type Api } from './api';
 import { createHandlers } from './api/handlers';
 import type { Services } from './api/services';
 import { jobInfo, queueStats } from './api/views';
-import { openDatabase, type Db } from './db/connection';
+import { openDatabase, useSqliteBinding, type Db } from './db/connection';
 import { migrate } from './db/migrate';
 import { backupBeforeMigrate, databaseOpenError } from './db/safety';
 import { migrations } from './db/migrations';
@@ -22,6 +22,7 @@ import { createPipeline, type SeparationSettings } from './library/pipeline';
 import { StemRepository } from './library/stems';
 import { TrackRepository } from './library/tracks';
 import { HomeLock } from './lock';
+import { appVersion } from './paths';
 import { createLogger, type Logger } from './log';
 import { mediaLookup, type MediaEntry } from './media/lookup';
 import { ModelStore, type ModelStoreOptions } from './models';
@@ -66,6 +67,10 @@ export interface EngineOptions {
   provisioner?: Provisioner;
   /** Extra workers (tests). */
   workers?: AnyWorker[];
+  /** The better-sqlite3 binary to load (the desktop app under Electron: its ABI build); default npm's. */
+  sqliteBinding?: string;
+  /** The app's version as its host knows it (Electron: `app.getVersion()`); default package.json's. */
+  version?: string;
   /** Model store settings: a mirror `baseUrl`, an injected `fetch` (tests), retry timing. */
   models?: Omit<ModelStoreOptions, 'dir' | 'onProgress' | 'verifyLoad' | 'logger'>;
 }
@@ -100,6 +105,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
  * (`src/main/test/engine.ts`) call this; lint refuses it anywhere else.
  */
 export async function assembleEngine(options: EngineOptions): Promise<{ engine: Engine; services: Services }> {
+  if (options.sqliteBinding) useSqliteBinding(options.sqliteBinding);
   const paths = homePaths(options.home);
   ensureHome(paths);
   const logger = options.logger ?? createLogger({ file: join(paths.logs, 'engine.log') });
@@ -213,6 +219,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
 
   const services: Services = {
     host: options.host,
+    version: options.version ?? appVersion(),
     canPassPaths: options.canPassPaths ?? options.host !== 'serve',
     readonly: Boolean(options.readonly),
     paths,

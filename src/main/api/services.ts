@@ -19,6 +19,8 @@ import type { SidecarPool } from '../sidecar/pool';
 /** The engine's parts the request handlers work with (built by `createEngine`). */
 export interface Services {
   host: 'electron' | 'serve' | 'cli';
+  /** The app's version (Electron: app.getVersion(), else package.json). */
+  version: string;
   canPassPaths: boolean;
   readonly: boolean;
   paths: HomePaths;
