@@ -8,6 +8,14 @@ const NODE_BUILTINS = [
   'fs', 'path', 'os', 'child_process', 'crypto', 'http', 'https', 'net', 'url', 'util', 'stream', 'events', 'worker_threads', 'readline', 'buffer',
 ];
 
+const NO_ELECTRON = { name: 'electron', message: 'The engine must not import electron (only src/main/index.ts and src/main/electron/).' };
+/** Tests, and the test-only helpers they share. */
+const TEST_FILES = ['src/**/*.test.ts', 'src/**/*.test.tsx', 'src/main/test/**', 'src/main/**/test/**'];
+const ENGINE_INTERNALS = [
+  { group: ['**/test/engine'], message: 'createEngineForTests is for tests: hosts use the Engine (api, events, media).' },
+  { group: ['**/engine'], importNames: ['assembleEngine'], message: 'Hosts use createEngine: the Engine is the contract and media only.' },
+];
+
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'python/**', 'test-results/**', 'playwright-report/**', 'bench/.cache/**'] },
   js.configs.recommended,
@@ -21,11 +29,20 @@ export default tseslint.config(
   },
   {
     // The engine never imports Electron: only the Electron host (index.ts, electron/) may.
+    // Hosts get the Engine (the contract and media) only: the engine's internals are for tests.
     files: ['src/main/**/*.ts'],
-    ignores: ['src/main/index.ts', 'src/main/electron/**'],
-    rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'The engine must not import electron (only src/main/index.ts and src/main/electron/).' }] }],
-    },
+    ignores: ['src/main/index.ts', 'src/main/electron/**', ...TEST_FILES],
+    rules: { 'no-restricted-imports': ['error', { paths: [NO_ELECTRON], patterns: ENGINE_INTERNALS }] },
+  },
+  {
+    files: ['src/main/index.ts', 'src/main/electron/**/*.ts'],
+    ignores: TEST_FILES,
+    rules: { 'no-restricted-imports': ['error', { patterns: ENGINE_INTERNALS }] },
+  },
+  {
+    files: TEST_FILES,
+    ignores: ['src/main/electron/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [NO_ELECTRON] }] },
   },
   {
     // The contract is pure TypeScript: no Node, no DOM, no Electron.

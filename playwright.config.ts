@@ -1,10 +1,14 @@
 import { defineConfig } from '@playwright/test';
+import { findBrowser } from './scripts/browser.mjs';
 
 /**
- * End-to-end tests drive the real UI in Debian's Chromium against `sfa serve` (global-setup.ts
+ * End-to-end tests drive the real UI in Chromium against `sfa serve` (global-setup.ts
  * starts it on a temp home). electron.spec.ts drives the desktop app where its binary exists.
- * Needs `npm run build` first (the served UI and the CLI are the built ones).
+ * Needs `npm run build` first (the served UI and the CLI are the built ones). The browser is the
+ * one `npm install` chose (scripts/browser.mjs: SFA_CHROMIUM, a system Chromium/Chrome, or
+ * Playwright's own); with none, Playwright's default path (and `npm test` stops before this).
  */
+const browser = findBrowser();
 export default defineConfig({
   testDir: 'e2e',
   outputDir: 'test-results/playwright',
@@ -16,7 +20,7 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     launchOptions: {
-      executablePath: process.env.SFA_CHROMIUM ?? '/usr/bin/chromium',
+      ...(browser ? { executablePath: browser.executablePath } : {}),
       args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     },
     viewport: { width: 1280, height: 800 },

@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { chromium } from '@playwright/test';
+import { findBrowser, missingBrowserMessage } from '../scripts/browser.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
 const root = process.cwd();
@@ -75,8 +76,10 @@ const server = await startServe();
 let browser;
 try {
   seed();
+  const found = findBrowser();
+  if (!found) throw new Error(missingBrowserMessage());
   browser = await chromium.launch({
-    executablePath: process.env.SFA_CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: found.executablePath,
     args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
   });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });

@@ -68,3 +68,24 @@ test('the served page carries the CSP and refuses traversal', async ({ request }
   expect(page.headers()['x-content-type-options']).toBe('nosniff');
   expect((await request.get(`${url}/%2e%2e/package.json`, { headers })).status()).toBe(404);
 });
+
+test('a page load requests nothing that is missing: the icon is declared and served', async ({ page }) => {
+  const { url, token } = server();
+  const failed: string[] = [];
+  page.on('response', (res) => {
+    if (res.status() >= 400) failed.push(`${res.status()} ${new URL(res.url()).pathname}`);
+  });
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  await page.goto(`${url}/?token=${token}`);
+  await expect(page.getByRole('status').filter({ hasText: 'Connected' })).toBeVisible();
+  // Chromium asks for /favicon.ico only when no icon is declared; give it the chance to.
+  await page.waitForTimeout(500);
+  expect(failed).toEqual([]);
+  const icon = await page.locator('link[rel="icon"]').first().getAttribute('href', { timeout: 1000 });
+  expect(icon).toBeTruthy();
+  const res = await page.request.get(new URL(icon!, page.url()).href);
+  expect(res.status()).toBe(200);
+  expect(res.headers()['content-type']).toBe('image/svg+xml');
+  expect(consoleErrors).toEqual([]);
+});

@@ -110,6 +110,7 @@ const nativeModule = join(resources, 'app.asar.unpacked', 'node_modules', 'bette
 check(existsSync(nativeModule), 'better-sqlite3 .node unpacked (app.asar.unpacked/node_modules/better-sqlite3/build/Release)');
 check(!existsSync(join(resources, 'app.asar.unpacked', 'node_modules', 'better-sqlite3', 'deps')), 'better-sqlite3 C sources left out');
 check(existsSync(join(resources, 'python', 'sfa_sidecar', '__main__.py')), 'resources/python/sfa_sidecar (the sidecar sources)');
+check(existsSync(join(resources, 'resources', 'icon.png')), 'resources/resources/icon.png (the drag-out image)');
 const pycache = spawnSync(process.execPath, ['-e', `
   const { readdirSync } = require('node:fs'); const { join } = require('node:path');
   const walk = (d) => readdirSync(d, { withFileTypes: true }).some((e) => e.name === '__pycache__' || (e.isDirectory() && walk(join(d, e.name))));

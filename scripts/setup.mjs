@@ -3,18 +3,24 @@
  * `npm install`'s second half (postinstall) and `npm run setup`: everything after the Node modules.
  *   1. the Electron binary: downloaded where the internet allows; only a warning where it cannot
  *      be (the engine, CLI and browser UI do not need it);
+ *      and better-sqlite3 built for Electron's ABI beside the Node build (scripts/native.mjs);
  *   2. the Python sidecar environment `python/.venv` from the pinned `python/requirements.txt`,
  *      through the same provisioning module as the app's first-run setup (scripts/provision/):
  *      resumable steps recorded in a state file keyed on the requirements' hash;
- *   3. the build (`electron-vite build`): the CLI, `sfa serve` and the renderer.
- * Flags: --force (rebuild the Python environment), --skip-python, --skip-build.
- * Env: SFA_BOOTSTRAP_PYTHON (the Python 3.11 used to create the venv), SFA_SKIP_ELECTRON_DOWNLOAD.
+ *   3. a Chromium for the end-to-end tests (scripts/browser.mjs): a system one, Playwright's
+ *      download, or the OS package as root on Debian/Ubuntu; only a warning where none can be had;
+ *   4. the build (`electron-vite build`): the CLI, `sfa serve` and the renderer.
+ * Flags: --force (rebuild the Python environment), --skip-python, --skip-browser, --skip-build.
+ * Env: SFA_BOOTSTRAP_PYTHON (the Python 3.11 used to create the venv), SFA_SKIP_ELECTRON_DOWNLOAD,
+ * SFA_CHROMIUM (the browser to use), SFA_SKIP_BROWSER_DOWNLOAD.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { provisionBrowser } from './browser.mjs';
+import { buildElectronSqlite, electronSqlitePath, missingElectronSqliteMessage } from './native.mjs';
 import { PYTHON_MINOR, ProvisionError, STATE_FILE, lockHash, provision, pythonVersion, readState, venvPython } from './provision/index.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,6 +52,17 @@ function ensureElectron() {
   const result = spawnSync(process.execPath, [installer], { cwd: join(root, 'node_modules', 'electron'), stdio: 'pipe', timeout: 180_000 });
   if (result.status === 0 && existsSync(electronBinary())) log('electron: binary downloaded');
   else log('electron: WARNING the binary could not be downloaded (offline?); the desktop window is unavailable, `npm start` serves the UI to a browser instead. Retry later with `npm run setup`.');
+}
+
+/** better-sqlite3 for Electron's ABI beside the Node build (scripts/native.mjs), for `npm start`. */
+function ensureElectronSqlite() {
+  if (!existsSync(electronBinary())) return log('electron: no binary, so no Electron build of better-sqlite3 either (the browser UI needs neither)');
+  const version = JSON.parse(readFileSync(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')).version;
+  const target = electronSqlitePath(version);
+  if (existsSync(target)) return log(`electron: better-sqlite3 for Electron ${version} present`);
+  const why = buildElectronSqlite(version, target);
+  if (why) log(`electron: WARNING ${why}. ${missingElectronSqliteMessage(version)}`);
+  else log(`electron: better-sqlite3 built for Electron ${version} (${target})`);
 }
 
 /** The old stamp (before the provisioning module): adopt an environment it vouches for instead of rebuilding it. */
@@ -112,7 +129,9 @@ function build() {
 
 try {
   ensureElectron();
+  ensureElectronSqlite();
   if (!args.has('--skip-python')) await ensurePython();
+  if (!args.has('--skip-browser')) provisionBrowser();
   if (!args.has('--skip-build')) build();
   log('done');
 } catch (error) {

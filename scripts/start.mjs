@@ -3,11 +3,12 @@
 // Electron needs its binary (absent after an offline install: its download is blocked) and, on
 // Linux, a display. Without either we say why in one line and run `sfa serve` instead.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronSqlitePath, missingElectronSqliteMessage } from './native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -46,12 +47,25 @@ if (!existsSync(join(root, 'out', 'main', 'index.js')) || !existsSync(join(root,
   process.stderr.write('npm start: the app is not built yet: run `npm run build` first.\n');
   process.exit(1);
 }
-if (electron && hasDisplay()) {
+/** The Electron-ABI better-sqlite3 the unpackaged app loads (scripts/native.mjs), or null when absent. */
+function electronSqlite() {
+  try {
+    const version = JSON.parse(readFileSync(join(root, 'node_modules', 'electron', 'package.json'), 'utf8')).version;
+    return { version, present: existsSync(electronSqlitePath(version)) };
+  } catch {
+    return { version: 'unknown', present: false };
+  }
+}
+
+const sqlite = electron ? electronSqlite() : null;
+if (electron && hasDisplay() && sqlite.present) {
   run(electron, ['.', ...extra]);
 } else {
   const why = !electron
     ? 'Electron binary not installed (offline install)'
-    : 'No display found (DISPLAY/WAYLAND_DISPLAY unset)';
+    : !hasDisplay()
+      ? 'No display found (DISPLAY/WAYLAND_DISPLAY unset)'
+      : missingElectronSqliteMessage(sqlite.version);
   process.stderr.write(`${why}; serving the UI to your browser instead (open the URL printed below).\n`);
   run(process.execPath, [join(root, 'bin', 'sfa.mjs'), 'serve', ...extra]);
 }

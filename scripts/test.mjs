@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { findBrowser, missingBrowserMessage } from './browser.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -28,6 +29,12 @@ const results = [];
 for (const [name, cmd, args] of steps) {
   if (only && !only.has(name)) continue;
   process.stdout.write(`\n=== ${name}: ${[cmd.replace(root + '/', ''), ...args].join(' ')}\n`);
+  // Without a browser the e2e step would fail every spec at launch: one message instead.
+  if (name === 'e2e' && !findBrowser()) {
+    process.stdout.write(`=== ${name} FAILED: ${missingBrowserMessage()}\n`);
+    results.push({ name, ok: false, seconds: '0.0' });
+    continue;
+  }
   const started = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);

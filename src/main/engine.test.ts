@@ -11,12 +11,13 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(): Promise<{ engine: Engine; dir: string }> {
+async function setup(options: { runQueues?: boolean } = {}): Promise<{ engine: Engine; dir: string; home: string }> {
   const t = tempDir();
   cleanups.push(t.cleanup);
-  const engine = await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger });
+  const home = join(t.dir, 'home');
+  const engine = await createEngine({ home, host: 'cli', logger: silentLogger, ...options });
   cleanups.push(() => engine.close());
-  return { engine, dir: t.dir };
+  return { engine, dir: t.dir, home };
 }
 
 async function ok<T>(engine: Engine, name: string, params: unknown): Promise<T> {
@@ -94,14 +95,14 @@ describe('engine: library slice through the contract', () => {
   });
 
   it('lets one process work the queues: a second gets HOME_LOCKED, readers and enqueuers still work', async () => {
-    const { engine } = await setup();
-    const runner = await createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger, runQueues: true });
+    const { home } = await setup();
+    const runner = await createEngine({ home, host: 'cli', logger: silentLogger, runQueues: true });
     cleanups.push(() => runner.close());
-    await expect(createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger, runQueues: true })).rejects.toMatchObject({
+    await expect(createEngine({ home, host: 'cli', logger: silentLogger, runQueues: true })).rejects.toMatchObject({
       code: 'HOME_LOCKED',
       message: expect.stringContaining('Another Sound Forge Alchemy process'),
     });
-    const reader = await createEngine({ home: engine.paths.root, host: 'cli', logger: silentLogger, readonly: true });
+    const reader = await createEngine({ home, host: 'cli', logger: silentLogger, readonly: true });
     expect(await reader.api.handle('library.list', {})).toMatchObject({ ok: true });
     await reader.close();
   });
@@ -115,4 +116,45 @@ describe('engine: library slice through the contract', () => {
     expect(byName.torch).toMatchObject({ ok: true, version: expect.stringMatching(/^2\.13/), detail: expect.stringMatching(/^device: (cpu|cuda|mps)/) });
     expect(byName.ffmpeg).toMatchObject({ ok: true, path: expect.stringContaining('ffmpeg') });
   }, 60_000);
+
+  it('is only a door: the contract, its events and the media lookup', async () => {
+    const { engine } = await setup();
+    expect(Object.keys(engine).sort()).toEqual(['api', 'close', 'events', 'media', 'prewarm']);
+    expect(Object.keys(engine.events)).not.toContain('emit');
+  });
+
+  it('separates and analyses now through requests, with the stored settings as defaults, and waits', async () => {
+    const { engine, dir } = await setup({ runQueues: true });
+    const file = writeSine(join(dir, 'now.wav'), 1);
+    await ok(engine, 'settings.set', { defaultModel: 'dsp', format: 'flac' });
+    const progress: number[] = [];
+    engine.events.subscribe((event, payload) => event === 'job:progress' && progress.push((payload as { id: number }).id));
+
+    // Two tracks at once: separation (processing queue) and analysis (analysis queue) run side by side.
+    const [separated, analysed] = await Promise.all([
+      ok<{ trackId: string; jobId: number; model: string; stems: Record<string, string> }>(engine, 'separation.run', { input: file }),
+      ok<{ trackId: string; jobId: number; result: { tempo?: unknown } }>(engine, 'analysis.run', { input: writeSine(join(dir, 'other.wav'), 1, { freq: 330 }) }),
+    ]);
+    expect(separated.model).toBe('dsp');
+    expect(Object.values(separated.stems).length).toBeGreaterThan(0);
+    for (const path of Object.values(separated.stems)) expect(path).toMatch(/\.flac$/);
+    expect(progress).toContain(separated.jobId);
+    expect(await ok(engine, 'jobs.wait', { id: separated.jobId })).toMatchObject({ id: separated.jobId, state: 'completed', worker: 'separate', priority: 0 });
+    expect(analysed.result.tempo).toBeDefined();
+    expect(await ok(engine, 'jobs.wait', { id: analysed.jobId })).toMatchObject({ state: 'completed', worker: 'analyze' });
+    expect(await ok(engine, 'queues.waitIdle', { pollMs: 20 })).toMatchObject({ queues: expect.any(Array) });
+    expect(await ok(engine, 'jobs.failures', {})).toEqual({ jobs: [] });
+  }, 180_000);
+
+  it("refuses model names the sidecar would read as options or hidden files, whoever asks", async () => {
+    const { engine, dir } = await setup();
+    const file = writeSine(join(dir, 'x.wav'), 1);
+    for (const model of ['-rf', '.hidden', '--repo=/tmp', 'a/b']) {
+      expect(await engine.api.handle('separation.run', { input: file, model })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringContaining('model') } });
+      expect(await engine.api.handle('library.add', { inputs: [file], model })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    }
+    expect(await engine.api.handle('separation.run', { input: file, device: 'tpu' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await engine.api.handle('separation.run', { input: file, overlap: 1 })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(await engine.api.handle('jobs.wait', { id: 999_999 })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+  });
 });

@@ -1,25 +1,30 @@
 import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Settings, TrackDetail } from '../shared/domain';
-import { PIPELINE_STEPS } from '../shared/domain';
+import type { Settings } from '../shared/domain';
 import { SfaError } from '../shared/errors';
+import { SEPARATION_DEFAULTS } from '../shared/separation';
 import { createApi, type Api } from './api';
 import { createHandlers } from './api/handlers';
 import type { Services } from './api/services';
 import { jobInfo, queueStats } from './api/views';
-import { openDatabase, type Db } from './db/connection';
+import { openDatabase, useSqliteBinding, type Db } from './db/connection';
 import { migrate } from './db/migrate';
 import { backupBeforeMigrate, databaseOpenError } from './db/safety';
 import { migrations } from './db/migrations';
 import { EventBus } from './events';
 import { ensureHome, homePaths } from './home';
-import { createScheduler, DEFAULTS, type AnyWorker, type JobSpec } from './jobs';
+import { createScheduler, DEFAULTS, type AnyWorker } from './jobs';
 import { AnalysisRepository } from './library/analyses';
+import { trackDetails } from './library/detail';
 import { Importer } from './library/importer';
+import { PeaksCache } from './library/peaks';
+import { createPipeline, type SeparationSettings } from './library/pipeline';
 import { StemRepository } from './library/stems';
 import { TrackRepository } from './library/tracks';
 import { HomeLock } from './lock';
+import { appVersion } from './paths';
 import { createLogger, type Logger } from './log';
+import { mediaLookup, type MediaEntry } from './media/lookup';
 import { ModelStore, type ModelStoreOptions } from './models';
 import { SettingsRepository, type StoredSettings } from './settings';
 import { pythonEnvironment } from './sidecar/environment';
@@ -30,8 +35,7 @@ import type { WorkerDeps } from './workers/deps';
 import { GpuGate } from './workers/gpu-gate';
 import { downloadWorker, watchLinkTracks } from './workers/download';
 import { expandWorker } from './workers/expand';
-import { pipelineSpecs } from './workers/pipeline';
-import { processingWorker, type SeparateArgs } from './workers/separate';
+import { processingWorker } from './workers/separate';
 
 export type Host = 'electron' | 'serve' | 'cli';
 
@@ -58,32 +62,50 @@ export interface EngineOptions {
   /** Queue concurrency; defaults download 3, processing 2, analysis 2. */
   queues?: Record<string, number>;
   /** Defaults for separation jobs the pipeline enqueues. */
-  separation?: Partial<Omit<SeparateArgs, 'trackId'>>;
+  separation?: Partial<SeparationSettings>;
   /** First-run setup: a fake provisioner (tests); default the shared core in scripts/provision/. */
   provisioner?: Provisioner;
   /** Extra workers (tests). */
   workers?: AnyWorker[];
+  /** The better-sqlite3 binary to load (the desktop app under Electron: its ABI build); default npm's. */
+  sqliteBinding?: string;
+  /** The app's version as its host knows it (Electron: `app.getVersion()`); default package.json's. */
+  version?: string;
   /** Model store settings: a mirror `baseUrl`, an injected `fetch` (tests), retry timing. */
   models?: Omit<ModelStoreOptions, 'dir' | 'onProgress' | 'verifyLoad' | 'logger'>;
 }
 
-/** The engine's parts that hosts and tests use directly, beside the contract's `api`. */
-const ENGINE_PARTS = ['paths', 'db', 'events', 'logger', 'tracks', 'analyses', 'stems', 'importer', 'scheduler', 'sidecars', 'models', 'enqueuePipeline', 'trackDetail'] as const;
-
-/** `enqueuePipeline` enqueues the pipeline for tracks (library.add, the CLI and the UI use it). */
-export interface Engine extends Pick<Services, (typeof ENGINE_PARTS)[number]> {
+/**
+ * What a host gets: the contract (`api`, `events`) and the one media lookup; nothing else. What a
+ * host needs beyond that becomes a request in `src/shared/contract.ts`. (Tests that must reach
+ * inside use `createEngineForTests` in `src/main/test/engine.ts`, which is not part of this type.)
+ */
+export interface Engine {
   api: Api;
-  /** The user settings (migration 006) as the engine applies them now. */
-  settings(): Settings;
+  /** The contract's pushed events (the same ones IPC and the WebSocket carry). */
+  events: Pick<EventBus, 'subscribe'>;
+  /**
+   * The registered file a (trackId, stem | 'source') pair from an untrusted caller names, or null:
+   * the media routes (serve's /media, Electron's app://sfa/media) and the desktop drag and reveal.
+   * Stems are confined (links followed) to the library's stems folder; only regular files.
+   */
+  media(trackId: unknown, which: unknown): MediaEntry | null;
   /** Start the sidecars and compile librosa's JIT now, so the first real job finds them warm. */
   prewarm(): Promise<void>;
   close(): Promise<void>;
 }
 
-export const DEFAULT_SEPARATION: Omit<SeparateArgs, 'trackId'> = { model: 'htdemucs', device: 'auto', format: 'wav', shifts: 1, overlap: 0.25 };
-
 /** The composition root: one per process and data folder. Hosts adapt it; it knows no host. */
 export async function createEngine(options: EngineOptions): Promise<Engine> {
+  return (await assembleEngine(options)).engine;
+}
+
+/**
+ * The engine and its internal services. Only `createEngine` and the test accessor
+ * (`src/main/test/engine.ts`) call this; lint refuses it anywhere else.
+ */
+export async function assembleEngine(options: EngineOptions): Promise<{ engine: Engine; services: Services }> {
+  if (options.sqliteBinding) useSqliteBinding(options.sqliteBinding);
   const paths = homePaths(options.home);
   ensureHome(paths);
   const logger = options.logger ?? createLogger({ file: join(paths.logs, 'engine.log') });
@@ -114,9 +136,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   // Precedence: stored settings, then SFA_DEFAULT_MODEL (e2e: `dsp`, no download), then built-ins.
   const envModel = process.env.SFA_DEFAULT_MODEL?.trim();
   const settingDefaults: StoredSettings = {
-    defaultModel: (options.separation?.model as string | undefined) ?? (envModel || String(DEFAULT_SEPARATION.model)),
-    device: (options.separation?.device as Settings['device'] | undefined) ?? 'auto',
-    format: (options.separation?.format as Settings['format'] | undefined) ?? 'wav',
+    defaultModel: options.separation?.model ?? (envModel || SEPARATION_DEFAULTS.model),
+    device: options.separation?.device ?? SEPARATION_DEFAULTS.device,
+    format: options.separation?.format ?? SEPARATION_DEFAULTS.format,
     autoPipeline: true,
     concurrency: { ...DEFAULTS.queues },
     toolPaths: { ffmpeg: null },
@@ -165,7 +187,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   watchLinkTracks(scheduler, tracks);
   const importer = new Importer(tracks, sidecars.probe);
-  const separationDefaults = () => ({ ...DEFAULT_SEPARATION, ...options.separation, model: stored.defaultModel, device: stored.device, format: stored.format });
+  // One precedence for every caller (pipeline, separation.run): stored settings, engine options, built-ins.
+  const separationDefaults = (): SeparationSettings => ({ ...SEPARATION_DEFAULTS, ...options.separation, model: stored.defaultModel, device: stored.device, format: stored.format });
   const currentSettings = (): Settings => ({ ...stored, concurrency: { ...stored.concurrency, ...Object.fromEntries(queueStats(scheduler.stats()).map((q) => [q.name, q.limit])) }, libraryFolder: paths.root });
   const scaleQueue = (queue: string, limit: number) => {
     scheduler.scaleQueue(queue, limit);
@@ -191,32 +214,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger.warn(`job ${job.id} ${job.worker} attempt ${attempt} ${kind}: ${error.code} ${error.message}`),
   );
 
-  const trackDetail = (id: string): TrackDetail => {
-    const track = tracks.get(id);
-    if (!track) throw new SfaError('NOT_FOUND', `No track with id ${id}.`);
-    const latest = stems.forTrack(id);
-    const first = latest[0];
-    const set = first ? latest.filter((s) => s.model === first.model && s.optionsKey === first.optionsKey) : [];
-    return {
-      ...track,
-      analysis: analyses.current(id)?.result ?? null,
-      stems: set.length ? Object.fromEntries(set.map((s) => [s.stem, s.path])) : null,
-      stemModel: first?.model ?? null,
-    };
-  };
-
-  const enqueuePipeline: Engine['enqueuePipeline'] = async (trackIds, steps = PIPELINE_STEPS, separation = {}) => {
-    const specs: JobSpec<unknown>[] = [];
-    for (const id of trackIds) {
-      const track = tracks.get(id);
-      if (track) specs.push(...pipelineSpecs(track, { steps, separation: { ...separationDefaults(), ...separation } }));
-    }
-    if (!specs.length) return [];
-    return (await scheduler.insertAll(specs)).map((r) => r.job.id);
-  };
+  const trackDetail = trackDetails({ tracks, analyses, stems });
+  const pipeline = createPipeline({ tracks, scheduler, separationDefaults });
 
   const services: Services = {
     host: options.host,
+    version: options.version ?? appVersion(),
     canPassPaths: options.canPassPaths ?? options.host !== 'serve',
     readonly: Boolean(options.readonly),
     paths,
@@ -239,8 +242,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         stored = next;
       },
     },
-    peaksCache: new Map(),
-    enqueuePipeline,
+    peaks: new PeaksCache(),
+    pipeline,
     trackDetail,
     scaleQueue,
   };
@@ -249,10 +252,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (options.runQueues) scheduler.start();
 
   let closed = false;
-  return {
-    ...(Object.fromEntries(ENGINE_PARTS.map((key) => [key, services[key]])) as Pick<Services, (typeof ENGINE_PARTS)[number]>),
+  const engine: Engine = {
     api,
-    settings: () => currentSettings(),
+    events,
+    media: mediaLookup(trackDetail, paths.stems),
     async prewarm() {
       const started = Date.now();
       await Promise.allSettled([sidecars.analysis.run('analyze_warm', {}), sidecars.processing.warm()]).then((results) => {
@@ -269,4 +272,5 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       lock?.release();
     },
   };
+  return { engine, services };
 }

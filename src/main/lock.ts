@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { SfaError } from '../shared/errors';
+import { sqliteOptions } from './db/connection';
 
 /**
  * A single-instance lock on a data folder. It is an SQLite file held in exclusive locking mode
@@ -10,7 +11,7 @@ export class HomeLock {
   private constructor(private readonly db: Database.Database) {}
 
   static acquire(file: string): HomeLock {
-    const db = new Database(file, { timeout: 0 });
+    const db = new Database(file, sqliteOptions({ timeout: 0 }));
     try {
       db.pragma('locking_mode = EXCLUSIVE');
       db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER, since TEXT)');

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createEngine, type Engine } from './engine';
+import { createEngineForTests, type TestEngine } from './test/engine';
 import { silentLogger } from './log';
 import { startServer, type Server } from './serve';
 import { sanitiseFileName } from './serve/upload';
 
 let home: string;
 let staticDir: string;
-let engine: Engine;
+let engine: TestEngine;
 let server: Server;
 
 beforeAll(async () => {
@@ -22,7 +22,7 @@ beforeAll(async () => {
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(join(home, 'secret.txt'), 'top secret');
   // As the CLI's serve command opens it: the server still reports itself as 'serve' to browsers.
-  engine = await createEngine({ home: join(home, 'data'), host: 'cli', logger: silentLogger });
+  engine = await createEngineForTests({ home: join(home, 'data'), host: 'cli', logger: silentLogger });
   server = await startServer(engine, { staticDir, uploadLimit: 1024 });
 });
 

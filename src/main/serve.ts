@@ -12,9 +12,12 @@ import { WebSocketServer } from 'ws';
 import type { Engine } from './engine';
 import { appRoot } from './paths';
 import { contentSecurityPolicy, securityHeaders } from './security/csp';
-import { contentTypeFor, isInsideRealPath, resolveStaticPath } from './security/static-files';
+import { contentTypeFor, resolveStaticPath } from './security/static-files';
 import { hostAllowed, isAuthorized, isLoopbackHost, newToken, originAllowed, tokenCookie } from './serve/auth';
-import { mediaHeaders, parseMediaPath, parseRange, resolveMedia } from './media/lookup';
+import { mediaHeaders, parseMediaPath, parseRange } from './media/lookup';
+import { homePaths } from './home';
+import type { SystemInfo } from '../shared/contract';
+import { SfaError } from '../shared/errors';
 import { attachSocket } from './serve/socket';
 import { DEFAULT_UPLOAD_LIMIT, UploadError, receiveUpload } from './serve/upload';
 
@@ -39,7 +42,7 @@ export interface Server {
 export const WS_PATH = '/ws';
 const MAX_WS_MESSAGE = 4 * 1024 * 1024;
 
-export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'paths'> & Partial<Pick<Engine, 'trackDetail'>>, options: ServeOptions = {}): Promise<Server> {
+export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'media'>, options: ServeOptions = {}): Promise<Server> {
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopbackHost(host);
   if (!loopback) {
@@ -50,6 +53,10 @@ export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'paths
   const staticDir = options.staticDir ?? join(appRoot(), 'out', 'renderer');
   const uploadLimit = options.uploadLimit ?? DEFAULT_UPLOAD_LIMIT;
   const token = options.token ?? newToken();
+  // Uploads go to the library's uploads folder; the engine says where its library is.
+  const info = await engine.api.handle('system.info', {});
+  if (!info.ok) throw new SfaError(info.error.code, info.error.message);
+  const uploadsDir = homePaths((info.result as SystemInfo).home).uploads;
   let port = 0;
 
   const wsSources = loopback ? ['ws://127.0.0.1:*', 'ws://localhost:*'] : [`ws://${host.includes(':') ? `[${host}]` : host}:*`];
@@ -87,19 +94,11 @@ export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'paths
 
   /** `/media/<trackId>/<stem|source>[?download=1]`: only files registered in the library, with Range. */
   const serveMedia = async (req: IncomingMessage, res: ServerResponse, url: URL, method: string) => {
+    // The engine's one lookup: registered files only, stems confined to the stems folder, regular files.
     const parsed = parseMediaPath(url.pathname);
-    const file = parsed && engine.trackDetail ? resolveMedia(engine.trackDetail, parsed.trackId, parsed.which) : null;
-    if (!file) return send(res, 404, 'Not found: no such track or stem in the library.');
-    // Stems live in the library's stems folder: one replaced by a link leading out of it is refused.
-    if (parsed!.which !== 'source' && !isInsideRealPath(engine.paths.stems, file.path)) return send(res, 404, 'Not found: the stem is not in the library.');
-    let size: number;
-    try {
-      const info = await stat(file.path);
-      if (!info.isFile()) throw new Error('not a file');
-      size = info.size;
-    } catch {
-      return send(res, 404, 'The audio file is missing on disk.');
-    }
+    const file = parsed ? engine.media(parsed.trackId, parsed.which) : null;
+    if (!file) return send(res, 404, 'Not found: no such track or stem in the library, or its file is missing.');
+    const size = file.size;
     const range = parseRange(req.headers.range, size);
     if (range === 'unsatisfiable') return send(res, 416, 'Range not satisfiable', undefined, { 'Content-Range': `bytes */${size}` });
     res.writeHead(range ? 206 : 200, { ...headers, ...mediaHeaders(file, size, range, url.searchParams.get('download') === '1') });
@@ -129,7 +128,7 @@ export async function startServer(engine: Pick<Engine, 'api' | 'events' | 'paths
       if (method !== 'POST') return send(res, 405, 'Method not allowed', undefined, { Allow: 'POST' });
       if (!originAllowed(req.headers.origin, req.headers.host)) return send(res, 403, 'Forbidden: cross-origin upload.');
       try {
-        const path = await receiveUpload(req, engine.paths.uploads, url.searchParams.get('name'), uploadLimit);
+        const path = await receiveUpload(req, uploadsDir, url.searchParams.get('name'), uploadLimit);
         return sendJson(res, 200, { path });
       } catch (error) {
         if (error instanceof UploadError) {

@@ -5,12 +5,12 @@
  */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { EventName, Events, Reply, RequestName } from '../shared/contract';
+import { IPC_CHANNELS } from '../shared/desktop';
 import { isKnownEventName, isKnownRequestName } from '../shared/names';
 import type { SfaBridge } from './bridge';
 
-// Kept in step with electron/policy.ts (not imported: the preload bundle stays tiny).
-const REQUEST_CHANNEL = 'sfa:request';
-const EVENT_CHANNEL = 'sfa:event';
+const REQUEST_CHANNEL = IPC_CHANNELS.request;
+const EVENT_CHANNEL = IPC_CHANNELS.event;
 
 const bridge: SfaBridge = {
   request(name: RequestName, params?: unknown): Promise<Reply> {
@@ -31,13 +31,13 @@ const bridge: SfaBridge = {
     return webUtils.getPathForFile(file);
   },
   startDrag(trackId: string, stem?: string): void {
-    ipcRenderer.send('sfa:start-drag', String(trackId), stem === undefined ? undefined : String(stem));
+    ipcRenderer.send(IPC_CHANNELS.startDrag, String(trackId), stem === undefined ? undefined : String(stem));
   },
   reveal(trackId: string, stem?: string): Promise<boolean> {
-    return ipcRenderer.invoke('sfa:reveal', String(trackId), stem === undefined ? undefined : String(stem)) as Promise<boolean>;
+    return ipcRenderer.invoke(IPC_CHANNELS.reveal, String(trackId), stem === undefined ? undefined : String(stem)) as Promise<boolean>;
   },
   chooseFolder(): Promise<string | null> {
-    return ipcRenderer.invoke('sfa:choose-folder') as Promise<string | null>;
+    return ipcRenderer.invoke(IPC_CHANNELS.chooseFolder) as Promise<string | null>;
   },
 };
 

@@ -8,6 +8,8 @@
 import { z } from 'zod';
 import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 import { JOB_STATES } from './job-states';
+import { MODEL_NAME, STEM_NAME, TRACK_ID } from './patterns';
+import { DEVICES, SHIFTS_MAX, STEM_FORMATS } from './separation';
 
 /** A request's definition: a params schema plus a phantom result type. */
 export interface RequestDef<P extends z.ZodType, R> {
@@ -20,14 +22,16 @@ function request<R>() {
   return <P extends z.ZodType>(params: P): RequestDef<P, R> => ({ params });
 }
 
-const id = z.string().min(1).max(128);
+const id = z.string().regex(TRACK_ID, 'a track id: letters, digits, _ -');
 const input = z.string().min(1).max(4096);
 const stepList = z.array(z.enum(['separate', 'analyze'])).max(2);
 const jobId = z.number().int().positive();
 const queueName = z.string().min(1).max(64);
-const modelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a model name: letters, digits, _ . -');
-const stemName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a stem name: letters, digits, _ . -');
+const modelName = z.string().regex(MODEL_NAME, 'a model name: letters, digits, _ . - (not starting with - or .)');
+const stemName = z.string().regex(STEM_NAME, 'a stem name: letters, digits, _ . - (not starting with - or .)');
 const jobState = z.enum(JOB_STATES);
+const device = z.enum(DEVICES);
+const stemFormat = z.enum(STEM_FORMATS);
 
 export const requests = {
   'library.add': request<AddResult>()(
@@ -35,7 +39,7 @@ export const requests = {
       inputs: z.array(input).min(1).max(10_000),
       /** Pipeline steps to enqueue; omitted = all, [] = none. */
       steps: stepList.optional(),
-      model: z.string().min(1).max(64).optional(),
+      model: modelName.optional(),
     }),
   ),
   'library.list': request<{ tracks: TrackListItem[] }>()(z.strictObject({}).optional()),
@@ -87,8 +91,8 @@ export const requests = {
   'settings.set': request<Settings>()(
     z.strictObject({
       defaultModel: modelName.optional(),
-      device: z.enum(['auto', 'cpu', 'cuda', 'mps']).optional(),
-      format: z.enum(['wav', 'flac', 'mp3']).optional(),
+      device: device.optional(),
+      format: stemFormat.optional(),
       autoPipeline: z.boolean().optional(),
       concurrency: z.record(queueName, z.number().int().min(1).max(16)).optional(),
       toolPaths: z.strictObject({ ffmpeg: input.nullable().optional() }).optional(),
@@ -98,6 +102,35 @@ export const requests = {
   'setup.status': request<SetupStatus>()(z.strictObject({}).optional()),
   /** Start (or resume) the setup; returns at once, progress comes as `setup:progress`. `offlineDir`: a folder of wheels/ and models/. */
   'setup.start': request<SetupStatus>()(z.strictObject({ offlineDir: input.optional() }).optional()),
+  /**
+   * Analyse one track now, ahead of the queue, and wait for the result. `input`: a track id, or a
+   * file to import first (without the pipeline). Progress: `job:progress` of the returned job.
+   */
+  'analysis.run': request<{ trackId: string; title: string; jobId: number; result: Record<string, unknown> }>()(z.strictObject({ input })),
+  /**
+   * Separate one track now, ahead of the queue, and wait. Unset settings come from the stored
+   * ones (settings.get: model, device, format), then the built-in defaults.
+   */
+  'separation.run': request<{ trackId: string; jobId: number; model: string; device: string | null; stems: Record<string, string> }>()(
+    z.strictObject({
+      input,
+      model: modelName.optional(),
+      device: device.optional(),
+      format: stemFormat.optional(),
+      shifts: z.number().int().min(0).max(SHIFTS_MAX).optional(),
+      overlap: z.number().min(0).lt(1).optional(),
+      /** A local demucs model repository (a folder of `{sig}.th` + `{name}.yaml`). */
+      repo: input.optional(),
+      twoStems: stemName.optional(),
+      instrumental: z.boolean().optional(),
+    }),
+  ),
+  /** Wait until a job has finished (completed, discarded or cancelled) and return it; `timeoutMs` bounds the wait (JOB_TIMEOUT). */
+  'jobs.wait': request<JobInfo>()(z.strictObject({ id: jobId, timeoutMs: z.number().int().min(1).max(24 * 3600_000).optional() })),
+  /** The latest failed attempts (retryable or discarded jobs), newest first. */
+  'jobs.failures': request<{ jobs: JobInfo[] }>()(z.strictObject({ limit: z.number().int().min(1).max(100).optional() }).optional()),
+  /** Resolves when no job is available or executing and none is due now (later retries are not "now"). */
+  'queues.waitIdle': request<{ queues: QueueStats[] }>()(z.strictObject({ pollMs: z.number().int().min(10).max(10_000).optional() }).optional()),
   /** A plain-text report to paste into a bug report: versions, doctor, device, recent failures, last log lines. */
   'system.diagnostics': request<{ text: string }>()(z.strictObject({}).optional()),
 } as const;

@@ -1,6 +1,7 @@
 import type { JobState } from './job-states';
 
 /** Domain types shared by the engine, the hosts and the renderer. Pure data, no behaviour. */
+import type { Device, StemFormat } from './separation';
 
 export type SourceKind = 'file' | 'spotify' | 'youtube';
 
@@ -130,9 +131,9 @@ export interface TrackListItem extends Track {
 export interface Settings {
   /** The separation model the pipeline uses unless a request names one. */
   defaultModel: string;
-  device: 'auto' | 'cpu' | 'cuda' | 'mps';
+  device: Device;
   /** Stem file format. */
-  format: 'wav' | 'flac' | 'mp3';
+  format: StemFormat;
   /** Run separation and analysis as soon as tracks are added (false: add only). */
   autoPipeline: boolean;
   /** Concurrency per queue (download, processing, analysis). */

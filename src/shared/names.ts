@@ -33,6 +33,11 @@ export const REQUEST_NAMES = [
   'setup.status',
   'setup.start',
   'system.diagnostics',
+  'analysis.run',
+  'separation.run',
+  'jobs.wait',
+  'jobs.failures',
+  'queues.waitIdle',
 ] as const satisfies readonly RequestName[];
 export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress'] as const satisfies readonly EventName[];
 

@@ -1,4 +1,4 @@
-import type { Peaks, PipelineStep, Settings, TrackDetail } from '../../shared/domain';
+import type { Settings, TrackDetail } from '../../shared/domain';
 import { SfaError } from '../../shared/errors';
 import type { Db } from '../db/connection';
 import type { EventBus } from '../events';
@@ -6,6 +6,8 @@ import type { HomePaths } from '../home';
 import type { Scheduler } from '../jobs';
 import type { AnalysisRepository } from '../library/analyses';
 import type { Importer } from '../library/importer';
+import type { PeaksCache } from '../library/peaks';
+import type { Pipeline } from '../library/pipeline';
 import type { StemRepository } from '../library/stems';
 import type { TrackRepository } from '../library/tracks';
 import type { Logger } from '../log';
@@ -13,11 +15,12 @@ import type { ModelStore } from '../models';
 import type { Setup } from '../provision';
 import type { StoredSettings } from '../settings';
 import type { SidecarPool } from '../sidecar/pool';
-import type { SeparateArgs } from '../workers/separate';
 
 /** The engine's parts the request handlers work with (built by `createEngine`). */
 export interface Services {
   host: 'electron' | 'serve' | 'cli';
+  /** The app's version (Electron: app.getVersion(), else package.json). */
+  version: string;
   canPassPaths: boolean;
   readonly: boolean;
   paths: HomePaths;
@@ -39,8 +42,10 @@ export interface Services {
     /** Persist and apply. */
     save(next: StoredSettings): void;
   };
-  peaksCache: Map<string, Peaks>;
-  enqueuePipeline(trackIds: string[], steps?: readonly PipelineStep[], separation?: Partial<Omit<SeparateArgs, 'trackId'>>): Promise<number[]>;
+  peaks: PeaksCache;
+  /** Enqueues pipeline steps with the separation defaults (library/pipeline.ts). */
+  pipeline: Pipeline;
+  /** A track with its analysis and newest stem set (library/detail.ts). */
   trackDetail(id: string): TrackDetail;
   scaleQueue(queue: string, limit: number): void;
 }

@@ -1,15 +1,15 @@
 import { resolve } from 'node:path';
-import type { RequestName, RequestParams, RequestResult } from '../../shared/contract';
-import type { Track } from '../../shared/domain';
-import { SfaError } from '../../shared/errors';
+import type { JobState, QueueStats, Track } from '../../shared/domain';
+import { JOB_STATE_NAMES } from '../../shared/domain';
 import type { Engine } from '../engine';
+import { call } from './call';
 import type { CommandContext } from './context';
 import { UsageError } from './context';
 import { EXIT, formatDuration, table } from './output';
-import { JOB_STATE_NAMES, type JobState } from '../../shared/domain';
-import { exportAnalysis } from '../library/export';
-import { followProgress, jobFailure, resolveTrack, untilIdle, writeAtomic } from './work';
+import { ATTEMPT_ENDS, followProgress, writeAtomic } from './work';
 import { models } from './models';
+
+export { call } from './call';
 
 export interface CommandSpec {
   summary: string;
@@ -20,15 +20,13 @@ export interface CommandSpec {
   run(ctx: CommandContext, values: Record<string, unknown>, positionals: string[]): Promise<number>;
 }
 
-/** Call the engine through the contract, exactly as the UI does, and unwrap the reply. */
-export async function call<N extends RequestName>(engine: Engine, name: N, params: RequestParams<N>): Promise<RequestResult<N>> {
-  const reply = await engine.api.handle(name, params);
-  if (!reply.ok) throw new SfaError(reply.error.code, reply.error.message);
-  return reply.result as RequestResult<N>;
+/** Job counts over every queue, per state. */
+function totals(queues: QueueStats[]): Record<JobState, number> {
+  return Object.fromEntries(JOB_STATE_NAMES.map((state) => [state, queues.reduce((n, q) => n + (q.counts[state] ?? 0), 0)])) as Record<JobState, number>;
 }
 
-function trackJson(engine: Engine, t: Track) {
-  const detail = engine.trackDetail(t.id);
+async function trackJson(engine: Engine, t: Track) {
+  const detail = await call(engine, 'library.get', { id: t.id });
   return {
     id: t.id,
     title: t.title,
@@ -102,7 +100,9 @@ const tracks: CommandSpec = {
   async run(ctx) {
     const engine = await ctx.engine();
     const { tracks: list } = await call(engine, 'library.list', {});
-    ctx.out.result({ tracks: list.map((t) => trackJson(engine, t)) }, () =>
+    const detailed = [];
+    for (const t of list) detailed.push(await trackJson(engine, t));
+    ctx.out.result({ tracks: detailed }, () =>
       list.length === 0
         ? 'The library is empty. Add music with: sfa add <file|folder|link>'
         : table(
@@ -144,26 +144,33 @@ const jobs: CommandSpec = {
   options: { state: { type: 'string' }, queue: { type: 'string' } },
   allowPositionals: false,
   async run(ctx, values) {
-    const state = values.state as string | undefined;
-    if (state && !JOB_STATE_NAMES.includes(state as JobState)) throw new UsageError(`unknown state "${state}" (${JOB_STATE_NAMES.join(', ')})`);
     const engine = await ctx.engine();
-    const list = await call(engine, 'jobs.list', { ...(state ? { state: state as JobState } : {}), ...(values.queue ? { queue: String(values.queue) } : {}), limit: 1000 });
+    // The contract validates the state and queue names (an unknown one is exit 2).
+    const list = await call(engine, 'jobs.list', {
+      ...(values.state !== undefined ? { state: values.state as JobState } : {}),
+      ...(values.queue !== undefined ? { queue: String(values.queue) } : {}),
+      limit: 1000,
+    });
     const jobsOut = list.jobs.map((j) => ({
       id: j.id, queue: j.queue, worker: j.worker, state: j.state, attempt: j.attempt, maxAttempts: j.maxAttempts,
       priority: j.priority, trackId: j.trackId, progress: j.progress, errors: j.errors,
     }));
+    if (ctx.out.json) {
+      ctx.out.result({ jobs: jobsOut }, () => '');
+      return EXIT.ok;
+    }
+    const { queues } = await call(engine, 'queues.list', {});
+    const { jobs: failures } = await call(engine, 'jobs.failures', { limit: 5 });
     ctx.out.result({ jobs: jobsOut }, () => {
-      const { queues } = engine.scheduler.stats() as { queues: Record<string, { limit: number; paused: boolean; counts: Record<string, number> }> };
       const qs = table(
         ['queue', 'limit', 'paused', ...JOB_STATE_NAMES],
-        Object.entries(queues).map(([name, q]) => [name, q.limit, q.paused ? 'yes' : '', ...JOB_STATE_NAMES.map((s) => q.counts[s] ?? 0)]),
+        queues.map((q) => [q.name, q.limit, q.paused ? 'yes' : '', ...JOB_STATE_NAMES.map((s) => q.counts[s] ?? 0)]),
       );
       const rows = table(
         ['id', 'queue', 'worker', 'state', 'attempt', 'progress', 'track', 'last error'],
         list.jobs.map((j) => [j.id, j.queue, j.worker, j.waiting ? 'waiting' : j.state, `${j.attempt}/${j.maxAttempts}`,
           j.progress ? `${Math.round(j.progress.pct)}%` : '', j.trackId?.slice(0, 8), j.errors.at(-1)?.error.slice(0, 60)]),
       );
-      const failures = engine.scheduler.recentFailures(5);
       const recent = failures.length
         ? `\n\nrecent failures:\n${failures.map((j) => `  #${j.id} ${j.worker} (${j.state}, attempt ${j.attempt}/${j.maxAttempts}): ${j.errors.at(-1)?.error ?? ''}`).join('\n')}`
         : '';
@@ -180,12 +187,13 @@ const runCommand: CommandSpec = {
   allowPositionals: false,
   async run(ctx, values) {
     const engine = await ctx.engine({ runQueues: true });
-    const counts: Record<string, number> = { completed: 0, retryable: 0, discarded: 0, cancelled: 0 };
-    engine.scheduler.on('job:stop', ({ state }) => {
-      counts[state] = (counts[state] ?? 0) + 1;
+    const counts: Record<string, number> = Object.fromEntries(ATTEMPT_ENDS.map((state) => [state, 0]));
+    const off = engine.events.subscribe((event, payload) => {
+      const state = event === 'job:changed' ? (payload as { job: { state: JobState } }).job.state : null;
+      if (state && ATTEMPT_ENDS.includes(state)) counts[state] = (counts[state] ?? 0) + 1;
     });
     const stop = followProgress(engine, !ctx.out.json);
-    if (values['until-idle']) await untilIdle(engine);
+    if (values['until-idle']) await call(engine, 'queues.waitIdle', {});
     else {
       ctx.out.note('Working the queues. Ctrl+C stops (running jobs are handed back to the queue).');
       await new Promise<void>((done) => {
@@ -194,7 +202,8 @@ const runCommand: CommandSpec = {
       });
     }
     stop();
-    const remaining = engine.scheduler.stats().totals;
+    off();
+    const remaining = totals((await call(engine, 'queues.list', {})).queues);
     ctx.out.result({ ran: counts, remaining }, () =>
       `ran: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; left: ${remaining.scheduled} scheduled, ${remaining.retryable} retrying`,
     );
@@ -210,14 +219,10 @@ const analyze: CommandSpec = {
   async run(ctx, _values, inputs) {
     if (inputs.length !== 1) throw new UsageError('analyze takes one file or track id');
     const engine = await ctx.engine({ runQueues: true });
-    const track = await resolveTrack(engine, inputs[0]!);
     const stop = followProgress(engine, !ctx.out.json);
-    const { job } = await engine.scheduler.insert('analyze', { trackId: track.id }, { trackId: track.id, priority: 0 });
-    const done = await engine.scheduler.waitFor(job.id);
-    stop();
-    const failure = jobFailure(done);
-    if (failure) throw failure;
-    const result = engine.analyses.current(track.id)!.result as Record<string, unknown> & {
+    const done = await call(engine, 'analysis.run', { input: inputs[0]! }).finally(stop);
+    const track = { id: done.trackId, title: done.title };
+    const result = done.result as Record<string, unknown> & {
       tempo?: { bpm?: number; confidence?: number };
       key?: { key?: string; camelot?: string; confidence?: number };
       energy?: { loudness_lufs?: number; rms_mean?: number };
@@ -245,35 +250,23 @@ const separate: CommandSpec = {
   allowPositionals: true,
   async run(ctx, values, inputs) {
     if (inputs.length !== 1) throw new UsageError('separate takes one file or track id');
-    const device = (values.device as string | undefined) ?? 'auto';
-    if (!['auto', 'cpu', 'cuda', 'mps'].includes(device)) throw new UsageError(`unknown device "${device}"`);
-    const format = (values.format as string | undefined) ?? 'wav';
-    if (!['wav', 'flac', 'mp3'].includes(format)) throw new UsageError(`unknown format "${format}"`);
-    const shifts = values.shifts === undefined ? 1 : Number(values.shifts);
-    if (!Number.isInteger(shifts) || shifts < 0 || shifts > 20) throw new UsageError('--shifts must be an integer 0..20');
-    const overlap = values.overlap === undefined ? 0.25 : Number(values.overlap);
-    if (!(overlap >= 0 && overlap < 1)) throw new UsageError('--overlap must be in [0, 1)');
-    const model = (values.model as string | undefined) ?? 'htdemucs';
-    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(model)) throw new UsageError(`invalid model name "${model}"`);
+    const number = (name: string) => (values[name] === undefined ? undefined : Number(values[name]));
     const engine = await ctx.engine({ runQueues: true });
-    const track = await resolveTrack(engine, inputs[0]!);
     const stop = followProgress(engine, !ctx.out.json);
-    const { job } = await engine.scheduler.insert(
-      'separate',
-      {
-        trackId: track.id, model, device, format, shifts, overlap,
-        ...(values['model-repo'] ? { repo: resolvePath(String(values['model-repo'])) } : {}),
-        ...(values['two-stems'] ? { twoStems: String(values['two-stems']) } : {}),
-        ...(values.instrumental ? { instrumental: true } : {}),
-      },
-      { trackId: track.id, priority: 0 },
-    );
-    const done = await engine.scheduler.waitFor(job.id);
-    stop();
-    const failure = jobFailure(done);
-    if (failure) throw failure;
-    const out = done.result as { model: string; device?: string; stems: Record<string, string> };
-    const result = { trackId: track.id, model: out.model, device: out.device ?? null, stems: out.stems };
+    // Settings not given come from the stored ones (the app's Settings), then the built-in defaults;
+    // the contract validates every value (names, device, format, ranges).
+    const done = await call(engine, 'separation.run', {
+      input: inputs[0]!,
+      ...(values.model !== undefined ? { model: String(values.model) } : {}),
+      ...(values.device !== undefined ? { device: values.device as 'auto' } : {}),
+      ...(values.format !== undefined ? { format: values.format as 'wav' } : {}),
+      ...(values.shifts !== undefined ? { shifts: number('shifts') } : {}),
+      ...(values.overlap !== undefined ? { overlap: number('overlap') } : {}),
+      ...(values['model-repo'] !== undefined ? { repo: resolve(String(values['model-repo'])) } : {}),
+      ...(values['two-stems'] !== undefined ? { twoStems: String(values['two-stems']) } : {}),
+      ...(values.instrumental ? { instrumental: true } : {}),
+    }).finally(stop);
+    const result = { trackId: done.trackId, model: done.model, device: done.device, stems: done.stems };
     ctx.out.result(result, () => table(['stem', 'file'], Object.entries(result.stems)));
     return EXIT.ok;
   },
@@ -286,10 +279,8 @@ const exportCommand: CommandSpec = {
   allowPositionals: true,
   async run(ctx, values, positionals) {
     if (positionals[0] !== 'analysis' || positionals.length !== 1) throw new UsageError('what to export: sfa export analysis');
-    const format = (values.format as string | undefined) ?? 'csv';
-    if (format !== 'csv' && format !== 'json') throw new UsageError(`unknown format "${format}" (csv, json)`);
     const engine = await ctx.engine();
-    const content = exportAnalysis(engine.tracks, engine.analyses, format);
+    const { content } = await call(engine, 'export.analysis', { format: ((values.format as string | undefined) ?? 'csv') as 'csv' });
     if (typeof values.out === 'string') {
       const path = writeAtomic(values.out, content);
       ctx.out.note(`wrote ${path}`);
@@ -297,10 +288,6 @@ const exportCommand: CommandSpec = {
     return EXIT.ok;
   },
 };
-
-function resolvePath(p: string): string {
-  return resolve(p);
-}
 
 export const commands: Record<string, CommandSpec> = {
   doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: exportCommand, serve,

@@ -1,16 +1,8 @@
-import type { ModelInfo, RequestName, RequestParams, RequestResult } from '../../shared/contract';
-import { SfaError } from '../../shared/errors';
-import type { Engine } from '../engine';
+import type { ModelInfo } from '../../shared/contract';
+import { call } from './call';
 import type { CommandSpec } from './commands';
 import { UsageError } from './context';
 import { EXIT, table } from './output';
-
-// commands.ts imports this module: calling through a local helper keeps the import one-way at run time.
-async function call<N extends RequestName>(engine: Engine, name: N, params: RequestParams<N>): Promise<RequestResult<N>> {
-  const reply = await engine.api.handle(name, params);
-  if (!reply.ok) throw new SfaError(reply.error.code, reply.error.message);
-  return reply.result as RequestResult<N>;
-}
 
 function size(m: ModelInfo): string {
   if (m.kind === 'dsp') return 'built in';

@@ -17,8 +17,24 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
+let nativeBinding: string | undefined;
+
+/**
+ * The better-sqlite3 binary this process loads: under Node the one npm built (the default); the
+ * unpackaged desktop app passes the Electron-ABI build (scripts/native.mjs) through
+ * `EngineOptions.sqliteBinding` before anything opens a database.
+ */
+export function useSqliteBinding(path: string | undefined): void {
+  nativeBinding = path;
+}
+
+/** Options every `new Database()` of the engine passes (the database, the home lock). */
+export function sqliteOptions<T extends object>(options: T): T & { nativeBinding?: string } {
+  return nativeBinding ? { ...options, nativeBinding } : options;
+}
+
 export function openDatabase(file: string, options: OpenOptions = {}): Db {
-  const db = new Database(file, { readonly: options.readonly ?? false });
+  const db = new Database(file, sqliteOptions({ readonly: options.readonly ?? false }));
   db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/fixtures';
-import { createEngine } from '../engine';
+import { createEngineForTests } from '../test/engine';
 import { silentLogger } from '../log';
 import { openDatabase, type Db } from './connection';
 import { migrate } from './migrate';
@@ -81,7 +81,7 @@ describe('upgrades from every earlier schema version', () => {
       const before = counts(old);
       old.close();
 
-      const engine = await createEngine({ home: h, host: 'cli', logger: silentLogger });
+      const engine = await createEngineForTests({ home: h, host: 'cli', logger: silentLogger });
       try {
         expect(pendingMigrations(engine.db, migrations)).toEqual([]);
         expect(engine.db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -112,10 +112,10 @@ describe('upgrades from every earlier schema version', () => {
 
   it('no backup for a new database or one already at the latest schema; the newest 5 are kept', async () => {
     const h = home();
-    const engine = await createEngine({ home: h, host: 'cli', logger: silentLogger });
+    const engine = await createEngineForTests({ home: h, host: 'cli', logger: silentLogger });
     await engine.close();
     expect(existsSync(join(h, 'backups'))).toBe(false);
-    const again = await createEngine({ home: h, host: 'cli', logger: silentLogger });
+    const again = await createEngineForTests({ home: h, host: 'cli', logger: silentLogger });
     await again.close();
     expect(existsSync(join(h, 'backups'))).toBe(false);
 

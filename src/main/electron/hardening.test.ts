@@ -1,6 +1,6 @@
 /**
  * The Electron host's security settings, checked without the Electron binary: the pure policy
- * module, and the wiring in index.ts / security.ts read as source (so a refactor that drops a
+ * module, and the wiring in electron/app.ts / security.ts read as source (so a refactor that drops a
  * flag or a handler fails here, and `npm run lint:electron` sees the same literals).
  */
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, tempDir } from '../../test/fixtures';
 import { isInsideRealPath } from '../security/static-files';
-import { electronCsp, isAppUrl, isExternalLinkAllowed, isNavigationAllowed, isTrustedSender, secureWebPreferences } from './policy';
+import { electronCsp, isAppUrl, isExternalLinkAllowed, isNavigationAllowed, isPermissionAllowed, isTrustedSender, secureWebPreferences } from './policy';
 
 const source = (file: string) => readFileSync(join(repoRoot, 'src/main', file), 'utf8');
 
@@ -29,8 +29,8 @@ describe('Electron hardening', () => {
       disableBlinkFeatures: 'Auxclick',
     });
     // The window is created with these preferences, the flags repeated as literals.
-    const index = source('index.ts');
-    expect(index).toMatch(/webPreferences: \{ \.\.\.secureWebPreferences\(preload\), contextIsolation: true, sandbox: true, nodeIntegration: false/);
+    const index = source('electron/app.ts');
+    expect(index).toMatch(/webPreferences: \{ \.\.\.secureWebPreferences\(options\.preload\), contextIsolation: true, sandbox: true, nodeIntegration: false/);
     expect(index).not.toMatch(/contextIsolation: false|sandbox: false|nodeIntegration: true|webSecurity: false/);
   });
 
@@ -76,10 +76,15 @@ describe('Electron hardening', () => {
     expect(security).toMatch(/will-attach-webview', \(event\) => event\.preventDefault\(\)/);
   });
 
-  it('permission requests and checks are denied, device access too', () => {
+  it('permission requests and checks are denied but clipboard writes from our own pages; device access too', () => {
+    expect(isPermissionAllowed('clipboard-sanitized-write', 'app://sfa/')).toBe(true);
+    expect(isPermissionAllowed('clipboard-sanitized-write', 'http://localhost:5173/', 'http://localhost:5173')).toBe(true);
+    for (const [permission, url] of [['clipboard-sanitized-write', 'https://evil.example/'], ['clipboard-sanitized-write', 'app://sfa.evil/'], ['clipboard-sanitized-write', ''], ['clipboard-read', 'app://sfa/'], ['media', 'app://sfa/'], ['notifications', 'app://sfa/']]) {
+      expect(isPermissionAllowed(permission!, url), `${permission} ${url}`).toBe(false);
+    }
     const security = source('electron/security.ts');
-    expect(security).toMatch(/setPermissionRequestHandler\(\(_contents, _permission, callback\) => callback\(false\)\)/);
-    expect(security).toMatch(/setPermissionCheckHandler\(\(\) => false\)/);
+    expect(security).toMatch(/setPermissionRequestHandler\([\s\S]*?callback\(isPermissionAllowed\(/);
+    expect(security).toMatch(/setPermissionCheckHandler\([\s\S]*?=> isPermissionAllowed\(/);
     expect(security).toMatch(/setDevicePermissionHandler\(\(\) => false\)/);
   });
 
@@ -87,8 +92,8 @@ describe('Electron hardening', () => {
     const ok = { frameUrl: 'app://sfa/index.html', isMainFrame: true, fromOurWindow: true };
     expect(isTrustedSender(ok)).toBe(true);
     for (const frameUrl of ['app://sfa.evil/', 'file:///x', 'data:text/html,x', 'about:blank', '']) expect(isTrustedSender({ ...ok, frameUrl }), frameUrl).toBe(false);
-    expect(source('index.ts')).toMatch(/if \(!trusted\) return \{ ok: false, error: \{ code: 'FORBIDDEN'/);
-    // Raw ipcMain use stays in index.ts; the engine never imports electron.
+    expect(source('electron/app.ts')).toMatch(/if \(!trusted\(event\)\) return \{ ok: false, error: \{ code: 'FORBIDDEN'/);
+    // Raw ipcMain use stays in electron/app.ts; the engine never imports electron.
     expect(source('engine.ts')).not.toMatch(/from 'electron'/);
   });
 
@@ -110,7 +115,8 @@ describe('Electron hardening', () => {
     } finally {
       t.cleanup();
     }
-    // The Electron host's media lookup applies it (the media URL itself never carries a path).
-    expect(source('index.ts')).toMatch(/which === 'source' \|\| isInsideRealPath\(current\.paths\.stems, file\.path\)/);
+    // The Electron host's routes use the engine's one media lookup, which applies it (app.test.ts
+    // checks the app:// route end to end; the media URL itself never carries a path).
+    expect(source('electron/app.ts')).toContain('(trackId, which) => engine?.media(trackId, which) ?? null');
   });
 });

@@ -5,16 +5,15 @@
  * The renderer is loaded from our own privileged scheme, `app://sfa/` (not file://, which would
  * give the page every local file as "same origin"), or from electron-vite's dev server in dev.
  */
+import { APP_HOST, APP_ORIGIN, APP_SCHEME, IPC_CHANNELS } from '../../shared/desktop';
 import { contentSecurityPolicy } from '../security/csp';
 
-export const APP_SCHEME = 'app';
-export const APP_HOST = 'sfa';
-export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+export { APP_HOST, APP_ORIGIN, APP_SCHEME };
 export const APP_URL = `${APP_ORIGIN}/`;
 
-/** IPC channel names, the only two the preload and the host use. */
-export const REQUEST_CHANNEL = 'sfa:request';
-export const EVENT_CHANNEL = 'sfa:event';
+/** The contract's two channels (every channel name lives in src/shared/desktop.ts). */
+export const REQUEST_CHANNEL = IPC_CHANNELS.request;
+export const EVENT_CHANNEL = IPC_CHANNELS.event;
 
 function originOf(url: string): string | null {
   try {
@@ -63,9 +62,20 @@ export function isExternalLinkAllowed(url: string): boolean {
   }
 }
 
-/** The CSP the Electron window's documents carry (dev allows Vite's inline preamble and HMR). */
+/**
+ * The CSP the Electron window's documents carry. Dev allows Vite's inline preamble and HMR, and
+ * audio from app://sfa: the page comes from the dev server while media stays on our scheme.
+ */
 export function electronCsp(dev: boolean): string {
-  return contentSecurityPolicy({ dev });
+  return dev ? contentSecurityPolicy({ dev, media: [APP_ORIGIN], connect: [APP_ORIGIN] }) : contentSecurityPolicy({ dev });
+}
+
+/**
+ * Permissions a page may get: only writing to the clipboard ("Copy diagnostics"), and only for
+ * our own app's pages. Everything else (camera, notifications, reading the clipboard...) is refused.
+ */
+export function isPermissionAllowed(permission: string, requestingUrl: string | null | undefined, devServerUrl?: string): boolean {
+  return permission === 'clipboard-sanitized-write' && !!requestingUrl && isAppUrl(requestingUrl, devServerUrl);
 }
 
 /** The `webPreferences` every window gets; tested so a refactor cannot drop one silently. */

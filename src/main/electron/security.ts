@@ -3,41 +3,45 @@
  * permissions, webviews. Decisions live in `policy.ts` (pure, unit-tested); this wires them in.
  */
 import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { app, protocol, shell, type Session, type WebContents } from 'electron';
-import { mediaHeaders, parseMediaPath, parseRange, type MediaFile } from '../media/lookup';
+import { mediaHeaders, parseMediaPath, parseRange, type MediaEntry } from '../media/lookup';
 import { securityHeaders } from '../security/csp';
 import { contentTypeFor, resolveStaticPath } from '../security/static-files';
-import { APP_HOST, APP_SCHEME, electronCsp, isExternalLinkAllowed, isNavigationAllowed } from './policy';
+import { APP_HOST, APP_SCHEME, electronCsp, isExternalLinkAllowed, isNavigationAllowed, isPermissionAllowed } from './policy';
 
 /** Must run before `app.ready`: makes app:// a standard, secure origin (fetch, storage work). */
 export function registerAppScheme(): void {
   protocol.registerSchemesAsPrivileged([
-    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true } },
+    // corsEnabled: in dev the page comes from Vite's server and fetches audio from app://sfa/media.
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, stream: true, corsEnabled: true } },
   ]);
 }
 
 /**
  * Serves the built renderer folder on app://sfa/ with the CSP; nothing outside the folder. And
- * app://sfa/media/<trackId>/<stem|source>: files registered in the library (`lookup`), with Range.
+ * app://sfa/media/<trackId>/<stem|source> through the engine's one media lookup (`Engine.media`:
+ * registered files only, stems confined to the library's stems folder), with Range. In dev the
+ * page comes from Vite's server, so media responses allow that origin (CORS).
  */
-export function serveRenderer(session: Session, rendererDir: string, lookup?: (trackId: string, which: string) => MediaFile | null): void {
+export function serveRenderer(session: Session, rendererDir: string, media: (trackId: string, which: string) => MediaEntry | null, devServerUrl?: string): void {
   const headers = securityHeaders(electronCsp(false));
+  const cors: Record<string, string> = devServerUrl ? { 'Access-Control-Allow-Origin': new URL(devServerUrl).origin } : {};
   session.protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
     if (url.host === APP_HOST && url.pathname.startsWith('/media/')) {
       const parsed = parseMediaPath(url.pathname);
-      const file = parsed && lookup ? lookup(parsed.trackId, parsed.which) : null;
-      if (!file) return new Response('Not found', { status: 404 });
+      const file = parsed ? media(parsed.trackId, parsed.which) : null;
+      if (!file) return new Response('Not found', { status: 404, headers: cors });
       try {
-        const { size } = await stat(file.path);
+        const size = file.size;
         const range = parseRange(request.headers.get('range'), size);
-        if (range === 'unsatisfiable') return new Response('Range not satisfiable', { status: 416, headers: { 'Content-Range': `bytes */${size}` } });
+        if (range === 'unsatisfiable') return new Response('Range not satisfiable', { status: 416, headers: { ...cors, 'Content-Range': `bytes */${size}` } });
         const body = Readable.toWeb(createReadStream(file.path, range ? { start: range.start, end: range.end } : {})) as ReadableStream;
-        return new Response(body, { status: range ? 206 : 200, headers: { ...headers, ...mediaHeaders(file, size, range, url.searchParams.get('download') === '1') } });
+        return new Response(body, { status: range ? 206 : 200, headers: { ...headers, ...cors, ...mediaHeaders(file, size, range, url.searchParams.get('download') === '1') } });
       } catch {
-        return new Response('Not found', { status: 404 });
+        return new Response('Not found', { status: 404, headers: cors });
       }
     }
     const file = url.host === APP_HOST ? resolveStaticPath(rendererDir, url.pathname) : null;
@@ -51,10 +55,12 @@ export function serveRenderer(session: Session, rendererDir: string, lookup?: (t
   });
 }
 
-/** Session-wide: deny every permission; add the CSP to dev-server responses. */
+/** Session-wide: deny every permission but clipboard writes from our own pages; add the CSP to dev-server responses. */
 export function hardenSession(session: Session, devServerUrl?: string): void {
-  session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
-  session.setPermissionCheckHandler(() => false);
+  session.setPermissionRequestHandler((contents, permission, callback, details) =>
+    callback(isPermissionAllowed(permission, details?.requestingUrl ?? contents?.getURL(), devServerUrl)),
+  );
+  session.setPermissionCheckHandler((_contents, permission, requestingOrigin) => isPermissionAllowed(permission, requestingOrigin, devServerUrl));
   session.setDevicePermissionHandler(() => false);
   if (devServerUrl) {
     const csp = electronCsp(true);

@@ -8,7 +8,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { repoRoot, tempDir, writeSine } from '../../test/fixtures';
-import { createEngine, type Engine, type EngineOptions } from '../engine';
+import { type EngineOptions } from '../engine';
+import { createEngineForTests, type TestEngine } from '../test/engine';
 import { silentLogger } from '../log';
 import { sleep } from './test/helpers';
 
@@ -25,8 +26,8 @@ function home(prefix: string): { dir: string; home: string } {
   return { dir: t.dir, home: join(t.dir, 'home') };
 }
 
-async function engineAt(homeDir: string, options: Partial<EngineOptions> = {}): Promise<Engine> {
-  const engine = await createEngine({ home: homeDir, host: 'cli', logger: silentLogger, separation: { model: 'dsp' }, ...options });
+async function engineAt(homeDir: string, options: Partial<EngineOptions> = {}): Promise<TestEngine> {
+  const engine = await createEngineForTests({ home: homeDir, host: 'cli', logger: silentLogger, separation: { model: 'dsp' }, ...options });
   cleanups.push(() => engine.close());
   return engine;
 }
@@ -195,7 +196,7 @@ describe('the database or the data folder locked by another process', () => {
     (await engineAt(h)).close(); // a library exists
     await holdLock('home', h);
     const started = Date.now();
-    await expect(createEngine({ home: h, host: 'cli', logger: silentLogger, runQueues: true })).rejects.toMatchObject({
+    await expect(createEngineForTests({ home: h, host: 'cli', logger: silentLogger, runQueues: true })).rejects.toMatchObject({
       code: 'HOME_LOCKED',
       message: expect.stringContaining(h),
     });
@@ -210,7 +211,7 @@ describe('the database or the data folder locked by another process', () => {
     const holder = await holdLock('database', h);
     for (const runQueues of [false, true]) {
       const started = Date.now();
-      await expect(createEngine({ home: h, host: 'cli', logger: silentLogger, runQueues })).rejects.toMatchObject({
+      await expect(createEngineForTests({ home: h, host: 'cli', logger: silentLogger, runQueues })).rejects.toMatchObject({
         code: 'DATABASE_LOCKED',
         message: expect.stringContaining(h),
       });

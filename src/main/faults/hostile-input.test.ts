@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/fixtures';
-import { createEngine } from '../engine';
+import { createEngineForTests } from '../test/engine';
 import { silentLogger } from '../log';
 import { HTML_TITLE, buildCorpus } from './test/corpus';
 
@@ -25,7 +25,7 @@ describe('hostile input corpus', () => {
     const t = tempDir('sfa-fault-corpus-');
     const corpus = join(t.dir, 'corpus');
     const entries = buildCorpus(corpus);
-    const engine = await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: true, queues: { analysis: 1, processing: 1 } });
+    const engine = await createEngineForTests({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: true, queues: { analysis: 1, processing: 1 } });
     try {
       const seen = new Map<string, string>();
       for (const entry of entries) {

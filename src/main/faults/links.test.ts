@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { recogniseLink } from '../../shared/links';
 import { tempDir } from '../../test/fixtures';
-import { createEngine } from '../engine';
+import { createEngineForTests } from '../test/engine';
 import { silentLogger } from '../log';
 import { sleep } from './test/helpers';
 
@@ -83,7 +83,7 @@ describe('hostile links', () => {
     const outside = join(t.dir, 'outside');
     const before = readdirSync(t.dir).sort();
     const pwned = existsSync('/tmp/sfa-pwned');
-    const engine = await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: true });
+    const engine = await createEngineForTests({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: true });
     try {
       const accepted: string[] = [];
       for (const link of HOSTILE_LINKS) {

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../../test/fixtures';
-import { createEngine, type Engine } from '../engine';
+import { createEngineForTests, type TestEngine } from '../test/engine';
 import { defineWorker, type Job } from '../jobs';
 import { silentLogger } from '../log';
 import { sleep } from './test/helpers';
@@ -31,11 +31,11 @@ interface PingArgs {
  * ignoring cancels with a 1.5 s request timeout, `work` reports progress for 5 s; later attempts
  * answer at once. Backoff is 1 s so the retry is quick but still a backoff.
  */
-async function engineWithPing(): Promise<{ engine: Engine; pids: Map<number, number[]> }> {
+async function engineWithPing(): Promise<{ engine: TestEngine; pids: Map<number, number[]> }> {
   const t = tempDir('sfa-fault-sidecar-');
   cleanups.push(t.cleanup);
   const pids = new Map<number, number[]>();
-  const ref: { engine?: Engine } = {};
+  const ref: { engine?: TestEngine } = {};
   const ping = defineWorker<PingArgs>({
     name: 'ping',
     queue: 'analysis',
@@ -63,7 +63,7 @@ async function engineWithPing(): Promise<{ engine: Engine; pids: Map<number, num
       await ref.engine!.sidecars.analysis.run('ping', job.attempt === 1 ? { busySeconds: 60, ignoreCancel: true } : {}, { signal: ctx.signal });
     },
   });
-  const engine = await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: true, queues: { analysis: 2 }, workers: [ping, slow] });
+  const engine = await createEngineForTests({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: true, queues: { analysis: 2 }, workers: [ping, slow] });
   ref.engine = engine;
   cleanups.push(() => engine.close());
   return { engine, pids };
@@ -84,7 +84,7 @@ function alive(pid: number): boolean {
   }
 }
 
-function nextState(engine: Engine, id: number, state: Job['state']): Promise<Job> {
+function nextState(engine: TestEngine, id: number, state: Job['state']): Promise<Job> {
   return new Promise((resolve) => {
     const off = engine.scheduler.on('job:state', ({ job }) => {
       if (job.id === id && job.state === state) {

@@ -72,15 +72,39 @@ export class StemRepository {
     return (this.stmts.forOptions.all(trackId, model, optionsKey) as Row[]).map(fromRow);
   }
 
-  /** The newest complete set per track: `{stem name: path}`, for listings and stem analysis. */
-  latestSetByTrack(): Map<string, { model: string; stems: Record<string, string> }> {
-    const map = new Map<string, { model: string; key: string; stems: Record<string, string> }>();
-    for (const s of (this.stmts.all.all() as Row[]).map(fromRow)) {
-      const current = map.get(s.trackId);
-      const key = `${s.model}/${s.optionsKey}`;
-      if (!current) map.set(s.trackId, { model: s.model, key, stems: { [s.stem]: s.path } });
-      else if (current.key === key) current.stems[s.stem] = s.path;
-    }
-    return new Map([...map].map(([id, v]) => [id, { model: v.model, stems: v.stems }]));
+  /** The track's newest complete stem set (see `newestSet`), or null when it has none. */
+  latestSet(trackId: string): StemSet | null {
+    return newestSet(this.forTrack(trackId));
   }
+
+  /** The newest complete set per track (the same rule as `latestSet`), for listings. */
+  latestSetByTrack(): Map<string, StemSet> {
+    const byTrack = new Map<string, Stem[]>();
+    for (const s of (this.stmts.all.all() as Row[]).map(fromRow)) {
+      const rows = byTrack.get(s.trackId);
+      if (rows) rows.push(s);
+      else byTrack.set(s.trackId, [s]);
+    }
+    return new Map([...byTrack].map(([id, rows]) => [id, newestSet(rows)!]));
+  }
+}
+
+/** One separation's output: the rows of one model and settings key, by stem name. */
+export interface StemSet {
+  model: string;
+  optionsKey: string;
+  rows: Stem[];
+  /** stem name -> file path */
+  stems: Record<string, string>;
+}
+
+/**
+ * "The newest stem set", defined once: of a track's rows, newest first, those sharing the newest
+ * row's model and settings key (an older separation's stems never mix into it).
+ */
+export function newestSet(rowsNewestFirst: Stem[]): StemSet | null {
+  const first = rowsNewestFirst[0];
+  if (!first) return null;
+  const rows = rowsNewestFirst.filter((s) => s.model === first.model && s.optionsKey === first.optionsKey);
+  return { model: first.model, optionsKey: first.optionsKey, rows, stems: Object.fromEntries(rows.map((s) => [s.stem, s.path])) };
 }

@@ -1,11 +1,15 @@
 /**
- * Which file a media URL names, for both hosts (`sfa serve`'s `/media/<trackId>/<stem|source>`
- * and Electron's `app://sfa/media/...`). Only files registered in the library are ever served:
- * the track's own file (`source`) or a stem of its newest stem set, looked up by id. A URL can
- * never carry a path. Also the HTTP Range parsing both hosts share.
+ * Which file a media URL names, for every host (`sfa serve`'s `/media/<trackId>/<stem|source>`,
+ * Electron's `app://sfa/media/...`, the desktop drag-out and reveal). Only files registered in
+ * the library are ever served: the track's own file (`source`) or a stem of its newest stem set,
+ * looked up by id, and a stem only while it lies (links resolved) inside the library's stems
+ * folder. A URL can never carry a path. Also the HTTP Range parsing the hosts share.
  */
+import { statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import type { TrackDetail } from '../../shared/domain';
+import { SOURCE, isStemName, isTrackId } from '../../shared/patterns';
+import { isInsideRealPath } from '../security/static-files';
 
 export interface MediaFile {
   path: string;
@@ -13,9 +17,6 @@ export interface MediaFile {
   filename: string;
   contentType: string;
 }
-
-const ID = /^[A-Za-z0-9_-]{1,128}$/;
-const STEM = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
 
 const AUDIO_TYPES: Record<string, string> = {
   '.wav': 'audio/wav',
@@ -41,7 +42,7 @@ export function parseMediaPath(pathname: string): { trackId: string; which: stri
   } catch {
     return null;
   }
-  return ID.test(trackId) && (which === 'source' || STEM.test(which)) ? { trackId, which } : null;
+  return isTrackId(trackId) && (which === SOURCE || isStemName(which)) ? { trackId, which } : null;
 }
 
 function safeName(text: string): string {
@@ -62,6 +63,31 @@ export function resolveMedia(detail: (id: string) => TrackDetail, trackId: strin
   const ext = extname(path).toLowerCase();
   const filename = which === 'source' ? basename(path) : `${safeName(track.title)} - ${which}${ext}`;
   return { path, filename, contentType: AUDIO_TYPES[ext] ?? 'application/octet-stream' };
+}
+
+/** A registered file that exists now, with its size: what `Engine.media` returns. */
+export interface MediaEntry extends MediaFile {
+  size: number;
+}
+
+/**
+ * The engine's one media lookup (`Engine.media`): (trackId, stem | 'source') from an untrusted
+ * caller -> the registered file, or null. Checks, in order: the names' shapes; the track and its
+ * newest stem set; a stem's real path (links followed) inside `stemsDir`; a regular file on disk.
+ */
+export function mediaLookup(detail: (id: string) => TrackDetail, stemsDir: string): (trackId: unknown, which: unknown) => MediaEntry | null {
+  return (trackId, which) => {
+    if (!isTrackId(trackId) || typeof which !== 'string' || (which !== SOURCE && !isStemName(which))) return null;
+    const file = resolveMedia(detail, trackId, which);
+    if (!file) return null;
+    if (which !== SOURCE && !isInsideRealPath(stemsDir, file.path)) return null;
+    try {
+      const info = statSync(file.path);
+      return info.isFile() ? { ...file, size: info.size } : null;
+    } catch {
+      return null;
+    }
+  };
 }
 
 export type ByteRange = { start: number; end: number };

@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../engine';
+import { createEngineForTests, type TestEngine } from '../test/engine';
 import { silentLogger } from '../log';
 import { startServer, type Server } from '../serve';
 
 let home: string;
-let engine: Engine;
+let engine: TestEngine;
 let server: Server;
 let trackId: string;
 let stemPath: string;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   mkdirSync(music);
   writeFileSync(join(music, 'song.wav'), source);
   writeFileSync(join(home, 'secret.txt'), 'top secret');
-  engine = await createEngine({ home: join(home, 'data'), host: 'cli', logger: silentLogger });
+  engine = await createEngineForTests({ home: join(home, 'data'), host: 'cli', logger: silentLogger });
   const track = engine.tracks.insert({
     title: 'Song', artist: null, album: null, sourceKind: 'file', source: join(music, 'song.wav'), path: join(music, 'song.wav'),
     contentHash: 'h1', duration: 1, sampleRate: 44100, channels: 1, codec: 'pcm_s16le', status: 'ready',

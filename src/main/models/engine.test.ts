@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ModelProgress } from '../../shared/contract';
 import { tempDir, writeSine } from '../../test/fixtures';
-import { createEngine, type Engine } from '../engine';
+import { createEngineForTests, type TestEngine } from '../test/engine';
 import { silentLogger } from '../log';
 import { CATALOG } from './catalog';
 import { buildTinyModel, serveFiles, testEntry, type Served } from './test/helpers';
@@ -17,7 +17,7 @@ let root: string;
 let cleanup: () => void;
 let tiny: ReturnType<typeof buildTinyModel>;
 let server: Served;
-let engine: Engine;
+let engine: TestEngine;
 let song: string;
 let trackId: string;
 const ENTRY_NAME = 'tinyht';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   const entry = testEntry(ENTRY_NAME, 'beef0001', tiny.bytes);
   server = await serveFiles({ [entry.files[0]!.path]: tiny.bytes });
   const htdemucs = CATALOG.find((m) => m.name === 'htdemucs')!; // not served: a 404, as when the source is gone
-  engine = await createEngine({
+  engine = await createEngineForTests({
     home: join(root, 'home'), host: 'cli', logger: silentLogger, runQueues: true, queues: { processing: 1 },
     models: { baseUrl: server.url, catalog: [entry, htdemucs], torchHubDir: null, hfHubDir: null, retryDelayMs: 10 },
   });

@@ -16,6 +16,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { ModelInfo, ModelProgress } from '../../shared/contract';
 import { SfaError } from '../../shared/errors';
+import { MODEL_NAME } from '../../shared/patterns';
 import { HomeLock } from '../lock';
 import type { Logger } from '../log';
 import { CATALOG, DEMUCS_ROOT_URL, fileUrl, type CatalogEntry, type WeightFile } from './catalog';
@@ -49,7 +50,7 @@ export interface DownloadCallOptions {
   onProgress?: (p: ModelProgress) => void;
 }
 
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/;
+
 const PROGRESS_INTERVAL_MS = 100;
 
 /** The error a separation or a download reports when a model cannot be had. */
@@ -324,7 +325,7 @@ export class ModelStore {
   async import(path: string, options: { name?: string } = {}): Promise<string[]> {
     const source = resolve(path);
     if (!existsSync(source)) throw new SfaError('FILE_NOT_FOUND', `No such file or folder: ${source}`);
-    if (options.name !== undefined && !NAME.test(options.name)) throw new SfaError('BAD_REQUEST', `Invalid model name "${options.name}".`);
+    if (options.name !== undefined && !MODEL_NAME.test(options.name)) throw new SfaError('BAD_REQUEST', `Invalid model name "${options.name}".`);
     const plan = statSync(source).isDirectory() ? this.planFolder(source, options.name) : this.planFile(source, options.name);
     for (const w of plan.weights) {
       if (!looksLikeTorchCheckpoint(w.src)) throw new SfaError('MODEL_INVALID', `${w.src} is not a PyTorch checkpoint (torch.save file).`);
@@ -399,7 +400,7 @@ export class ModelStore {
     if (!parsed) throw new SfaError('BAD_REQUEST', `${src} is not a model: import a .th weight file or a folder of .th files and .yaml bags.`);
     const single = this.catalog.find((m) => m.files.length === 1 && m.files[0]!.sig === parsed.sig);
     const modelName = name ?? single?.name ?? parsed.sig;
-    if (!NAME.test(modelName)) throw new SfaError('BAD_REQUEST', `"${modelName}" cannot be a model name; pass --name.`);
+    if (!MODEL_NAME.test(modelName)) throw new SfaError('BAD_REQUEST', `"${modelName}" cannot be a model name; pass --name.`);
     const text = single && (name === undefined || name === single.name) ? single.yaml : `models: ['${parsed.sig}']\n`;
     return { weights: [{ src, file: basename(src) }], yamls: [{ name: modelName, text }] };
   }
@@ -422,7 +423,7 @@ export class ModelStore {
       if (missing.length) throw new SfaError('MODEL_INVALID', `${bag}.yaml lists signatures without .th files in ${dir}: ${missing.join(', ')}.`);
       for (const s of sigs) weights.set(s, scan.weights.get(s)!);
       const modelName = name ?? bag;
-      if (!NAME.test(modelName)) throw new SfaError('BAD_REQUEST', `"${modelName}" cannot be a model name; pass --name.`);
+      if (!MODEL_NAME.test(modelName)) throw new SfaError('BAD_REQUEST', `"${modelName}" cannot be a model name; pass --name.`);
       yamls.push({ name: modelName, text });
     }
     return { weights: [...weights.values()].map((file) => ({ src: join(dir, file), file })), yamls };

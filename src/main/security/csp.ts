@@ -7,6 +7,8 @@ export interface CspOptions {
   connect?: string[];
   /** Vite's dev server injects inline scripts and opens an HMR socket. */
   dev?: boolean;
+  /** Extra origins audio may come from (Electron's dev mode: media stays on app://sfa). */
+  media?: string[];
 }
 
 export function contentSecurityPolicy(options: CspOptions = {}): string {
@@ -21,7 +23,7 @@ export function contentSecurityPolicy(options: CspOptions = {}): string {
     `script-src ${script.join(' ')}`,
     `connect-src ${connect.join(' ')}`,
     "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
+    `media-src ${["'self'", 'blob:', ...(options.media ?? [])].join(' ')}`,
     "style-src 'self' 'unsafe-inline'",
     "object-src 'none'",
     "base-uri 'none'",

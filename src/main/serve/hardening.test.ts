@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sineWav } from '../../test/fixtures';
-import { createEngine, type Engine } from '../engine';
+import { createEngineForTests, type TestEngine } from '../test/engine';
 import { silentLogger } from '../log';
 import { startServer, type Server } from '../serve';
 
 let dir: string;
-let engine: Engine;
+let engine: TestEngine;
 let server: Server;
 let trackId: string;
 
@@ -25,7 +25,7 @@ beforeAll(async () => {
   mkdirSync(staticDir, { recursive: true });
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>SFA</title>');
   writeFileSync(join(dir, 'secret.txt'), 'top secret');
-  engine = await createEngine({ home: join(dir, 'data'), host: 'cli', logger: silentLogger });
+  engine = await createEngineForTests({ home: join(dir, 'data'), host: 'cli', logger: silentLogger });
   server = await startServer(engine, { staticDir, uploadLimit: 1024 });
   // A track with one registered stem, without running Python: rows as the workers write them.
   const source = join(dir, 'song.wav');

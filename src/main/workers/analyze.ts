@@ -30,11 +30,7 @@ export function analysisWorker(deps: WorkerDeps) {
       if (!track) return { discard: new SfaError('NOT_FOUND', 'The track was removed from the library.') };
       if (!track.path) return { cancel: new SfaError('NOT_FOUND', 'The track has no audio file (its download did not finish).') };
       if (!existsSync(track.path)) return { discard: new SfaError('FILE_NOT_FOUND', `The audio file is missing: ${track.path}`) };
-      const latest = deps.stems.forTrack(track.id);
-      const stems: Record<string, string> = {};
-      for (const s of latest) {
-        if (s.model === latest[0]!.model && s.optionsKey === latest[0]!.optionsKey && existsSync(s.path)) stems[s.stem] = s.path;
-      }
+      const stems = Object.fromEntries(Object.entries(deps.stems.latestSet(track.id)?.stems ?? {}).filter(([, path]) => existsSync(path)));
       ctx.progress(0, 'starting analysis');
       let result: Record<string, unknown>;
       try {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AddResult } from '../../shared/domain';
 import { repoRoot, tempDir, writeSine } from '../../test/fixtures';
-import { createEngine, type Engine } from '../engine';
+import { createEngineForTests, type TestEngine } from '../test/engine';
 import type { Job, JobState } from '../jobs';
 import { silentLogger } from '../log';
 import { pythonEnvironment } from '../sidecar/environment';
@@ -46,14 +46,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(scenarioMap: Record<string, unknown> = {}): Promise<{ engine: Engine; home: string }> {
+async function setup(scenarioMap: Record<string, unknown> = {}): Promise<{ engine: TestEngine; home: string }> {
   writeFileSync(scenarios, JSON.stringify(scenarioMap));
   for (const f of readdirSync(fixture.dir)) if (f.startsWith('scenarios.json.')) writeFileSync(join(fixture.dir, f), '0');
   writeFileSync(log, '');
   const t = tempDir();
   cleanups.push(t.cleanup);
   const home = join(t.dir, 'home');
-  const engine = await createEngine({ home, host: 'cli', logger: silentLogger, runQueues: true });
+  const engine = await createEngineForTests({ home, host: 'cli', logger: silentLogger, runQueues: true });
   cleanups.push(() => engine.close());
   // Separation would need Demucs: keep those jobs waiting and look at their state.
   engine.scheduler.pauseQueue('processing');
@@ -61,7 +61,7 @@ async function setup(scenarioMap: Record<string, unknown> = {}): Promise<{ engin
   return { engine, home: resolve(home) };
 }
 
-async function add(engine: Engine, inputs: string[], steps: string[] = ['separate', 'analyze']): Promise<AddResult> {
+async function add(engine: TestEngine, inputs: string[], steps: string[] = ['separate', 'analyze']): Promise<AddResult> {
   const reply = await engine.api.handle('library.add', { inputs, steps });
   if (!reply.ok) throw new Error(`${reply.error.code}: ${reply.error.message}`);
   return reply.result as AddResult;
@@ -77,8 +77,8 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ti
   }
 }
 
-const jobOf = (engine: Engine, trackId: string, worker: string) => engine.scheduler.listJobs({ trackId }).find((j) => j.worker === worker);
-const jobIn = (engine: Engine, trackId: string, worker: string, states: JobState[]) => {
+const jobOf = (engine: TestEngine, trackId: string, worker: string) => engine.scheduler.listJobs({ trackId }).find((j) => j.worker === worker);
+const jobIn = (engine: TestEngine, trackId: string, worker: string, states: JobState[]) => {
   const j = jobOf(engine, trackId, worker);
   return j && states.includes(j.state) ? j : undefined;
 };

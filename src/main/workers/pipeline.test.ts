@@ -6,7 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, writeSine } from '../../test/fixtures';
-import { createEngine, type Engine } from '../engine';
+import { createEngineForTests, type TestEngine } from '../test/engine';
 import type { Job } from '../jobs';
 import { silentLogger } from '../log';
 
@@ -15,19 +15,19 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(queues?: Record<string, number>): Promise<{ engine: Engine; dir: string }> {
+async function setup(queues?: Record<string, number>): Promise<{ engine: TestEngine; dir: string }> {
   const t = tempDir('sfa-pipeline-');
   cleanups.push(t.cleanup);
-  const engine = await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: true, separation: { model: 'dsp' }, queues });
+  const engine = await createEngineForTests({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: true, separation: { model: 'dsp' }, queues });
   cleanups.push(() => engine.close());
   return { engine, dir: t.dir };
 }
 
-function jobsOf(engine: Engine, trackId: string): Record<string, Job<unknown>> {
+function jobsOf(engine: TestEngine, trackId: string): Record<string, Job<unknown>> {
   return Object.fromEntries(engine.scheduler.listJobs({ trackId }).map((j) => [j.worker, j]));
 }
 
-async function settle(engine: Engine, ids: number[], timeoutMs = 150_000): Promise<void> {
+async function settle(engine: TestEngine, ids: number[], timeoutMs = 150_000): Promise<void> {
   await Promise.all(ids.map((id) => engine.scheduler.waitFor(id, { timeoutMs })));
 }
 

@@ -2,16 +2,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { SfaError, toErrorInfo } from '../../shared/errors';
+import { SEPARATION_DEFAULTS, type Device, type StemFormat } from '../../shared/separation';
 import { defineWorker } from '../jobs';
 import { PERMANENT_CODES, type WorkerDeps } from './deps';
 import { attemptTempDir } from './temp-dirs';
 
 /** Separation settings a job carries; everything but `device` and `repo` identifies the output. */
-export interface SeparateArgs {
-  trackId: string;
+export interface SeparationSettings {
   model: string;
-  device?: 'auto' | 'cpu' | 'cuda' | 'mps';
-  format?: 'wav' | 'flac' | 'mp3';
+  device?: Device;
+  format?: StemFormat;
   shifts?: number;
   overlap?: number;
   segment?: number;
@@ -19,6 +19,10 @@ export interface SeparateArgs {
   instrumental?: boolean;
   /** A local demucs model repository (a folder of `{sig}.th` + `{name}.yaml`). */
   repo?: string;
+}
+
+export interface SeparateArgs extends SeparationSettings {
+  trackId: string;
   [key: string]: string | number | boolean | undefined;
 }
 
@@ -36,9 +40,9 @@ const SEPARATION_TIMEOUT_MS = 3 * 60 * 60_000;
 export function separationKey(args: SeparateArgs): string {
   const identity = {
     model: args.model,
-    format: args.format ?? 'wav',
-    shifts: args.shifts ?? 1,
-    overlap: args.overlap ?? 0.25,
+    format: args.format ?? SEPARATION_DEFAULTS.format,
+    shifts: args.shifts ?? SEPARATION_DEFAULTS.shifts,
+    overlap: args.overlap ?? SEPARATION_DEFAULTS.overlap,
     segment: args.segment ?? null,
     twoStems: args.twoStems ?? null,
     instrumental: Boolean(args.instrumental),
@@ -109,10 +113,10 @@ export function processingWorker(deps: WorkerDeps) {
             path: track.path,
             outDir: tempDir,
             model: args.model,
-            device: args.device ?? 'auto',
-            format: args.format ?? 'wav',
-            shifts: args.shifts ?? 1,
-            overlap: args.overlap ?? 0.25,
+            device: args.device ?? SEPARATION_DEFAULTS.device,
+            format: args.format ?? SEPARATION_DEFAULTS.format,
+            shifts: args.shifts ?? SEPARATION_DEFAULTS.shifts,
+            overlap: args.overlap ?? SEPARATION_DEFAULTS.overlap,
             ...(args.segment !== undefined ? { segment: args.segment } : {}),
             ...(args.twoStems ? { twoStems: args.twoStems } : {}),
             ...(args.instrumental ? { instrumental: true } : {}),

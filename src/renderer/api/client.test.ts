@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SfaError } from '../../shared/errors';
 import { fakeEngine } from '../test/fakeEngine';
+import { createClient } from './client';
+import { desktopMediaBase } from './index';
+import type { Transport } from './transport';
 
 describe('createClient', () => {
   it('resolves with the result of an ok Reply', async () => {
@@ -27,5 +30,15 @@ describe('createClient', () => {
     off();
     engine.emit('library:changed', { ids: ['b'] });
     expect(seen).toEqual([{ ids: ['a'] }]);
+  });
+
+  it('media URLs: relative where the page and the media share an origin, app://sfa from the desktop dev server', () => {
+    const transport = { files: {} } as unknown as Transport;
+    expect(desktopMediaBase('app:')).toBe('');
+    expect(desktopMediaBase('http:')).toBe('app://sfa');
+    const dev = createClient(transport, { mediaBase: desktopMediaBase('http:') });
+    expect(dev.mediaUrl('t1', 'vocals')).toBe('app://sfa/media/t1/vocals');
+    const served = createClient(transport);
+    expect(served.mediaUrl('t 1', 'source', { download: true })).toBe('/media/t%201/source?download=1');
   });
 });

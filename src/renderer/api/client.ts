@@ -14,13 +14,16 @@ export interface Client {
   /** Desktop-only actions, or null in a browser. */
   desktop: DesktopAccess | null;
   /**
-   * The URL of a registered audio file: the track's own (`source`) or a stem. Same origin in both
-   * hosts (`sfa serve`'s authenticated route, Electron's app:// handler).
+   * The URL of a registered audio file: the track's own (`source`) or a stem: `sfa serve`'s
+   * authenticated route, or Electron's app:// handler (absolute in dev, where the page itself
+   * comes from Vite's server).
    */
   mediaUrl(trackId: string, which: string, options?: { download?: boolean }): string;
 }
 
-export function createClient(transport: Transport): Client {
+/** `mediaBase`: where /media/... lives when it is not the page's own origin (Electron in dev: app://sfa). */
+export function createClient(transport: Transport, options: { mediaBase?: string } = {}): Client {
+  const mediaBase = options.mediaBase ?? '';
   return {
     async request(name, ...[params]) {
       const reply = await transport.send(name, params);
@@ -31,6 +34,6 @@ export function createClient(transport: Transport): Client {
     onConnection: (callback) => transport.onConnection(callback),
     files: transport.files,
     desktop: transport.desktop ?? null,
-    mediaUrl: (trackId, which, options) => `/media/${encodeURIComponent(trackId)}/${encodeURIComponent(which)}${options?.download ? '?download=1' : ''}`,
+    mediaUrl: (trackId, which, options) => `${mediaBase}/media/${encodeURIComponent(trackId)}/${encodeURIComponent(which)}${options?.download ? '?download=1' : ''}`,
   };
 }

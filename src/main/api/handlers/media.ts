@@ -1,18 +1,12 @@
-import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
 import type { Peaks } from '../../../shared/domain';
 import { SfaError } from '../../../shared/errors';
 import { exportAnalysis } from '../../library/export';
-import { bundledFfmpeg } from '../../workers/tool-process';
+import { exportStems } from '../../library/stem-export';
 import type { Handlers } from '../index';
 import type { Services } from '../services';
 
 type MediaHandlers = Pick<Handlers, 'export.analysis' | 'export.stems' | 'media.peaks'>;
-
-const PEAKS_CACHE_MAX = 256;
-const runFile = promisify(execFile);
 
 export function mediaHandlers(s: Services): MediaHandlers {
   return {
@@ -21,51 +15,18 @@ export function mediaHandlers(s: Services): MediaHandlers {
       const count = format === 'csv' ? Math.max(0, content.split('\r\n').length - 2) : (JSON.parse(content) as unknown[]).length;
       return { content, filename: `sfa-analysis-${new Date().toISOString().slice(0, 10)}.${format}`, count };
     },
-    'export.stems': async ({ trackId, stems: wanted, dir, instrumental }) => {
+    'export.stems': async ({ trackId, stems, dir, instrumental }) => {
       // Writing into a folder of this machine is for the desktop app and the CLI; the browser
       // host downloads stems through its authenticated media route instead.
       if (!s.canPassPaths) throw new SfaError('UNSUPPORTED', 'Exporting to a folder is available in the desktop app; in the browser, download the stems.');
-      const detail = s.trackDetail(trackId);
-      if (!detail.stems) throw new SfaError('NOT_FOUND', `${detail.title} has no stems yet: separate it first.`);
-      const unknown = wanted.filter((stem) => !detail.stems![stem]);
-      if (unknown.length) throw new SfaError('NOT_FOUND', `${detail.title} has no stem ${unknown.join(', ')}.`);
-      const target = resolve(dir);
-      mkdirSync(target, { recursive: true });
-      // eslint-disable-next-line no-control-regex
-      const base = detail.title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').trim().slice(0, 120) || 'track';
-      const files: string[] = [];
-      for (const stem of wanted) {
-        const from = detail.stems[stem]!;
-        const to = join(target, `${base} - ${stem}${extname(from)}`);
-        copyFileSync(from, to);
-        files.push(to);
-      }
-      if (instrumental) {
-        const parts = Object.entries(detail.stems)
-          .filter(([name]) => name !== 'vocals')
-          .map(([, p]) => p);
-        if (!parts.length) throw new SfaError('NOT_FOUND', 'There are no non-vocal stems to mix.');
-        const to = join(target, `${base} - instrumental.wav`);
-        const ffmpeg = await bundledFfmpeg();
-        await runFile(ffmpeg, ['-y', '-v', 'error', ...parts.flatMap((p) => ['-i', p]), '-filter_complex', `amix=inputs=${parts.length}:normalize=0`, to], {
-          timeout: 10 * 60_000,
-        });
-        files.push(to);
-      }
-      return { files };
+      return { files: await exportStems(s.trackDetail(trackId), { stems, dir, instrumental }) };
     },
     'media.peaks': async ({ trackId, stem, points }) => {
       const detail = s.trackDetail(trackId);
       const path = stem ? detail.stems?.[stem] : detail.path;
       if (!path) throw new SfaError('NOT_FOUND', stem ? `${detail.title} has no stem ${stem}.` : `${detail.title} has no audio file yet.`);
       if (!existsSync(path)) throw new SfaError('FILE_NOT_FOUND', `The audio file is missing: ${path}`);
-      const key = `${trackId}/${stem ?? 'source'}/${points}/${path}`;
-      const cached = s.peaksCache.get(key);
-      if (cached) return cached;
-      const result = await s.sidecars.analysis.run<Peaks>('peaks', { path, points, mixed: true }, { timeoutMs: 5 * 60_000 });
-      if (s.peaksCache.size >= PEAKS_CACHE_MAX) s.peaksCache.delete(s.peaksCache.keys().next().value!);
-      s.peaksCache.set(key, result);
-      return result;
+      return s.peaks.get(trackId, stem ?? 'source', points, path, () => s.sidecars.analysis.run<Peaks>('peaks', { path, points, mixed: true }, { timeoutMs: 5 * 60_000 }));
     },
   };
 }

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import { SfaError } from '../../../shared/errors';
-import { appVersion } from '../../paths';
 import type { StoredSettings } from '../../settings';
 import { diagnosticsText } from '../../system/diagnostics';
 import { doctor } from '../../system/doctor';
@@ -24,7 +23,7 @@ type SystemHandlers = Pick<
 >;
 
 export function systemHandlers(s: Services): SystemHandlers {
-  const info = () => ({ version: appVersion(), home: s.paths.root, host: s.host, canPassPaths: s.canPassPaths });
+  const info = () => ({ version: s.version, home: s.paths.root, host: s.host, canPassPaths: s.canPassPaths });
   return {
     'settings.get': () => s.settings.current(),
     'settings.set': (patch) => {

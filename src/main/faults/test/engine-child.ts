@@ -3,7 +3,6 @@
  * separation) working the queues of `home` until nothing is left, then exiting. Prints `READY`
  * once the scheduler runs and `DONE` when idle. The test SIGKILLs it at random moments.
  */
-import { untilIdle } from '../../cli/work';
 import { createEngine } from '../../engine';
 import { silentLogger } from '../../log';
 
@@ -17,6 +16,6 @@ const engine = await createEngine({
   queues: { download: 1, processing: 1, analysis: 1 },
 });
 process.stdout.write('READY\n');
-await untilIdle(engine, 100);
+await engine.api.handle('queues.waitIdle', { pollMs: 100 });
 await engine.close();
 process.stdout.write('DONE\n');

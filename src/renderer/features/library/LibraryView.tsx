@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { SEPARATION_DEFAULTS } from '../../../shared/separation';
 import { useActions } from '../../actions/context';
 import { CAMELOT_KEYS, CAMELOT_NAMES, compatibleKeys } from '../../lib/camelot';
 import { EMPTY_FILTER, isFiltering } from '../../lib/query';
@@ -64,7 +65,7 @@ function BulkBar() {
   const selected = useUiStore((s) => s.selected);
   const tracks = useLibraryStore((s) => s.tracks);
   const models = useSettingsStore((s) => s.models);
-  const defaultModel = useSettingsStore((s) => s.settings?.defaultModel ?? 'htdemucs');
+  const defaultModel = useSettingsStore((s) => s.settings?.defaultModel ?? SEPARATION_DEFAULTS.model);
   const [model, setModel] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   if (selected.size === 0) return null;
