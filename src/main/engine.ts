@@ -21,7 +21,7 @@ import { TrackRepository } from './library/tracks';
 import { HomeLock } from './lock';
 import { createLogger, type Logger } from './log';
 import { ModelStore, type ModelStoreOptions } from './models';
-import { SettingsRepository, type StoredSettings } from './settings';
+import { DJ_SETTING_DEFAULTS, SettingsRepository, type StoredSettings } from './settings';
 import { pythonEnvironment } from './sidecar/environment';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
@@ -120,6 +120,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     autoPipeline: true,
     concurrency: { ...DEFAULTS.queues },
     toolPaths: { ffmpeg: null },
+    ...DJ_SETTING_DEFAULTS,
   };
   let stored = settingsRepo?.read(settingDefaults) ?? settingDefaults;
   const queues = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };

@@ -6,6 +6,7 @@
  * import this file; nothing else defines a channel.
  */
 import { z } from 'zod';
+import type { CollectionExport, DjProgress, StemFilesExport, TagsResult, TagsView } from './dj';
 import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 
 /** A request's definition: a params schema plus a phantom result type. */
@@ -26,6 +27,8 @@ const jobId = z.number().int().positive();
 const queueName = z.string().min(1).max(64);
 const modelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a model name: letters, digits, _ . -');
 const stemName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a stem name: letters, digits, _ . -');
+const keyNotation = z.enum(['standard', 'camelot', 'openkey']);
+const trackSelection = z.array(id).min(1).max(10_000).optional();
 const jobState = z.enum(['scheduled', 'available', 'executing', 'retryable', 'completed', 'discarded', 'cancelled']);
 
 export const requests = {
@@ -91,6 +94,9 @@ export const requests = {
       autoPipeline: z.boolean().optional(),
       concurrency: z.record(queueName, z.number().int().min(1).max(16)).optional(),
       toolPaths: z.strictObject({ ffmpeg: input.nullable().optional() }).optional(),
+      keyNotation: keyNotation.optional(),
+      energyField: z.enum(['comment', 'grouping', 'none']).optional(),
+      stemCodec: z.enum(['aac', 'alac']).optional(),
     }),
   ),
   /** First-run setup of the Python engine environment: what is done, what will be downloaded. */
@@ -99,6 +105,23 @@ export const requests = {
   'setup.start': request<SetupStatus>()(z.strictObject({ offlineDir: input.optional() }).optional()),
   /** A plain-text report to paste into a bug report: versions, doctor, device, recent failures, last log lines. */
   'system.diagnostics': request<{ text: string }>()(z.strictObject({}).optional()),
+
+  // DJ software (src/main/library/dj/): tags in the audio files, rekordbox / Traktor collections,
+  // M3U8, NI Stems. `ids` omitted: every analysed track (restore: every track we tagged).
+  /** The file's own BPM/key/comment beside our analysis. */
+  'tags.read': request<TagsView>()(z.strictObject({ id })),
+  /** Write BPM, key (notation: the setting unless given) and energy (setting) into the tracks' files. */
+  'tags.write': request<TagsResult>()(z.strictObject({ ids: trackSelection, keyNotation: keyNotation.optional() })),
+  /** Put back the values our tag writes replaced. */
+  'tags.restore': request<TagsResult>()(z.strictObject({ ids: trackSelection })),
+  /** `out` omitted: a file in the library's exports folder (the only choice in the browser host). */
+  'export.rekordbox': request<CollectionExport>()(z.strictObject({ ids: trackSelection, out: input.optional() })),
+  'export.traktor': request<CollectionExport>()(z.strictObject({ ids: trackSelection, out: input.optional() })),
+  'export.m3u': request<CollectionExport>()(z.strictObject({ ids: trackSelection, out: input.optional() })),
+  /** Stems of many tracks as NI Stems files or plain audio files (`codec`: stem.mp4 only; default the setting). */
+  'export.stemFiles': request<StemFilesExport>()(
+    z.strictObject({ ids: trackSelection, format: z.enum(['stem.mp4', 'wav', 'flac', 'mp3']), dir: input.optional(), codec: z.enum(['aac', 'alac']).optional() }),
+  ),
 } as const;
 
 export type SetupStepName = 'python' | 'venv' | 'packages' | 'models' | 'verify';
@@ -182,10 +205,12 @@ export interface Events {
   'models:progress': ModelProgress;
   /** The first-run setup progressed (a few per second at most). */
   'setup:progress': SetupProgress;
+  /** A tag write or DJ export progressed. */
+  'dj:progress': DjProgress;
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress'];
+export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress'];
 
 export function isRequestName(name: unknown): name is RequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);

@@ -10,6 +10,7 @@ import { JOB_STATE_NAMES, type JobState } from '../../shared/domain';
 import { exportAnalysis } from '../library/export';
 import { followProgress, jobFailure, resolveTrack, untilIdle, writeAtomic } from './work';
 import { models } from './models';
+import { tags, withDjExports } from './dj';
 
 export interface CommandSpec {
   summary: string;
@@ -303,6 +304,6 @@ function resolvePath(p: string): string {
 }
 
 export const commands: Record<string, CommandSpec> = {
-  doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: exportCommand, serve,
-  models,
+  doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: withDjExports(exportCommand), serve,
+  models, tags,
 };
