@@ -69,10 +69,16 @@ describe('tags in the audio files', () => {
     engine.analyses.save(a!, null, analysis(127.96, ['A', 'minor']));
     engine.analyses.save(b!, null, analysis(90, ['F#', 'major'], { level: 3 }));
     const pathA = engine.tracks.get(a!)!.path!;
+    // The user's own tags from another program: BPM and key, which we show and later restore.
+    python(
+      'import sys, json; from mutagen.wave import WAVE; from mutagen.id3 import TBPM, TKEY, TIT2; w = WAVE(sys.argv[1]); w.add_tags(); ' +
+        'w.tags.add(TBPM(encoding=3, text=["64"])); w.tags.add(TKEY(encoding=3, text=["C"])); w.tags.add(TIT2(encoding=3, text=["Mine"])); w.save(); print("null")',
+      pathA,
+    );
     const md5 = await audioMd5(pathA);
 
     const before = await ok<TagsView>(engine, 'tags.read', { id: a });
-    expect(before).toMatchObject({ file: { format: 'id3', bpm: null, key: null }, ours: { bpm: 127.96, key: 'Am' }, written: false });
+    expect(before).toMatchObject({ file: { format: 'id3', bpm: '64', key: 'C' }, ours: { bpm: 127.96, key: 'Am' }, written: false });
 
     const written = await ok<TagsResult>(engine, 'tags.write', { ids: [a, b, c] });
     expect(written.written).toBe(2);
@@ -90,9 +96,13 @@ describe('tags in the audio files', () => {
     await ok(engine, 'tags.write', { ids: [b], keyNotation: 'camelot' });
     expect((await ok<TagsView>(engine, 'tags.read', { id: b })).file).toMatchObject({ key: '2B', grouping: 'Energy 3' });
 
+    // A second write keeps the user's values as the ones to restore (not ours from the first write).
+    await ok(engine, 'tags.write', { ids: [a] });
     const restored = await ok<TagsResult>(engine, 'tags.restore', {});
     expect(restored.written).toBe(2);
-    for (const id of [a, b]) expect((await ok<TagsView>(engine, 'tags.read', { id })).file).toMatchObject({ bpm: null, key: null, comment: null, grouping: null });
+    expect((await ok<TagsView>(engine, 'tags.read', { id: a })).file).toMatchObject({ bpm: '64', key: 'C', comment: null, grouping: null, });
+    expect((await ok<TagsView>(engine, 'tags.read', { id: b })).file).toMatchObject({ bpm: null, key: null, comment: null, grouping: null });
+    expect(python('import sys, json, mutagen; print(json.dumps(str(mutagen.File(sys.argv[1]).tags["TIT2"].text[0])))', pathA)).toBe('Mine');
     expect(await audioMd5(pathA)).toBe(md5);
     const again = await ok<TagsResult>(engine, 'tags.restore', { ids: [a] });
     expect(again.skipped[0]).toMatchObject({ code: 'NOT_FOUND', reason: expect.stringContaining('nothing to restore') });
