@@ -134,3 +134,18 @@ def test_mp4_must_end_with_moov(tmp_path):
     p.write_bytes(struct.pack(">I4s", 16, b"moov") + b"\0" * 8 + struct.pack(">I4s", 8, b"free"))
     with pytest.raises(ValueError):
         stem_files.add_udta_box(str(p), b"stem", b"{}")
+
+
+def test_a_full_disk_leaves_no_file_under_the_final_name(six_stems, tmp_path):
+    mix, paths, _ = six_stems
+    small = tmp_path / "small"
+    small.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(small)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root): the disk-full path is untested on this machine")
+    try:
+        with pytest.raises(SidecarError) as err:
+            stem_files.write_stem_mp4(mix, paths, str(small / "x.stem.mp4"), "alac")
+        assert err.value.code == "DISK_FULL" and "disk is full" in str(err.value)
+        assert list(small.iterdir()) == []
+    finally:
+        subprocess.run(["umount", "-l", str(small)], capture_output=True)

@@ -61,7 +61,7 @@ export async function exportCollection(
     file.write(writer.begin(fit.length));
     for (let i = 0; i < fit.length; i++) {
       const track = fit[i]!;
-      const entry = djEntry(track, deps.analyses) ?? { track, path: track.path!, duration: track.duration, bpm: 0, key: null, energy: null, grid: null };
+      const entry = djEntry(track, deps.analyses) ?? { track, path: track.path!, duration: track.duration, bpm: 0, key: null, energy: null, grid: null, markers: [] };
       file.write(writer.entry(entry, i + 1));
       if ((i + 1) % YIELD_EVERY === 0) {
         onProgress(i + 1, fit.length);

@@ -249,6 +249,13 @@ print(json.dumps({"root": root.tag, "version": root.get("VERSION"), "count": int
     const reply = await engine.api.handle('export.rekordbox', { out: join(small, 'rekordbox.xml') });
     expect(reply).toMatchObject({ ok: false, error: { code: 'DISK_FULL', message: expect.stringContaining('nothing was written under that name') } });
     expect(readdirSync(small)).toEqual(['filler']);
+    // A read-only disk: a typed refusal naming the file, nothing written.
+    const locked = join(dir, 'locked');
+    mkdirSync(locked);
+    expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', locked], { stdio: 'ignore' }).status).toBe(0);
+    cleanups.push(() => void spawnSync('umount', ['-l', locked], { stdio: 'ignore' }));
+    const refused = await engine.api.handle('export.traktor', { out: join(locked, 'c.nml') });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'PERMISSION_DENIED', message: expect.stringContaining(join(locked, 'c.nml')) } });
   });
 
   it('streams 10,000 tracks with progress', async () => {

@@ -26,12 +26,14 @@ export interface DjEntry {
   key: KeyFields | null;
   energy: number | null;
   grid: GridAnchor | null;
+  /** rekordbox TEMPO markers: the anchor, or one per tempo change when the tempo is not stable. */
+  markers: GridAnchor[];
 }
 
 /** The analysis result's paths DJ exports read (DESIGN.md 4.3, with or without the beat grid). */
 interface ResultPaths {
   duration?: number;
-  tempo?: { bpm?: number; beats?: number[] };
+  tempo?: { bpm?: number; beats?: number[]; stable?: boolean };
   key?: Partial<KeyFields>;
   energy?: { level?: number };
   grid?: { beats?: number[]; downbeats?: number[]; meter?: number | string; first_downbeat?: number };
@@ -47,6 +49,26 @@ export function gridAnchor(r: ResultPaths, bpm: number): GridAnchor | null {
   if (downbeat !== undefined) return { start: downbeat, bpm, beatsPerBar, beatInBar: 1 };
   const beat = (r.grid?.beats ?? r.tempo?.beats)?.find(finite);
   return beat === undefined ? null : { start: beat, bpm, beatsPerBar, beatInBar: 1 };
+}
+
+const TEMPO_CHANGE_BPM = 0.5;
+
+/**
+ * Where the grid's tempo changes: with `tempo.stable === false` and a grid of downbeats, a marker
+ * at each bar whose tempo differs from the last marker's by more than TEMPO_CHANGE_BPM (what
+ * rekordbox writes for a variable grid); otherwise the single anchor.
+ */
+export function gridMarkers(r: ResultPaths, anchor: GridAnchor | null): GridAnchor[] {
+  if (!anchor) return [];
+  const downbeats = (r.grid?.downbeats ?? []).filter(finite);
+  if (r.tempo?.stable !== false || downbeats.length < 3) return [anchor];
+  const markers: GridAnchor[] = [];
+  for (let i = 0; i + 1 < downbeats.length; i++) {
+    const bpm = Math.round(((60 * anchor.beatsPerBar) / (downbeats[i + 1]! - downbeats[i]!)) * 100) / 100;
+    const last = markers.at(-1);
+    if (!last || Math.abs(bpm - last.bpm) > TEMPO_CHANGE_BPM) markers.push({ start: downbeats[i]!, bpm, beatsPerBar: anchor.beatsPerBar, beatInBar: 1 });
+  }
+  return markers;
 }
 
 /** The tracks an export covers: the ones named (unknown ids reported), or every analysed track. */
@@ -79,6 +101,7 @@ export function djEntry(track: Track, analyses: AnalysisRepository): DjEntry | n
   const r = analyses.current(track.id)?.result as ResultPaths | undefined;
   const bpm = r?.tempo?.bpm;
   if (!r || !finite(bpm) || bpm <= 0) return null;
+  const grid = gridAnchor(r, bpm);
   const key = r.key?.tonic && (r.key.mode === 'major' || r.key.mode === 'minor') ? (r.key as KeyFields) : null;
   return {
     track,
@@ -87,6 +110,7 @@ export function djEntry(track: Track, analyses: AnalysisRepository): DjEntry | n
     bpm,
     key,
     energy: finite(r.energy?.level) ? r.energy.level : null,
-    grid: gridAnchor(r, bpm),
+    grid,
+    markers: gridMarkers(r, grid),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gridAnchor } from './entries';
+import { gridAnchor, gridMarkers } from './entries';
 import { camelotKey, keyIn, openKey, standardKey, traktorKeyValue } from './keys';
 import { rekordboxLocation } from './rekordbox';
 import { traktorLocation } from './traktor';
@@ -53,5 +53,18 @@ describe('the grid anchor', () => {
     expect(gridAnchor({ grid: { first_downbeat: 1.25, meter: '4/4' } }, 128)).toEqual({ start: 1.25, bpm: 128, beatsPerBar: 4, beatInBar: 1 });
     expect(gridAnchor({ tempo: { bpm: 100, beats: [0.3, 0.9] } }, 100)).toEqual({ start: 0.3, bpm: 100, beatsPerBar: 4, beatInBar: 1 });
     expect(gridAnchor({ tempo: { bpm: 100, beats: [] } }, 100)).toBeNull();
+  });
+});
+
+describe('rekordbox tempo markers', () => {
+  it('one marker for a stable tempo; one per tempo change for a variable grid', () => {
+    const downbeats = [0.5, 2.5, 4.5, 6.5, 8.4, 10.3, 12.2];
+    const anchor = gridAnchor({ grid: { downbeats, meter: 4 } }, 120)!;
+    expect(gridMarkers({ tempo: { stable: true }, grid: { downbeats } }, anchor)).toEqual([anchor]);
+    expect(gridMarkers({ tempo: { stable: false }, grid: { downbeats } }, anchor)).toEqual([
+      { start: 0.5, bpm: 120, beatsPerBar: 4, beatInBar: 1 },
+      { start: 6.5, bpm: 126.32, beatsPerBar: 4, beatInBar: 1 },
+    ]);
+    expect(gridMarkers({ tempo: { stable: false } }, null)).toEqual([]);
   });
 });

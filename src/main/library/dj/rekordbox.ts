@@ -40,9 +40,9 @@ export function rekordboxWriter(playlistName: string): CollectionWriter {
         Tonality: e.key ? standardKey(e.key) : null,
         Location: rekordboxLocation(e.path),
       });
-      if (!e.grid) return `    <TRACK ${track}/>\n`;
-      const tempo = attrs({ Inizio: fixed(e.grid.start, 3), Bpm: fixed(e.grid.bpm, 2), Metro: `${e.grid.beatsPerBar}/4`, Battito: e.grid.beatInBar });
-      return `    <TRACK ${track}>\n      <TEMPO ${tempo}/>\n    </TRACK>\n`;
+      if (!e.markers.length) return `    <TRACK ${track}/>\n`;
+      const tempos = e.markers.map((m) => `      <TEMPO ${attrs({ Inizio: fixed(m.start, 3), Bpm: fixed(m.bpm, 2), Metro: `${m.beatsPerBar}/4`, Battito: m.beatInBar })}/>\n`);
+      return `    <TRACK ${track}>\n${tempos.join('')}    </TRACK>\n`;
     },
     end(count: number) {
       const lines = [`  </COLLECTION>\n  <PLAYLISTS>\n    <NODE Type="0" Name="ROOT" Count="1">\n`];
