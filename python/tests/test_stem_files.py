@@ -34,6 +34,19 @@ def six_stems(write_wav):
     return str(mix), paths, waves
 
 
+def track_flags(path) -> list[int]:
+    """Each trak's tkhd flags: NI players play the one enabled track (flags 3); the stems are in
+    the movie but disabled (flags 2), as NI's own files have them."""
+    data = open(path, "rb").read()
+    a, s = {k: (x, y) for k, x, y in stem_files._children(data, 0, len(data))}[b"moov"]
+    flags = []
+    for kind, x, y in stem_files._children(data, a + 8, a + s):
+        if kind == b"trak":
+            tkhd = next(c for c in stem_files._children(data, x + 8, x + y) if c[0] == b"tkhd")
+            flags.append(int.from_bytes(data[tkhd[1] + 9 : tkhd[1] + 12], "big"))
+    return flags
+
+
 def udta_stem(path) -> dict:
     data = open(path, "rb").read()
     top = {k: (a, s) for k, a, s in stem_files._children(data, 0, len(data))}
@@ -67,6 +80,7 @@ def test_stem_mp4_round_trip(six_stems, tmp_path, codec):
     if codec == "aac":
         assert all(200_000 <= int(s["bit_rate"]) <= 300_000 for s in audio)
 
+    assert track_flags(out) == [3, 2, 2, 2, 2]
     meta = udta_stem(out)
     assert [s["name"] for s in meta["stems"]] == ["drums", "bass", "other", "vocals"]
     assert all(s["color"].startswith("#") and len(s["color"]) == 7 for s in meta["stems"])

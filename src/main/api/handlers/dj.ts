@@ -18,8 +18,9 @@ const PROGRESS_EVERY_MS = 200;
 
 /** Tags in the user's files, DJ collections and NI Stems (src/main/library/dj/). */
 export function djHandlers(s: Services): DjHandlers {
-  const backups = new TagBackupRepository(s.db);
-  const tagDeps = { tracks: s.tracks, analyses: s.analyses, backups, sidecar: s.sidecars.probe };
+  // Prepared on first use: an engine opened read-only on a database not yet migrated to 009 still starts.
+  let backups: TagBackupRepository | undefined;
+  const tagDeps = () => ({ tracks: s.tracks, analyses: s.analyses, backups: (backups ??= new TagBackupRepository(s.db)), sidecar: s.sidecars.probe });
   const progress = (task: DjProgress['task']) => {
     let last = 0;
     return (done: number, total: number) => {
@@ -41,13 +42,13 @@ export function djHandlers(s: Services): DjHandlers {
   const settings = () => s.settings.stored();
 
   return {
-    'tags.read': ({ id }) => readTags(tagDeps, id),
+    'tags.read': ({ id }) => readTags(tagDeps(), id),
     'tags.write': ({ ids, keyNotation }) => {
       assertWritable(s);
       const { keyNotation: notation, energyField } = settings();
-      return writeTags(tagDeps, ids, { notation: keyNotation ?? notation, energyField }, progress('tags.write'));
+      return writeTags(tagDeps(), ids, { notation: keyNotation ?? notation, energyField }, progress('tags.write'));
     },
-    'tags.restore': ({ ids }) => (assertWritable(s), restoreTags(tagDeps, ids, progress('tags.restore'))),
+    'tags.restore': ({ ids }) => (assertWritable(s), restoreTags(tagDeps(), ids, progress('tags.restore'))),
     'export.rekordbox': collection('rekordbox'),
     'export.traktor': collection('traktor'),
     'export.m3u': collection('m3u'),
