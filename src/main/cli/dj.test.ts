@@ -58,6 +58,16 @@ describe('sfa tags / export for DJ software', () => {
     expect(result.written).toBe(1);
     expect(result.skipped).toEqual([expect.objectContaining({ trackId: ids[1], code: 'NOT_FOUND' })]);
     expect(JSON.parse((await sfa('tags', 'restore', '--json')).stdout)).toMatchObject({ written: 1, skipped: [] });
+    // A file path names its track; a file outside the library is refused and left alone.
+    const byPath = JSON.parse((await sfa('tags', 'write', join(dir, 'One.wav'), '--json')).stdout) as { files: string[] };
+    expect(byPath.files).toEqual([join(dir, 'One.wav')]);
+    await sfa('tags', 'restore', '--json');
+    const outside = writeSine(join(dir, 'outside.wav'), 1, { freq: 800 });
+    const before = readFileSync(outside);
+    const refused = await sfa('tags', 'write', outside, '--json');
+    expect(refused.code).toBe(2);
+    expect(JSON.parse(refused.stdout).error.message).toContain('not a file of a track in the library');
+    expect(readFileSync(outside).equals(before)).toBe(true);
     expect((await sfa('tags', 'write', '--key-notation', 'lydian')).code).toBe(2);
     expect((await sfa('tags', 'frobnicate')).code).toBe(2);
   }, 180_000);

@@ -2,6 +2,7 @@
  * DJ-software commands (DESIGN.md 4.1): `sfa tags write|restore`, `sfa export
  * rekordbox|traktor|m3u|stems`. Each only calls the engine's contract.
  */
+import { resolve } from 'node:path';
 import type { Skipped } from '../../shared/dj';
 import type { KeyNotation } from '../../shared/domain';
 import type { Engine } from '../engine';
@@ -31,6 +32,25 @@ function followDjProgress(engine: Engine, ctx: CommandContext): () => void {
   };
 }
 
+/**
+ * TRACK arguments: track ids, or the paths of files in the library (matched to their tracks).
+ * A path that is no track's file is refused: nothing outside the library is ever touched.
+ */
+async function trackIds(engine: Engine, args: string[]): Promise<{ ids?: string[] }> {
+  if (!args.length) return {};
+  const { tracks } = await call(engine, 'library.list', {});
+  const byId = new Set(tracks.map((t) => t.id));
+  const byPath = new Map(tracks.filter((t) => t.path).map((t) => [resolve(t.path!), t.id]));
+  const ids = args.map((arg) => {
+    if (byId.has(arg)) return arg;
+    const id = byPath.get(resolve(arg));
+    if (id) return id;
+    if (/[\\/.]/.test(arg)) throw new UsageError(`${arg} is not a file of a track in the library: add it first (sfa add), then use it here`);
+    return arg; // an unknown id: the engine lists it as skipped
+  });
+  return { ids };
+}
+
 async function withProgress<T>(ctx: CommandContext, work: (engine: Engine) => Promise<T>): Promise<T> {
   const engine = await ctx.engine();
   const stop = followDjProgress(engine, ctx);
@@ -52,12 +72,12 @@ export const tags: CommandSpec = {
     const notation = values['key-notation'] as string | undefined;
     if (notation !== undefined && !NOTATIONS.includes(notation as KeyNotation)) throw new UsageError(`unknown key notation "${notation}" (${NOTATIONS.join(', ')})`);
     if (notation !== undefined && action === 'restore') throw new UsageError('--key-notation applies to tags write');
-    const selection = ids.length ? { ids } : {};
-    const result = await withProgress(ctx, (engine) =>
-      action === 'write'
+    const result = await withProgress(ctx, async (engine) => {
+      const selection = await trackIds(engine, ids);
+      return action === 'write'
         ? call(engine, 'tags.write', { ...selection, ...(notation ? { keyNotation: notation as KeyNotation } : {}) })
-        : call(engine, 'tags.restore', selection),
-    );
+        : call(engine, 'tags.restore', selection);
+    });
     ctx.out.result(result, () => [...result.files.map((f) => `${action === 'write' ? 'tagged' : 'restored'}  ${f}`), ...skippedLines(result.skipped)].join('\n'));
     return result.written === 0 && result.skipped.length ? EXIT.failed : EXIT.ok;
   },
@@ -72,12 +92,11 @@ export function withDjExports(analysis: CommandSpec): CommandSpec {
     allowPositionals: true,
     async run(ctx, values, positionals) {
       const [what, ...ids] = positionals;
-      const selection = ids.length ? { ids } : {};
       const out = values.out as string | undefined;
       if (what && what in COLLECTIONS) {
         if (!out) throw new UsageError(`export ${what} needs --out FILE`);
         if (values.format !== undefined || values.codec !== undefined) throw new UsageError(`export ${what} takes no --format or --codec`);
-        const result = await withProgress(ctx, (engine) => call(engine, COLLECTIONS[what as keyof typeof COLLECTIONS], { ...selection, out }));
+        const result = await withProgress(ctx, async (engine) => call(engine, COLLECTIONS[what as keyof typeof COLLECTIONS], { ...(await trackIds(engine, ids)), out }));
         ctx.out.result(result, () => [`wrote ${result.file} (${result.written} tracks)`, ...skippedLines(result.skipped)].join('\n'));
         return EXIT.ok;
       }
@@ -87,8 +106,8 @@ export function withDjExports(analysis: CommandSpec): CommandSpec {
         if (!out) throw new UsageError('export stems needs --out DIR');
         const codec = values.codec as string | undefined;
         if (codec !== undefined && (format !== 'stem.mp4' || (codec !== 'aac' && codec !== 'alac'))) throw new UsageError('--codec aac|alac applies to --format stem.mp4');
-        const result = await withProgress(ctx, (engine) =>
-          call(engine, 'export.stemFiles', { ...selection, format: format as (typeof STEM_FORMATS)[number], dir: out, ...(codec ? { codec: codec as 'aac' | 'alac' } : {}) }),
+        const result = await withProgress(ctx, async (engine) =>
+          call(engine, 'export.stemFiles', { ...(await trackIds(engine, ids)), format: format as (typeof STEM_FORMATS)[number], dir: out, ...(codec ? { codec: codec as 'aac' | 'alac' } : {}) }),
         );
         ctx.out.result({ files: result.files, skipped: result.skipped }, () => [...result.files.map((f) => `wrote ${f}`), ...skippedLines(result.skipped)].join('\n'));
         return result.files.length === 0 && result.skipped.length ? EXIT.failed : EXIT.ok;
