@@ -10,6 +10,8 @@ from . import audio, environment
 from .errors import BadRequestError
 from .server import Context, Op
 from .separate import ops as _separation_ops  # separate/warm/models; torch loads lazily
+from .stem_files import OPS as _stem_file_ops
+from .tags import OPS as _tag_ops  # mutagen loads inside the ops
 
 
 def _path_param(params: dict[str, Any]) -> str:
@@ -45,7 +47,7 @@ def ping(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def registry() -> dict[str, Op]:
     # Op modules import their heavy libraries (torch, librosa) inside the op, so that a sidecar
     # used only for probing starts fast.
-    return {"probe": probe, "doctor": doctor, "ping": ping, **_analysis_ops(), **_separation_ops()}
+    return {"probe": probe, "doctor": doctor, "ping": ping, **_analysis_ops(), **_separation_ops(), **_tag_ops, **_stem_file_ops}
 
 
 def _analysis_ops() -> dict[str, Op]:

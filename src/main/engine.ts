@@ -26,7 +26,7 @@ import { appVersion } from './paths';
 import { createLogger, type Logger } from './log';
 import { mediaLookup, type MediaEntry } from './media/lookup';
 import { ModelStore, type ModelStoreOptions } from './models';
-import { SettingsRepository, type StoredSettings } from './settings';
+import { DJ_SETTING_DEFAULTS, SettingsRepository, type StoredSettings } from './settings';
 import { pythonEnvironment } from './sidecar/environment';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
@@ -142,6 +142,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     autoPipeline: true,
     concurrency: { ...DEFAULTS.queues },
     toolPaths: { ffmpeg: null },
+    ...DJ_SETTING_DEFAULTS,
   };
   let stored = settingsRepo?.read(settingDefaults) ?? settingDefaults;
   const queues = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };

@@ -4,7 +4,14 @@ import type { Db } from './db/connection';
 /** What a fresh library starts with (env and engine options may change the model). */
 export type StoredSettings = Omit<Settings, 'libraryFolder'>;
 
-const KEYS = ['defaultModel', 'device', 'format', 'autoPipeline', 'concurrency', 'toolPaths'] as const;
+const KEYS = ['defaultModel', 'device', 'format', 'autoPipeline', 'concurrency', 'toolPaths', 'keyNotation', 'energyField', 'stemCodec'] as const;
+
+/** Defaults of the DJ-software settings (tags and NI Stems), spread into the engine's defaults. */
+export const DJ_SETTING_DEFAULTS: Pick<StoredSettings, 'keyNotation' | 'energyField' | 'stemCodec'> = {
+  keyNotation: 'standard',
+  energyField: 'comment',
+  stemCodec: 'aac',
+};
 
 /** The settings table (migration 006): one JSON value per key. */
 export class SettingsRepository {

@@ -6,6 +6,7 @@
  * import this file; nothing else defines a channel.
  */
 import { z } from 'zod';
+import type { CollectionExport, DjProgress, StemFilesExport, TagsResult, TagsView } from './dj';
 import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 import { JOB_STATES } from './job-states';
 import { MODEL_NAME, STEM_NAME, TRACK_ID } from './patterns';
@@ -32,6 +33,8 @@ const stemName = z.string().regex(STEM_NAME, 'a stem name: letters, digits, _ . 
 const jobState = z.enum(JOB_STATES);
 const device = z.enum(DEVICES);
 const stemFormat = z.enum(STEM_FORMATS);
+const keyNotation = z.enum(['standard', 'camelot', 'openkey']);
+const trackSelection = z.array(id).min(1).max(10_000).optional();
 
 export const requests = {
   'library.add': request<AddResult>()(
@@ -96,6 +99,9 @@ export const requests = {
       autoPipeline: z.boolean().optional(),
       concurrency: z.record(queueName, z.number().int().min(1).max(16)).optional(),
       toolPaths: z.strictObject({ ffmpeg: input.nullable().optional() }).optional(),
+      keyNotation: keyNotation.optional(),
+      energyField: z.enum(['comment', 'grouping', 'none']).optional(),
+      stemCodec: z.enum(['aac', 'alac']).optional(),
     }),
   ),
   /** First-run setup of the Python engine environment: what is done, what will be downloaded. */
@@ -133,6 +139,23 @@ export const requests = {
   'queues.waitIdle': request<{ queues: QueueStats[] }>()(z.strictObject({ pollMs: z.number().int().min(10).max(10_000).optional() }).optional()),
   /** A plain-text report to paste into a bug report: versions, doctor, device, recent failures, last log lines. */
   'system.diagnostics': request<{ text: string }>()(z.strictObject({}).optional()),
+
+  // DJ software (src/main/library/dj/): tags in the audio files, rekordbox / Traktor collections,
+  // M3U8, NI Stems. `ids` omitted: every analysed track (restore: every track we tagged).
+  /** The file's own BPM/key/comment beside our analysis. */
+  'tags.read': request<TagsView>()(z.strictObject({ id })),
+  /** Write BPM, key (notation: the setting unless given) and energy (setting) into the tracks' files. */
+  'tags.write': request<TagsResult>()(z.strictObject({ ids: trackSelection, keyNotation: keyNotation.optional() })),
+  /** Put back the values our tag writes replaced. */
+  'tags.restore': request<TagsResult>()(z.strictObject({ ids: trackSelection })),
+  /** `out` omitted: a file in the library's exports folder (the only choice in the browser host). */
+  'export.rekordbox': request<CollectionExport>()(z.strictObject({ ids: trackSelection, out: input.optional() })),
+  'export.traktor': request<CollectionExport>()(z.strictObject({ ids: trackSelection, out: input.optional() })),
+  'export.m3u': request<CollectionExport>()(z.strictObject({ ids: trackSelection, out: input.optional() })),
+  /** Stems of many tracks as NI Stems files or plain audio files (`codec`: stem.mp4 only; default the setting). */
+  'export.stemFiles': request<StemFilesExport>()(
+    z.strictObject({ ids: trackSelection, format: z.enum(['stem.mp4', 'wav', 'flac', 'mp3']), dir: input.optional(), codec: z.enum(['aac', 'alac']).optional() }),
+  ),
 } as const;
 
 export type SetupStepName = 'python' | 'venv' | 'packages' | 'models' | 'verify';
@@ -216,10 +239,12 @@ export interface Events {
   'models:progress': ModelProgress;
   /** The first-run setup progressed (a few per second at most). */
   'setup:progress': SetupProgress;
+  /** A tag write or DJ export progressed. */
+  'dj:progress': DjProgress;
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress'];
+export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress'];
 
 export function isRequestName(name: unknown): name is RequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);

@@ -142,7 +142,14 @@ export interface Settings {
   toolPaths: { ffmpeg: string | null };
   /** Where the library lives (read-only). */
   libraryFolder: string;
+  /** DJ software (`tags.write`, NI Stems): how a key is written, where energy goes, the stem.mp4 codec. */
+  keyNotation: KeyNotation;
+  energyField: 'comment' | 'grouping' | 'none';
+  stemCodec: 'aac' | 'alac';
 }
+
+/** How a key is written into tags: "Am" (standard), "8A" (Camelot), "1m" (Open Key). */
+export type KeyNotation = 'standard' | 'camelot' | 'openkey';
 
 /** A waveform overview: `peaks[channel][point] = [min, max]`. */
 export interface Peaks {

@@ -39,6 +39,13 @@ const VALID: Record<string, unknown> = {
   'export.stems': { trackId: 'nope', stems: ['vocals'], dir: '/nonexistent/out' },
   'media.peaks': { trackId: 'nope', points: 100 },
   'settings.get': {},
+  'tags.read': { id: 'nope' },
+  'tags.write': { ids: ['nope'], keyNotation: 'camelot' },
+  'tags.restore': { ids: ['nope'] },
+  'export.rekordbox': { ids: ['nope'] },
+  'export.traktor': { ids: ['nope'], out: '/nonexistent/out.nml' },
+  'export.m3u': {},
+  'export.stemFiles': { ids: ['nope'], format: 'stem.mp4' },
 };
 
 function generator(random: () => number) {
@@ -68,7 +75,7 @@ function generator(random: () => number) {
     'dsp',
   ];
   const numbers = [0, -1, 1, 1.5, 2 ** 31, 2 ** 53 + 2, -(2 ** 53), Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e308, -0];
-  const keys = ['id', 'ids', 'inputs', 'steps', 'model', 'queue', 'limit', 'name', 'path', 'state', 'trackId', 'stem', 'stems', 'points', 'format', 'dir', 'concurrency', 'toolPaths', '__proto__', 'constructor', 'prototype'];
+  const keys = ['id', 'ids', 'inputs', 'steps', 'model', 'queue', 'limit', 'name', 'path', 'state', 'trackId', 'stem', 'stems', 'points', 'format', 'dir', 'out', 'codec', 'keyNotation', 'concurrency', 'toolPaths', '__proto__', 'constructor', 'prototype'];
   const value = (depth: number): unknown => {
     const r = random();
     if (depth > 3 || r < 0.3) return pick(strings);

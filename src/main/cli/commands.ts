@@ -8,6 +8,7 @@ import { UsageError } from './context';
 import { EXIT, formatDuration, table } from './output';
 import { ATTEMPT_ENDS, followProgress, writeAtomic } from './work';
 import { models } from './models';
+import { tags, withDjExports } from './dj';
 
 export { call } from './call';
 
@@ -290,6 +291,6 @@ const exportCommand: CommandSpec = {
 };
 
 export const commands: Record<string, CommandSpec> = {
-  doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: exportCommand, serve,
-  models,
+  doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: withDjExports(exportCommand), serve,
+  models, tags,
 };

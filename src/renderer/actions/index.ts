@@ -11,6 +11,7 @@ import { downloadModel, loadModels, loadSettings, saveSettings } from './setting
 import { loadSystemInfo, runDoctor } from './system';
 import { createSetupActions, subscribeSetup, type SetupActions } from './setup';
 import { exportAnalysis, exportStemsToFolder, removeTracks, runPipeline } from './tracks';
+import { createDjActions, type DjActions } from './dj';
 
 /**
  * The effects the UI can ask for, bound to one client. Components call these (via
@@ -45,6 +46,8 @@ export interface Actions {
   player: Player;
   /** First-run setup and diagnostics (actions/setup.ts). */
   setup: SetupActions;
+  /** Tags, rekordbox / Traktor collections, NI Stems (actions/dj.ts). */
+  dj: DjActions;
 }
 
 export function createActions(client: Client): Actions {
@@ -76,6 +79,7 @@ export function createActions(client: Client): Actions {
     }, 1000);
   };
   const setup = createSetupActions(client);
+  const dj = createDjActions(client);
 
   const actions: Actions = {
     start() {
@@ -93,6 +97,7 @@ export function createActions(client: Client): Actions {
         }),
         client.on('library:changed', () => void refresh()),
         subscribeSetup(client, setup.load),
+        dj.subscribe(),
         client.on('job:changed', (e) => {
           applyJobChanged(e);
           refreshQueues();
@@ -135,6 +140,7 @@ export function createActions(client: Client): Actions {
     desktop: client.desktop ? { startDrag: (t, s) => client.desktop!.startDrag(t, s), reveal: (t, s) => client.desktop!.reveal(t, s) } : null,
     player,
     setup,
+    dj,
   };
   return actions;
 }

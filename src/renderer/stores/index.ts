@@ -6,6 +6,7 @@ import { initialSettingsState, useSettingsStore } from './settings';
 import { initialSystemState, useSystemStore } from './system';
 import { initialUiState, useUiStore } from './ui';
 import { initialSetupState, useSetupStore } from './setup';
+import { initialDjState, useDjStore } from './dj';
 
 export { useLibraryStore, type LibraryState, type ImportActivity } from './library';
 export { useSystemStore, type SystemState } from './system';
@@ -15,6 +16,7 @@ export { useJobsStore, type JobsState } from './jobs';
 export { useSettingsStore, type SettingsState } from './settings';
 export { usePlayerStore, type PlayerState } from './player';
 export { useSetupStore, type SetupState } from './setup';
+export { useDjStore, type DjState } from './dj';
 
 /** Back to a fresh app (tests). */
 export function resetStores(): void {
@@ -26,4 +28,5 @@ export function resetStores(): void {
   useSettingsStore.setState({ ...initialSettingsState }, true);
   usePlayerStore.setState({ ...initialPlayerState }, true);
   useSetupStore.setState({ ...initialSetupState, diagnostics: { ...initialSetupState.diagnostics } }, true);
+  useDjStore.setState({ ...initialDjState, fileTags: {} }, true);
 }

@@ -58,6 +58,7 @@ export function queue(name: string, overrides: Partial<QueueStats> = {}): QueueS
 export const defaultSettings: Settings = {
   defaultModel: 'htdemucs', device: 'auto', format: 'wav', autoPipeline: true,
   concurrency: { download: 3, processing: 2, analysis: 2 }, toolPaths: { ffmpeg: null }, libraryFolder: '/data',
+  keyNotation: 'standard', energyField: 'comment', stemCodec: 'aac',
 };
 
 export const browserInfo: SystemInfo = { version: '0.1.0', home: '/data', host: 'serve', canPassPaths: false };

@@ -7,6 +7,7 @@ import { useLibraryStore, useSettingsStore, useSystemStore, useUiStore } from '.
 import { AddFilesButton } from './AddFilesButton';
 import { EmptyState } from './EmptyState';
 import { FirstRunNote } from './FirstRunNote';
+import { DjMenu, DjProgressBar } from '../dj/DjMenu';
 import { ImportProgress } from './ImportProgress';
 import { LibraryTable, useVisibleTracks } from './LibraryTable';
 import { LinkBox } from './LinkBox';
@@ -107,6 +108,8 @@ function BulkBar() {
       <button type="button" className="button" onClick={() => void actions.exportAnalysis('json', ids)}>
         Export JSON
       </button>
+      <DjMenu ids={ids} />
+      <DjProgressBar />
       {confirming ? (
         <span className="bulk-group confirm">
           Remove {ids.length} from the library? Your audio files stay on disk.

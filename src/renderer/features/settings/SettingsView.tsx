@@ -89,6 +89,9 @@ function SettingsForm({ initial }: { initial: Settings }) {
       autoPipeline: draft.autoPipeline,
       concurrency: draft.concurrency,
       toolPaths: { ffmpeg: draft.toolPaths.ffmpeg?.trim() || null },
+      keyNotation: draft.keyNotation,
+      energyField: draft.energyField,
+      stemCodec: draft.stemCodec,
     });
     setSaved(ok);
   };
@@ -134,6 +137,29 @@ function SettingsForm({ initial }: { initial: Settings }) {
               <option value="wav">WAV</option>
               <option value="flac">FLAC</option>
               <option value="mp3">MP3</option>
+            </select>
+          </label>
+          <label>
+            <span>Key in tags (Write tags)</span>
+            <select aria-label="Key notation" value={draft.keyNotation} onChange={(e) => change({ keyNotation: e.target.value as Settings['keyNotation'] })}>
+              <option value="standard">Standard (Am, F#)</option>
+              <option value="camelot">Camelot (8A, 2B)</option>
+              <option value="openkey">Open Key (1m, 7d)</option>
+            </select>
+          </label>
+          <label>
+            <span>Energy in tags</span>
+            <select aria-label="Energy field" value={draft.energyField} onChange={(e) => change({ energyField: e.target.value as Settings['energyField'] })}>
+              <option value="comment">Comment (Energy 7 - …)</option>
+              <option value="grouping">Grouping</option>
+              <option value="none">Not written</option>
+            </select>
+          </label>
+          <label>
+            <span>NI Stems audio</span>
+            <select aria-label="NI Stems codec" value={draft.stemCodec} onChange={(e) => change({ stemCodec: e.target.value as Settings['stemCodec'] })}>
+              <option value="aac">AAC 256 kbps</option>
+              <option value="alac">ALAC (lossless)</option>
             </select>
           </label>
           <label className="check">

@@ -6,6 +6,7 @@ import { formatTime, stemGains } from '../../lib/mix';
 import { usePlayerStore, useSystemStore, useUiStore } from '../../stores';
 import { formatBpm, formatDuration } from '../library/format';
 import { Sparkline, Waveform } from './Waveform';
+import { DjMenu, DjProgressBar, FileTagsLine } from '../dj/DjMenu';
 
 const LANE_COLORS: Record<string, string> = { vocals: '#e86fa3', drums: '#6aa8f1', bass: '#9b7bf0', other: '#4cc38a', mix: '#8d94a3', guitar: '#e8b44a', piano: '#5fd3d0' };
 
@@ -311,6 +312,7 @@ export function TrackView() {
               {stemModel ? ` · stems by ${stemModel}` : ''}
             </p>
           )}
+          {trackId && <FileTagsLine trackId={trackId} />}
         </div>
         {detail && trackId && (
           <div className="toolbar">
@@ -325,6 +327,8 @@ export function TrackView() {
                 Reveal in folder
               </button>
             )}
+            <DjMenu ids={[trackId]} />
+            <DjProgressBar />
           </div>
         )}
       </header>
