@@ -60,3 +60,14 @@ export function buildElectronSqlite(electronVersion, target, { run = spawnSync }
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/**
+ * `npm start`'s choice: the desktop window, or why not (then it serves the browser UI). Electron
+ * needs its binary, on Linux a display, and (unpackaged) the Electron build of better-sqlite3.
+ */
+export function desktopBlocker({ electronPath, hasDisplay, electronVersion, sqlitePresent }) {
+  if (!electronPath) return 'Electron binary not installed (offline install)';
+  if (!hasDisplay) return 'No display found (DISPLAY/WAYLAND_DISPLAY unset)';
+  if (!sqlitePresent) return missingElectronSqliteMessage(electronVersion ?? 'unknown');
+  return null;
+}
