@@ -14,8 +14,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where the Electron-ABI build of better-sqlite3 lives for an Electron version on this machine. */
-export function electronSqlitePath(electronVersion, { dir = join(root, 'node_modules', '.cache', 'sfa'), platform = process.platform, arch = process.arch } = {}) {
+/** The folder of that build under an application root (the repository in a dev checkout). */
+export function nativeCacheDir(appRoot = root) {
+  return join(appRoot, 'node_modules', '.cache', 'sfa');
+}
+
+/**
+ * Where the Electron-ABI build of better-sqlite3 lives for an Electron version on this machine.
+ * Bundled code (the Electron host) must pass `dir` (nativeCacheDir(appRoot())): inside a bundle this
+ * module's own location is not the repository's.
+ */
+export function electronSqlitePath(electronVersion, { dir = nativeCacheDir(), platform = process.platform, arch = process.arch } = {}) {
   return join(dir, `better_sqlite3-electron-${electronVersion}-${platform}-${arch}.node`);
 }
 
