@@ -14,8 +14,17 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Where the Electron-ABI build of better-sqlite3 lives for an Electron version on this machine. */
-export function electronSqlitePath(electronVersion, { dir = join(root, 'node_modules', '.cache', 'sfa'), platform = process.platform, arch = process.arch } = {}) {
+/** The folder of that build under an application root (the repository in a dev checkout). */
+export function nativeCacheDir(appRoot = root) {
+  return join(appRoot, 'node_modules', '.cache', 'sfa');
+}
+
+/**
+ * Where the Electron-ABI build of better-sqlite3 lives for an Electron version on this machine.
+ * Bundled code (the Electron host) must pass `dir` (nativeCacheDir(appRoot())): inside a bundle this
+ * module's own location is not the repository's.
+ */
+export function electronSqlitePath(electronVersion, { dir = nativeCacheDir(), platform = process.platform, arch = process.arch } = {}) {
   return join(dir, `better_sqlite3-electron-${electronVersion}-${platform}-${arch}.node`);
 }
 
@@ -59,4 +68,15 @@ export function buildElectronSqlite(electronVersion, target, { run = spawnSync }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * `npm start`'s choice: the desktop window, or why not (then it serves the browser UI). Electron
+ * needs its binary, on Linux a display, and (unpackaged) the Electron build of better-sqlite3.
+ */
+export function desktopBlocker({ electronPath, hasDisplay, electronVersion, sqlitePresent }) {
+  if (!electronPath) return 'Electron binary not installed (offline install)';
+  if (!hasDisplay) return 'No display found (DISPLAY/WAYLAND_DISPLAY unset)';
+  if (!sqlitePresent) return missingElectronSqliteMessage(electronVersion ?? 'unknown');
+  return null;
 }

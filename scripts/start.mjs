@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { electronSqlitePath, missingElectronSqliteMessage } from './native.mjs';
+import { desktopBlocker, electronSqlitePath } from './native.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -57,15 +57,11 @@ function electronSqlite() {
   }
 }
 
-const sqlite = electron ? electronSqlite() : null;
-if (electron && hasDisplay() && sqlite.present) {
+const sqlite = electron ? electronSqlite() : { version: undefined, present: false };
+const why = desktopBlocker({ electronPath: electron, hasDisplay: hasDisplay(), electronVersion: sqlite.version, sqlitePresent: sqlite.present });
+if (!why) {
   run(electron, ['.', ...extra]);
 } else {
-  const why = !electron
-    ? 'Electron binary not installed (offline install)'
-    : !hasDisplay()
-      ? 'No display found (DISPLAY/WAYLAND_DISPLAY unset)'
-      : missingElectronSqliteMessage(sqlite.version);
-  process.stderr.write(`${why}; serving the UI to your browser instead (open the URL printed below).\n`);
+  process.stderr.write(`${why.replace(/\.$/, '')}; serving the UI to your browser instead (open the URL printed below).\n`);
   run(process.execPath, [join(root, 'bin', 'sfa.mjs'), 'serve', ...extra]);
 }

@@ -83,6 +83,28 @@ describe('sfa CLI', () => {
     expect((await sfa('jobs', '--state', 'exploded')).code).toBe(2);
   });
 
+  it('jobs (for people): queue counts and the job table, through queues.list and jobs.failures', async () => {
+    const r = await sfa('jobs');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^queue\s+limit\s+paused\s+scheduled/m);
+    expect(r.stdout).toMatch(/^download\s+3\s/m);
+  });
+
+  it('run --until-idle: works what is due now through requests, and reports counts', async () => {
+    const home = join(dir, 'idle-home');
+    const { stdout } = await run(process.execPath, [cli, '--home', home, 'run', '--until-idle', '--json'], { timeout: 60_000 });
+    expect(JSON.parse(stdout)).toEqual({ ran: { completed: 0, retryable: 0, discarded: 0, cancelled: 0 }, remaining: expect.objectContaining({ available: 0, executing: 0 }) });
+  });
+
+  it('separate: a model name the contract rejects (leading - or .) is exit 2 before any job', async () => {
+    writeSine(join(dir, 'sep.wav'), 1);
+    for (const model of ['-x', '.hidden']) {
+      const r = await sfa('separate', join(dir, 'sep.wav'), `--model=${model}`, '--json');
+      expect(r.code).toBe(2);
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringContaining('model') } });
+    }
+  });
+
   it('export analysis: writes a header-only CSV when nothing is analysed yet, atomically to --out', async () => {
     const out = join(dir, 'analysis.csv');
     const r = await sfa('export', 'analysis', '--format', 'csv', '--out', out);

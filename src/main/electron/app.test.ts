@@ -294,4 +294,14 @@ describe('the desktop host', () => {
     expect(dev).toMatch(/connect-src [^;]*app:\/\/sfa/);
     expect(electronCsp(false)).not.toContain('app://sfa');
   });
+
+  it('looks for the Electron build under the application root, not where a bundle puts this code', async () => {
+    const { sqliteBindingFor } = await import('./app');
+    const { appRoot } = await import('../paths');
+    const seen: string[] = [];
+    const result = sqliteBindingFor({ isPackaged: false, electronVersion: ELECTRON, exists: (p) => (seen.push(p), true) });
+    expect(result).toEqual({ path: electronSqlitePath(ELECTRON, { dir: join(appRoot(), 'node_modules', '.cache', 'sfa') }) });
+    expect(sqliteBindingFor({ isPackaged: true, electronVersion: ELECTRON })).toEqual({});
+    expect(sqliteBindingFor({ isPackaged: false })).toEqual({});
+  });
 });

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BrowserWindow, app, dialog, ipcMain, nativeImage, session, shell, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
-import { electronSqlitePath, missingElectronSqliteMessage } from '../../../scripts/native.mjs';
+import { electronSqlitePath, missingElectronSqliteMessage, nativeCacheDir } from '../../../scripts/native.mjs';
 import type { EventName, Events } from '../../shared/contract';
 import { IPC_CHANNELS } from '../../shared/desktop';
 import { toErrorInfo } from '../../shared/errors';
@@ -42,7 +42,7 @@ export interface DesktopOptions {
  */
 export function sqliteBindingFor(options: { isPackaged: boolean; electronVersion?: string; nativeDir?: string; exists?: (path: string) => boolean }): { path?: string } | { error: string } {
   if (options.isPackaged || !options.electronVersion) return {};
-  const path = electronSqlitePath(options.electronVersion, options.nativeDir ? { dir: options.nativeDir } : {});
+  const path = electronSqlitePath(options.electronVersion, { dir: options.nativeDir ?? nativeCacheDir(appRoot()) });
   return (options.exists ?? existsSync)(path) ? { path } : { error: missingElectronSqliteMessage(options.electronVersion) };
 }
 

@@ -1,7 +1,7 @@
-import { existsSync } from 'node:fs';
 import { PIPELINE_STEPS } from '../../../shared/domain';
 import { SfaError } from '../../../shared/errors';
 import { toAddResult } from '../../library/importer';
+import { listTracks } from '../../library/listing';
 import { removeTracks } from '../../library/removal';
 import { analyzeNow, separateNow, type RunNowDeps } from '../../library/run-now';
 import type { Handlers } from '../index';
@@ -22,19 +22,7 @@ export function libraryHandlers(s: Services): LibraryHandlers {
       }
       return toAddResult(result);
     },
-    'library.list': () => {
-      const summaries = s.analyses.summaries();
-      const stemSets = s.stems.latestSetByTrack();
-      const exists = new Map<string, boolean>();
-      const onDisk = (path: string) => exists.get(path) ?? (exists.set(path, existsSync(path)), exists.get(path)!);
-      return {
-        tracks: s.tracks.list().map((t) => {
-          // A file moved or deleted outside the app says so (one stat per ready track).
-          const status = t.status === 'ready' && t.path && !onDisk(t.path) ? 'missing' : t.status;
-          return { ...t, status, analysis: summaries.get(t.id) ?? null, stemCount: Object.keys(stemSets.get(t.id)?.stems ?? {}).length };
-        }),
-      };
-    },
+    'library.list': () => ({ tracks: listTracks(s) }),
     'library.get': ({ id }) => s.trackDetail(id),
     'library.remove': ({ ids }) => {
       assertWritable(s);
