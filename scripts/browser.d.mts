@@ -14,6 +14,8 @@ export interface BrowserIo {
   run(cmd: string, args: string[], options?: { timeoutMs?: number; env?: Record<string, string> }): number;
   playwrightChromium(): string | null;
   playwrightCli(): string | null;
+  /** The executable `name` on the PATH, or null. */
+  which(name: string): string | null;
   log(message: string): void;
 }
 

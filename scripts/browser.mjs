@@ -72,6 +72,10 @@ export function realIo() {
         return null;
       }
     },
+    which(name) {
+      const r = spawnSync(process.platform === 'win32' ? 'where' : 'which', [name], { encoding: 'utf8' });
+      return r.status === 0 ? r.stdout.split(/\r?\n/)[0] || null : null;
+    },
     log: (message) => process.stdout.write(`[setup] ${message}\n`),
   };
 }

@@ -20,6 +20,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { provisionBrowser } from './browser.mjs';
+import { provisionFfprobe } from './ffprobe.mjs';
 import { buildElectronSqlite, electronSqlitePath, missingElectronSqliteMessage } from './native.mjs';
 import { PYTHON_MINOR, ProvisionError, STATE_FILE, lockHash, provision, pythonVersion, readState, venvPython } from './provision/index.mjs';
 
@@ -131,7 +132,10 @@ try {
   ensureElectron();
   ensureElectronSqlite();
   if (!args.has('--skip-python')) await ensurePython();
-  if (!args.has('--skip-browser')) provisionBrowser();
+  if (!args.has('--skip-browser')) {
+    provisionBrowser();
+    provisionFfprobe();
+  }
   if (!args.has('--skip-build')) build();
   log('done');
 } catch (error) {

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RECORD_FILE, findBrowser, missingBrowserMessage, provisionBrowser, type BrowserIo } from '../../scripts/browser.mjs';
+import { provisionFfprobe } from '../../scripts/ffprobe.mjs';
 
 const PW = '/root/.cache/ms-playwright/chromium-1/chrome-linux64/chrome';
 const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n';
@@ -52,6 +53,7 @@ function machine(opts: {
     },
     playwrightChromium: () => PW,
     playwrightCli: () => '/repo/node_modules/playwright-core/cli.js',
+    which: (name) => [...executables].find((p) => p.endsWith(`/${name}`)) ?? null,
     log: (m) => void logs.push(m),
   };
 }
@@ -131,5 +133,26 @@ describe('the Chromium for the end-to-end tests', () => {
     );
     expect(missingBrowserMessage(machine({ osRelease: DEBIAN, isRoot: true }))).toMatch(/run `apt-get install -y chromium`/);
     expect(missingBrowserMessage(machine({ platform: 'darwin' }))).toMatch(/run `npx playwright install chromium` \(needs internet\)/);
+  });
+});
+
+describe('ffprobe for the NI Stems read-back tests', () => {
+  it('uses the one on the PATH and installs nothing', () => {
+    const io = machine({ executables: ['/usr/bin/ffprobe'], osRelease: DEBIAN, isRoot: true });
+    expect(provisionFfprobe(io)).toBe(true);
+    expect(io.runs).toEqual([]);
+  });
+
+  it('installs Debian\'s ffmpeg as root when it is missing', () => {
+    const io = machine({ osRelease: DEBIAN, isRoot: true, effects: { 'apt-get update': [0], 'apt-get install -y --no-install-recommends ffmpeg': [0, ['/usr/bin/ffprobe']] } });
+    expect(provisionFfprobe(io)).toBe(true);
+    expect(io.runs).toEqual(['apt-get update', 'apt-get install -y --no-install-recommends ffmpeg']);
+  });
+
+  it('says what to run, and installs nothing, without root', () => {
+    const io = machine({ osRelease: UBUNTU });
+    expect(provisionFfprobe(io)).toBe(false);
+    expect(io.runs).toEqual([]);
+    expect(io.logs.join('\n')).toContain('sudo apt-get install -y ffmpeg');
   });
 });
