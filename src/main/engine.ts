@@ -263,6 +263,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     async close() {
       if (closed) return;
       closed = true;
+      // a first-run setup in progress: end pip's process tree now, resume from that step next launch
+      await setup.stop();
       if (options.runQueues) await scheduler.stop({ graceMs: 2000 });
       await Promise.all(Object.values(sidecars).map((p) => p.close()));
       db.close();
