@@ -135,4 +135,14 @@ export declare function sidecarDoctor(
 export declare function lockName(platform: string, arch: string, accelerator: string): string;
 export declare function renderLock(name: string, requirementsText: string): string;
 export declare function renderLocks(requirementsText: string): Record<string, string>;
-export declare const LOCK_VARIANTS: Record<string, { description: string }>;
+export interface LockTarget {
+  os: string;
+  arch: string;
+  macos?: string;
+}
+export declare const LOCK_VARIANTS: Record<string, { description: string; targets: LockTarget[] }>;
+export declare const TARGETS: Record<string, LockTarget[]>;
+export declare const CUDA_BUILDS: Record<string, { minDriver: number; minCompute: number }>;
+export declare function cudaBuildFor(driverVersion: string, computeCapability: string): string | null;
+export declare function lockInstallArgs(lockText: string): string[];
+export declare function parseLock(text: string): { indexes: string[]; pins: { name: string; version: string }[] };

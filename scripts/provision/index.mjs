@@ -23,10 +23,10 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve, win32 } from 'node:path';
 import { acquireEnvLock } from './envlock.mjs';
-import { lockName } from './locks.mjs';
+import { cudaBuildFor, lockInstallArgs, lockName } from './locks.mjs';
 import { invalidate, readPyvenvCfg, readState, writeState } from './state.mjs';
 
-export { LOCK_VARIANTS, lockName, renderLock, renderLocks } from './locks.mjs';
+export { CUDA_BUILDS, LOCK_VARIANTS, TARGETS, cudaBuildFor, lockInstallArgs, lockName, parseLock, renderLock, renderLocks } from './locks.mjs';
 export { STATE_FILE, STEP_DEPENDS, dependentsOf, readState } from './state.mjs';
 export { acquireEnvLock, envLockPath } from './envlock.mjs';
 
@@ -40,7 +40,7 @@ export const STEP_TITLES = {
   verify: 'Check the engine (doctor)',
 };
 /** Rough download sizes, for the setup screen (MB). torch dominates; CUDA builds are far bigger. */
-export const DOWNLOAD_ESTIMATES_MB = { runtime: 30, 'linux-cpu': 900, 'linux-cuda': 3300, 'windows-cpu': 450, 'windows-cuda': 3000, 'macos-arm64': 350, 'macos-x64': 400 };
+export const DOWNLOAD_ESTIMATES_MB = { runtime: 30, 'linux-cpu': 900, 'linux-cuda': 3300, 'linux-cuda126': 3300, 'windows-cpu': 450, 'windows-cuda': 3000, 'windows-cuda126': 3000, 'macos-arm64': 350, 'macos-x64': 400 };
 
 const isWindows = process.platform === 'win32';
 
@@ -95,12 +95,23 @@ export function venvBin(envDir) {
   return join(envDir, isWindows ? 'Scripts' : 'bin');
 }
 
-/** `cuda` when an NVIDIA driver answers, `mps` on Apple silicon, else `cpu`. */
+/**
+ * `cuda` (or `cuda:cu126` for older GPUs and drivers: locks.mjs CUDA_BUILDS) when an NVIDIA driver
+ * answers, `mps` on Apple silicon, else `cpu`. `SFA_ACCELERATOR` overrides (cpu, cuda, cuda:cu126).
+ */
 export function detectAccelerator(platform = process.platform, arch = process.arch) {
   if (platform === 'darwin') return arch === 'arm64' ? 'mps' : 'cpu';
   if (process.env.SFA_ACCELERATOR) return process.env.SFA_ACCELERATOR;
+  const query = spawnSync('nvidia-smi', ['--query-gpu=driver_version,compute_cap', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000, windowsHide: true });
+  const first = query.status === 0 ? (query.stdout ?? '').trim().split(/\r?\n/)[0] : '';
+  if (first) {
+    const [driver, compute] = first.split(',').map((s) => s.trim());
+    const build = cudaBuildFor(driver, compute);
+    return build ? `cuda:${build}` : 'cpu';
+  }
+  // an old driver without --query-gpu=compute_cap: the legacy build is the safe one
   const probe = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000, windowsHide: true });
-  return probe.status === 0 && /GPU \d/.test(probe.stdout ?? '') ? 'cuda' : 'cpu';
+  return probe.status === 0 && /GPU \d/.test(probe.stdout ?? '') ? 'cuda:cu126' : 'cpu';
 }
 
 /** This machine's lock: `{ name, file, text, accelerator }` from `<locksDir>/<name>.txt`. */
@@ -530,7 +541,7 @@ function pinnedCount(lockText) {
 async function stepPackages(options, lockText, report, onLine, run) {
   const python = venvPython(options.envDir);
   const requirements = [options.lockFile, ...(options.extraRequirements ?? [])].flatMap((f) => ['-r', f]);
-  const args = [...(options.pipCommand ?? ['-m', 'pip']), 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...requirements];
+  const args = [...(options.pipCommand ?? ['-m', 'pip']), 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...lockInstallArgs(lockText), ...requirements];
   if (options.offlineDir) {
     const wheels = existsSync(join(options.offlineDir, 'wheels')) ? join(options.offlineDir, 'wheels') : options.offlineDir;
     args.push('--no-index', '--find-links', wheels);

@@ -13,20 +13,15 @@ import {
   download,
   environmentStatus,
   lockHash,
-  lockName,
   provision,
   readState,
-  renderLocks,
-  selectLock,
   sha256,
   userEnvDir,
   venvPython,
   type ProvisionEvent,
 } from '../../../scripts/provision/index.mjs';
-import { appRoot } from '../paths';
 import { basePython, REQUIRED_PINS, writeFakeSidecar, writeRequiredWheels, writeWheel } from './fixtures';
 
-const root = appRoot();
 let work: string;
 
 beforeAll(() => {
@@ -42,28 +37,6 @@ describe('locks and keys', () => {
     expect(lockHash('x')).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('chooses the lock from the platform and the detected accelerator', () => {
-    expect(lockName('linux', 'x64', 'cuda')).toBe('linux-cuda');
-    expect(lockName('linux', 'x64', 'cpu')).toBe('linux-cpu');
-    expect(lockName('win32', 'x64', 'cuda')).toBe('windows-cuda');
-    expect(lockName('win32', 'x64', 'cpu')).toBe('windows-cpu');
-    expect(lockName('darwin', 'arm64', 'mps')).toBe('macos-arm64');
-    expect(lockName('darwin', 'x64', 'cpu')).toBe('macos-x64');
-    const chosen = selectLock(join(root, 'python', 'locks'), { platform: 'linux', arch: 'x64', accelerator: 'cpu' });
-    expect(chosen.text).toBe(readFileSync(join(root, 'python', 'requirements.txt'), 'utf8'));
-  });
-
-  it('keeps python/locks in step with python/requirements.txt (CPU verbatim; CUDA differs only in torch)', () => {
-    const requirements = readFileSync(join(root, 'python', 'requirements.txt'), 'utf8');
-    const locks = renderLocks(requirements);
-    for (const [name, text] of Object.entries(locks)) expect(readFileSync(join(root, 'python', 'locks', `${name}.txt`), 'utf8'), `${name}: run node scripts/locks.mjs`).toBe(text);
-    expect(locks['linux-cpu']).toBe(requirements);
-    const pins = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('-'));
-    const cuda = pins(locks['linux-cuda']!);
-    const cpu = pins(requirements);
-    expect(cuda.filter((l) => !cpu.includes(l))).toEqual([expect.stringMatching(/^torch==[\d.]+\+cu\d+$/)]);
-    expect(locks['linux-cuda']).toContain('--extra-index-url https://download.pytorch.org/whl/cu');
-  });
 });
 
 describe('provision (real venv, offline wheel folder)', () => {
