@@ -146,3 +146,4 @@ export declare const CUDA_BUILDS: Record<string, { minDriver: number; minCompute
 export declare function cudaBuildFor(driverVersion: string, computeCapability: string): string | null;
 export declare function lockInstallArgs(lockText: string): string[];
 export declare function parseLock(text: string): { indexes: string[]; pins: { name: string; version: string }[] };
+export declare function macosVersion(platform?: string, release?: string): string | null;

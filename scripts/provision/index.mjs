@@ -21,9 +21,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
 import { basename, dirname, join, resolve, win32 } from 'node:path';
 import { acquireEnvLock } from './envlock.mjs';
-import { cudaBuildFor, lockInstallArgs, lockName } from './locks.mjs';
+import { LOCK_VARIANTS, cudaBuildFor, lockInstallArgs, lockName } from './locks.mjs';
 import { invalidate, readPyvenvCfg, readState, writeState } from './state.mjs';
 
 export { CUDA_BUILDS, LOCK_VARIANTS, TARGETS, cudaBuildFor, lockInstallArgs, lockName, parseLock, renderLock, renderLocks } from './locks.mjs';
@@ -538,8 +539,28 @@ function pinnedCount(lockText) {
   return lockText.split('\n').filter((l) => l.trim() && !l.startsWith('#') && !l.startsWith('-')).length;
 }
 
+/** This Mac's macOS version (`14.0`, `10.15`) from the Darwin kernel's major version; null elsewhere. */
+export function macosVersion(platform = process.platform, release = osRelease()) {
+  if (platform !== 'darwin') return null;
+  const darwin = Number.parseInt(release, 10);
+  return darwin >= 20 ? `${darwin - 9}.0` : `10.${darwin - 4}`;
+}
+
+const versionBelow = (a, b) => {
+  const [x, y] = a.split('.').map(Number);
+  const [p, q] = b.split('.').map(Number);
+  return x < p || (x === p && y < q);
+};
+
 async function stepPackages(options, lockText, report, onLine, run) {
   const python = venvPython(options.envDir);
+  const needs = LOCK_VARIANTS[basename(options.lockFile, '.txt')]?.targets.find((t) => t.macos)?.macos;
+  const have = macosVersion();
+  if (needs && have && versionBelow(have, needs)) {
+    throw new ProvisionError('packages', `The Python packages for this Mac need macOS ${needs} or later (torch publishes no wheels for older versions); this Mac runs macOS ${have}.`, [
+      `Update macOS to ${needs} or later, then retry the setup.`,
+    ]);
+  }
   const requirements = [options.lockFile, ...(options.extraRequirements ?? [])].flatMap((f) => ['-r', f]);
   const args = [...(options.pipCommand ?? ['-m', 'pip']), 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...lockInstallArgs(lockText), ...requirements];
   if (options.offlineDir) {

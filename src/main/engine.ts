@@ -22,7 +22,7 @@ import { HomeLock } from './lock';
 import { createLogger, type Logger } from './log';
 import { ModelStore, type ModelStoreOptions } from './models';
 import { SettingsRepository, type StoredSettings } from './settings';
-import { pythonEnvironment } from './sidecar/environment';
+import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
 import { analysisWorker } from './workers/analyze';
@@ -128,7 +128,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const setup = createSetup({ home: paths.root, modelsDir: paths.models, logger, provisioner: options.provisioner, emit: (p) => events.emit('setup:progress', p) });
   const env = pythonEnvironment();
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
-  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba') };
+  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE };
   // Two processing sidecars share the cores instead of each taking all of them.
   const threads = String(Math.max(1, Math.floor(availableParallelism() / Math.max(1, queues.processing ?? 2))));
   const sidecars = {

@@ -18,7 +18,7 @@ import type { ProvisionError, ProvisionEvent, ProvisionOptions, ProvisionResult,
 import type { SetupProgress, SetupStatus } from '../../shared/contract';
 import type { Logger } from '../log';
 import { appRoot } from '../paths';
-import { setProvisionedEnvironment } from '../sidecar/environment';
+import { PYTHON_NO_BYTECODE, setProvisionedEnvironment } from '../sidecar/environment';
 
 export type Provisioner = (options: ProvisionOptions) => Promise<ProvisionResult>;
 
@@ -157,6 +157,7 @@ export function createSetup(options: SetupOptions): Setup {
         // the venv is made from a per-user copy of the runtime, never from inside the app (see core.copyRuntime)
         runtime: { dir: join(envRoot, 'runtime', runtimeJson?.version ?? 'bundled'), bundledDir: bundledRuntime, asset: core.runtimeAsset(runtimeJson), version: runtimeJson?.version },
         signal: abort.signal,
+        verifyEnv: { ...PYTHON_NO_BYTECODE },
         onProgress,
         onOutput: (line) => options.logger?.debug(`setup: ${line}`),
       })

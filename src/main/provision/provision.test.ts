@@ -20,6 +20,7 @@ import {
   venvPython,
   type ProvisionEvent,
 } from '../../../scripts/provision/index.mjs';
+import { PYTHON_NO_BYTECODE } from '../sidecar/environment';
 import { basePython, REQUIRED_PINS, writeFakeSidecar, writeRequiredWheels, writeWheel } from './fixtures';
 
 let work: string;
@@ -53,7 +54,8 @@ describe('provision (real venv, offline wheel folder)', () => {
     const modelsDir = join(work, 'models');
     const packageRoot = writeFakeSidecar(join(work, 'sidecar-ok'), { torch: '2.13.0', demucs: '4.1.0', librosa: '0.11.0' });
     const events: ProvisionEvent[] = [];
-    const options = { envDir, lockFile, packageRoot, offlineDir: offline, modelsDir, pythonCandidates: [basePython], onProgress: (e: ProvisionEvent) => events.push(e) };
+    // what the app passes: nothing written next to the sidecar's sources (a signed bundle, a read-only mount)
+    const options = { envDir, lockFile, packageRoot, offlineDir: offline, modelsDir, pythonCandidates: [basePython], verifyEnv: { ...PYTHON_NO_BYTECODE }, onProgress: (e: ProvisionEvent) => events.push(e) };
 
     const first = await provision(options);
     expect(first.ran).toEqual(['python', 'venv', 'packages', 'models', 'verify']);
@@ -64,6 +66,7 @@ describe('provision (real venv, offline wheel folder)', () => {
     expect(events.some((e) => e.step === 'packages' && e.pct > 0 && e.pct < 1)).toBe(true);
     expect(events.at(-1)).toMatchObject({ step: 'verify', pct: 1, overall: 1 });
     expect(environmentStatus(envDir, `sfa_tiny==1.0\n${REQUIRED_PINS}`)).toMatchObject({ ready: true, failed: null });
+    expect(existsSync(join(packageRoot, 'sfa_sidecar', '__pycache__'))).toBe(false);
 
     const started = Date.now();
     const again = await provision(options);
