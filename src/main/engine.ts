@@ -21,6 +21,7 @@ import { TrackRepository } from './library/tracks';
 import { HomeLock } from './lock';
 import { createLogger, type Logger } from './log';
 import { ModelStore, type ModelStoreOptions } from './models';
+import { fileSecretStore, type SecretStore } from './secrets';
 import { SettingsRepository, type StoredSettings } from './settings';
 import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
 import { SidecarPool } from './sidecar/pool';
@@ -63,6 +64,8 @@ export interface EngineOptions {
   provisioner?: Provisioner;
   /** Extra workers (tests). */
   workers?: AnyWorker[];
+  /** Where secrets (the Spotify client secret) are kept: the Electron host passes the OS credential store; default a private file in the home. */
+  secrets?: SecretStore;
   /** Model store settings: a mirror `baseUrl`, an injected `fetch` (tests), retry timing. */
   models?: Omit<ModelStoreOptions, 'dir' | 'onProgress' | 'verifyLoad' | 'logger'>;
 }
@@ -156,7 +159,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       }
     },
   });
-  const deps: WorkerDeps = { paths, tracks, analyses, stems, sidecars, logger, models, gpu: new GpuGate() };
+  const secrets = options.secrets ?? fileSecretStore(join(paths.root, 'secrets.json'));
+  const spotifyCredentials = () => {
+    const clientId = stored.spotifyClientId ?? null;
+    const clientSecret = clientId ? secrets.get('spotify.clientSecret') : null;
+    return clientId && clientSecret ? { clientId, clientSecret } : null;
+  };
+  const deps: WorkerDeps = { paths, tracks, analyses, stems, sidecars, logger, models, gpu: new GpuGate(), spotify: spotifyCredentials };
   const scheduler = createScheduler({
     db,
     queues,
@@ -166,7 +175,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   watchLinkTracks(scheduler, tracks);
   const importer = new Importer(tracks, sidecars.probe);
   const separationDefaults = () => ({ ...DEFAULT_SEPARATION, ...options.separation, model: stored.defaultModel, device: stored.device, format: stored.format });
-  const currentSettings = (): Settings => ({ ...stored, concurrency: { ...stored.concurrency, ...Object.fromEntries(queueStats(scheduler.stats()).map((q) => [q.name, q.limit])) }, libraryFolder: paths.root });
+  const currentSettings = (): Settings => {
+    const { spotifyClientId = null, ...rest } = stored;
+    return {
+      ...rest,
+      concurrency: { ...stored.concurrency, ...Object.fromEntries(queueStats(scheduler.stats()).map((q) => [q.name, q.limit])) },
+      libraryFolder: paths.root,
+      spotify: { clientId: spotifyClientId, clientSecretStored: !!secrets.get('spotify.clientSecret'), secretStore: secrets.kind },
+    };
+  };
   const scaleQueue = (queue: string, limit: number) => {
     scheduler.scaleQueue(queue, limit);
     if (queue === 'analysis') sidecars.analysis.resize(limit);
@@ -231,6 +248,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     sidecars,
     models,
     setup,
+    secrets,
     settings: {
       current: currentSettings,
       stored: () => stored,

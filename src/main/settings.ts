@@ -1,10 +1,13 @@
 import type { Settings } from '../shared/domain';
 import type { Db } from './db/connection';
 
-/** What a fresh library starts with (env and engine options may change the model). */
-export type StoredSettings = Omit<Settings, 'libraryFolder'>;
+/**
+ * What a fresh library starts with (env and engine options may change the model). The Spotify
+ * client id is a setting; its secret lives in the host's SecretStore (src/main/secrets.ts).
+ */
+export type StoredSettings = Omit<Settings, 'libraryFolder' | 'spotify'> & { spotifyClientId?: string | null };
 
-const KEYS = ['defaultModel', 'device', 'format', 'autoPipeline', 'concurrency', 'toolPaths'] as const;
+const KEYS = ['defaultModel', 'device', 'format', 'autoPipeline', 'concurrency', 'toolPaths', 'spotifyClientId'] as const;
 
 /** The settings table (migration 006): one JSON value per key. */
 export class SettingsRepository {

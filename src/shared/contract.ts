@@ -25,6 +25,8 @@ const stepList = z.array(z.enum(['separate', 'analyze'])).max(2);
 const jobId = z.number().int().positive();
 const queueName = z.string().min(1).max(64);
 const modelName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a model name: letters, digits, _ . -');
+/** A Spotify app's client id or secret (32 hex characters today; a little room either way). */
+const spotifyKey = z.string().regex(/^[A-Za-z0-9]{16,64}$/, 'a Spotify client id or secret: 16-64 letters and digits');
 const stemName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$/, 'a stem name: letters, digits, _ . -');
 const jobState = z.enum(['scheduled', 'available', 'executing', 'retryable', 'completed', 'discarded', 'cancelled']);
 
@@ -91,6 +93,8 @@ export const requests = {
       autoPipeline: z.boolean().optional(),
       concurrency: z.record(queueName, z.number().int().min(1).max(16)).optional(),
       toolPaths: z.strictObject({ ffmpeg: input.nullable().optional() }).optional(),
+      /** The user's Spotify app (developer.spotify.com): null clears; the secret is stored apart and never returned. */
+      spotify: z.strictObject({ clientId: spotifyKey.nullable().optional(), clientSecret: spotifyKey.nullable().optional() }).optional(),
     }),
   ),
   /** First-run setup of the Python engine environment: what is done, what will be downloaded. */

@@ -140,6 +140,12 @@ export interface Settings {
   toolPaths: { ffmpeg: string | null };
   /** Where the library lives (read-only). */
   libraryFolder: string;
+  /**
+   * The user's own Spotify API app for spotdl (its shared one is often rate-limited for a whole
+   * day): the client id, and whether a secret is stored — never the secret itself. `secretStore`:
+   * `os` (the OS credential store, desktop app) or `file` (a file only the user can read).
+   */
+  spotify?: { clientId: string | null; clientSecretStored: boolean; secretStore: 'os' | 'file' };
 }
 
 /** A waveform overview: `peaks[channel][point] = [min, max]`. */
