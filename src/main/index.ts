@@ -3,10 +3,11 @@
  * (with `electron/`) that imports electron. Security glue lives in `electron/security.ts`.
  */
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, dialog, ipcMain, nativeImage, session, shell } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, nativeImage, safeStorage, session, shell } from 'electron';
 import type { EventName, Events } from '../shared/contract';
 import { toErrorInfo } from '../shared/errors';
 import { createEngine, type Engine } from './engine';
+import { secretStoreFor, type SecretCipher } from './secrets';
 import { DESKTOP_CHANNELS, registeredFile } from './electron/desktop';
 import { resolveMedia } from './media/lookup';
 import { isInsideRealPath } from './security/static-files';
@@ -82,11 +83,23 @@ function wireIpc(current: Engine): void {
   });
 }
 
+/**
+ * Electron's safeStorage: a key kept by the OS credential store (Keychain, DPAPI, libsecret or
+ * kwallet). Linux without a keyring falls back to a fixed key ("basic_text"): no better than the
+ * private file, so the engine's file store is used instead.
+ */
+function osCipher(): SecretCipher | null {
+  if (!safeStorage.isEncryptionAvailable()) return null;
+  if (process.platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text') return null;
+  return { encryptString: (plain) => safeStorage.encryptString(plain), decryptString: (data) => safeStorage.decryptString(data) };
+}
+
 async function start(): Promise<void> {
   hardenSession(session.defaultSession, devServerUrl);
   serveRenderer(session.defaultSession, rendererDir, (trackId, which) => (engine ? resolveMedia(engine.trackDetail, trackId, which) : null));
   try {
-    engine = await createEngine({ home: app.getPath('userData'), host: 'electron', canPassPaths: true, runQueues: true });
+    const home = app.getPath('userData');
+    engine = await createEngine({ home, host: 'electron', canPassPaths: true, runQueues: true, secrets: secretStoreFor(home, osCipher()) });
   } catch (error) {
     const info = toErrorInfo(error);
     dialog.showErrorBox('Sound Forge Alchemy cannot start', info.message);

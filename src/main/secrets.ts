@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * Where the engine keeps secrets (the user's Spotify client secret): never in the settings table,
@@ -61,7 +61,22 @@ export function encryptedSecretStore(file: string, cipher: SecretCipher): Secret
   );
 }
 
-/** A value for logs and diagnostics: never the secret itself. */
-export function redactArgs(args: readonly string[]): string[] {
-  return args.map((a, i) => (i > 0 && args[i - 1] === '--client-secret' ? '***' : a));
+const NAMES: SecretName[] = ['spotify.clientSecret'];
+
+/**
+ * The secret store for a data folder: encrypted with `cipher` (the desktop app's OS credential
+ * store) when there is one, else the private file. Secrets a CLI left in the file move into the
+ * encrypted store (and out of the file) when the desktop app opens the folder.
+ */
+export function secretStoreFor(home: string, cipher: SecretCipher | null): SecretStore {
+  const file = fileSecretStore(join(home, 'secrets.json'));
+  if (!cipher) return file;
+  const os = encryptedSecretStore(join(home, 'secrets.bin'), cipher);
+  for (const name of NAMES) {
+    const value = file.get(name);
+    if (value === null) continue;
+    os.set(name, value);
+    file.set(name, null);
+  }
+  return os;
 }

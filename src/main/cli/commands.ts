@@ -10,6 +10,7 @@ import { JOB_STATE_NAMES, type JobState } from '../../shared/domain';
 import { exportAnalysis } from '../library/export';
 import { followProgress, jobFailure, resolveTrack, untilIdle, writeAtomic } from './work';
 import { models } from './models';
+import { spotify } from './spotify';
 
 export interface CommandSpec {
   summary: string;
@@ -305,4 +306,5 @@ function resolvePath(p: string): string {
 export const commands: Record<string, CommandSpec> = {
   doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: exportCommand, serve,
   models,
+  spotify,
 };

@@ -108,7 +108,7 @@ export function shlexQuote(value: string): string {
   return `'${value.replaceAll("'", `'"'"'`)}'`;
 }
 
-/** spotdl options for the user's own Spotify app (never logged: see secrets.ts redactArgs). */
+/** spotdl options for the user's own Spotify app: in the process's arguments only, never in job rows or logs. */
 export function spotifyCredentialArgs(credentials: { clientId: string; clientSecret: string } | null | undefined): string[] {
   return credentials ? ['--client-id', credentials.clientId, '--client-secret', credentials.clientSecret] : [];
 }
