@@ -20,7 +20,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { release as osRelease } from 'node:os';
 import { basename, dirname, join, resolve, win32 } from 'node:path';
 import { acquireEnvLock } from './envlock.mjs';
@@ -325,8 +325,15 @@ function venvMatchesBase(envDir, base) {
   const version = pythonVersion(venvPython(envDir));
   if (!version?.startsWith(`${PYTHON_MINOR}.`)) return false;
   if (!base?.executable) return true; // a state from before executables were recorded: the venv runs, keep it
-  const home = readPyvenvCfg(envDir)?.home;
-  return samePath(home, dirname(base.executable));
+  if (samePath(readPyvenvCfg(envDir)?.home, dirname(base.executable))) return true;
+  // POSIX: the venv's python is a link (chain) to the interpreter it was made with; the same file
+  // reached through another folder (a Homebrew or pyenv shim path) is the same interpreter
+  if (isWindows) return false;
+  try {
+    return realpathSync(venvPython(envDir)) === realpathSync(base.executable);
+  } catch {
+    return false;
+  }
 }
 
 function samePath(a, b) {
