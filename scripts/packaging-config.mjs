@@ -39,7 +39,10 @@ export function checkBuilderConfig(config, root) {
   check(mac.identity !== null, 'mac: signing not disabled (identity: null leaves an invalid signature: "damaged" on Apple silicon)');
   check(mac.identity === '-', 'mac.identity "-": ad-hoc signature without a Developer ID (release builds override with CSC_NAME)');
   check(mac.hardenedRuntime === true, 'mac.hardenedRuntime (needed for notarization)');
-  check(/allow-jit/.test(plist(mac.entitlements)), `mac.entitlements (${mac.entitlements}) allow JIT for V8`);
+  const main = plist(mac.entitlements);
+  check(main.includes('<key>com.apple.security.cs.allow-jit</key>'), `mac.entitlements (${mac.entitlements}) allow JIT for V8`);
+  // an ad-hoc signature has no Team ID: library validation would refuse Electron's own frameworks
+  if (mac.identity === '-') check(main.includes('<key>com.apple.security.cs.disable-library-validation</key>'), `mac.entitlements (${mac.entitlements}) disable library validation (ad-hoc signature, no Team ID)`);
   const inherit = plist(mac.entitlementsInherit);
   for (const key of ['com.apple.security.cs.allow-jit', 'com.apple.security.cs.allow-unsigned-executable-memory', 'com.apple.security.cs.disable-library-validation']) {
     check(inherit.includes(`<key>${key}</key>`), `mac.entitlementsInherit (${mac.entitlementsInherit}) grants ${key} to the bundled Python`);
