@@ -661,6 +661,13 @@ export function sidecarDoctor(python, packageRoot, { timeoutMs = 180_000, env = 
   });
 }
 
+/** `promise`, or a cancelled rejection as soon as `signal` aborts (the app quitting does not wait for a sidecar's answer). */
+function untilAborted(promise, signal) {
+  if (!signal) return promise;
+  promise.catch(() => {}); // abandoned on abort: its own timeout ends it
+  return Promise.race([promise, new Promise((_, reject) => signal.addEventListener('abort', () => reject(cancelledError('verify')), { once: true }))]);
+}
+
 /** What "ready" means: these import in the environment (not just a doctor's version strings). */
 export const REQUIRED_IMPORTS = ['torch', 'demucs', 'librosa'];
 
@@ -675,8 +682,9 @@ async function stepVerify(options, report, run) {
   report(0.3, 'Starting the engine sidecar…');
   let result;
   try {
-    result = await sidecarDoctor(venvPython(options.envDir), options.packageRoot, { env: options.verifyEnv });
+    result = await untilAborted(sidecarDoctor(venvPython(options.envDir), options.packageRoot, { env: options.verifyEnv }), run.signal);
   } catch (error) {
+    if (error?.cancelled) throw cancelledError('verify');
     throw new ProvisionError('verify', `The sidecar does not start in the new environment: ${error.message}`, nextStepsFor('verify', options), error.stderr ?? '');
   }
   const versions = result?.versions ?? {};

@@ -150,6 +150,28 @@ time.sleep(600)
     expect(resumed.ran).toEqual(['packages', 'models', 'verify']);
   }, 120_000);
 
+  it('stops during verify without waiting for the sidecar to answer', async () => {
+    const state = readState(envDir) as { steps: Record<string, unknown> };
+    delete state.steps.verify;
+    writeFileSync(join(envDir, '.sfa-provision.json'), JSON.stringify(state));
+    // a sidecar that never says hello (and ends when its stdin closes)
+    const silent = join(work, 'sidecar-silent');
+    mkdirSync(join(silent, 'sfa_sidecar'), { recursive: true });
+    writeFileSync(join(silent, 'sfa_sidecar', '__init__.py'), '');
+    writeFileSync(join(silent, 'sfa_sidecar', '__main__.py'), 'import sys\nsys.stdin.read()\n');
+    const controller = new AbortController();
+    const events: ProvisionEvent[] = [];
+    const running = provision({ envDir, lockFile, packageRoot: silent, offlineDir: offline, signal: controller.signal, onProgress: (e) => events.push(e) });
+    const waited = Date.now();
+    while (!events.some((e) => e.message === 'Starting the engine sidecar…') && Date.now() - waited < 30_000) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300));
+    const stopped = Date.now();
+    controller.abort();
+    expect(await running.catch((e: unknown) => e)).toMatchObject({ step: 'verify', cancelled: true });
+    expect(Date.now() - stopped).toBeLessThan(2000);
+    expect((await provision({ envDir, lockFile, packageRoot, offlineDir: offline })).ran).toEqual(['verify']);
+  }, 60_000);
+
   it('waits while another live run holds the environment, then goes on', async () => {
     const held = await acquireEnvLock(envDir);
     const events: ProvisionEvent[] = [];
