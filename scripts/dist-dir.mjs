@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { checkBuilderConfig } from './packaging-config.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
@@ -50,8 +51,7 @@ const yaml = require('js-yaml');
 const config = yaml.load(readFileSync(join(root, 'electron-builder.yml'), 'utf8'));
 const targets = (section) => (config[section]?.target ?? []).map((t) => (typeof t === 'string' ? t : t.target));
 check(targets('linux').includes('AppImage') && targets('linux').includes('deb'), 'linux targets: AppImage and deb');
-const dmg = (config.mac?.target ?? []).find((t) => t.target === 'dmg');
-check(!!dmg && ['arm64', 'x64'].every((a) => dmg.arch?.includes(a)), 'mac target: dmg for arm64 and x64');
+for (const { ok, what } of checkBuilderConfig(config, root)) check(ok, what);
 check(targets('win').includes('nsis'), 'win target: nsis');
 const exts = new Set((config.fileAssociations ?? []).flatMap((a) => a.ext));
 check(['wav', 'flac', 'mp3', 'ogg', 'm4a', 'aiff'].every((e) => exts.has(e)), 'file associations: wav flac mp3 ogg m4a aiff');

@@ -15,6 +15,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { runtimeTargets } from './packaging-config.mjs';
 import { download, runtimeAsset } from './provision/index.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -44,14 +46,17 @@ function offlineAdvice(what) {
   ].join('\n');
 }
 
-async function fetchRuntime() {
+/** The runtime for one `<platform>-<arch>` (the build's target, not this machine: an x64 dmg built on an arm64 Mac). */
+async function fetchRuntime(target) {
   const runtimeJson = JSON.parse(readFileSync(join(root, 'python', 'runtime.json'), 'utf8'));
-  const asset = runtimeAsset(runtimeJson);
-  const dir = join(root, 'dist', 'python-runtime', `${process.platform}-${process.arch}`);
-  if (!asset) throw new Error(`python/runtime.json has no runtime for ${process.platform}-${process.arch}`);
-  if (existsSync(join(dir, 'python'))) return log(`python runtime: present (${dir})`);
+  const [platform, arch] = target.split('-');
+  const asset = runtimeAsset(runtimeJson, platform, arch);
+  const dir = join(root, 'dist', 'python-runtime', target);
+  if (!asset) throw new Error(`python/runtime.json has no runtime for ${target}`);
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(join(dir, 'python'))) return log(`python runtime ${target}: present (${dir})`);
   const archive = join(root, 'dist', 'python-runtime', decodeURIComponent(asset.url.split('/').pop()));
-  log(`python runtime: downloading CPython ${runtimeJson.version} (${asset.url})`);
+  log(`python runtime ${target}: downloading CPython ${runtimeJson.version} (${asset.url})`);
   await download(asset.url, archive, { sha256: asset.sha256 });
   const unpacked = spawnSync('tar', ['-xzf', archive, '-C', dir], { stdio: 'inherit' });
   if (unpacked.status !== 0) throw new Error(`unpacking ${archive} failed`);
@@ -87,10 +92,11 @@ log('electron-vite build');
 if (spawnSync(bin('electron-vite'), ['build'], { cwd: root, stdio: 'inherit', shell: isWindows }).status !== 0) process.exit(1);
 
 const problems = [];
+const hostPlatform = argv.includes('--mac') ? 'darwin' : argv.includes('--win') ? 'win32' : argv.includes('--linux') ? 'linux' : process.platform;
 if (!withoutRuntime) {
   try {
-    mkdirSync(join(root, 'dist', 'python-runtime', `${process.platform}-${process.arch}`), { recursive: true });
-    await fetchRuntime();
+    const config = createRequire(import.meta.url)('js-yaml').load(readFileSync(join(root, 'electron-builder.yml'), 'utf8'));
+    for (const target of runtimeTargets(config, hostPlatform, argv)) await fetchRuntime(target);
   } catch (error) {
     const message = `${error.message}${error.cause ? ` (${error.cause.code ?? error.cause.message})` : ''}`;
     log(`python runtime: FAILED ${message}`);

@@ -96,6 +96,8 @@ async function ensurePython() {
     const result = await provision({
       envDir: venv,
       lockFile: requirements,
+      // pytest and its helpers: a checkout's tools, never in users' locks
+      extraRequirements: [join(root, 'python', 'requirements-dev.txt')],
       packageRoot: join(root, 'python'),
       pythonCandidates: candidates,
       caller: 'dev',

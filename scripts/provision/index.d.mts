@@ -34,6 +34,10 @@ export interface ProvisionOptions {
   /** Interpreters to try first: a command, or [command, ...prefixArgs] (e.g. ['py', '-3.11']). */
   pythonCandidates?: (string | string[])[];
   /** A relocatable CPython: the bundled copy, where to unpack a fetched one, and the pinned archive. */
+  /**
+   * A relocatable CPython. `dir`: its per-user home (a copy of `bundledDir`, or an unpacked download);
+   * the venv is always made from `dir`, never from inside the app (`bundledDir`).
+   */
   runtime?: { dir: string; bundledDir?: string; asset?: RuntimeAsset | null; version?: string };
   /** An offline install folder: `wheels/` (pip --no-index --find-links), `models/`, the runtime archive. */
   offlineDir?: string;
@@ -48,6 +52,12 @@ export interface ProvisionOptions {
   /** Who calls: `dev` (npm install) or `app` (first run); only changes the advice in errors. */
   caller?: 'dev' | 'app';
   verifyEnv?: Record<string, string>;
+  /** More requirement files installed with the lock (dev: python/requirements-dev.txt); part of the key. */
+  extraRequirements?: string[];
+  /** How pip is run with the venv's python (default `['-m', 'pip']`; tests put a stand-in here). */
+  pipCommand?: string[];
+  /** Stops the run: the running command's process tree is ended, the step stays pending (ProvisionError with `cancelled`). */
+  signal?: AbortSignal;
   fetch?: typeof fetch;
   onProgress?: (event: ProvisionEvent) => void;
   /** Each line of the tools' output (pip, venv). */
@@ -67,6 +77,8 @@ export declare class ProvisionError extends Error {
   step: StepName;
   nextSteps: string[];
   detail: string;
+  /** Set when the run was stopped (signal), not failed. */
+  cancelled?: boolean;
 }
 
 export interface EnvironmentStatus {
@@ -81,7 +93,25 @@ export declare function environmentStatus(envDir: string, lockText: string): Env
 export declare function readState(envDir: string): unknown;
 export declare function sha256(data: string | Uint8Array): string;
 export declare function lockHash(lockText: string): string;
-export declare function userEnvDir(userDataDir: string, lockText: string): string;
+export declare function userEnvDir(root: string, lockText: string, platform?: string): string;
+export declare function environmentRoot(userDataDir: string, platform?: string, env?: Record<string, string | undefined>): string;
+export declare function venvIntact(envDir: string): boolean;
+export declare function probePython(python: string, prefixArgs?: string[]): { version: string; executable: string } | null;
+export declare function copyRuntime(fromDir: string, dest: string): void;
+export declare function cancelledError(step: StepName): ProvisionError;
+export declare const REQUIRED_IMPORTS: string[];
+export declare const STEP_DEPENDS: Record<StepName, StepName[]>;
+export declare function dependentsOf(step: StepName): StepName[];
+export declare function envLockPath(envDir: string): string;
+export declare function acquireEnvLock(
+  envDir: string,
+  options?: { signal?: AbortSignal; onWait?: (holder: { pid: number }) => void; onTakeover?: (holder: { pid: number }, reason: string) => void; staleMs?: number; pollMs?: number; heartbeatMs?: number },
+): Promise<{ release(): void; setChild(pid: number | null): void }>;
+export declare function runCommand(
+  cmd: string,
+  args: string[],
+  options?: { env?: Record<string, string>; cwd?: string; onLine?: (line: string) => void; signal?: AbortSignal; onSpawn?: (pid: number) => void },
+): Promise<{ code: number; tail: string[]; aborted: boolean }>;
 export declare function venvPython(envDir: string): string;
 export declare function venvBin(envDir: string): string;
 export declare function detectAccelerator(platform?: string, arch?: string): 'cuda' | 'mps' | 'cpu' | string;
@@ -105,4 +135,15 @@ export declare function sidecarDoctor(
 export declare function lockName(platform: string, arch: string, accelerator: string): string;
 export declare function renderLock(name: string, requirementsText: string): string;
 export declare function renderLocks(requirementsText: string): Record<string, string>;
-export declare const LOCK_VARIANTS: Record<string, { description: string }>;
+export interface LockTarget {
+  os: string;
+  arch: string;
+  macos?: string;
+}
+export declare const LOCK_VARIANTS: Record<string, { description: string; targets: LockTarget[] }>;
+export declare const TARGETS: Record<string, LockTarget[]>;
+export declare const CUDA_BUILDS: Record<string, { minDriver: number; minCompute: number }>;
+export declare function cudaBuildFor(driverVersion: string, computeCapability: string): string | null;
+export declare function lockInstallArgs(lockText: string): string[];
+export declare function parseLock(text: string): { indexes: string[]; pins: { name: string; version: string }[] };
+export declare function macosVersion(platform?: string, release?: string): string | null;

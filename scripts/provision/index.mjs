@@ -20,14 +20,18 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { lockName } from './locks.mjs';
+import { copyFileSync, cpSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
+import { basename, dirname, join, resolve, win32 } from 'node:path';
+import { acquireEnvLock } from './envlock.mjs';
+import { LOCK_VARIANTS, cudaBuildFor, lockInstallArgs, lockName } from './locks.mjs';
+import { invalidate, readPyvenvCfg, readState, writeState } from './state.mjs';
 
-export { LOCK_VARIANTS, lockName, renderLock, renderLocks } from './locks.mjs';
+export { CUDA_BUILDS, LOCK_VARIANTS, TARGETS, cudaBuildFor, lockInstallArgs, lockName, parseLock, renderLock, renderLocks } from './locks.mjs';
+export { STATE_FILE, STEP_DEPENDS, dependentsOf, readState } from './state.mjs';
+export { acquireEnvLock, envLockPath } from './envlock.mjs';
 
 export const PYTHON_MINOR = '3.11';
-export const STATE_FILE = '.sfa-provision.json';
 export const STEPS = /** @type {const} */ (['python', 'venv', 'packages', 'models', 'verify']);
 export const STEP_TITLES = {
   python: 'Python runtime',
@@ -37,7 +41,7 @@ export const STEP_TITLES = {
   verify: 'Check the engine (doctor)',
 };
 /** Rough download sizes, for the setup screen (MB). torch dominates; CUDA builds are far bigger. */
-export const DOWNLOAD_ESTIMATES_MB = { runtime: 30, 'linux-cpu': 900, 'linux-cuda': 3300, 'windows-cpu': 450, 'windows-cuda': 3000, 'macos-arm64': 350, 'macos-x64': 400 };
+export const DOWNLOAD_ESTIMATES_MB = { runtime: 30, 'linux-cpu': 900, 'linux-cuda': 3300, 'linux-cuda126': 3300, 'windows-cpu': 450, 'windows-cuda': 3000, 'windows-cuda126': 3000, 'macos-arm64': 350, 'macos-x64': 400 };
 
 const isWindows = process.platform === 'win32';
 
@@ -61,14 +65,27 @@ export function sha256(data) {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The environment key: the lock's content (plus the interpreter's minor version). */
+/** The environment key: the interpreter's minor version and the lock's content. */
 export function lockHash(lockText) {
-  return sha256(lockText).slice(0, 16);
+  return sha256(`python ${PYTHON_MINOR}\n${lockText}`).slice(0, 16);
 }
 
-/** `<userData>/python/<lock-hash>`: an app update rebuilds the environment only when its lock changed. */
-export function userEnvDir(userDataDir, lockText) {
-  return join(userDataDir, 'python', lockHash(lockText));
+/**
+ * Where the app keeps its Python environments and its copy of the runtime (never inside the app:
+ * an AppImage or a translocated macOS app is mounted at a new path on every launch).
+ * Windows: `%LOCALAPPDATA%\sfa` — the local, not the roaming, profile (multi-GB, machine-specific),
+ * and short, because torch's deepest file is ~172 characters below site-packages and long paths are
+ * off by default (MAX_PATH 260). Elsewhere: `<userData>/python`. `SFA_ENV_ROOT` overrides both.
+ */
+export function environmentRoot(userDataDir, platform = process.platform, env = process.env) {
+  if (env.SFA_ENV_ROOT) return env.SFA_ENV_ROOT;
+  if (platform === 'win32') return win32.join(env.LOCALAPPDATA || win32.join(env.USERPROFILE || userDataDir, 'AppData', 'Local'), 'sfa');
+  return join(userDataDir, 'python');
+}
+
+/** `<root>/<12 hex of the lock hash>`: an app update rebuilds the environment only when its lock changed. */
+export function userEnvDir(root, lockText, platform = process.platform) {
+  return (platform === 'win32' ? win32.join : join)(root, lockHash(lockText).slice(0, 12));
 }
 
 export function venvPython(envDir) {
@@ -79,12 +96,23 @@ export function venvBin(envDir) {
   return join(envDir, isWindows ? 'Scripts' : 'bin');
 }
 
-/** `cuda` when an NVIDIA driver answers, `mps` on Apple silicon, else `cpu`. */
+/**
+ * `cuda` (or `cuda:cu126` for older GPUs and drivers: locks.mjs CUDA_BUILDS) when an NVIDIA driver
+ * answers, `mps` on Apple silicon, else `cpu`. `SFA_ACCELERATOR` overrides (cpu, cuda, cuda:cu126).
+ */
 export function detectAccelerator(platform = process.platform, arch = process.arch) {
   if (platform === 'darwin') return arch === 'arm64' ? 'mps' : 'cpu';
   if (process.env.SFA_ACCELERATOR) return process.env.SFA_ACCELERATOR;
+  const query = spawnSync('nvidia-smi', ['--query-gpu=driver_version,compute_cap', '--format=csv,noheader'], { encoding: 'utf8', timeout: 5000, windowsHide: true });
+  const first = query.status === 0 ? (query.stdout ?? '').trim().split(/\r?\n/)[0] : '';
+  if (first) {
+    const [driver, compute] = first.split(',').map((s) => s.trim());
+    const build = cudaBuildFor(driver, compute);
+    return build ? `cuda:${build}` : 'cpu';
+  }
+  // an old driver without --query-gpu=compute_cap: the legacy build is the safe one
   const probe = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8', timeout: 5000, windowsHide: true });
-  return probe.status === 0 && /GPU \d/.test(probe.stdout ?? '') ? 'cuda' : 'cpu';
+  return probe.status === 0 && /GPU \d/.test(probe.stdout ?? '') ? 'cuda:cu126' : 'cpu';
 }
 
 /** This machine's lock: `{ name, file, text, accelerator }` from `<locksDir>/<name>.txt`. */
@@ -99,46 +127,82 @@ export function runtimeAsset(runtimeJson, platform = process.platform, arch = pr
   return runtimeJson?.assets?.[`${platform}-${arch}`] ?? null;
 }
 
-export function readState(envDir) {
-  try {
-    return JSON.parse(readFileSync(join(envDir, STATE_FILE), 'utf8'));
-  } catch {
-    return null;
-  }
+/**
+ * The venv's base interpreter folder (`home` in pyvenv.cfg) still exists: without it the venv's
+ * python does not start (a dangling link, or a launcher pointing nowhere). Cheap: no process.
+ */
+export function venvIntact(envDir) {
+  const home = readPyvenvCfg(envDir)?.home;
+  return !!home && existsSync(home) && existsSync(venvPython(envDir));
 }
 
-function writeState(envDir, state) {
-  mkdirSync(envDir, { recursive: true });
-  const file = join(envDir, STATE_FILE);
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
-}
-
-/** The state as a summary: which steps are done, whether it is ready for `lockText`. */
+/**
+ * The state as a summary: which steps are done, whether it is ready for `lockText`. Ready needs
+ * every step recorded for this lock (verify imports torch, demucs and librosa) and an intact venv.
+ */
 export function environmentStatus(envDir, lockText) {
   const state = readState(envDir);
   const current = !!state && state.lockHash === lockHash(lockText);
   const done = current ? Object.keys(state.steps ?? {}) : [];
   return {
     envDir,
-    ready: current && STEPS.every((s) => done.includes(s)) && existsSync(venvPython(envDir)),
+    ready: current && STEPS.every((s) => done.includes(s)) && venvIntact(envDir),
     done: STEPS.filter((s) => done.includes(s)),
     failed: current ? (state.failed ?? null) : null,
   };
 }
 
-/** The interpreter's `major.minor`, or null when it does not run. */
-export function pythonVersion(python, prefixArgs = []) {
-  const probe = spawnSync(python, [...prefixArgs, '-c', 'import sys; print("%d.%d.%d" % sys.version_info[:3])'], { encoding: 'utf8', timeout: 30_000, windowsHide: true });
+/** The interpreter's version and the real executable a venv made by it would point at; null when it does not run. */
+export function probePython(python, prefixArgs = []) {
+  const code = 'import sys; print("%d.%d.%d" % sys.version_info[:3]); print(getattr(sys, "_base_executable", sys.executable))';
+  const probe = spawnSync(python, [...prefixArgs, '-c', code], { encoding: 'utf8', timeout: 30_000, windowsHide: true });
   if (probe.status !== 0) return null;
-  return probe.stdout.trim();
+  const [version, executable] = probe.stdout.trim().split(/\r?\n/);
+  return { version: version.trim(), executable: (executable ?? '').trim() };
 }
 
-/** Run a command; stream each output line to `onLine`; keep the last lines for errors. */
-export function runCommand(cmd, args, { env, cwd, onLine, signal } = {}) {
+/** The interpreter's `major.minor.micro`, or null when it does not run. */
+export function pythonVersion(python, prefixArgs = []) {
+  return probePython(python, prefixArgs)?.version ?? null;
+}
+
+/**
+ * Ends a process and everything it started: pip runs build backends and compilers as children,
+ * so on POSIX the command leads its own process group and the whole group is signalled (TERM,
+ * then KILL after `graceMs`); on Windows `taskkill /T /F` ends the tree.
+ */
+export function killTree(child, graceMs = 3000) {
+  if (!child.pid || child.exitCode !== null || child.signalCode !== null) return;
+  if (isWindows) {
+    spawnSync('taskkill', ['/pid', String(child.pid), '/T', '/F'], { windowsHide: true });
+    return;
+  }
+  const signalGroup = (signal) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // already gone
+    }
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), graceMs);
+  timer.unref?.();
+  child.once('close', () => clearTimeout(timer));
+}
+
+/**
+ * Run a command; stream each output line to `onLine`; keep the last lines for errors. With a
+ * `signal`, an abort ends the command's whole process tree and resolves `{ aborted: true }`.
+ */
+export function runCommand(cmd, args, { env, cwd, onLine, signal, onSpawn } = {}) {
   return new Promise((resolve) => {
     const tail = [];
-    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, signal });
+    if (signal?.aborted) return resolve({ code: -1, tail, aborted: true });
+    // detached: its own process group (POSIX), so killTree reaches pip's children too
+    const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true, detached: !isWindows });
+    if (child.pid) onSpawn?.(child.pid);
+    const onAbort = () => killTree(child);
+    signal?.addEventListener('abort', onAbort, { once: true });
     const feed = (stream) => {
       let buffer = '';
       stream.setEncoding('utf8');
@@ -156,8 +220,14 @@ export function runCommand(cmd, args, { env, cwd, onLine, signal } = {}) {
     };
     feed(child.stdout);
     feed(child.stderr);
-    child.on('error', (error) => resolve({ code: -1, tail: [...tail, String(error.message)] }));
-    child.on('close', (code) => resolve({ code: code ?? -1, tail }));
+    child.on('error', (error) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ code: -1, tail: [...tail, String(error.message)], aborted: !!signal?.aborted });
+    });
+    child.on('close', (code) => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve({ code: code ?? -1, tail, aborted: !!signal?.aborted });
+    });
   });
 }
 
@@ -225,35 +295,108 @@ async function unpack(archive, runtimeDir) {
   renameSync(tmp, runtimeDir);
 }
 
+/** The error a cancelled run ends with (the app quitting, the user stopping it). */
+export function cancelledError(step) {
+  const error = new ProvisionError(step, 'The setup was stopped; it resumes from this step next time.', ['Start the setup again: completed steps are kept.']);
+  error.cancelled = true;
+  return error;
+}
+
+/**
+ * Drops recorded steps whose ground has gone: an interpreter that no longer runs, a venv made
+ * from another interpreter (or whose interpreter has gone) — and with them every step resting
+ * on them (state.mjs). Returns the steps dropped, for the log.
+ */
+function revalidate(state, envDir) {
+  const dropped = [];
+  if (state.steps.python) {
+    const base = state.basePython;
+    const probe = base ? probePython(base.path, base.args ?? []) : null;
+    if (!probe?.version.startsWith(`${PYTHON_MINOR}.`)) dropped.push(...invalidate(state, 'python'));
+    else state.basePython = { ...base, version: probe.version, executable: probe.executable };
+  }
+  if (state.steps.venv && !venvMatchesBase(envDir, state.basePython)) dropped.push(...invalidate(state, 'venv'));
+  return dropped;
+}
+
+/** The venv runs, and was made from `base` (pyvenv.cfg's `home` is the base's folder). */
+function venvMatchesBase(envDir, base) {
+  if (!venvIntact(envDir)) return false;
+  const version = pythonVersion(venvPython(envDir));
+  if (!version?.startsWith(`${PYTHON_MINOR}.`)) return false;
+  if (!base?.executable) return true; // a state from before executables were recorded: the venv runs, keep it
+  if (samePath(readPyvenvCfg(envDir)?.home, dirname(base.executable))) return true;
+  // POSIX: the venv's python is a link (chain) to the interpreter it was made with; the same file
+  // reached through another folder (a Homebrew or pyenv shim path) is the same interpreter
+  if (isWindows) return false;
+  try {
+    return realpathSync(venvPython(envDir)) === realpathSync(base.executable);
+  } catch {
+    return false;
+  }
+}
+
+function samePath(a, b) {
+  if (!a || !b) return false;
+  const norm = (p) => resolve(p).replace(/[\\/]+$/, '');
+  return isWindows ? norm(a).toLowerCase() === norm(b).toLowerCase() : norm(a) === norm(b);
+}
+
 /**
  * @param {import('./index.d.mts').ProvisionOptions} options
  * @returns {Promise<import('./index.d.mts').ProvisionResult>}
  */
 export async function provision(options) {
-  const { envDir, lockFile } = options;
-  const lockText = readFileSync(lockFile, 'utf8');
+  const { envDir, lockFile, signal } = options;
+  const lockText = [lockFile, ...(options.extraRequirements ?? [])].map((f) => readFileSync(f, 'utf8')).join('\n');
   const hash = lockHash(lockText);
   const emit = (event) => options.onProgress?.(event);
   const onLine = options.onOutput;
+  const envLock = await acquireEnvLock(envDir, {
+    signal,
+    onWait: (holder) => {
+      onLine?.(`another setup (process ${holder.pid}) is working on ${envDir}: waiting for it`);
+      emit({ step: STEPS[0], index: 0, count: STEPS.length, pct: 0, overall: 0, message: `Waiting for another setup (process ${holder.pid}) to finish…` });
+    },
+    onTakeover: (holder, reason) => onLine?.(`taking over the setup lock of process ${holder.pid} (${reason})`),
+  }).catch((error) => {
+    throw signal?.aborted ? cancelledError(STEPS[0]) : error;
+  });
+  try {
+    return await provisionLocked(options, lockText, hash, emit, onLine, envLock);
+  } finally {
+    envLock.release();
+  }
+}
+
+async function provisionLocked(options, lockText, hash, emit, onLine, envLock) {
+  const { envDir, lockFile, signal } = options;
   let state = readState(envDir);
   if (options.force || !state || state.lockHash !== hash) {
     // a new lock: keep a working interpreter and venv (pip reconciles), redo packages and checks
     const keep = !options.force && state ? Object.fromEntries(Object.entries(state.steps ?? {}).filter(([s]) => s === 'python' || s === 'venv')) : {};
-    state = { version: 1, lockHash: hash, lockFile: basename(lockFile), basePython: state?.basePython ?? null, steps: keep, failed: null };
+    state = { version: 2, lockHash: hash, lockFile: basename(lockFile), basePython: state?.basePython ?? null, steps: keep, failed: null };
   }
+  state.steps ??= {};
+  const dropped = revalidate(state, envDir);
+  if (dropped.length) {
+    onLine?.(`redoing ${dropped.join(', ')}: what they were done on has changed`);
+    writeState(envDir, state);
+  }
+  const run = { signal, onSpawn: (pid) => envLock.setChild(pid) };
   const ran = [];
   const skipped = [];
   const steps = {
     python: (report) => stepPython(options, state, report),
-    venv: (report) => stepVenv(options, state, report, onLine),
-    packages: (report) => stepPackages(options, lockFile, lockText, report, onLine),
+    venv: (report) => stepVenv(options, state, report, onLine, run),
+    packages: (report) => stepPackages(options, lockText, report, onLine, run),
     models: (report) => stepModels(options, report),
-    verify: (report) => stepVerify(options, report),
+    verify: (report) => stepVerify(options, report, run),
   };
   for (const [index, step] of STEPS.entries()) {
     const report = (pct, message, extra = {}) =>
       emit({ step, index, count: STEPS.length, pct: Math.max(0, Math.min(1, pct)), overall: (index + Math.max(0, Math.min(1, pct))) / STEPS.length, message, ...extra });
-    if (state.steps[step] && !(step === 'venv' && !existsSync(venvPython(envDir)))) {
+    if (state.steps[step]) {
       skipped.push(step);
       report(1, `${STEP_TITLES[step]}: already done`);
       continue;
@@ -263,15 +406,23 @@ export async function provision(options) {
       report(1, `${STEP_TITLES[step]}: skipped`);
       continue;
     }
+    if (signal?.aborted) throw cancelledError(step);
     report(0, `${STEP_TITLES[step]}…`);
     try {
       await steps[step](report);
+      if (signal?.aborted) throw cancelledError(step);
     } catch (error) {
+      if (signal?.aborted || error?.cancelled) {
+        writeState(envDir, state);
+        throw error?.cancelled ? error : cancelledError(step);
+      }
       const failure = error instanceof ProvisionError ? error : new ProvisionError(step, error?.message ?? String(error), nextStepsFor(step, options), '');
       state.failed = { step, message: failure.message, at: new Date().toISOString() };
       writeState(envDir, state);
       throw failure;
     }
+    // a redone step invalidates what rested on it (a rebuilt venv has no packages)
+    invalidate(state, step);
     state.steps[step] = { at: new Date().toISOString() };
     state.failed = null;
     writeState(envDir, state);
@@ -301,14 +452,30 @@ function nextStepsFor(step, options) {
   }
 }
 
+/**
+ * Copies the runtime bundled in the app to `dest` (a per-user folder that stays put), so the venv
+ * never points into the app: an AppImage is mounted at a new /tmp/.mount_* path on every launch,
+ * a macOS app may run translocated or from the dmg, and an update replaces the folder. Links
+ * inside the runtime are copied as they are (python-build-standalone's are relative).
+ */
+export function copyRuntime(fromDir, dest) {
+  const tmp = `${dest}.copying-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(dirname(dest), { recursive: true });
+  cpSync(fromDir, tmp, { recursive: true, verbatimSymlinks: true, force: true });
+  writeFileSync(join(tmp, '.sfa-runtime.json'), `${JSON.stringify({ copiedFrom: fromDir, at: new Date().toISOString() })}\n`);
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
+}
+
 async function stepPython(options, state, report) {
   const tried = [];
   const accept = (python, prefixArgs = []) => {
-    const version = pythonVersion(python, prefixArgs);
-    tried.push(`${[python, ...prefixArgs].join(' ')}: ${version ?? 'does not run'}`);
-    if (version && version.startsWith(`${PYTHON_MINOR}.`)) {
-      state.basePython = { path: python, args: prefixArgs, version };
-      report(1, `Python ${version} at ${python}`);
+    const probe = probePython(python, prefixArgs);
+    tried.push(`${[python, ...prefixArgs].join(' ')}: ${probe?.version ?? 'does not run'}`);
+    if (probe && probe.version.startsWith(`${PYTHON_MINOR}.`)) {
+      state.basePython = { path: python, args: prefixArgs, version: probe.version, executable: probe.executable };
+      report(1, `Python ${probe.version} at ${python}`);
       return true;
     }
     return false;
@@ -320,8 +487,16 @@ async function stepPython(options, state, report) {
   }
   const runtime = options.runtime;
   if (runtime) {
-    for (const dir of [runtime.bundledDir, runtime.dir].filter(Boolean)) {
-      if (existsSync(runtimePython(dir)) && accept(runtimePython(dir))) return;
+    // the per-user copy (made earlier, or unpacked from a download) first
+    if (existsSync(runtimePython(runtime.dir)) && accept(runtimePython(runtime.dir))) return;
+    if (runtime.bundledDir && existsSync(runtimePython(runtime.bundledDir))) {
+      report(0.3, 'Copying the bundled Python runtime to the data folder…');
+      try {
+        copyRuntime(runtime.bundledDir, runtime.dir);
+      } catch (error) {
+        throw new ProvisionError('python', `The bundled Python runtime could not be copied to ${runtime.dir}: ${error.message}`, nextStepsFor('venv', options));
+      }
+      if (accept(runtimePython(runtime.dir))) return;
     }
     // an offline folder may carry the runtime archive (python/<archive>.tar.gz)
     const archiveName = runtime.asset ? decodeURIComponent(basename(new URL(runtime.asset.url).pathname)) : null;
@@ -352,15 +527,16 @@ async function stepPython(options, state, report) {
   throw new ProvisionError('python', `No Python ${PYTHON_MINOR} found.`, nextStepsFor('python', options), tried.join('\n'));
 }
 
-async function stepVenv(options, state, report, onLine) {
+async function stepVenv(options, state, report, onLine, run) {
   const python = venvPython(options.envDir);
-  const version = existsSync(python) ? pythonVersion(python) : null;
-  if (version && version.startsWith(`${PYTHON_MINOR}.`)) return report(1, `Using the existing environment (Python ${version})`);
+  if (venvMatchesBase(options.envDir, state.basePython)) return report(1, `Using the existing environment (Python ${state.basePython?.version ?? ''})`);
   const base = state.basePython;
   if (!base) throw new ProvisionError('venv', 'No base Python recorded: the python step must run first.', nextStepsFor('venv', options));
   mkdirSync(options.envDir, { recursive: true });
-  // --clear: a half-made environment from an interrupted attempt starts over (the state file is rewritten after)
-  const result = await runCommand(base.path, [...(base.args ?? []), '-m', 'venv', '--clear', options.envDir], { onLine });
+  // --clear: a venv from another interpreter, or half-made by an interrupted attempt, starts over
+  // (the packages step, resting on it, is redone: state.mjs)
+  const result = await runCommand(base.path, [...(base.args ?? []), '-m', 'venv', '--clear', options.envDir], { onLine, ...run });
+  if (result.aborted) throw cancelledError('venv');
   if (result.code !== 0 || !existsSync(python)) {
     throw new ProvisionError('venv', 'Creating the Python virtual environment failed.', nextStepsFor('venv', options), result.tail.join('\n'));
   }
@@ -370,9 +546,30 @@ function pinnedCount(lockText) {
   return lockText.split('\n').filter((l) => l.trim() && !l.startsWith('#') && !l.startsWith('-')).length;
 }
 
-async function stepPackages(options, lockFile, lockText, report, onLine) {
+/** This Mac's macOS version (`14.0`, `10.15`) from the Darwin kernel's major version; null elsewhere. */
+export function macosVersion(platform = process.platform, release = osRelease()) {
+  if (platform !== 'darwin') return null;
+  const darwin = Number.parseInt(release, 10);
+  return darwin >= 20 ? `${darwin - 9}.0` : `10.${darwin - 4}`;
+}
+
+const versionBelow = (a, b) => {
+  const [x, y] = a.split('.').map(Number);
+  const [p, q] = b.split('.').map(Number);
+  return x < p || (x === p && y < q);
+};
+
+async function stepPackages(options, lockText, report, onLine, run) {
   const python = venvPython(options.envDir);
-  const args = ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '-r', lockFile];
+  const needs = LOCK_VARIANTS[basename(options.lockFile, '.txt')]?.targets.find((t) => t.macos)?.macos;
+  const have = macosVersion();
+  if (needs && have && versionBelow(have, needs)) {
+    throw new ProvisionError('packages', `The Python packages for this Mac need macOS ${needs} or later (torch publishes no wheels for older versions); this Mac runs macOS ${have}.`, [
+      `Update macOS to ${needs} or later, then retry the setup.`,
+    ]);
+  }
+  const requirements = [options.lockFile, ...(options.extraRequirements ?? [])].flatMap((f) => ['-r', f]);
+  const args = [...(options.pipCommand ?? ['-m', 'pip']), 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...lockInstallArgs(lockText), ...requirements];
   if (options.offlineDir) {
     const wheels = existsSync(join(options.offlineDir, 'wheels')) ? join(options.offlineDir, 'wheels') : options.offlineDir;
     args.push('--no-index', '--find-links', wheels);
@@ -381,6 +578,7 @@ async function stepPackages(options, lockFile, lockText, report, onLine) {
   let seen = 0;
   let downloadedMb = 0;
   const result = await runCommand(python, args, {
+    ...run,
     onLine: (line) => {
       onLine?.(line);
       const collecting = /^\s*(Collecting|Requirement already satisfied:|Processing|Looking in links)\s+(\S+)/.exec(line);
@@ -397,6 +595,7 @@ async function stepPackages(options, lockFile, lockText, report, onLine) {
       if (/^Installing collected packages/.test(line)) report(0.9, 'Installing the packages…');
     },
   });
+  if (result.aborted) throw cancelledError('packages');
   if (result.code !== 0) {
     const offline = options.offlineDir ? ` from the offline folder ${options.offlineDir}` : '';
     throw new ProvisionError('packages', `Installing the Python packages${offline} failed (pip exit ${result.code}).`, nextStepsFor('packages', options), result.tail.join('\n'));
@@ -462,12 +661,30 @@ export function sidecarDoctor(python, packageRoot, { timeoutMs = 180_000, env = 
   });
 }
 
-async function stepVerify(options, report) {
-  report(0.1, 'Starting the engine sidecar (imports torch, demucs, librosa)…');
+/** `promise`, or a cancelled rejection as soon as `signal` aborts (the app quitting does not wait for a sidecar's answer). */
+function untilAborted(promise, signal) {
+  if (!signal) return promise;
+  promise.catch(() => {}); // abandoned on abort: its own timeout ends it
+  return Promise.race([promise, new Promise((_, reject) => signal.addEventListener('abort', () => reject(cancelledError('verify')), { once: true }))]);
+}
+
+/** What "ready" means: these import in the environment (not just a doctor's version strings). */
+export const REQUIRED_IMPORTS = ['torch', 'demucs', 'librosa'];
+
+async function stepVerify(options, report, run) {
+  report(0.05, `Importing ${REQUIRED_IMPORTS.join(', ')}…`);
+  const imported = await runCommand(venvPython(options.envDir), ['-c', `import ${REQUIRED_IMPORTS.join(', ')}`], { ...run, env: options.verifyEnv });
+  if (imported.aborted) throw cancelledError('verify');
+  if (imported.code !== 0) {
+    const last = imported.tail.filter(Boolean).at(-1) ?? `exit ${imported.code}`;
+    throw new ProvisionError('verify', `The environment does not import ${REQUIRED_IMPORTS.join(', ')}: ${last}`, nextStepsFor('verify', options), imported.tail.join('\n'));
+  }
+  report(0.3, 'Starting the engine sidecar…');
   let result;
   try {
-    result = await sidecarDoctor(venvPython(options.envDir), options.packageRoot, { env: options.verifyEnv });
+    result = await untilAborted(sidecarDoctor(venvPython(options.envDir), options.packageRoot, { env: options.verifyEnv }), run.signal);
   } catch (error) {
+    if (error?.cancelled) throw cancelledError('verify');
     throw new ProvisionError('verify', `The sidecar does not start in the new environment: ${error.message}`, nextStepsFor('verify', options), error.stderr ?? '');
   }
   const versions = result?.versions ?? {};

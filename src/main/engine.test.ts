@@ -115,6 +115,8 @@ describe('engine: library slice through the contract', () => {
     expect(byName.python).toMatchObject({ ok: true, path: expect.stringContaining('python') });
     expect(byName.torch).toMatchObject({ ok: true, version: expect.stringMatching(/^2\.13/), detail: expect.stringMatching(/^device: (cpu|cuda|mps)/) });
     expect(byName.ffmpeg).toMatchObject({ ok: true, path: expect.stringContaining('ffmpeg') });
+    // the JavaScript runtime yt-dlp needs for YouTube, from the pinned deno and yt-dlp-ejs wheels
+    expect(byName['js-runtime']).toMatchObject({ ok: true, version: expect.stringMatching(/^deno \d+\.\d+\.\d+, yt-dlp-ejs \d+\.\d+\.\d+$/), path: expect.stringMatching(/deno(\.exe)?$/) });
   }, 60_000);
 
   it('is only a door: the contract, its events and the media lookup', async () => {

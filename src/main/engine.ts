@@ -26,8 +26,9 @@ import { appVersion } from './paths';
 import { createLogger, type Logger } from './log';
 import { mediaLookup, type MediaEntry } from './media/lookup';
 import { ModelStore, type ModelStoreOptions } from './models';
+import { fileSecretStore, type SecretStore } from './secrets';
 import { DJ_SETTING_DEFAULTS, SettingsRepository, type StoredSettings } from './settings';
-import { pythonEnvironment } from './sidecar/environment';
+import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
 import { analysisWorker } from './workers/analyze';
@@ -71,6 +72,8 @@ export interface EngineOptions {
   sqliteBinding?: string;
   /** The app's version as its host knows it (Electron: `app.getVersion()`); default package.json's. */
   version?: string;
+  /** Where secrets (the Spotify client secret) are kept: the Electron host passes the OS credential store; default a private file in the home. */
+  secrets?: SecretStore;
   /** Model store settings: a mirror `baseUrl`, an injected `fetch` (tests), retry timing. */
   models?: Omit<ModelStoreOptions, 'dir' | 'onProgress' | 'verifyLoad' | 'logger'>;
 }
@@ -151,7 +154,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   const setup = createSetup({ home: paths.root, modelsDir: paths.models, logger, provisioner: options.provisioner, emit: (p) => events.emit('setup:progress', p) });
   const env = pythonEnvironment();
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
-  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba') };
+  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE };
   // Two processing sidecars share the cores instead of each taking all of them.
   const threads = String(Math.max(1, Math.floor(availableParallelism() / Math.max(1, queues.processing ?? 2))));
   const sidecars = {
@@ -179,7 +182,13 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
       }
     },
   });
-  const deps: WorkerDeps = { paths, tracks, analyses, stems, sidecars, logger, models, gpu: new GpuGate() };
+  const secrets = options.secrets ?? fileSecretStore(join(paths.root, 'secrets.json'));
+  const spotifyCredentials = () => {
+    const clientId = stored.spotifyClientId ?? null;
+    const clientSecret = clientId ? secrets.get('spotify.clientSecret') : null;
+    return clientId && clientSecret ? { clientId, clientSecret } : null;
+  };
+  const deps: WorkerDeps = { paths, tracks, analyses, stems, sidecars, logger, models, gpu: new GpuGate(), spotify: spotifyCredentials };
   const scheduler = createScheduler({
     db,
     queues,
@@ -190,7 +199,15 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   const importer = new Importer(tracks, sidecars.probe);
   // One precedence for every caller (pipeline, separation.run): stored settings, engine options, built-ins.
   const separationDefaults = (): SeparationSettings => ({ ...SEPARATION_DEFAULTS, ...options.separation, model: stored.defaultModel, device: stored.device, format: stored.format });
-  const currentSettings = (): Settings => ({ ...stored, concurrency: { ...stored.concurrency, ...Object.fromEntries(queueStats(scheduler.stats()).map((q) => [q.name, q.limit])) }, libraryFolder: paths.root });
+  const currentSettings = (): Settings => {
+    const { spotifyClientId = null, ...rest } = stored;
+    return {
+      ...rest,
+      concurrency: { ...stored.concurrency, ...Object.fromEntries(queueStats(scheduler.stats()).map((q) => [q.name, q.limit])) },
+      libraryFolder: paths.root,
+      spotify: { clientId: spotifyClientId, clientSecretStored: !!secrets.get('spotify.clientSecret'), secretStore: secrets.kind },
+    };
+  };
   const scaleQueue = (queue: string, limit: number) => {
     scheduler.scaleQueue(queue, limit);
     if (queue === 'analysis') sidecars.analysis.resize(limit);
@@ -235,6 +252,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     sidecars,
     models,
     setup,
+    secrets,
     settings: {
       current: currentSettings,
       stored: () => stored,
@@ -267,6 +285,8 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     async close() {
       if (closed) return;
       closed = true;
+      // a first-run setup in progress: end pip's process tree now, resume from that step next launch
+      await setup.stop();
       if (options.runQueues) await scheduler.stop({ graceMs: 2000 });
       await Promise.all(Object.values(sidecars).map((p) => p.close()));
       db.close();

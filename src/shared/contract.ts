@@ -35,6 +35,8 @@ const device = z.enum(DEVICES);
 const stemFormat = z.enum(STEM_FORMATS);
 const keyNotation = z.enum(['standard', 'camelot', 'openkey']);
 const trackSelection = z.array(id).min(1).max(10_000).optional();
+/** A Spotify app's client id or secret (32 hex characters today; a little room either way). */
+const spotifyKey = z.string().regex(/^[A-Za-z0-9]{16,64}$/, 'a Spotify client id or secret: 16-64 letters and digits');
 
 export const requests = {
   'library.add': request<AddResult>()(
@@ -102,6 +104,8 @@ export const requests = {
       keyNotation: keyNotation.optional(),
       energyField: z.enum(['comment', 'grouping', 'none']).optional(),
       stemCodec: z.enum(['aac', 'alac']).optional(),
+      /** The user's Spotify app (developer.spotify.com): null clears; the secret is stored apart and never returned. */
+      spotify: z.strictObject({ clientId: spotifyKey.nullable().optional(), clientSecret: spotifyKey.nullable().optional() }).optional(),
     }),
   ),
   /** First-run setup of the Python engine environment: what is done, what will be downloaded. */

@@ -146,6 +146,12 @@ export interface Settings {
   keyNotation: KeyNotation;
   energyField: 'comment' | 'grouping' | 'none';
   stemCodec: 'aac' | 'alac';
+  /**
+   * The user's own Spotify API app for spotdl (its shared one is often rate-limited for a whole
+   * day): the client id, and whether a secret is stored — never the secret itself. `secretStore`:
+   * `os` (the OS credential store, desktop app) or `file` (a file only the user can read).
+   */
+  spotify?: { clientId: string | null; clientSecretStored: boolean; secretStore: 'os' | 'file' };
 }
 
 /** How a key is written into tags: "Am" (standard), "8A" (Camelot), "1m" (Open Key). */

@@ -13,6 +13,7 @@ import type { TrackRepository } from '../library/tracks';
 import type { Logger } from '../log';
 import type { ModelStore } from '../models';
 import type { Setup } from '../provision';
+import type { SecretStore } from '../secrets';
 import type { StoredSettings } from '../settings';
 import type { SidecarPool } from '../sidecar/pool';
 
@@ -35,6 +36,8 @@ export interface Services {
   sidecars: { probe: SidecarPool; analysis: SidecarPool; processing: SidecarPool };
   models: ModelStore;
   setup: Setup;
+  /** Secrets kept apart from settings (the Spotify client secret). */
+  secrets: SecretStore;
   settings: {
     /** What the engine applies now (stored values plus live queue limits). */
     current(): Settings;

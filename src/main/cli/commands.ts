@@ -9,6 +9,7 @@ import { EXIT, formatDuration, table } from './output';
 import { ATTEMPT_ENDS, followProgress, writeAtomic } from './work';
 import { models } from './models';
 import { tags, withDjExports } from './dj';
+import { spotify } from './spotify';
 
 export { call } from './call';
 
@@ -293,4 +294,5 @@ const exportCommand: CommandSpec = {
 export const commands: Record<string, CommandSpec> = {
   doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: withDjExports(exportCommand), serve,
   models, tags,
+  spotify,
 };

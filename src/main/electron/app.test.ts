@@ -71,6 +71,8 @@ const fx = vi.hoisted(() => {
     BrowserWindow,
     ipcMain: { handle: (ch: string, fn: Fn) => state.handlers.set(ch, fn), on: (ch: string, fn: Fn) => state.listeners.set(ch, fn) },
     dialog: { showErrorBox: vi.fn(), showOpenDialog: vi.fn(async () => ({ canceled: false, filePaths: ['/exports'] })) },
+    // No OS keyring (a bare Linux session): the engine keeps secrets in its private file store.
+    safeStorage: { isEncryptionAvailable: () => false, getSelectedStorageBackend: () => 'basic_text' },
     nativeImage: {
       createFromPath: vi.fn((path: string) => ({ isEmpty: () => false, resize: (size: unknown) => ({ path, size }) })),
       createFromDataURL: vi.fn(),

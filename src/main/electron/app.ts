@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BrowserWindow, app, dialog, ipcMain, nativeImage, session, shell, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, nativeImage, safeStorage, session, shell, type IpcMainEvent, type IpcMainInvokeEvent } from 'electron';
 import { electronSqlitePath, missingElectronSqliteMessage, nativeCacheDir } from '../../../scripts/native.mjs';
 import type { EventName, Events } from '../../shared/contract';
 import { IPC_CHANNELS } from '../../shared/desktop';
@@ -14,6 +14,7 @@ import { toErrorInfo } from '../../shared/errors';
 import { createEngine as createRealEngine, type Engine, type EngineOptions } from '../engine';
 import { defaultHome } from '../home';
 import { appRoot } from '../paths';
+import { secretStoreFor, type SecretCipher } from '../secrets';
 import { filesFromArgv, registeredFile } from './desktop';
 import { APP_URL, isTrustedSender, secureWebPreferences } from './policy';
 import { hardenContents, hardenSession, registerAppScheme, serveRenderer } from './security';
@@ -50,6 +51,17 @@ export function sqliteBindingFor(options: { isPackaged: boolean; electronVersion
 function dragIcon(): Electron.NativeImage {
   const icon = nativeImage.createFromPath(join(appRoot(), 'resources', 'icon.png'));
   return icon.isEmpty() ? icon : icon.resize({ width: 64, height: 64 });
+}
+
+/**
+ * Electron's safeStorage: a key kept by the OS credential store (Keychain, DPAPI, libsecret or
+ * kwallet). Linux without a keyring falls back to a fixed key ("basic_text"): no better than the
+ * private file, so the engine's file store is used instead.
+ */
+function osCipher(): SecretCipher | null {
+  if (!safeStorage.isEncryptionAvailable()) return null;
+  if (process.platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text') return null;
+  return { encryptString: (plain) => safeStorage.encryptString(plain), decryptString: (data) => safeStorage.decryptString(data) };
 }
 
 export function runDesktop(options: DesktopOptions): void {
@@ -154,7 +166,8 @@ export function runDesktop(options: DesktopOptions): void {
     }
     try {
       // One library for the desktop app and the CLI: SFA_HOME, else the platform's data folder.
-      engine = await makeEngine({ home: defaultHome(), host: 'electron', canPassPaths: true, runQueues: true, version: app.getVersion(), sqliteBinding: binding.path });
+      const home = defaultHome();
+      engine = await makeEngine({ home, host: 'electron', canPassPaths: true, runQueues: true, version: app.getVersion(), sqliteBinding: binding.path, secrets: secretStoreFor(home, osCipher()) });
     } catch (error) {
       fail('Sound Forge Alchemy cannot start', error);
       app.exit(1);

@@ -18,7 +18,7 @@ import type { ProvisionError, ProvisionEvent, ProvisionOptions, ProvisionResult,
 import type { SetupProgress, SetupStatus } from '../../shared/contract';
 import type { Logger } from '../log';
 import { appRoot } from '../paths';
-import { setProvisionedEnvironment } from '../sidecar/environment';
+import { PYTHON_NO_BYTECODE, setProvisionedEnvironment } from '../sidecar/environment';
 
 export type Provisioner = (options: ProvisionOptions) => Promise<ProvisionResult>;
 
@@ -30,6 +30,8 @@ export interface SetupOptions {
   provisioner?: Provisioner;
   /** Force the source (tests): default from SFA_PYTHON / python/.venv. */
   source?: SetupStatus['source'];
+  /** Where environments and the runtime copy live (tests); default `core.environmentRoot(home)`. */
+  envRoot?: string;
 }
 
 export interface Setup {
@@ -38,6 +40,8 @@ export interface Setup {
   start(options?: { offlineDir?: string }): SetupStatus;
   /** The run in progress, if any (tests await it). */
   running(): Promise<void> | null;
+  /** Stops a run in progress (the app quits): pip's process tree is ended; completed steps are kept. */
+  stop(): Promise<void>;
 }
 
 const devVenvPython = (root: string) => join(root, 'python', '.venv', process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
@@ -69,10 +73,12 @@ export function createSetup(options: SetupOptions): Setup {
   const locksDir = join(root, 'python', 'locks');
   const lock = core.selectLock(locksDir);
   const lockText = lock.text ?? '';
-  const envDir = source === 'dev' ? join(root, 'python', '.venv') : core.userEnvDir(options.home, lockText);
+  const envRoot = options.envRoot ?? core.environmentRoot(options.home);
+  const envDir = source === 'dev' ? join(root, 'python', '.venv') : core.userEnvDir(envRoot, lockText);
   if (source === 'app') setProvisionedEnvironment(envDir);
 
   let run: Promise<void> | null = null;
+  let abort: AbortController | null = null;
   let progress: SetupProgress | null = null;
   let error: SetupStatus['error'] = null;
   let finished = false;
@@ -130,8 +136,13 @@ export function createSetup(options: SetupOptions): Setup {
   return {
     status,
     running: () => run,
+    async stop() {
+      abort?.abort(new Error('the app is quitting'));
+      await run;
+    },
     start(startOptions = {}) {
       if (run) return status();
+      abort = new AbortController();
       error = null;
       progress = null;
       options.logger?.info(`setup: provisioning ${envDir} (lock ${lock.name}${startOptions.offlineDir ? `, offline folder ${startOptions.offlineDir}` : ''})`);
@@ -143,7 +154,10 @@ export function createSetup(options: SetupOptions): Setup {
         caller: 'app',
         offlineDir: startOptions.offlineDir,
         offlineOnly: !!startOptions.offlineDir,
-        runtime: { dir: join(options.home, 'python', 'runtime'), bundledDir: bundledRuntime, asset: core.runtimeAsset(runtimeJson), version: runtimeJson?.version },
+        // the venv is made from a per-user copy of the runtime, never from inside the app (see core.copyRuntime)
+        runtime: { dir: join(envRoot, 'runtime', runtimeJson?.version ?? 'bundled'), bundledDir: bundledRuntime, asset: core.runtimeAsset(runtimeJson), version: runtimeJson?.version },
+        signal: abort.signal,
+        verifyEnv: { ...PYTHON_NO_BYTECODE },
         onProgress,
         onOutput: (line) => options.logger?.debug(`setup: ${line}`),
       })
@@ -153,11 +167,16 @@ export function createSetup(options: SetupOptions): Setup {
         })
         .catch((e: unknown) => {
           const pe = e as ProvisionError;
+          if (pe.cancelled) {
+            options.logger?.info(`setup: stopped during ${pe.step}; it resumes there next time`);
+            return;
+          }
           error = { step: (pe.step ?? progress?.step ?? 'python') as StepName, message: pe.message ?? String(e), nextSteps: pe.nextSteps ?? [], detail: pe.detail ?? '' };
           options.logger?.error(`setup: ${error.step} failed: ${error.message}\n${error.detail}`);
         })
         .finally(() => {
           run = null;
+          abort = null;
           if (progress) options.emit({ ...progress, message: error ? `Failed: ${error.message}` : 'Setup complete' });
         });
       return status();

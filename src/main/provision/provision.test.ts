@@ -13,71 +13,17 @@ import {
   download,
   environmentStatus,
   lockHash,
-  lockName,
   provision,
   readState,
-  renderLocks,
-  selectLock,
   sha256,
   userEnvDir,
   venvPython,
   type ProvisionEvent,
 } from '../../../scripts/provision/index.mjs';
-import { appRoot } from '../paths';
+import { PYTHON_NO_BYTECODE } from '../sidecar/environment';
+import { basePython, REQUIRED_PINS, writeFakeSidecar, writeRequiredWheels, writeWheel } from './fixtures';
 
-const root = appRoot();
-const isWindows = process.platform === 'win32';
-const devPython = join(root, 'python', '.venv', isWindows ? 'Scripts/python.exe' : 'bin/python');
-const basePython = process.env.SFA_BOOTSTRAP_PYTHON ?? (existsSync(devPython) ? devPython : 'python3.11');
 let work: string;
-
-/** A minimal pure-Python wheel, zipped by Python's zipfile (a wheel is a zip with a RECORD). */
-function writeWheel(dir: string, name: string, version: string): string {
-  mkdirSync(dir, { recursive: true });
-  const script = `
-import base64, hashlib, sys, zipfile
-name, version, out = sys.argv[1], sys.argv[2], sys.argv[3]
-dist = f"{name}-{version}.dist-info"
-files = {
-  f"{name}/__init__.py": f"VERSION = {version!r}\\n",
-  f"{dist}/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
-  f"{dist}/WHEEL": "Wheel-Version: 1.0\\nGenerator: sfa-test\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
-}
-record = []
-path = f"{out}/{name}-{version}-py3-none-any.whl"
-with zipfile.ZipFile(path, "w") as z:
-  for p, text in files.items():
-    data = text.encode()
-    z.writestr(p, data)
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    record.append(f"{p},sha256={digest},{len(data)}")
-  record.append(f"{dist}/RECORD,,")
-  z.writestr(f"{dist}/RECORD", "\\n".join(record) + "\\n")
-print(path)
-`;
-  const r = spawnSync(basePython, ['-c', script, name, version, dir], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return r.stdout.trim();
-}
-
-/** A stand-in `sfa_sidecar` that answers hello and doctor like the real one, without torch. */
-function writeFakeSidecar(dir: string, versions: Record<string, string | null>): string {
-  mkdirSync(join(dir, 'sfa_sidecar'), { recursive: true });
-  writeFileSync(join(dir, 'sfa_sidecar', '__init__.py'), '');
-  writeFileSync(
-    join(dir, 'sfa_sidecar', '__main__.py'),
-    `import json, sys
-print(json.dumps({"type": "hello", "protocol": 1, "versions": ${JSON.stringify(versions).replaceAll('null', 'None')}}), flush=True)
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("type") == "request":
-        print(json.dumps({"type": "result", "id": m["id"], "result": {"versions": ${JSON.stringify(versions).replaceAll('null', 'None')}, "devices": [], "ffmpeg": sys.executable}}), flush=True)
-    if m.get("type") == "shutdown":
-        break
-`,
-  );
-  return dir;
-}
 
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'sfa-provision-'));
@@ -88,48 +34,28 @@ describe('locks and keys', () => {
   it('keys an environment by its lock, so an update rebuilds only when the lock changed', () => {
     expect(lockHash('a==1\n')).toBe(lockHash('a==1\n'));
     expect(lockHash('a==1\n')).not.toBe(lockHash('a==2\n'));
-    expect(userEnvDir('/data', 'a==1\n')).toBe(join('/data', 'python', lockHash('a==1\n')));
+    expect(userEnvDir('/data/python', 'a==1\n', 'linux')).toBe(join('/data/python', lockHash('a==1\n').slice(0, 12)));
     expect(lockHash('x')).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('chooses the lock from the platform and the detected accelerator', () => {
-    expect(lockName('linux', 'x64', 'cuda')).toBe('linux-cuda');
-    expect(lockName('linux', 'x64', 'cpu')).toBe('linux-cpu');
-    expect(lockName('win32', 'x64', 'cuda')).toBe('windows-cuda');
-    expect(lockName('win32', 'x64', 'cpu')).toBe('windows-cpu');
-    expect(lockName('darwin', 'arm64', 'mps')).toBe('macos-arm64');
-    expect(lockName('darwin', 'x64', 'cpu')).toBe('macos-x64');
-    const chosen = selectLock(join(root, 'python', 'locks'), { platform: 'linux', arch: 'x64', accelerator: 'cpu' });
-    expect(chosen.text).toBe(readFileSync(join(root, 'python', 'requirements.txt'), 'utf8'));
-  });
-
-  it('keeps python/locks in step with python/requirements.txt (CPU verbatim; CUDA differs only in torch)', () => {
-    const requirements = readFileSync(join(root, 'python', 'requirements.txt'), 'utf8');
-    const locks = renderLocks(requirements);
-    for (const [name, text] of Object.entries(locks)) expect(readFileSync(join(root, 'python', 'locks', `${name}.txt`), 'utf8'), `${name}: run node scripts/locks.mjs`).toBe(text);
-    expect(locks['linux-cpu']).toBe(requirements);
-    const pins = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#') && !l.startsWith('-'));
-    const cuda = pins(locks['linux-cuda']!);
-    const cpu = pins(requirements);
-    expect(cuda.filter((l) => !cpu.includes(l))).toEqual([expect.stringMatching(/^torch==[\d.]+\+cu\d+$/)]);
-    expect(locks['linux-cuda']).toContain('--extra-index-url https://download.pytorch.org/whl/cu');
-  });
 });
 
 describe('provision (real venv, offline wheel folder)', () => {
   it('installs a lock from a folder of wheels, verifies with the sidecar doctor, then skips everything on a re-run', async () => {
     const offline = join(work, 'offline');
     writeWheel(join(offline, 'wheels'), 'sfa_tiny', '1.0');
+    writeRequiredWheels(join(offline, 'wheels'));
     mkdirSync(join(offline, 'models'), { recursive: true });
     writeFileSync(join(offline, 'models', 'tiny.yaml'), 'models: [abc123]\n');
     writeFileSync(join(offline, 'models', 'abc123.th'), 'weights');
     const lockFile = join(work, 'lock-ok.txt');
-    writeFileSync(lockFile, 'sfa_tiny==1.0\n');
+    writeFileSync(lockFile, `sfa_tiny==1.0\n${REQUIRED_PINS}`);
     const envDir = join(work, 'env-ok');
     const modelsDir = join(work, 'models');
     const packageRoot = writeFakeSidecar(join(work, 'sidecar-ok'), { torch: '2.13.0', demucs: '4.1.0', librosa: '0.11.0' });
     const events: ProvisionEvent[] = [];
-    const options = { envDir, lockFile, packageRoot, offlineDir: offline, modelsDir, pythonCandidates: [basePython], onProgress: (e: ProvisionEvent) => events.push(e) };
+    // what the app passes: nothing written next to the sidecar's sources (a signed bundle, a read-only mount)
+    const options = { envDir, lockFile, packageRoot, offlineDir: offline, modelsDir, pythonCandidates: [basePython], verifyEnv: { ...PYTHON_NO_BYTECODE }, onProgress: (e: ProvisionEvent) => events.push(e) };
 
     const first = await provision(options);
     expect(first.ran).toEqual(['python', 'venv', 'packages', 'models', 'verify']);
@@ -139,7 +65,8 @@ describe('provision (real venv, offline wheel folder)', () => {
     expect(existsSync(join(modelsDir, 'tiny.yaml'))).toBe(true);
     expect(events.some((e) => e.step === 'packages' && e.pct > 0 && e.pct < 1)).toBe(true);
     expect(events.at(-1)).toMatchObject({ step: 'verify', pct: 1, overall: 1 });
-    expect(environmentStatus(envDir, 'sfa_tiny==1.0\n')).toMatchObject({ ready: true, failed: null });
+    expect(environmentStatus(envDir, `sfa_tiny==1.0\n${REQUIRED_PINS}`)).toMatchObject({ ready: true, failed: null });
+    expect(existsSync(join(packageRoot, 'sfa_sidecar', '__pycache__'))).toBe(false);
 
     const started = Date.now();
     const again = await provision(options);
@@ -151,10 +78,10 @@ describe('provision (real venv, offline wheel folder)', () => {
   it('fails a step with next steps, records it, and resumes from that step once the cause is fixed', async () => {
     const offline = join(work, 'offline-partial');
     const lockFile = join(work, 'lock-fail.txt');
-    writeFileSync(lockFile, 'sfa_missing==2.0\n');
+    writeFileSync(lockFile, `sfa_missing==2.0\n${REQUIRED_PINS}`);
     const envDir = join(work, 'env-fail');
     const packageRoot = writeFakeSidecar(join(work, 'sidecar-fail'), { torch: '2.13.0', demucs: '4.1.0', librosa: '0.11.0' });
-    mkdirSync(join(offline, 'wheels'), { recursive: true });
+    writeRequiredWheels(join(offline, 'wheels'));
     const options = { envDir, lockFile, packageRoot, offlineDir: offline, pythonCandidates: [basePython] };
 
     const error = await provision(options).then(
@@ -170,7 +97,7 @@ describe('provision (real venv, offline wheel folder)', () => {
     const state = readState(envDir) as { steps: Record<string, unknown>; failed: { step: string } };
     expect(Object.keys(state.steps)).toEqual(['python', 'venv']);
     expect(state.failed.step).toBe('packages');
-    expect(environmentStatus(envDir, 'sfa_missing==2.0\n')).toMatchObject({ ready: false, done: ['python', 'venv'], failed: { step: 'packages' } });
+    expect(environmentStatus(envDir, `sfa_missing==2.0\n${REQUIRED_PINS}`)).toMatchObject({ ready: false, done: ['python', 'venv'], failed: { step: 'packages' } });
 
     writeWheel(join(offline, 'wheels'), 'sfa_missing', '2.0');
     const resumed = await provision(options);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SetupProgress } from '../../shared/contract';
 import { diagnosticsText } from '../system/diagnostics';
+import { cancelledError } from '../../../scripts/provision/index.mjs';
 import { createSetup, fakeProvisioner } from './index';
 
 let home: string;
@@ -30,6 +31,31 @@ describe('createSetup', () => {
     setup.start();
     await setup.running();
     expect(events.at(-1)?.message).toBe('Setup complete');
+  });
+});
+
+describe('createSetup stop (the app quitting)', () => {
+  it('aborts the run in progress and waits for it; the run ends as stopped, not failed', async () => {
+    home = mkdtempSync(join(tmpdir(), 'sfa-setup-stop-'));
+    let signal: AbortSignal | undefined;
+    const setup = createSetup({
+      home,
+      modelsDir: join(home, 'models'),
+      emit: () => {},
+      source: 'app',
+      envRoot: join(home, 'envs'),
+      provisioner: (options) =>
+        new Promise((_, reject) => {
+          signal = options.signal;
+          options.signal!.addEventListener('abort', () => setTimeout(() => reject(cancelledError('packages')), 50));
+        }),
+    });
+    expect(setup.start().state).toBe('running');
+    expect(setup.status().envDir.startsWith(join(home, 'envs'))).toBe(true);
+    await setup.stop();
+    expect(signal?.aborted).toBe(true);
+    expect(setup.running()).toBeNull();
+    expect(setup.status()).toMatchObject({ state: 'needed', error: null });
   });
 });
 

@@ -19,6 +19,13 @@ export interface PythonEnvironment {
   binDir: string;
 }
 
+/**
+ * Environment for every Python process started from the app's own sources (the sidecar, setup's
+ * checks): no bytecode written next to them. In an installed app they lie in the signed bundle
+ * (macOS: writing there breaks the signature) or a read-only mount (AppImage, Program Files).
+ */
+export const PYTHON_NO_BYTECODE = { PYTHONDONTWRITEBYTECODE: '1' } as const;
+
 let provisioned: string | null = null;
 
 /** The first-run environment folder for this process (set by the engine's setup module). */

@@ -24,6 +24,39 @@ export function toolPath(tool: 'spotdl' | 'yt-dlp', env: PythonEnvironment = pyt
   return join(env.binDir, process.platform === 'win32' ? `${tool}.exe` : tool);
 }
 
+/**
+ * The JavaScript runtime yt-dlp needs for YouTube (and so spotdl, whose audio comes from YouTube
+ * Music): the pinned `deno` wheel puts it in the environment's bin folder. `SFA_DENO_BIN` overrides.
+ */
+export function denoPath(env: PythonEnvironment = pythonEnvironment()): string {
+  return process.env.SFA_DENO_BIN ?? join(env.binDir, process.platform === 'win32' ? 'deno.exe' : 'deno');
+}
+
+/** deno and the yt-dlp-ejs scripts, as the download worker passes them to yt-dlp. */
+async function jsRuntimeCheck(): Promise<DoctorCheck> {
+  const env = pythonEnvironment();
+  const path = denoPath(env);
+  let deno: string;
+  try {
+    const { stdout } = await run(path, ['--version'], { timeout: 30_000 });
+    deno = /deno (\S+)/.exec(stdout)?.[1] ?? stdout.trim().split('\n')[0] ?? '';
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    const why = e.code === 'ENOENT' ? 'deno is not installed' : `deno does not run: ${e.message.split('\n')[0]}`;
+    return { name: 'js-runtime', ok: false, path, detail: `${why}: YouTube and Spotify downloads fail ("Requested format is not available"). Re-run the setup (npm run setup in a checkout) to install the pinned deno and yt-dlp-ejs.` };
+  }
+  let ejs: string | null = null;
+  try {
+    const { stdout } = await run(env.python, ['-c', 'import importlib.metadata as m; print(m.version("yt-dlp-ejs"))'], { timeout: 30_000 });
+    ejs = stdout.trim() || null;
+  } catch {
+    // not installed
+  }
+  return ejs
+    ? { name: 'js-runtime', ok: true, version: `deno ${deno}, yt-dlp-ejs ${ejs}`, path }
+    : { name: 'js-runtime', ok: false, version: `deno ${deno}`, path, detail: 'yt-dlp-ejs is not installed: YouTube downloads lack the challenge solver scripts. Re-run the setup.' };
+}
+
 async function toolVersion(name: 'spotdl' | 'yt-dlp'): Promise<DoctorCheck> {
   const path = toolPath(name);
   try {
@@ -54,8 +87,8 @@ function describeDevice(devices: SidecarDevice[]): string {
 /** What works on this machine: each check with the executable it used. Never throws. */
 export async function doctor(pool: SidecarPool): Promise<DoctorReport> {
   // The tools start slowly (spotdl imports a lot): ask everything at once.
-  const [python, spotdl, ytdlp] = await Promise.all([pythonChecks(pool), toolVersion('spotdl'), toolVersion('yt-dlp')]);
-  return { checks: [...python, spotdl, ytdlp, electronCheck()] };
+  const [python, spotdl, ytdlp, js] = await Promise.all([pythonChecks(pool), toolVersion('spotdl'), toolVersion('yt-dlp'), jsRuntimeCheck()]);
+  return { checks: [...python, spotdl, ytdlp, js, electronCheck()] };
 }
 
 async function pythonChecks(pool: SidecarPool): Promise<DoctorCheck[]> {

@@ -20,6 +20,8 @@ export interface WorkerDeps {
   models?: ModelStore;
   /** Limits concurrent separations on one GPU by its free memory. */
   gpu: GpuGate;
+  /** The user's own Spotify app for spotdl (settings + the host's secret store), or null for spotdl's shared one. */
+  spotify?: () => { clientId: string; clientSecret: string } | null;
 }
 
 /** Sidecar error codes that no retry can fix: the job is discarded at once with the message. */

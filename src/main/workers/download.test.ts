@@ -1,13 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AddResult } from '../../shared/domain';
+import type { AddResult, Settings } from '../../shared/domain';
 import { repoRoot, tempDir, writeSine } from '../../test/fixtures';
 import { createEngineForTests, type TestEngine } from '../test/engine';
 import type { Job, JobState } from '../jobs';
 import { silentLogger } from '../log';
 import { pythonEnvironment } from '../sidecar/environment';
+import { denoPath } from '../system/doctor';
 import { linkBackoff } from './download';
 
 /**
@@ -169,13 +170,13 @@ describe('DownloadWorker with spotdl', () => {
     expect(engine.tracks.get(tracks[0]!.id)!.status).toBe('pending');
   });
 
-  it('a rate limit ("Retry will occur after: 86400") kills the tool at once and retries after 60 * 2^(attempt-1) s', async () => {
-    const { engine } = await setup({ [ID('d')]: 'ratelimit' });
+  it('a short rate limit ("Retry will occur after: 30") kills the tool at once and retries after 60 * 2^(attempt-1) s', async () => {
+    const { engine } = await setup({ [ID('d')]: 'ratelimit-short' });
     const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('d')}`], []);
     const started = Date.now();
     const job = await until('download retryable', () => jobIn(engine, tracks[0]!.id, 'download', ['retryable', 'completed', 'discarded']));
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(job.errors[0]).toMatchObject({ attempt: 1, code: 'RATE_LIMITED' });
+    expect(job.errors[0]).toMatchObject({ attempt: 1, code: 'RATE_LIMITED', error: expect.stringContaining('Your own Spotify app') });
     expect(job.scheduledAt - Date.parse(job.errors[0]!.at)).toBe(60_000);
     await until('stand-in killed', () => !alive(spawned()[0]!.pid));
     // Later attempts double it; other errors keep the default backoff.
@@ -183,6 +184,51 @@ describe('DownloadWorker with spotdl', () => {
     const random = () => 0;
     expect([1, 2, 3].map((attempt) => linkBackoff({ ...job, attempt } as Job<never>, rate, { random }))).toEqual([60, 120, 240]);
     expect(linkBackoff({ ...job, attempt: 1 } as Job<never>, new Error('x'), { random })).toBe(7);
+  });
+
+  it('a day-long rate limit ("Retry will occur after: 86400") reschedules the download for then instead of using up its attempts', async () => {
+    const { engine } = await setup({ [ID('d')]: 'ratelimit' });
+    const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('d')}`], []);
+    const started = Date.now();
+    const job = await until('download snoozed', () => jobIn(engine, tracks[0]!.id, 'download', ['scheduled', 'retryable', 'discarded']));
+    expect(job).toMatchObject({ state: 'scheduled', errors: [] });
+    expect(job.maxAttempts - job.attempt).toBe(3); // the attempt did not count
+    expect(job.scheduledAt - started).toBeGreaterThan(86_000_000);
+    expect(job.scheduledAt - started).toBeLessThan(86_500_000);
+    await until('stand-in killed', () => !alive(spawned()[0]!.pid));
+    expect(engine.tracks.get(tracks[0]!.id)!.status).toBe('pending');
+  });
+
+  it("with the user's own Spotify app (settings; the secret in the secret store) spotdl is given it, and the secret appears nowhere else", async () => {
+    const { engine, home } = await setup({ [ID('g')]: 'ratelimit-shared' });
+    const clientId = 'a'.repeat(32);
+    const clientSecret = 'f00d'.repeat(8);
+    const set = await engine.api.handle('settings.set', { spotify: { clientId, clientSecret } });
+    expect(set.ok && (set.result as Settings).spotify).toEqual({ clientId, clientSecretStored: true, secretStore: 'file' });
+    const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('g')}`], []);
+    const job = await until('download done', () => jobIn(engine, tracks[0]!.id, 'download', ['completed', 'scheduled', 'retryable', 'discarded']));
+    expect(job.state).toBe('completed');
+    const argv = spawned()[0]!.argv;
+    expect(argv.slice(argv.indexOf('--client-id'), argv.indexOf('--client-id') + 4)).toEqual(['--client-id', clientId, '--client-secret', clientSecret]);
+    // not in the job rows, settings, the log or diagnostics; the file holding it is the user's alone
+    const db = JSON.stringify(engine.db.prepare('SELECT * FROM jobs').all()) + JSON.stringify(engine.db.prepare('SELECT * FROM settings').all());
+    expect(db).not.toContain(clientSecret);
+    const settings = await engine.api.handle('settings.get', {});
+    expect(JSON.stringify(settings)).not.toContain(clientSecret);
+    const diagnostics = await engine.api.handle('system.diagnostics', {});
+    expect(diagnostics.ok && JSON.stringify(diagnostics.result)).not.toContain(clientSecret);
+    if (process.platform !== 'win32') expect(statSync(join(home, 'secrets.json')).mode & 0o777).toBe(0o600);
+    // clearing the id forgets the secret too
+    await engine.api.handle('settings.set', { spotify: { clientId: null } });
+    expect(existsSync(join(home, 'secrets.json'))).toBe(false);
+  });
+
+  it('without its own app, spotdl\'s shared one stays limited (the message says how to use an own app)', async () => {
+    const { engine } = await setup({ [ID('h')]: ['ratelimit-short', 'ratelimit-shared'] });
+    const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('h')}`], []);
+    const job = await until('download retryable', () => jobIn(engine, tracks[0]!.id, 'download', ['retryable', 'completed', 'discarded']));
+    expect(job.errors[0]!.error).toMatch(/sfa spotify --client-id/);
+    expect(spawned()[0]!.argv).not.toContain('--client-id');
   });
 
   it('a crash (traceback, exit 1) is retried with its message; after the last attempt the track is failed', async () => {
@@ -335,6 +381,45 @@ describe('DownloadWorker with yt-dlp', () => {
     const job = await until('retryable', () => jobIn(engine, tracks[0]!.id, 'download', ['retryable', 'completed', 'discarded']));
     expect(job.state).toBe('retryable');
     expect(job.errors[0]).toMatchObject({ code: 'DOWNLOAD_FAILED', error: 'yt-dlp failed (exit 1): [youtube] dQw4w9WgXcQ: Video unavailable. This video is not available' });
+  });
+});
+
+describe('the JavaScript runtime YouTube needs (yt-dlp >= 2025.11.12)', () => {
+  it('is passed to yt-dlp (--js-runtimes deno:PATH) and to the yt-dlp inside spotdl (--yt-dlp-args)', async () => {
+    const { engine } = await setup();
+    const { tracks } = await add(engine, [`https://www.youtube.com/watch?v=${'j'.repeat(11)}`, `https://open.spotify.com/track/${ID('j')}`], []);
+    for (const t of tracks) await until('downloaded', () => jobIn(engine, t.id, 'download', ['completed']));
+    const deno = denoPath();
+    const yt = spawned().find((r) => r.tool === 'yt-dlp')!.argv;
+    expect(yt[yt.indexOf('--js-runtimes') + 1]).toBe(`deno:${deno}`);
+    const spot = spawned().find((r) => r.tool === 'spotdl')!.argv;
+    expect(spot[spot.indexOf('--yt-dlp-args') + 1]).toBe(`--js-runtimes 'deno:${deno}'`);
+  });
+
+  it('a yt-dlp that cannot use it fails the way yt-dlp does, and the user gets one clear message with the fix', async () => {
+    const { engine } = await setup({ ['k'.repeat(11)]: 'no-js-runtime' });
+    const { tracks } = await add(engine, [`https://www.youtube.com/watch?v=${'k'.repeat(11)}`], []);
+    const job = await until('discarded', () => jobIn(engine, tracks[0]!.id, 'download', ['discarded', 'retryable', 'completed']));
+    expect(job.state).toBe('discarded');
+    expect(job.errors[0]).toMatchObject({ code: 'TOOL_MISSING', error: expect.stringMatching(/need the JavaScript runtime deno, and yt-dlp cannot use it .*Fix: run the setup again/) });
+    const track = await until('track failed', () => engine.tracks.get(tracks[0]!.id)!.status === 'failed' && engine.tracks.get(tracks[0]!.id)!);
+    expect(track.error).toContain('deno');
+  });
+
+  it('missing from the environment: the download stops before any tool starts, with the fix', async () => {
+    const before = process.env.SFA_DENO_BIN;
+    process.env.SFA_DENO_BIN = join(fixture.dir, 'no-such-deno');
+    cleanups.push(() => {
+      if (before === undefined) delete process.env.SFA_DENO_BIN;
+      else process.env.SFA_DENO_BIN = before;
+    });
+    const { engine } = await setup();
+    const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('m')}`, `https://www.youtube.com/watch?v=${'m'.repeat(11)}`], []);
+    for (const t of tracks) {
+      const job = await until('discarded', () => jobIn(engine, t.id, 'download', ['discarded', 'retryable', 'completed']));
+      expect(job.errors[0]).toMatchObject({ code: 'TOOL_MISSING', error: expect.stringContaining('and it is not installed') });
+    }
+    expect(spawned()).toEqual([]);
   });
 });
 

@@ -6,7 +6,7 @@ import { defaultBackoff, defineWorker, exponentialBackoff, type BackoffFn, type 
 import type { ProbeResult } from '../library/importer';
 import { completeDownload, type SongMetadata } from '../library/link-tracks';
 import type { TrackRepository } from '../library/tracks';
-import { toolPath } from '../system/doctor';
+import { denoPath, toolPath } from '../system/doctor';
 import type { WorkerDeps } from './deps';
 import {
   failureSummary,
@@ -83,9 +83,41 @@ export function toolEnv(): NodeJS.ProcessEnv {
   return { ...process.env, NO_COLOR: '1', TERM: 'dumb', COLUMNS: '400', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
 }
 
+/** What yt-dlp prints when it finds no JavaScript runtime for YouTube (yt-dlp >= 2025.11.12). */
+const NO_JS_RUNTIME = /No supported JavaScript runtime could be found/;
+
+/** The one message a user gets when YouTube downloads cannot work for want of deno. */
+export function jsRuntimeMissing(deno: string, why: string): SfaError {
+  return new SfaError(
+    'TOOL_MISSING',
+    `YouTube downloads (and Spotify downloads, whose audio comes from YouTube Music) need the JavaScript runtime deno, and ${why} (${deno}). ` +
+      'Fix: run the setup again (in a checkout: `npm run setup`) to install the pinned deno and yt-dlp-ejs; `sfa doctor` shows the js-runtime check.',
+  );
+}
+
+/**
+ * Spotify's limit is per API app: a wait longer than this (spotdl's shared app is often limited for
+ * a day: "Retry will occur after: 86400") reschedules the job for then instead of using up retries.
+ */
+export const LONG_RATE_LIMIT_S = 600;
+/** The longest we reschedule for, whatever the tool says. */
+export const MAX_RATE_LIMIT_WAIT_S = 2 * 86_400;
+
+/** spotdl's `--yt-dlp-args` is split with Python's shlex: quote for it (POSIX rules, also for Windows paths). */
+export function shlexQuote(value: string): string {
+  return `'${value.replaceAll("'", `'"'"'`)}'`;
+}
+
+/** spotdl options for the user's own Spotify app: in the process's arguments only, never in job rows or logs. */
+export function spotifyCredentialArgs(credentials: { clientId: string; clientSecret: string } | null | undefined): string[] {
+  return credentials ? ['--client-id', credentials.clientId, '--client-secret', credentials.clientSecret] : [];
+}
+
 /** What one tool run saw: its exit plus the events that decide the outcome. */
 export interface ToolOutcome {
   exit: ToolExit;
+  /** yt-dlp said it has no JavaScript runtime. */
+  noJsRuntime: boolean;
   rateLimit: number | null;
   songErrors: { message: string; permanent: boolean }[];
   errorLines: string[];
@@ -102,7 +134,7 @@ export async function runLinkTool(
   progressScale = 1,
 ): Promise<ToolOutcome> {
   const parse = tool === 'spotdl' ? parseSpotdlLine : parseYtDlpLine;
-  const outcome: Omit<ToolOutcome, 'exit'> = { rateLimit: null, songErrors: [], errorLines: [], files: [], meta: null, stdout: [] };
+  const outcome: Omit<ToolOutcome, 'exit'> = { noJsRuntime: false, rateLimit: null, songErrors: [], errorLines: [], files: [], meta: null, stdout: [] };
   let exit: ToolExit;
   try {
     exit = await runTool({
@@ -113,6 +145,7 @@ export async function runLinkTool(
       ...limits,
       onLine(line, stream) {
         if (stream === 'stdout') outcome.stdout.push(line);
+        if (NO_JS_RUNTIME.test(line)) outcome.noJsRuntime = true;
         const event: ToolEvent | null = parse(line);
         if (!event) return;
         switch (event.type) {
@@ -152,13 +185,26 @@ export async function runLinkTool(
  * Turns a finished tool run into the job's fate: throws (retry), or returns a `{discard}` for
  * failures no retry can fix, or null when the run succeeded.
  */
-export function judgeToolRun(tool: string, run: ToolOutcome, ctx: Pick<PerformContext, 'signal'>, limits: ToolLimits): { discard: SfaError } | null {
+export function judgeToolRun(
+  tool: string,
+  run: ToolOutcome,
+  ctx: Pick<PerformContext, 'signal'> & Partial<Pick<PerformContext, 'progress'>>,
+  limits: ToolLimits,
+): { discard: SfaError } | { snooze: number } | null {
   const { exit } = run;
   // A cancel or shutdown: spotdl exits 0 on SIGTERM, which must never read as success.
   if (ctx.signal.aborted || exit.stopped === 'aborted') throw ctx.signal.reason ?? new SfaError('CANCELLED', 'cancelled');
   if (run.rateLimit !== null) {
-    throw new SfaError('RATE_LIMITED', `Spotify rate limit reached (the tool wanted to wait ${run.rateLimit} s); the download is retried later.`);
+    const ownApp = 'Your own Spotify app (client id and secret from developer.spotify.com, in Settings or `sfa spotify --client-id ID --client-secret-stdin`) has its own limit.';
+    if (run.rateLimit > LONG_RATE_LIMIT_S) {
+      // the shared app is limited for hours: retrying in minutes only burns the attempts
+      const wait = Math.min(run.rateLimit, MAX_RATE_LIMIT_WAIT_S);
+      ctx.progress?.(0, `Spotify rate limit: retrying at ${new Date(Date.now() + wait * 1000).toISOString()} (Spotify asked for ${run.rateLimit} s). ${ownApp}`);
+      return { snooze: wait };
+    }
+    throw new SfaError('RATE_LIMITED', `Spotify rate limit reached (the tool wanted to wait ${run.rateLimit} s); the download is retried later. ${ownApp}`);
   }
+  if (run.noJsRuntime && exit.code !== 0) return { discard: jsRuntimeMissing(denoPath(), 'yt-dlp cannot use it') };
   if (exit.stopped === 'stalled') throw new SfaError('DOWNLOAD_STALLED', `${tool} printed nothing for ${Math.round(limits.stallMs / 1000)} s and was stopped.`);
   if (exit.stopped === 'timeout') throw new SfaError('DOWNLOAD_TIMEOUT', `${tool} took longer than ${Math.round(limits.timeoutMs / 1000)} s and was stopped.`);
   const permanent = run.songErrors.find((e) => e.permanent);
@@ -220,6 +266,10 @@ export function downloadWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> 
       } catch (error) {
         return { discard: new SfaError('SIDECAR_UNAVAILABLE', `The bundled ffmpeg cannot be found: ${toErrorInfo(error).message}`) };
       }
+      // yt-dlp >= 2025.11.12 cannot download from YouTube without a JavaScript runtime, and spotdl's
+      // yt-dlp hides why (its errors read "YT-DLP download error"): say it once, clearly, up front
+      const deno = denoPath();
+      if (!existsSync(deno)) return { discard: jsRuntimeMissing(deno, 'it is not installed') };
       const work = join(deps.paths.downloads, `.${track.id}.download`);
       rmSync(work, { recursive: true, force: true });
       mkdirSync(work, { recursive: true });
@@ -227,7 +277,10 @@ export function downloadWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> 
       try {
         ctx.progress(0, `downloading ${link.canonical}`);
         const tool = link.kind === 'spotify' ? 'spotdl' : 'yt-dlp';
-        const args = link.kind === 'spotify' ? spotdlDownloadArgs(link.canonical, work, track.id, ffmpeg) : ytDlpDownloadArgs(link.canonical, work, track.id, ffmpeg, deps.paths.cache);
+        const args =
+          link.kind === 'spotify'
+            ? spotdlDownloadArgs(link.canonical, work, track.id, ffmpeg, { deno, credentials: deps.spotify?.() })
+            : ytDlpDownloadArgs(link.canonical, work, track.id, ffmpeg, deps.paths.cache, deno);
         const run = await runLinkTool(tool, args, ctx, limits, 0.95);
         const fate = judgeToolRun(tool, run, ctx, limits);
         if (fate) return fate;
@@ -266,10 +319,20 @@ export function downloadWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> 
  * `[options] download -- URL` (checked with the real parser). The URL is in any case the
  * canonical one rebuilt from a validated 22-character id, so it can never read as an option.
  * `--save-file` beside `download` writes the song's metadata (Song.json) to a file we read.
+ * spotdl's yt-dlp gets the JavaScript runtime through `--yt-dlp-args`; the user's own Spotify app,
+ * if set, through `--client-id/--client-secret`.
  */
-export function spotdlDownloadArgs(url: string, work: string, trackId: string, ffmpeg: string): string[] {
+export function spotdlDownloadArgs(
+  url: string,
+  work: string,
+  trackId: string,
+  ffmpeg: string,
+  extra: { deno?: string; credentials?: { clientId: string; clientSecret: string } | null } = {},
+): string[] {
   return [
     '--simple-tui',
+    ...(extra.deno ? ['--yt-dlp-args', `--js-runtimes ${shlexQuote(`deno:${extra.deno}`)}`] : []),
+    ...spotifyCredentialArgs(extra.credentials),
     '--format', 'mp3',
     '--bitrate', '320k',
     '--ffmpeg', ffmpeg,
@@ -279,10 +342,14 @@ export function spotdlDownloadArgs(url: string, work: string, trackId: string, f
   ];
 }
 
-/** yt-dlp arguments: no user config (it could redirect the output), our cache dir, `--` before the URL. */
-export function ytDlpDownloadArgs(url: string, work: string, trackId: string, ffmpeg: string, cacheDir: string): string[] {
+/**
+ * yt-dlp arguments: no user config (it could redirect the output), our cache dir, the JavaScript
+ * runtime named explicitly (`--ignore-config` drops any configured one), `--` before the URL.
+ */
+export function ytDlpDownloadArgs(url: string, work: string, trackId: string, ffmpeg: string, cacheDir: string, deno?: string): string[] {
   return [
     '--ignore-config',
+    ...(deno ? ['--js-runtimes', `deno:${deno}`] : []),
     '--no-playlist',
     '--cache-dir', join(cacheDir, 'yt-dlp'),
     '--newline',

@@ -6,7 +6,7 @@ import type { RecognisedLink } from '../../shared/links';
 import { defineWorker, type JobSpec } from '../jobs';
 import { deleteTrack, findSameSong, insertLinkTrack, type SongMetadata } from '../library/link-tracks';
 import type { WorkerDeps } from './deps';
-import { judgeToolRun, LINK_JOB_OPTIONS, runLinkTool, toolLimits, validatedLink, type ToolLimits } from './download';
+import { judgeToolRun, LINK_JOB_OPTIONS, runLinkTool, spotifyCredentialArgs, toolLimits, validatedLink, type ToolLimits } from './download';
 import { pipelineSpecs } from './pipeline';
 import type { SeparateArgs } from './separate';
 import { parseSpotdlSongs, parseYtDlpPlaylist } from './tool-output';
@@ -64,7 +64,7 @@ export function expandWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> = 
           }
           // A file, not `--save-file -`: on stdout the JSON would share the stream with spotdl's log lines.
           const list = join(work, 'songs.spotdl');
-          const run = await runLinkTool('spotdl', ['--simple-tui', '--ffmpeg', ffmpeg, '--save-file', list, 'save', '--', link.canonical], ctx, limits, 0.9);
+          const run = await runLinkTool('spotdl', ['--simple-tui', ...spotifyCredentialArgs(deps.spotify?.()), '--ffmpeg', ffmpeg, '--save-file', list, 'save', '--', link.canonical], ctx, limits, 0.9);
           const fate = judgeToolRun('spotdl', run, ctx, limits);
           if (fate) return fate;
           songs = parseListing(() => parseSpotdlSongs(readFileSync(list, 'utf8')));

@@ -38,6 +38,17 @@ export function writeAudio(dest) {
   copyFileSync(src, dest);
 }
 
+/** yt-dlp's test for a JavaScript runtime: a `deno:PATH` whose file exists (split at the first colon, like yt-dlp). */
+export function hasJsRuntime(values) {
+  return values.some((v) => v.includes(':') && v.slice(0, v.indexOf(':')) === 'deno' && existsSync(v.slice(v.indexOf(':') + 1)));
+}
+
+/** The `--js-runtimes` values inside spotdl's `--yt-dlp-args` (split like Python's shlex; quoting as download.ts does). */
+export function jsRuntimesOf(ytDlpArgs) {
+  const words = [...(ytDlpArgs ?? '').matchAll(/'((?:[^']|'"'"')*)'|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replaceAll(`'"'"'`, "'") : m[2]));
+  return words.flatMap((w, i) => (words[i - 1] === '--js-runtimes' ? [w] : []));
+}
+
 /** Sleep "forever" (what spotipy does on a 86400 s Retry-After); `onTerm` decides what SIGTERM does. */
 export function hang(onTerm) {
   process.on('SIGTERM', onTerm);

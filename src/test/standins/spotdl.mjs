@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Stand-in for spotdl 4.6 (see common.mjs). Parses arguments like spotdl's argparse does for the
 // shapes we use, including its quirk: `download --opt x -- URL` is rejected (exit 2), while
-// `[options] download -- URL` is accepted.
+// `[options] download -- URL` is accepted. Its yt-dlp needs a JavaScript runtime, given through
+// `--yt-dlp-args "--js-runtimes deno:PATH"`; without one spotdl only says "YT-DLP download error".
+// Scenario "ratelimit-shared": spotdl's shared Spotify app is limited for a day, the user's own
+// (`--client-id/--client-secret`) is not.
 import { existsSync, writeFileSync } from 'node:fs';
-import { delay, hang, logStart, scenarioFor, sleep, writeAudio } from './common.mjs';
+import { delay, hang, hasJsRuntime, jsRuntimesOf, logStart, scenarioFor, sleep, writeAudio } from './common.mjs';
 
 logStart('spotdl');
 const argv = process.argv.slice(2);
@@ -11,7 +14,7 @@ if (argv[0] === '--version') {
   console.log('4.6.0');
   process.exit(0);
 }
-const WITH_VALUE = new Set(['--format', '--bitrate', '--ffmpeg', '--output', '--save-file', '--cache-path', '--threads', '--log-level']);
+const WITH_VALUE = new Set(['--format', '--bitrate', '--ffmpeg', '--output', '--save-file', '--cache-path', '--threads', '--log-level', '--yt-dlp-args', '--client-id', '--client-secret']);
 const FLAGS = new Set(['--simple-tui', '--print-errors', '--overwrite']);
 const opts = {};
 const positionals = [];
@@ -120,9 +123,10 @@ const name = (s) => `${s.artists.join(', ')} - ${s.name}`;
 const mode = typeof scenario === 'string' ? scenario : 'ok';
 
 async function main() {
-  if (mode === 'ratelimit') {
+  const ownApp = opts['--client-id'] && opts['--client-secret'];
+  if (mode === 'ratelimit' || mode === 'ratelimit-short' || (mode === 'ratelimit-shared' && !ownApp)) {
     // spotipy's Retry.increment (WARNING on the root logger's last-resort handler: stderr), then a long sleep.
-    console.error('Your application has reached a rate/request limit. Retry will occur after: 86400 s');
+    console.error(`Your application has reached a rate/request limit. Retry will occur after: ${mode === 'ratelimit-short' ? 30 : 86400} s`);
     hang(() => process.exit(0));
     return;
   }
@@ -160,7 +164,7 @@ async function main() {
   }
   console.log(`${name(s)}: Getting audio meta`);
   await delay();
-  if (mode === 'provider') {
+  if (mode === 'provider' || !hasJsRuntime(jsRuntimesOf(opts['--yt-dlp-args']))) {
     console.log('AudioProviderError: YT-DLP download error - https://music.youtube.com/watch?v=abcdefghijk');
     console.log('1/1 complete');
     process.exit(0);

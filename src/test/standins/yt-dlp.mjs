@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Stand-in for yt-dlp (see common.mjs): --newline progress through --progress-template,
 // `--print after_move:...` lines, `-J --flat-playlist` for playlists, exit 1 on download errors
-// and 2 on bad options.
+// and 2 on bad options. Like yt-dlp >= 2025.11.12, a video download without a usable JavaScript
+// runtime (`--js-runtimes deno:PATH` naming an existing file; scenario "no-js-runtime": one that
+// does not work) warns and then fails with "Requested format is not available".
 import { existsSync } from 'node:fs';
-import { delay, hang, logStart, scenarioFor, writeAudio } from './common.mjs';
+import { delay, hang, hasJsRuntime, logStart, scenarioFor, writeAudio } from './common.mjs';
 
 logStart('yt-dlp');
 const argv = process.argv.slice(2);
@@ -15,6 +17,7 @@ const WITH_VALUE = new Set(['--progress-template', '--audio-format', '--audio-qu
 const FLAGS = new Set(['--newline', '--progress', '-x', '--ignore-config', '--no-playlist', '--flat-playlist', '-J']);
 const opts = {};
 const prints = [];
+const jsRuntimes = [];
 const positionals = [];
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
@@ -23,6 +26,7 @@ for (let i = 0; i < argv.length; i++) {
     break;
   }
   if (a === '--print') prints.push(argv[++i]);
+  else if (a === '--js-runtimes') jsRuntimes.push(argv[++i]);
   else if (WITH_VALUE.has(a)) opts[a] = argv[++i];
   else if (FLAGS.has(a)) opts[a] = true;
   else if (a.startsWith('-')) {
@@ -58,6 +62,14 @@ async function main() {
     const entries = scenario && typeof scenario === 'object' && Array.isArray(scenario.entries) ? scenario.entries : [1, 2, 3].map((i) => ({ _type: "url", ie_key: "Youtube", ...info(`v${i}${id.slice(0, 9)}`, i), url: `https://www.youtube.com/watch?v=v${i}${id.slice(0, 9)}` }));
     console.log(JSON.stringify({ _type: 'playlist', id, title: 'Stand-in playlist', entries }));
     process.exit(0);
+  }
+  if (mode === 'no-js-runtime' || !hasJsRuntime(jsRuntimes)) {
+    console.log(`[youtube] Extracting URL: ${url}`);
+    console.error(
+      'WARNING: [youtube] No supported JavaScript runtime could be found. Only deno is enabled by default; to use another runtime add  --js-runtimes RUNTIME[:PATH]  to your command/config. YouTube extraction without a JS runtime has been deprecated, and some formats may be missing. See  https://github.com/yt-dlp/yt-dlp/wiki/EJS  for details on installing one',
+    );
+    console.error(`ERROR: [youtube] ${id}: Requested format is not available. Use --list-formats for a list of available formats`);
+    process.exit(1);
   }
   if (!opts['--ffmpeg-location'] || !existsSync(opts['--ffmpeg-location'])) {
     console.error('ERROR: Postprocessing: ffmpeg not found. Please install or provide the path using --ffmpeg-location');

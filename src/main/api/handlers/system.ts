@@ -28,17 +28,21 @@ export function systemHandlers(s: Services): SystemHandlers {
     'settings.get': () => s.settings.current(),
     'settings.set': (patch) => {
       assertWritable(s);
-      const { toolPaths, concurrency, ...rest } = patch;
+      const { toolPaths, concurrency, spotify, ...rest } = patch;
       const stored = s.settings.stored();
       const next: StoredSettings = {
         ...stored,
         ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+        ...(spotify?.clientId !== undefined ? { spotifyClientId: spotify.clientId } : {}),
         concurrency: { ...stored.concurrency, ...concurrency },
         toolPaths: { ...stored.toolPaths, ...(toolPaths?.ffmpeg !== undefined ? { ffmpeg: toolPaths.ffmpeg } : {}) },
       };
       const known = new Set(queueStats(s.scheduler.stats()).map((q) => q.name));
       for (const q of Object.keys(concurrency ?? {})) if (!known.has(q)) throw new SfaError('BAD_REQUEST', `No queue named ${q}.`);
       s.settings.save(next);
+      // the secret never enters the settings table: the host's secret store (OS credential store in the desktop app)
+      if (spotify?.clientSecret !== undefined) s.secrets.set('spotify.clientSecret', spotify.clientSecret);
+      else if (spotify?.clientId === null) s.secrets.set('spotify.clientSecret', null);
       // Applied now: queue concurrency; the pipeline reads model/device/format at each enqueue.
       for (const [q, limit] of Object.entries(concurrency ?? {})) s.scaleQueue(q, limit);
       return s.settings.current();

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Settings } from '../../../shared/domain';
 import { useActions } from '../../actions/context';
 import { useSettingsStore } from '../../stores';
+import { SpotifyApp } from './SpotifyApp';
 
 function formatBytes(n: number | null): string {
   if (!n) return '—';
@@ -185,6 +186,7 @@ function SettingsForm({ initial }: { initial: Settings }) {
           </label>
         </form>
         <Models />
+        <SpotifyApp />
       </div>
     </section>
   );
