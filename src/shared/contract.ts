@@ -6,6 +6,7 @@
  * import this file; nothing else defines a channel.
  */
 import { z } from 'zod';
+import type { ErrorInfo } from './errors';
 import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 
 /** A request's definition: a params schema plus a phantom result type. */
@@ -192,4 +193,4 @@ export function isRequestName(name: unknown): name is RequestName {
 }
 
 /** The wire envelope for a reply, the same over IPC and WebSocket. */
-export type Reply<R = unknown> = { ok: true; result: R } | { ok: false; error: { code: string; message: string } };
+export type Reply<R = unknown> = { ok: true; result: R } | { ok: false; error: ErrorInfo };

@@ -1,4 +1,5 @@
 /** Domain types shared by the engine, the hosts and the renderer. Pure data, no behaviour. */
+import type { ErrorCode } from './errors';
 
 export type SourceKind = 'file' | 'spotify' | 'youtube';
 
@@ -56,7 +57,7 @@ export interface DoctorReport {
 
 export interface AddError {
   input: string;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -80,7 +81,7 @@ export interface JobInfo {
   trackId: string | null;
   /** Last progress snapshot (0..100), kept so a reconnecting UI resumes where it was. */
   progress: { pct: number; message: string | null } | null;
-  errors: { attempt: number; at: string; error: string; code?: string }[];
+  errors: { attempt: number; at: string; error: string; code?: ErrorCode }[];
   /** True while the job waits for the jobs it depends on. */
   waiting: boolean;
   insertedAt: string;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SfaError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
+import { SfaError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../shared/errors';
 import { defaultBackoff, sanitizeBackoff } from './backoff';
 import { TypedEmitter } from './events';
 import { Throttle } from './progress';
@@ -85,7 +85,7 @@ const silentLogger: Logger = {
   error: (m, d) => console.error(`[jobs] ${m}`, d ?? ''),
 };
 
-function errorInfoOf(value: unknown, fallbackCode: string): ErrorInfo {
+function errorInfoOf(value: unknown, fallbackCode: ErrorCode): ErrorInfo {
   if (typeof value === 'string') return { code: fallbackCode, message: value };
   if (value === undefined || value === null) return { code: fallbackCode, message: fallbackCode.toLowerCase().replace(/_/g, ' ') };
   return toErrorInfo(value);

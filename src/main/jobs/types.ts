@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection';
-import type { ErrorInfo } from '../../shared/errors';
+import type { ErrorCode, ErrorInfo } from '../../shared/errors';
 import type { JobState } from './states';
 
 /**
@@ -60,7 +60,7 @@ export interface JobError {
   /** ISO-8601 time of the failure (from the injected clock). */
   at: string;
   error: string;
-  code?: string;
+  code?: ErrorCode;
 }
 
 export interface JobProgress {

@@ -1,4 +1,5 @@
 /** Messages of the JSON-lines protocol (mirrors python/sfa_sidecar/protocol.py). */
+import { asErrorCode, type ErrorCode } from '../../shared/errors';
 
 export interface HelloMessage {
   type: 'hello';
@@ -34,7 +35,7 @@ export interface ResultMessage {
 export interface ErrorMessage {
   type: 'error';
   id: string | null;
-  code: string;
+  code: ErrorCode;
   message: string;
   detail?: Record<string, unknown>;
 }
@@ -44,7 +45,10 @@ export type SidecarMessage = HelloMessage | ProgressMessage | ResultMessage | Er
 export function parseMessage(line: string): SidecarMessage | null {
   try {
     const value = JSON.parse(line) as { type?: unknown };
-    if (value && typeof value === 'object' && typeof value.type === 'string') return value as SidecarMessage;
+    if (!value || typeof value !== 'object' || typeof value.type !== 'string') return null;
+    // A code the closed list lacks is a sidecar bug: it reads as INTERNAL, the message kept.
+    if (value.type === 'error') return { ...value, code: asErrorCode((value as { code?: unknown }).code) } as ErrorMessage;
+    return value as SidecarMessage;
   } catch {
     // a non-JSON line cannot happen by design (stdout is claimed), but never crash on one
   }

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { SfaError, toErrorInfo } from '../../shared/errors';
+import { SfaError, discardsJob, toErrorInfo } from '../../shared/errors';
 import { defineWorker } from '../jobs';
-import { PERMANENT_CODES, type WorkerDeps } from './deps';
+import type { WorkerDeps } from './deps';
 
 export interface AnalyzeArgs {
   trackId: string;
@@ -45,7 +45,7 @@ export function analysisWorker(deps: WorkerDeps) {
         );
       } catch (error) {
         const info = toErrorInfo(error);
-        if (PERMANENT_CODES.has(info.code)) return { discard: error };
+        if (discardsJob(info.code)) return { discard: error };
         throw error;
       }
       ctx.onComplete(() => deps.analyses.save(track.id, job.id, result));

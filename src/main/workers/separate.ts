@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SfaError, toErrorInfo } from '../../shared/errors';
+import { SfaError, discardsJob, toErrorInfo } from '../../shared/errors';
 import { defineWorker } from '../jobs';
-import { PERMANENT_CODES, type WorkerDeps } from './deps';
+import type { WorkerDeps } from './deps';
 import { attemptTempDir } from './temp-dirs';
 
 /** Separation settings a job carries; everything but `device` and `repo` identifies the output. */
@@ -90,7 +90,7 @@ export function processingWorker(deps: WorkerDeps) {
             onProgress: (p) => ctx.progress(p.pct, `downloading model ${args.model} ${Math.floor(p.pct)}%`),
           });
         } catch (error) {
-          if (PERMANENT_CODES.has(toErrorInfo(error).code)) return { discard: error };
+          if (discardsJob(toErrorInfo(error).code)) return { discard: error };
           throw error;
         }
       }
@@ -123,7 +123,7 @@ export function processingWorker(deps: WorkerDeps) {
       } catch (error) {
         rmSync(tempDir, { recursive: true, force: true });
         const info = toErrorInfo(error);
-        if (PERMANENT_CODES.has(info.code)) return { discard: error };
+        if (discardsJob(info.code)) return { discard: error };
         throw error;
       } finally {
         releaseGpu();
