@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './log';
 import { ModelStore, type ModelStoreOptions } from './models';
 import { SettingsRepository, type StoredSettings } from './settings';
 import { pythonEnvironment } from './sidecar/environment';
+import { ffmpegVars, setConfiguredFfmpeg } from './sidecar/ffmpeg';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
 import { analysisWorker } from './workers/analyze';
@@ -106,7 +107,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     throw databaseOpenError(error, paths.root);
   }
 
-  const events = new EventBus();
+  const events = new EventBus(logger);
   const tracks = new TrackRepository(db);
   const analyses = new AnalysisRepository(db);
   const stems = new StemRepository(db);
@@ -123,12 +124,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   };
   let stored = settingsRepo?.read(settingDefaults) ?? settingDefaults;
   const queues = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };
-  if (stored.toolPaths.ffmpeg && !process.env.SFA_FFMPEG) process.env.SFA_FFMPEG = stored.toolPaths.ffmpeg;
+  setConfiguredFfmpeg(stored.toolPaths.ffmpeg);
   // before the sidecar environment is resolved: it registers the first-run environment folder
   const setup = createSetup({ home: paths.root, modelsDir: paths.models, logger, provisioner: options.provisioner, emit: (p) => events.emit('setup:progress', p) });
   const env = pythonEnvironment();
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
-  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba') };
+  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...ffmpegVars() };
   // Two processing sidecars share the cores instead of each taking all of them.
   const threads = String(Math.max(1, Math.floor(availableParallelism() / Math.max(1, queues.processing ?? 2))));
   const sidecars = {
@@ -236,7 +237,13 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       stored: () => stored,
       save(next) {
         settingsRepo!.write(next);
+        const ffmpegChanged = next.toolPaths.ffmpeg !== stored.toolPaths.ffmpeg;
         stored = next;
+        if (ffmpegChanged) {
+          // applied live: new downloads read it at once, sidecars are replaced as they come idle
+          setConfiguredFfmpeg(next.toolPaths.ffmpeg);
+          for (const pool of Object.values(sidecars)) pool.updateVars(ffmpegVars());
+        }
       },
     },
     peaksCache: new Map(),

@@ -15,7 +15,7 @@ export interface RequestOptions {
 export interface SidecarOptions {
   env: PythonEnvironment;
   /** Extra environment variables (NUMBA_CACHE_DIR, thread counts...). */
-  vars?: Record<string, string>;
+  vars?: Record<string, string | undefined>;
   args?: string[];
   logger?: Logger;
   helloTimeoutMs?: number;

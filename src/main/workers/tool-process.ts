@@ -1,6 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
-import { pythonEnvironment } from '../sidecar/environment';
+import { spawn } from 'node:child_process';
 
 /**
  * Runs an external tool (spotdl, yt-dlp) the safe way: an argument array, never a shell; its own
@@ -138,20 +136,5 @@ export function runTool(run: ToolRun): Promise<ToolExit> {
   });
 }
 
-const run = promisify(execFile);
-let ffmpegCache: Promise<string> | null = null;
-
-/**
- * The bundled ffmpeg (imageio-ffmpeg's static build in the sidecar environment), asked once per
- * process from the sidecar's Python; `SFA_FFMPEG` overrides it.
- */
-export function bundledFfmpeg(): Promise<string> {
-  if (process.env.SFA_FFMPEG) return Promise.resolve(process.env.SFA_FFMPEG);
-  ffmpegCache ??= run(pythonEnvironment().python, ['-c', 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())'], { timeout: 60_000 })
-    .then(({ stdout }) => stdout.trim())
-    .catch((error: unknown) => {
-      ffmpegCache = null;
-      throw error;
-    });
-  return ffmpegCache;
-}
+// The ffmpeg lookup lives with the sidecar environment it falls back to; re-exported for the workers.
+export { bundledFfmpeg } from '../sidecar/ffmpeg';
