@@ -15,7 +15,7 @@
  *   packages  pip install the lock (or `--no-index --find-links <offline>/wheels`)
  *   models    copy separation models from `<offline>/models` into the model store (if any)
  *   verify    start the sidecar and ask its `doctor` op: torch, demucs, librosa, ffmpeg
- * Progress: `onProgress({ step, index, count, pct, overall, message, bytes?, totalBytes? })`.
+ * Progress: `onProgress({ step, index, count, fraction, overall, message, bytes?, totalBytes? })`.
  * Failure: a ProvisionError with the step, a message and the next steps a person can take.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -251,8 +251,8 @@ export async function provision(options) {
     verify: (report) => stepVerify(options, report),
   };
   for (const [index, step] of STEPS.entries()) {
-    const report = (pct, message, extra = {}) =>
-      emit({ step, index, count: STEPS.length, pct: Math.max(0, Math.min(1, pct)), overall: (index + Math.max(0, Math.min(1, pct))) / STEPS.length, message, ...extra });
+    const report = (fraction, message, extra = {}) =>
+      emit({ step, index, count: STEPS.length, fraction: Math.max(0, Math.min(1, fraction)), overall: (index + Math.max(0, Math.min(1, fraction))) / STEPS.length, message, ...extra });
     if (state.steps[step] && !(step === 'venv' && !existsSync(venvPython(envDir)))) {
       skipped.push(step);
       report(1, `${STEP_TITLES[step]}: already done`);

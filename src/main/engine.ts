@@ -181,7 +181,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   });
   scheduler.on('job:progress', (p) => {
     const job = scheduler.getJob(p.id);
-    events.emit('job:progress', { id: p.id, trackId: job?.trackId ?? null, pct: p.pct, message: p.message });
+    events.emit('job:progress', { id: p.id, trackId: job?.trackId ?? null, percent: p.percent, message: p.message });
   });
   scheduler.on('queue:change', () => events.emit('queues:changed', { queues: queueStats(scheduler.stats()) }));
   // Telemetry goes to the engine log: one line per attempt with its timings, one per exception.

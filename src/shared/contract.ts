@@ -104,10 +104,10 @@ export const requests = {
 
 export type SetupStepName = 'python' | 'venv' | 'packages' | 'models' | 'verify';
 
-/** Progress of the first-run setup (`pct` within the step, `overall` over all steps, both 0..1). */
+/** Progress of the first-run setup (`fraction` within the step, `overall` over all steps, both 0..1). */
 export interface SetupProgress {
   step: SetupStepName;
-  pct: number;
+  fraction: number;
   overall: number;
   message: string;
   bytes?: number;
@@ -150,10 +150,10 @@ export interface ModelInfo {
   urls: string[];
 }
 
-/** Progress of a model download: `total` is null until the server has said it. */
+/** Progress of a model download (`percent` 0..100): `total` is null until the server has said it. */
 export interface ModelProgress {
   name: string;
-  pct: number;
+  percent: number;
   bytes: number;
   total: number | null;
 }
@@ -176,7 +176,7 @@ export interface Events {
   /** A job changed state (inserted, started, retried, completed...). */
   'job:changed': { job: JobInfo };
   /** Live progress of a running job (about 10 per second at most per job). */
-  'job:progress': { id: number; trackId: string | null; pct: number; message: string | null };
+  'job:progress': { id: number; trackId: string | null; percent: number; message: string | null };
   /** A queue was paused, resumed or scaled. */
   'queues:changed': { queues: QueueStats[] };
   /** A model download progressed (about 10 per second at most). */

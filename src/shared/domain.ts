@@ -80,7 +80,7 @@ export interface JobInfo {
   priority: number;
   trackId: string | null;
   /** Last progress snapshot (0..100), kept so a reconnecting UI resumes where it was. */
-  progress: { pct: number; message: string | null } | null;
+  progress: { percent: number; message: string | null } | null;
   errors: { attempt: number; at: string; error: string; code?: ErrorCode }[];
   /** True while the job waits for the jobs it depends on. */
   waiting: boolean;

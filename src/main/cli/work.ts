@@ -31,8 +31,8 @@ export function followProgress(engine: Engine, enabled: boolean): () => void {
   const offs = [
     engine.scheduler.on('job:progress', (p) => {
       const width = 24;
-      const filled = Math.round((p.pct / 100) * width);
-      process.stderr.write(`\r\x1b[2K${p.worker.padEnd(9)} #${p.id} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.pct.toFixed(0).padStart(3)}% ${(p.message ?? '').slice(0, 40)}`);
+      const filled = Math.round((p.percent / 100) * width);
+      process.stderr.write(`\r\x1b[2K${p.worker.padEnd(9)} #${p.id} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.percent.toFixed(0).padStart(3)}% ${(p.message ?? '').slice(0, 40)}`);
     }),
     engine.scheduler.on('job:state', ({ job, to }) => {
       if (to === 'completed' || to === 'discarded' || to === 'cancelled' || to === 'retryable') {

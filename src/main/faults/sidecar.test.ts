@@ -47,7 +47,7 @@ async function engineWithPing(): Promise<{ engine: Engine; pids: Map<number, num
       const reply = await ref.engine!.sidecars.analysis.run<{ pid: number }>('ping', params, {
         signal: ctx.signal,
         timeoutMs: first === 'hang' ? 1500 : 60_000,
-        onProgress: (pct) => ctx.progress(pct * 100, 'busy'),
+        onProgress: (fraction) => ctx.progress(fraction * 100, 'busy'),
       });
       pids.set(job.id, [...(pids.get(job.id) ?? []), reply.pid]);
       return { ok: { pid: reply.pid } };

@@ -67,8 +67,8 @@ interface Execution {
   hooks: ((tx: CompletionTx) => void)[];
   timeoutTimer?: ReturnType<typeof setTimeout>;
   graceTimer?: ReturnType<typeof setTimeout>;
-  emitThrottle: Throttle<{ pct: number; message: string | null }>;
-  writeThrottle: Throttle<{ pct: number; message: string | null }>;
+  emitThrottle: Throttle<{ percent: number; message: string | null }>;
+  writeThrottle: Throttle<{ percent: number; message: string | null }>;
   done: Promise<AttemptResult>;
   resolveDone: (r: AttemptResult) => void;
 }
@@ -876,7 +876,7 @@ export class Scheduler {
       signal: exec.controller.signal,
       attempt: job.attempt,
       logger: this.logger,
-      progress: (pct: number, message?: string) => this.reportProgress(exec, pct, message),
+      progress: (percent: number, message?: string) => this.reportProgress(exec, percent, message),
       onComplete: (fn: (tx: CompletionTx) => void) => {
         exec.hooks.push(fn);
       },
@@ -1112,22 +1112,22 @@ export class Scheduler {
 
   // ------------------------------------------------------------------ internals: progress
 
-  private reportProgress(exec: Execution, pct: number, message?: string): void {
-    if (exec.finalized || !Number.isFinite(pct)) return;
-    const p = { pct: Math.min(100, Math.max(0, pct)), message: message ?? null };
+  private reportProgress(exec: Execution, percent: number, message?: string): void {
+    if (exec.finalized || !Number.isFinite(percent)) return;
+    const p = { percent: Math.min(100, Math.max(0, percent)), message: message ?? null };
     exec.lastMessage = p.message;
-    const final = p.pct >= 100;
+    const final = p.percent >= 100;
     exec.emitThrottle.push(p, final);
     exec.writeThrottle.push(p, final);
   }
 
-  private emitProgress(exec: Execution, p: { pct: number; message: string | null }): void {
+  private emitProgress(exec: Execution, p: { percent: number; message: string | null }): void {
     if (exec.finalized) return;
     const event: JobProgressEvent = {
       id: exec.job.id,
       queue: exec.job.queue,
       worker: exec.job.worker,
-      pct: p.pct,
+      percent: p.percent,
       message: p.message,
       at: this.clock.now(),
     };
@@ -1135,10 +1135,10 @@ export class Scheduler {
     this.emitter.emit(`jobs:${exec.job.id}`, { type: 'progress', ...event });
   }
 
-  private writeProgress(exec: Execution, p: { pct: number; message: string | null }): void {
+  private writeProgress(exec: Execution, p: { percent: number; message: string | null }): void {
     if (exec.finalized) return;
     try {
-      this.store.progress(exec.job.id, exec.token, p.pct, p.message, this.clock.now());
+      this.store.progress(exec.job.id, exec.token, p.percent, p.message, this.clock.now());
     } catch (error) {
       this.logger.warn(`job ${exec.job.id}: progress snapshot not written`, error);
     }

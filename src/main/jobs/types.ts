@@ -64,7 +64,7 @@ export interface JobError {
 }
 
 export interface JobProgress {
-  pct: number;
+  percent: number;
   message: string | null;
   at: number;
 }
@@ -161,7 +161,7 @@ export interface PerformContext {
   attempt: number;
   logger: Logger;
   /** Report progress 0..100; throttled, never throws, ignored after the job ended. */
-  progress(pct: number, message?: string): void;
+  progress(percent: number, message?: string): void;
   /**
    * Register a synchronous function that runs inside the transaction that marks this job
    * completed (only on success, only if this execution still holds the claim). Use it for side
@@ -322,7 +322,7 @@ export interface JobProgressEvent {
   id: number;
   queue: string;
   worker: string;
-  pct: number;
+  percent: number;
   message: string | null;
   at: number;
 }

@@ -64,7 +64,7 @@ describe('sidecar process and pool (real Python)', () => {
     await p.warm();
     const controller = new AbortController();
     const progress: number[] = [];
-    const pending = p.run('ping', { busySeconds: 30 }, { signal: controller.signal, onProgress: (pct) => progress.push(pct) });
+    const pending = p.run('ping', { busySeconds: 30 }, { signal: controller.signal, onProgress: (fraction) => progress.push(fraction) });
     setTimeout(() => controller.abort(), 200);
     await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(progress.length).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { parseMessage, type HelloMessage, type SidecarMessage } from './protocol
 
 export interface RequestOptions {
   signal?: AbortSignal;
-  onProgress?: (pct: number, message: string) => void;
+  onProgress?: (fraction: number, message: string) => void;
   /** Fail with SIDECAR_TIMEOUT (and kill the process) when no reply comes in time. */
   timeoutMs?: number;
 }
@@ -172,7 +172,7 @@ export class SidecarProcess {
       return;
     }
     if (message.type === 'progress') {
-      entry.onProgress?.(message.pct, message.message);
+      entry.onProgress?.(message.fraction, message.message);
       return;
     }
     this.pending.delete(id);

@@ -22,7 +22,7 @@ export interface SidecarDevice {
 export interface ProgressMessage {
   type: 'progress';
   id: string;
-  pct: number;
+  fraction: number;
   message: string;
 }
 

@@ -41,7 +41,7 @@ export function analysisWorker(deps: WorkerDeps) {
         result = await deps.sidecars.analysis.run<Record<string, unknown>>(
           'analyze',
           { path: track.path, ...(Object.keys(stems).length ? { stems } : {}) },
-          { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (pct, message) => ctx.progress(pct * 100, message) },
+          { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (fraction, message) => ctx.progress(fraction * 100, message) },
         );
       } catch (error) {
         const info = toErrorInfo(error);

@@ -102,7 +102,7 @@ describe('DownloadWorker with spotdl', () => {
     const url = `https://open.spotify.com/intl-de/track/${ID('a')}?si=123`;
     const progress: number[] = [];
     engine.events.subscribe((event, payload) => {
-      if (event === 'job:progress') progress.push((payload as { pct: number }).pct);
+      if (event === 'job:progress') progress.push((payload as { percent: number }).percent);
     });
     const { tracks, errors } = await add(engine, [url]);
     expect(errors).toEqual([]);
@@ -206,7 +206,7 @@ describe('DownloadWorker with spotdl', () => {
     const id = tracks[0]!.id;
     const job = await until('downloading', () => {
       const j = jobOf(engine, id, 'download');
-      return j?.state === 'executing' && (j.progress?.pct ?? 0) >= 0 && spawned().length > 0 && j;
+      return j?.state === 'executing' && (j.progress?.percent ?? 0) >= 0 && spawned().length > 0 && j;
     });
     await new Promise((r) => setTimeout(r, 150)); // let it print "Downloading"
     const reply = await engine.api.handle('jobs.cancel', { id: job.id });

@@ -117,7 +117,7 @@ export async function runLinkTool(
         if (!event) return;
         switch (event.type) {
           case 'progress':
-            ctx.progress(event.pct * progressScale, event.message);
+            ctx.progress(event.percent * progressScale, event.message);
             return;
           case 'rate-limit':
             // spotipy would now sleep Retry-After seconds (86400 has been seen): stop it now.

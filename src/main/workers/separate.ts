@@ -87,7 +87,7 @@ export function processingWorker(deps: WorkerDeps) {
         try {
           await deps.models.ensure(args.model, {
             signal: ctx.signal,
-            onProgress: (p) => ctx.progress(p.pct, `downloading model ${args.model} ${Math.floor(p.pct)}%`),
+            onProgress: (p) => ctx.progress(p.percent, `downloading model ${args.model} ${Math.floor(p.percent)}%`),
           });
         } catch (error) {
           if (discardsJob(toErrorInfo(error).code)) return { discard: error };
@@ -118,7 +118,7 @@ export function processingWorker(deps: WorkerDeps) {
             ...(args.instrumental ? { instrumental: true } : {}),
             ...(modelRepo(deps, args) ? { repo: modelRepo(deps, args) } : {}),
           },
-          { signal: ctx.signal, timeoutMs: SEPARATION_TIMEOUT_MS, onProgress: (pct, message) => ctx.progress(pct * 100, message) },
+          { signal: ctx.signal, timeoutMs: SEPARATION_TIMEOUT_MS, onProgress: (fraction, message) => ctx.progress(fraction * 100, message) },
         );
       } catch (error) {
         rmSync(tempDir, { recursive: true, force: true });
