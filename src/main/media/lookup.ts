@@ -6,6 +6,7 @@
  */
 import { basename, extname } from 'node:path';
 import type { TrackDetail } from '../../shared/domain';
+import { safeFileName } from '../../shared/filenames';
 
 export interface MediaFile {
   path: string;
@@ -44,10 +45,7 @@ export function parseMediaPath(pathname: string): { trackId: string; which: stri
   return ID.test(trackId) && (which === 'source' || STEM.test(which)) ? { trackId, which } : null;
 }
 
-function safeName(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').trim().slice(0, 120) || 'track';
-}
+const safeName = (text: string) => safeFileName(text, 'track');
 
 /** The registered file for (track, which), or null; `detail` is the engine's `trackDetail`. */
 export function resolveMedia(detail: (id: string) => TrackDetail, trackId: string, which: string): MediaFile | null {

@@ -4,6 +4,7 @@ import { extname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Peaks } from '../../../shared/domain';
 import { SfaError } from '../../../shared/errors';
+import { safeFileName } from '../../../shared/filenames';
 import { exportAnalysis } from '../../library/export';
 import { bundledFfmpeg } from '../../workers/tool-process';
 import type { Handlers } from '../index';
@@ -31,8 +32,7 @@ export function mediaHandlers(s: Services): MediaHandlers {
       if (unknown.length) throw new SfaError('NOT_FOUND', `${detail.title} has no stem ${unknown.join(', ')}.`);
       const target = resolve(dir);
       mkdirSync(target, { recursive: true });
-      // eslint-disable-next-line no-control-regex
-      const base = detail.title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').trim().slice(0, 120) || 'track';
+      const base = safeFileName(detail.title, 'track');
       const files: string[] = [];
       for (const stem of wanted) {
         const from = detail.stems[stem]!;
