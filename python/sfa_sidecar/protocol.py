@@ -1,6 +1,7 @@
 """The JSON-lines protocol between the engine and this sidecar.
 
-Every message is one JSON object on one line.
+Every message is one JSON object on one line; protocol.json lists each message's fields (the
+engine's src/main/sidecar/protocol.ts is checked against the same file).
 
 Engine -> sidecar:
   {"type": "request", "id": "r1", "op": "probe", "params": {...}}

@@ -6,6 +6,7 @@ import { bundledFfmpeg } from './ffmpeg';
 import { recordingFfmpeg } from './test/recording-ffmpeg';
 import { SidecarPool } from './pool';
 import { SidecarProcess } from './process';
+import { PROTOCOL_VERSION } from './protocol';
 
 const pools: SidecarPool[] = [];
 const cleanups: (() => void)[] = [];
@@ -24,7 +25,7 @@ describe('sidecar process and pool (real Python)', () => {
   it('says hello with versions and answers requests', async () => {
     const p = pool();
     const hello = await p.warm();
-    expect(hello.protocol).toBe(1);
+    expect(hello.protocol).toBe(PROTOCOL_VERSION);
     expect(hello.versions.python).toMatch(/^3\.11/);
     expect(hello.ops).toContain('probe');
     const pong = await p.run<{ pong: boolean; pid: number }>('ping', {});

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { SfaError } from '../../shared/errors';
 import type { Logger } from '../log';
 import { pythonExists, type PythonEnvironment } from './environment';
-import { parseMessage, type HelloMessage, type SidecarMessage } from './protocol';
+import { parseMessage, PROTOCOL_VERSION, type EngineMessage, type HelloMessage, type SidecarMessage } from './protocol';
 
 export interface RequestOptions {
   signal?: AbortSignal;
@@ -80,6 +80,11 @@ export class SidecarProcess {
       if (!message) return;
       if (message.type === 'hello') {
         clearTimeout(helloTimer);
+        if (message.protocol !== PROTOCOL_VERSION) {
+          helloReject(new SfaError('SIDECAR_UNAVAILABLE', `The Python sidecar speaks protocol ${message.protocol}, the app ${PROTOCOL_VERSION}: its files are from another version. Reinstall the app or run \`npm run setup\`.`));
+          this.kill();
+          return;
+        }
         helloResolve(message);
       } else {
         this.dispatch(message);
@@ -182,7 +187,7 @@ export class SidecarProcess {
     else entry.reject(new SfaError(message.code, message.message));
   }
 
-  private send(message: Record<string, unknown>): void {
+  private send(message: EngineMessage): void {
     if (this.exited || !this.child.stdin.writable) return;
     this.child.stdin.write(`${JSON.stringify(message)}\n`);
   }

@@ -1,5 +1,30 @@
-/** Messages of the JSON-lines protocol (mirrors python/sfa_sidecar/protocol.py). */
+/**
+ * Messages of the JSON-lines protocol. python/sfa_sidecar/protocol.json defines them for both
+ * sides: `MESSAGE_FIELDS` below must equal it (protocol.test.ts), and the type checks that each
+ * list names exactly the fields of its interface.
+ */
 import { asErrorCode, type ErrorCode } from '../../shared/errors';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface RequestMessage {
+  type: 'request';
+  id: string;
+  op: string;
+  params: Record<string, unknown>;
+}
+
+export interface CancelMessage {
+  type: 'cancel';
+  id: string;
+}
+
+export interface ShutdownMessage {
+  type: 'shutdown';
+}
+
+/** What the engine sends. */
+export type EngineMessage = RequestMessage | CancelMessage | ShutdownMessage;
 
 export interface HelloMessage {
   type: 'hello';
@@ -41,6 +66,37 @@ export interface ErrorMessage {
 }
 
 export type SidecarMessage = HelloMessage | ProgressMessage | ResultMessage | ErrorMessage;
+
+type Fields<M> = { required: readonly (keyof M)[]; optional: readonly (keyof M)[] };
+type FieldsOf<U extends { type: string }> = { [K in U['type']]: Fields<Extract<U, { type: K }>> };
+/** Every field of M is listed (required or optional): a field added to an interface fails here. */
+type Complete<M, F extends Fields<M>> = Exclude<keyof M, F['required'][number] | F['optional'][number]> extends never ? true : false;
+
+export const MESSAGE_FIELDS = {
+  toSidecar: {
+    request: { required: ['type', 'id', 'op', 'params'], optional: [] },
+    cancel: { required: ['type', 'id'], optional: [] },
+    shutdown: { required: ['type'], optional: [] },
+  },
+  fromSidecar: {
+    hello: { required: ['type', 'protocol', 'pid', 'ops', 'versions', 'devices'], optional: [] },
+    progress: { required: ['type', 'id', 'fraction', 'message'], optional: [] },
+    result: { required: ['type', 'id', 'result'], optional: [] },
+    error: { required: ['type', 'id', 'code', 'message'], optional: ['detail'] },
+  },
+} as const satisfies { toSidecar: FieldsOf<EngineMessage>; fromSidecar: FieldsOf<SidecarMessage> };
+
+type F = typeof MESSAGE_FIELDS;
+const complete: [
+  Complete<RequestMessage, F['toSidecar']['request']>,
+  Complete<CancelMessage, F['toSidecar']['cancel']>,
+  Complete<ShutdownMessage, F['toSidecar']['shutdown']>,
+  Complete<HelloMessage, F['fromSidecar']['hello']>,
+  Complete<ProgressMessage, F['fromSidecar']['progress']>,
+  Complete<ResultMessage, F['fromSidecar']['result']>,
+  Complete<ErrorMessage, F['fromSidecar']['error']>,
+] = [true, true, true, true, true, true, true];
+void complete;
 
 export function parseMessage(line: string): SidecarMessage | null {
   try {
