@@ -1,5 +1,4 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { execa } from 'execa';
 import { pythonEnvironment } from './environment';
 
 /**
@@ -27,14 +26,13 @@ export function ffmpegVars(): Record<string, string | undefined> {
   return { [FFMPEG_VAR]: chosenFfmpeg() ?? undefined };
 }
 
-const run = promisify(execFile);
 let bundledCache: Promise<string> | null = null;
 
 /** The ffmpeg to run from TypeScript: the user's choice, else the bundled build (asked once from Python). */
 export function bundledFfmpeg(): Promise<string> {
   const chosen = chosenFfmpeg();
   if (chosen) return Promise.resolve(chosen);
-  bundledCache ??= run(pythonEnvironment().python, ['-c', 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())'], { timeout: 60_000 })
+  bundledCache ??= execa(pythonEnvironment().python, ['-c', 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())'], { timeout: 60_000 })
     .then(({ stdout }) => stdout.trim())
     .catch((error: unknown) => {
       bundledCache = null;

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execa } from 'execa';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { Peaks } from '../../../shared/domain';
 import { SfaError } from '../../../shared/errors';
 import { safeFileName } from '../../../shared/filenames';
@@ -13,7 +12,6 @@ import type { Services } from '../services';
 type MediaHandlers = Pick<Handlers, 'export.analysis' | 'export.stems' | 'media.peaks'>;
 
 const PEAKS_CACHE_MAX = 256;
-const runFile = promisify(execFile);
 
 export function mediaHandlers(s: Services): MediaHandlers {
   return {
@@ -47,7 +45,7 @@ export function mediaHandlers(s: Services): MediaHandlers {
         if (!parts.length) throw new SfaError('NOT_FOUND', 'There are no non-vocal stems to mix.');
         const to = join(target, `${base} - instrumental.wav`);
         const ffmpeg = await bundledFfmpeg();
-        await runFile(ffmpeg, ['-y', '-v', 'error', ...parts.flatMap((p) => ['-i', p]), '-filter_complex', `amix=inputs=${parts.length}:normalize=0`, to], {
+        await execa(ffmpeg, ['-y', '-v', 'error', ...parts.flatMap((p) => ['-i', p]), '-filter_complex', `amix=inputs=${parts.length}:normalize=0`, to], {
           timeout: 10 * 60_000,
         });
         files.push(to);
