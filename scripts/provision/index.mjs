@@ -22,6 +22,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { SidecarClient } from '../../src/main/sidecar/client.mjs';
 import { lockName } from './locks.mjs';
 
 export { LOCK_VARIANTS, lockName, renderLock, renderLocks } from './locks.mjs';
@@ -418,48 +419,16 @@ async function stepModels(options, report) {
   }
 }
 
-/** Starts `python -m sfa_sidecar` and asks its doctor op (the JSON-lines protocol). */
-export function sidecarDoctor(python, packageRoot, { timeoutMs = 180_000, env = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, ['-m', 'sfa_sidecar'], {
-      cwd: packageRoot,
-      env: { ...process.env, PYTHONPATH: packageRoot, PYTHONUNBUFFERED: '1', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
-    const stderr = [];
-    let buffer = '';
-    const timer = setTimeout(() => finish(new Error(`the sidecar did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    const finish = (error, value) => {
-      clearTimeout(timer);
-      child.stdin.end();
-      if (child.exitCode === null) child.kill();
-      if (error) reject(Object.assign(error, { stderr: stderr.join('').slice(-4000) }));
-      else resolve(value);
-    };
-    child.stderr.setEncoding('utf8').on('data', (d) => stderr.push(d));
-    child.on('error', (error) => finish(error));
-    child.on('close', (code) => finish(new Error(`the sidecar exited (code ${code}) before answering`)));
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let message;
-        try {
-          message = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (message.type === 'hello') child.stdin.write(`${JSON.stringify({ type: 'request', id: 'doctor', op: 'doctor', params: {} })}\n`);
-        else if (message.type === 'result' && message.id === 'doctor') {
-          child.stdin.write(`${JSON.stringify({ type: 'shutdown' })}\n`);
-          finish(null, message.result);
-        } else if (message.type === 'error') finish(new Error(`${message.code}: ${message.message}`));
-      }
-    });
-  });
+/** Starts `python -m sfa_sidecar` and asks its doctor op, through the engine's own sidecar client. */
+export async function sidecarDoctor(python, packageRoot, { timeoutMs = 180_000, env = {} } = {}) {
+  const client = new SidecarClient({ python, packageRoot, env, helloTimeoutMs: timeoutMs });
+  try {
+    return await client.request('doctor', {}, { timeoutMs });
+  } catch (error) {
+    throw Object.assign(new Error(error.code ? `${error.code}: ${error.message}` : error.message), { stderr: client.stderrTail.join('\n').slice(-4000) });
+  } finally {
+    await client.shutdown();
+  }
 }
 
 async function stepVerify(options, report) {
