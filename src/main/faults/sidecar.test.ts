@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/fixtures';
+import { processAlive as alive, tempDir } from '../../test/fixtures';
 import { createEngine, type Engine } from '../engine';
 import { defineWorker, type Job } from '../jobs';
 import { silentLogger } from '../log';
@@ -73,15 +73,6 @@ async function engineWithPing(): Promise<{ engine: Engine; pids: Map<number, num
 function sidecarPids(): number[] {
   const r = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'sfa_sidecar']);
   return r.stdout.toString().trim().split('\n').filter(Boolean).map(Number);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function nextState(engine: Engine, id: number, state: Job['state']): Promise<Job> {

@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AddResult } from '../../shared/domain';
-import { repoRoot, tempDir, writeSine } from '../../test/fixtures';
+import { processAlive as alive, repoRoot, tempDir, writeSine } from '../../test/fixtures';
 import { createEngine, type Engine } from '../engine';
 import type { Job, JobState } from '../jobs';
 import { silentLogger } from '../log';
@@ -87,14 +87,6 @@ const spawned = (): { tool: string; argv: string[]; pid: number }[] =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { tool: string; argv: string[]; pid: number });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('DownloadWorker with spotdl', () => {
   it('downloads a track into <home>/media/downloads/<trackId>.mp3, probes it, fills its metadata, then releases separate -> analyze', async () => {

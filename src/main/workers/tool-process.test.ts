@@ -1,15 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { processAlive as alive } from '../../test/fixtures';
 import { runTool } from './tool-process';
 
 const node = process.execPath;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const base = { signal: new AbortController().signal, stallMs: 10_000, timeoutMs: 20_000, killGraceMs: 500 };
 
 describe('runTool (execa underneath)', () => {
