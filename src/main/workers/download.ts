@@ -78,6 +78,37 @@ export function validatedLink(url: unknown, types: RecognisedLink['type'][]): Re
   return link;
 }
 
+/**
+ * The start every link job shares: its URL checked again, its library track still there (back to
+ * `pending` if an earlier attempt failed it); or the `{discard}` that ends the job.
+ */
+export function linkJobStart(
+  deps: WorkerDeps,
+  args: { url: string; trackId: string },
+  types: RecognisedLink['type'][],
+  missing: string,
+): { link: RecognisedLink; track: NonNullable<ReturnType<WorkerDeps['tracks']['get']>> } | { discard: unknown } {
+  let link: RecognisedLink;
+  try {
+    link = validatedLink(args.url, types);
+  } catch (error) {
+    return { discard: error };
+  }
+  const track = deps.tracks.get(args.trackId);
+  if (!track) return { discard: new SfaError('NOT_FOUND', missing) };
+  if (track.status === 'failed') deps.tracks.setStatus(track.id, 'pending');
+  return { link, track };
+}
+
+/** The ffmpeg the tools are told to use, or the `{discard}` when there is none. */
+export async function toolFfmpeg(): Promise<{ ffmpeg: string } | { discard: SfaError }> {
+  try {
+    return { ffmpeg: await bundledFfmpeg() };
+  } catch (error) {
+    return { discard: new SfaError('SIDECAR_UNAVAILABLE', `The bundled ffmpeg cannot be found: ${toErrorInfo(error).message}`) };
+  }
+}
+
 /** Environment for the tools: no colours, wide lines (rich wraps at 80 columns without a TTY). */
 export function toolEnv(): NodeJS.ProcessEnv {
   return { ...process.env, NO_COLOR: '1', TERM: 'dumb', COLUMNS: '400', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
@@ -204,22 +235,12 @@ export function downloadWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> 
     name: 'download',
     ...LINK_JOB_OPTIONS,
     async perform(job, ctx) {
-      let link: RecognisedLink;
-      try {
-        link = validatedLink(job.args.url, ['track', 'video']);
-      } catch (error) {
-        return { discard: error };
-      }
-      const track = deps.tracks.get(job.args.trackId);
-      if (!track) return { discard: new SfaError('NOT_FOUND', 'The track was removed from the library.') };
-      if (track.status === 'failed') deps.tracks.setStatus(track.id, 'pending');
-
-      let ffmpeg: string;
-      try {
-        ffmpeg = await bundledFfmpeg();
-      } catch (error) {
-        return { discard: new SfaError('SIDECAR_UNAVAILABLE', `The bundled ffmpeg cannot be found: ${toErrorInfo(error).message}`) };
-      }
+      const start = linkJobStart(deps, job.args, ['track', 'video'], 'The track was removed from the library.');
+      if ('discard' in start) return start;
+      const { link, track } = start;
+      const tool = await toolFfmpeg();
+      if ('discard' in tool) return tool;
+      const { ffmpeg } = tool;
       const work = join(deps.paths.downloads, `.${track.id}.download`);
       rmSync(work, { recursive: true, force: true });
       mkdirSync(work, { recursive: true });

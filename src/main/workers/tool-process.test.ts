@@ -27,8 +27,10 @@ describe('runTool (execa underneath)', () => {
   it.skipIf(process.platform === 'win32')('a cancel kills the whole process group, grandchildren included', async () => {
     const controller = new AbortController();
     let grandchild = 0;
-    const script = `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-      console.log('child ' + c.pid); process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);`;
+    // SIGTERM is ignored before the line that triggers the cancel is printed
+    const script = `process.on('SIGTERM', () => {}); setInterval(() => {}, 1000);
+      const c = require('node:child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      console.log('child ' + c.pid);`;
     const exit = await runTool({
       ...base,
       signal: controller.signal,
