@@ -103,8 +103,8 @@ async function ensurePython() {
       caller: 'dev',
       onOutput: (line) => process.stdout.write(`  ${line}\n`),
       onProgress: (e) => {
-        const key = `${e.step}:${e.pct === 1 ? 'end' : e.pct === 0 ? 'start' : ''}`;
-        if ((e.pct === 0 || e.pct === 1) && key !== lastStep) {
+        const key = `${e.step}:${e.fraction === 1 ? 'end' : e.fraction === 0 ? 'start' : ''}`;
+        if ((e.fraction === 0 || e.fraction === 1) && key !== lastStep) {
           lastStep = key;
           log(`python [${e.index + 1}/${e.count}] ${e.message}`);
         }

@@ -3,4 +3,9 @@
 Run it with ``python -m sfa_sidecar``. See ``protocol.py`` for the message shapes.
 """
 
-PROTOCOL_VERSION = 1
+import json as _json
+from pathlib import Path as _Path
+
+# protocol.json is the one definition of the messages, shared with the engine's TypeScript.
+PROTOCOL = _json.loads((_Path(__file__).with_name("protocol.json")).read_text(encoding="utf-8"))
+PROTOCOL_VERSION: int = PROTOCOL["version"]

@@ -46,7 +46,7 @@ class SilentError(SidecarError):
 
 
 class _NoContext:
-    def progress(self, pct: float, message: str = "", force: bool = False) -> None:
+    def progress(self, fraction: float, message: str = "", force: bool = False) -> None:
         pass
 
     def check(self) -> None:

@@ -22,7 +22,8 @@ _CHANNEL_NAMES = {"mono": 1, "stereo": 2, "2.1": 3, "quad": 4, "4.0": 4, "5.0": 
 
 
 def ffmpeg_exe() -> str:
-    override = os.environ.get("SFA_FFMPEG_BIN")
+    # The engine passes the user's choice (SFA_FFMPEG, or the ffmpeg path setting) in SFA_FFMPEG.
+    override = os.environ.get("SFA_FFMPEG")
     if override:
         return override
     import imageio_ffmpeg

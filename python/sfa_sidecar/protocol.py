@@ -1,6 +1,7 @@
 """The JSON-lines protocol between the engine and this sidecar.
 
-Every message is one JSON object on one line.
+Every message is one JSON object on one line; protocol.json lists each message's fields (the
+engine's src/main/sidecar/protocol.ts is checked against the same file).
 
 Engine -> sidecar:
   {"type": "request", "id": "r1", "op": "probe", "params": {...}}
@@ -9,7 +10,7 @@ Engine -> sidecar:
 
 Sidecar -> engine:
   {"type": "hello", "protocol": 1, "pid": 123, "versions": {...}, "devices": [...]}
-  {"type": "progress", "id": "r1", "pct": 0.42, "message": "chunk 3/8"}     pct in [0, 1]
+  {"type": "progress", "id": "r1", "fraction": 0.42, "message": "chunk 3/8"}     fraction in [0, 1]
   {"type": "result", "id": "r1", "result": {...}}
   {"type": "error", "id": "r1" | null, "code": "NOT_AUDIO", "message": "...", "detail": {...}}
 

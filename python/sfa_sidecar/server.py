@@ -31,24 +31,24 @@ class Context:
     channel: Channel
     cancelled: threading.Event = field(default_factory=threading.Event)
     _last_progress: float = 0.0
-    _last_pct: float = -1.0
+    _last_fraction: float = -1.0
 
     def check(self) -> None:
         if self.cancelled.is_set():
             raise CancelledError()
 
-    def progress(self, pct: float, message: str = "", force: bool = False) -> None:
+    def progress(self, fraction: float, message: str = "", force: bool = False) -> None:
         """Report progress in [0, 1]; throttled to ~10 messages per second, never backwards."""
         self.check()
-        pct = max(0.0, min(1.0, float(pct)))
-        if pct < self._last_pct:
-            pct = self._last_pct
+        fraction = max(0.0, min(1.0, float(fraction)))
+        if fraction < self._last_fraction:
+            fraction = self._last_fraction
         now = time.monotonic()
-        if not force and now - self._last_progress < 0.1 and pct < 1.0:
+        if not force and now - self._last_progress < 0.1 and fraction < 1.0:
             return
         self._last_progress = now
-        self._last_pct = pct
-        self.channel.send({"type": "progress", "id": self.request_id, "pct": pct, "message": message})
+        self._last_fraction = fraction
+        self.channel.send({"type": "progress", "id": self.request_id, "fraction": fraction, "message": message})
 
 
 class Server:

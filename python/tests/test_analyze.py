@@ -304,8 +304,8 @@ def test_progress_stages_and_cancel(write_wav):
     analyze.run({"path": path}, c)
     stages = [m["message"] for m in c.channel.messages]
     assert stages[0] == "probe" and {"tempo", "key"} <= set(stages)
-    pcts = [m["pct"] for m in c.channel.messages]
-    assert pcts == sorted(pcts)
+    fractions = [m["fraction"] for m in c.channel.messages]
+    assert fractions == sorted(fractions)
 
     class CancelAt(Recorder):
         def send(self, message):

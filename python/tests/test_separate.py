@@ -109,8 +109,8 @@ def test_parity_with_the_cli_shifts_0(repo, mix_path, tmp_path):
     assert compare(tmp_path / "ours", tmp_path / "cli" / "tiny" / "mix") <= 1e-4
     assert result["device"] == "cpu" and result["sampleRate"] == SR and set(result["stems"]) == set(STEMS)
     assert set(result["timings"]) == {"decode", "load", "compute", "write", "total"}
-    pcts = [m["pct"] for m in rec.messages if m["type"] == "progress"]
-    assert pcts == sorted(pcts) and pcts[-1] == 1.0
+    fractions = [m["fraction"] for m in rec.messages if m["type"] == "progress"]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
 
 
 def test_parity_with_the_cli_seeded_shift(repo, mix_path, tmp_path):
@@ -266,17 +266,17 @@ def test_protocol_end_to_end_with_progress_then_result(repo, mix_path, tmp_path)
                               "shifts": 0, "twoStems": "vocals", "wavDepth": 24}}
         proc.stdin.write(json.dumps(request) + "\n")
         proc.stdin.flush()
-        pcts = []
+        fractions = []
         while True:
             message = json.loads(proc.stdout.readline())
             assert message["id"] == "s1", message
             if message["type"] == "progress":
-                pcts.append(message["pct"])
+                fractions.append(message["fraction"])
                 continue
             break
         assert message["type"] == "result", message
         result = message["result"]
-        assert len(pcts) >= 3 and pcts == sorted(pcts) and pcts[-1] == 1.0
+        assert len(fractions) >= 3 and fractions == sorted(fractions) and fractions[-1] == 1.0
         assert sorted(result["stems"]) == ["no_vocals", "vocals"]
         assert sf.info(result["stems"]["vocals"]["path"]).subtype == "PCM_24"
         proc.stdin.write(json.dumps({"type": "shutdown"}) + "\n")

@@ -11,7 +11,7 @@ export interface ProvisionEvent {
   index: number;
   count: number;
   /** Progress within the step, 0..1. */
-  pct: number;
+  fraction: number;
   /** Progress over all steps, 0..1. */
   overall: number;
   message: string;

@@ -15,7 +15,7 @@
  *   packages  pip install the lock (or `--no-index --find-links <offline>/wheels`)
  *   models    copy separation models from `<offline>/models` into the model store (if any)
  *   verify    start the sidecar and ask its `doctor` op: torch, demucs, librosa, ffmpeg
- * Progress: `onProgress({ step, index, count, pct, overall, message, bytes?, totalBytes? })`.
+ * Progress: `onProgress({ step, index, count, fraction, overall, message, bytes?, totalBytes? })`.
  * Failure: a ProvisionError with the step, a message and the next steps a person can take.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -26,6 +26,7 @@ import { basename, dirname, join, resolve, win32 } from 'node:path';
 import { acquireEnvLock } from './envlock.mjs';
 import { LOCK_VARIANTS, cudaBuildFor, lockInstallArgs, lockName } from './locks.mjs';
 import { invalidate, readPyvenvCfg, readState, writeState } from './state.mjs';
+import { SidecarClient } from '../../src/main/sidecar/client.mjs';
 
 export { CUDA_BUILDS, LOCK_VARIANTS, TARGETS, cudaBuildFor, lockInstallArgs, lockName, parseLock, renderLock, renderLocks } from './locks.mjs';
 export { STATE_FILE, STEP_DEPENDS, dependentsOf, readState } from './state.mjs';
@@ -356,7 +357,7 @@ export async function provision(options) {
     signal,
     onWait: (holder) => {
       onLine?.(`another setup (process ${holder.pid}) is working on ${envDir}: waiting for it`);
-      emit({ step: STEPS[0], index: 0, count: STEPS.length, pct: 0, overall: 0, message: `Waiting for another setup (process ${holder.pid}) to finish…` });
+      emit({ step: STEPS[0], index: 0, count: STEPS.length, fraction: 0, overall: 0, message: `Waiting for another setup (process ${holder.pid}) to finish…` });
     },
     onTakeover: (holder, reason) => onLine?.(`taking over the setup lock of process ${holder.pid} (${reason})`),
   }).catch((error) => {
@@ -394,8 +395,8 @@ async function provisionLocked(options, lockText, hash, emit, onLine, envLock) {
     verify: (report) => stepVerify(options, report, run),
   };
   for (const [index, step] of STEPS.entries()) {
-    const report = (pct, message, extra = {}) =>
-      emit({ step, index, count: STEPS.length, pct: Math.max(0, Math.min(1, pct)), overall: (index + Math.max(0, Math.min(1, pct))) / STEPS.length, message, ...extra });
+    const report = (fraction, message, extra = {}) =>
+      emit({ step, index, count: STEPS.length, fraction: Math.max(0, Math.min(1, fraction)), overall: (index + Math.max(0, Math.min(1, fraction))) / STEPS.length, message, ...extra });
     if (state.steps[step]) {
       skipped.push(step);
       report(1, `${STEP_TITLES[step]}: already done`);
@@ -617,48 +618,16 @@ async function stepModels(options, report) {
   }
 }
 
-/** Starts `python -m sfa_sidecar` and asks its doctor op (the JSON-lines protocol). */
-export function sidecarDoctor(python, packageRoot, { timeoutMs = 180_000, env = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, ['-m', 'sfa_sidecar'], {
-      cwd: packageRoot,
-      env: { ...process.env, PYTHONPATH: packageRoot, PYTHONUNBUFFERED: '1', ...env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
-    const stderr = [];
-    let buffer = '';
-    const timer = setTimeout(() => finish(new Error(`the sidecar did not answer within ${timeoutMs / 1000} s`)), timeoutMs);
-    const finish = (error, value) => {
-      clearTimeout(timer);
-      child.stdin.end();
-      if (child.exitCode === null) child.kill();
-      if (error) reject(Object.assign(error, { stderr: stderr.join('').slice(-4000) }));
-      else resolve(value);
-    };
-    child.stderr.setEncoding('utf8').on('data', (d) => stderr.push(d));
-    child.on('error', (error) => finish(error));
-    child.on('close', (code) => finish(new Error(`the sidecar exited (code ${code}) before answering`)));
-    child.stdout.setEncoding('utf8').on('data', (chunk) => {
-      buffer += chunk;
-      let nl;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let message;
-        try {
-          message = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (message.type === 'hello') child.stdin.write(`${JSON.stringify({ type: 'request', id: 'doctor', op: 'doctor', params: {} })}\n`);
-        else if (message.type === 'result' && message.id === 'doctor') {
-          child.stdin.write(`${JSON.stringify({ type: 'shutdown' })}\n`);
-          finish(null, message.result);
-        } else if (message.type === 'error') finish(new Error(`${message.code}: ${message.message}`));
-      }
-    });
-  });
+/** Starts `python -m sfa_sidecar` and asks its doctor op, through the engine's own sidecar client. */
+export async function sidecarDoctor(python, packageRoot, { timeoutMs = 180_000, env = {} } = {}) {
+  const client = new SidecarClient({ python, packageRoot, env, helloTimeoutMs: timeoutMs });
+  try {
+    return await client.request('doctor', {}, { timeoutMs });
+  } catch (error) {
+    throw Object.assign(new Error(error.code ? `${error.code}: ${error.message}` : error.message), { stderr: client.stderrTail.join('\n').slice(-4000) });
+  } finally {
+    await client.shutdown();
+  }
 }
 
 /** `promise`, or a cancelled rejection as soon as `signal` aborts (the app quitting does not wait for a sidecar's answer). */

@@ -29,6 +29,7 @@ import { ModelStore, type ModelStoreOptions } from './models';
 import { fileSecretStore, type SecretStore } from './secrets';
 import { DJ_SETTING_DEFAULTS, SettingsRepository, type StoredSettings } from './settings';
 import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
+import { ffmpegVars, setConfiguredFfmpeg } from './sidecar/ffmpeg';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
 import { analysisWorker } from './workers/analyze';
@@ -131,7 +132,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     throw databaseOpenError(error, paths.root);
   }
 
-  const events = new EventBus();
+  const events = new EventBus(logger);
   const tracks = new TrackRepository(db);
   const analyses = new AnalysisRepository(db);
   const stems = new StemRepository(db);
@@ -149,12 +150,12 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   };
   let stored = settingsRepo?.read(settingDefaults) ?? settingDefaults;
   const queues = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };
-  if (stored.toolPaths.ffmpeg && !process.env.SFA_FFMPEG) process.env.SFA_FFMPEG = stored.toolPaths.ffmpeg;
+  setConfiguredFfmpeg(stored.toolPaths.ffmpeg);
   // before the sidecar environment is resolved: it registers the first-run environment folder
   const setup = createSetup({ home: paths.root, modelsDir: paths.models, logger, provisioner: options.provisioner, emit: (p) => events.emit('setup:progress', p) });
   const env = pythonEnvironment();
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
-  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE };
+  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE, ...ffmpegVars() };
   // Two processing sidecars share the cores instead of each taking all of them.
   const threads = String(Math.max(1, Math.floor(availableParallelism() / Math.max(1, queues.processing ?? 2))));
   const sidecars = {
@@ -221,7 +222,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   });
   scheduler.on('job:progress', (p) => {
     const job = scheduler.getJob(p.id);
-    events.emit('job:progress', { id: p.id, trackId: job?.trackId ?? null, pct: p.pct, message: p.message });
+    events.emit('job:progress', { id: p.id, trackId: job?.trackId ?? null, percent: p.percent, message: p.message });
   });
   scheduler.on('queue:change', () => events.emit('queues:changed', { queues: queueStats(scheduler.stats()) }));
   // Telemetry goes to the engine log: one line per attempt with its timings, one per exception.
@@ -258,7 +259,13 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
       stored: () => stored,
       save(next) {
         settingsRepo!.write(next);
+        const ffmpegChanged = next.toolPaths.ffmpeg !== stored.toolPaths.ffmpeg;
         stored = next;
+        if (ffmpegChanged) {
+          // applied live: new downloads read it at once, sidecars are replaced as they come idle
+          setConfiguredFfmpeg(next.toolPaths.ffmpeg);
+          for (const pool of Object.values(sidecars)) pool.updateVars(ffmpegVars());
+        }
       },
     },
     peaks: new PeaksCache(),

@@ -1,4 +1,5 @@
 import type { EventName, Events } from '../shared/contract';
+import type { Logger } from './log';
 
 export type EventListener = <E extends EventName>(event: E, payload: Events[E]) => void;
 
@@ -6,12 +7,16 @@ export type EventListener = <E extends EventName>(event: E, payload: Events[E]) 
 export class EventBus {
   private readonly listeners = new Set<EventListener>();
 
+  constructor(private readonly logger: Pick<Logger, 'error'> = { error: (message) => console.error(message) }) {}
+
   emit<E extends EventName>(event: E, payload: Events[E]): void {
     for (const listener of this.listeners) {
       try {
         listener(event, payload);
-      } catch {
-        // one broken client (a closed socket) must not stop the others
+      } catch (error) {
+        // One broken client (a closed socket) must not stop the others, but its failure is a bug
+        // someone has to see.
+        this.logger.error(`event ${event}: a listener failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       }
     }
   }

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import type { CollectionExport, DjProgress, StemFilesExport, TagsResult, TagsView } from './dj';
+import type { ErrorInfo } from './errors';
 import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 import { JOB_STATES } from './job-states';
 import { MODEL_NAME, STEM_NAME, TRACK_ID } from './patterns';
@@ -164,10 +165,10 @@ export const requests = {
 
 export type SetupStepName = 'python' | 'venv' | 'packages' | 'models' | 'verify';
 
-/** Progress of the first-run setup (`pct` within the step, `overall` over all steps, both 0..1). */
+/** Progress of the first-run setup (`fraction` within the step, `overall` over all steps, both 0..1). */
 export interface SetupProgress {
   step: SetupStepName;
-  pct: number;
+  fraction: number;
   overall: number;
   message: string;
   bytes?: number;
@@ -210,10 +211,10 @@ export interface ModelInfo {
   urls: string[];
 }
 
-/** Progress of a model download: `total` is null until the server has said it. */
+/** Progress of a model download (`percent` 0..100): `total` is null until the server has said it. */
 export interface ModelProgress {
   name: string;
-  pct: number;
+  percent: number;
   bytes: number;
   total: number | null;
 }
@@ -236,7 +237,7 @@ export interface Events {
   /** A job changed state (inserted, started, retried, completed...). */
   'job:changed': { job: JobInfo };
   /** Live progress of a running job (about 10 per second at most per job). */
-  'job:progress': { id: number; trackId: string | null; pct: number; message: string | null };
+  'job:progress': { id: number; trackId: string | null; percent: number; message: string | null };
   /** A queue was paused, resumed or scaled. */
   'queues:changed': { queues: QueueStats[] };
   /** A model download progressed (about 10 per second at most). */
@@ -255,4 +256,4 @@ export function isRequestName(name: unknown): name is RequestName {
 }
 
 /** The wire envelope for a reply, the same over IPC and WebSocket. */
-export type Reply<R = unknown> = { ok: true; result: R } | { ok: false; error: { code: string; message: string } };
+export type Reply<R = unknown> = { ok: true; result: R } | { ok: false; error: ErrorInfo };

@@ -2,6 +2,7 @@ import type { JobState } from './job-states';
 
 /** Domain types shared by the engine, the hosts and the renderer. Pure data, no behaviour. */
 import type { Device, StemFormat } from './separation';
+import type { ErrorCode } from './errors';
 
 export type SourceKind = 'file' | 'spotify' | 'youtube';
 
@@ -59,7 +60,7 @@ export interface DoctorReport {
 
 export interface AddError {
   input: string;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
@@ -81,8 +82,8 @@ export interface JobInfo {
   priority: number;
   trackId: string | null;
   /** Last progress snapshot (0..100), kept so a reconnecting UI resumes where it was. */
-  progress: { pct: number; message: string | null } | null;
-  errors: { attempt: number; at: string; error: string; code?: string }[];
+  progress: { percent: number; message: string | null } | null;
+  errors: { attempt: number; at: string; error: string; code?: ErrorCode }[];
   /** True while the job waits for the jobs it depends on. */
   waiting: boolean;
   insertedAt: string;

@@ -42,3 +42,13 @@ export function writeSine(path: string, seconds: number, options?: Parameters<ty
 }
 
 export const repoRoot = join(__dirname, '..', '..');
+
+/** Whether a process with this id exists (signal 0 checks without sending anything). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -13,34 +14,12 @@ from typing import Any, Callable
 
 from ..errors import BadRequestError, SidecarError
 
-DEMUCS_ROOT_URL = "https://dl.fbaipublicfiles.com/demucs/"
+# catalog.json is the one catalogue, read by the engine's TypeScript too (src/main/models/catalog.ts).
+_DATA = json.loads(Path(__file__).with_name("catalog.json").read_text(encoding="utf-8"))
+DEMUCS_ROOT_URL: str = _DATA["rootUrl"]
 HF_NAMESPACE = "adefossez"
-FOUR = ["drums", "bass", "other", "vocals"]
-SIX = ["drums", "bass", "other", "vocals", "guitar", "piano"]
-
-# Published weights size in MB (approximate: sum of the checkpoint files of the bag).
-_CATALOG: dict[str, dict[str, Any]] = {
-    "htdemucs": {"stems": FOUR, "size_mb": 80, "bag": 1,
-                 "quality": "Hybrid Transformer Demucs v4, the default: best quality per second (~9.0 dB SDR on MUSDB-HQ)"},
-    "htdemucs_ft": {"stems": FOUR, "size_mb": 320, "bag": 4,
-                    "quality": "htdemucs fine-tuned per stem: slightly better (~9.2 dB SDR), 4x slower"},
-    "htdemucs_6s": {"stems": SIX, "size_mb": 55, "bag": 1,
-                    "quality": "6 stems (adds guitar, piano): guitar is usable, piano is weak and bleeds"},
-    "hdemucs_mmi": {"stems": FOUR, "size_mb": 85, "bag": 1,
-                    "quality": "Hybrid Demucs v3 retrained on MUSDB + 800 songs (~7.7 dB SDR)"},
-    "mdx": {"stems": FOUR, "size_mb": 330, "bag": 4,
-            "quality": "Demucs v3 MDX-2021 challenge bag, trained on MUSDB-HQ only (~7.3 dB SDR)"},
-    "mdx_extra": {"stems": FOUR, "size_mb": 330, "bag": 4,
-                  "quality": "MDX bag trained with extra data (~7.9 dB SDR), 4x slower than htdemucs"},
-    "mdx_q": {"stems": FOUR, "size_mb": 100, "bag": 4,
-              "quality": "quantized mdx: smaller download, slightly lower quality"},
-    "mdx_extra_q": {"stems": FOUR, "size_mb": 100, "bag": 4,
-                    "quality": "quantized mdx_extra: smaller download, slightly lower quality (needs diffq)"},
-    "dsp": {"stems": FOUR, "size_mb": 0, "bag": 0,
-            "quality": "NO neural network: HPSS + stereo-centre masks, much lower quality than Demucs "
-                       "(drums OK, vocals weak and absent on mono input); works offline, nothing to download"},
-}
-DSP_MODELS = {"dsp"}
+_CATALOG: dict[str, dict[str, Any]] = {m["name"]: m for m in _DATA["models"]}
+DSP_MODELS = {name for name, m in _CATALOG.items() if m["kind"] == "dsp"}
 
 
 def _demucs_dir() -> Path | None:
@@ -136,10 +115,10 @@ def catalog(repo: str | Path | None = None) -> list[dict[str, Any]]:
         entry = {
             "name": name,
             "stems": list(info["stems"]),
-            "size_mb": info["size_mb"],
+            "size_mb": info["sizeMb"],
             "quality": info["quality"],
-            "bag": info["bag"],
-            "kind": "dsp" if name in DSP_MODELS else "demucs",
+            "bag": len(info["files"]),
+            "kind": info["kind"],
             "sources": [urls[s] for s in sigs if s in urls],
             "hub": None if name in DSP_MODELS else f"https://huggingface.co/{HF_NAMESPACE}/{hf_repo_name(name)}",
             "installed": installed(name, None),

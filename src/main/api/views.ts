@@ -14,7 +14,7 @@ export function jobInfo(job: Job<unknown>): JobInfo {
     maxAttempts: job.maxAttempts,
     priority: job.priority,
     trackId: job.trackId,
-    progress: job.progress ? { pct: job.progress.pct, message: job.progress.message } : null,
+    progress: job.progress ? { percent: job.progress.percent, message: job.progress.message } : null,
     errors: job.errors,
     waiting: job.waiting,
     insertedAt: iso(job.insertedAt)!,

@@ -171,7 +171,7 @@ const jobs: CommandSpec = {
       const rows = table(
         ['id', 'queue', 'worker', 'state', 'attempt', 'progress', 'track', 'last error'],
         list.jobs.map((j) => [j.id, j.queue, j.worker, j.waiting ? 'waiting' : j.state, `${j.attempt}/${j.maxAttempts}`,
-          j.progress ? `${Math.round(j.progress.pct)}%` : '', j.trackId?.slice(0, 8), j.errors.at(-1)?.error.slice(0, 60)]),
+          j.progress ? `${Math.round(j.progress.percent)}%` : '', j.trackId?.slice(0, 8), j.errors.at(-1)?.error.slice(0, 60)]),
       );
       const recent = failures.length
         ? `\n\nrecent failures:\n${failures.map((j) => `  #${j.id} ${j.worker} (${j.state}, attempt ${j.attempt}/${j.maxAttempts}): ${j.errors.at(-1)?.error ?? ''}`).join('\n')}`

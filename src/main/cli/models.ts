@@ -47,12 +47,12 @@ export const models: CommandSpec = {
         let shown = -1;
         const off = engine.events.subscribe((event, payload) => {
           if (event !== 'models:progress' || ctx.out.json || !process.stderr.isTTY) return;
-          const p = payload as { name: string; pct: number; bytes: number; total: number | null };
-          const pct = Math.floor(p.pct);
-          if (pct === shown) return;
-          shown = pct;
+          const p = payload as { name: string; percent: number; bytes: number; total: number | null };
+          const percent = Math.floor(p.percent);
+          if (percent === shown) return;
+          shown = percent;
           const mb = `${(p.bytes / 1e6).toFixed(1)}${p.total ? ` / ${(p.total / 1e6).toFixed(1)}` : ''} MB`;
-          process.stderr.write(`\rdownloading ${p.name} ${pct}%  ${mb}   `);
+          process.stderr.write(`\rdownloading ${p.name} ${percent}%  ${mb}   `);
         });
         try {
           ctx.out.note(`downloading ${arg} (resumes where an earlier download stopped)`);

@@ -19,11 +19,11 @@ export function followProgress(engine: Pick<Engine, 'events'>, enabled: boolean)
         process.stderr.write(`\r\x1b[2K${job.worker} #${job.id} ${job.state}${why}\n`);
       }
     } else if (event === 'job:progress') {
-      const p = payload as { id: number; pct: number; message: string | null };
+      const p = payload as { id: number; percent: number; message: string | null };
       const width = 24;
-      const filled = Math.max(0, Math.min(width, Math.round((p.pct / 100) * width)));
+      const filled = Math.max(0, Math.min(width, Math.round((p.percent / 100) * width)));
       process.stderr.write(
-        `\r\x1b[2K${(workers.get(p.id) ?? 'job').padEnd(9)} #${p.id} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.pct.toFixed(0).padStart(3)}% ${(p.message ?? '').slice(0, 40)}`,
+        `\r\x1b[2K${(workers.get(p.id) ?? 'job').padEnd(9)} #${p.id} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.percent.toFixed(0).padStart(3)}% ${(p.message ?? '').slice(0, 40)}`,
       );
     }
   });

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/fixtures';
+import { processAlive as alive, tempDir } from '../../test/fixtures';
 import { createEngineForTests, type TestEngine } from '../test/engine';
 import { defineWorker, type Job } from '../jobs';
 import { silentLogger } from '../log';
@@ -47,7 +47,7 @@ async function engineWithPing(): Promise<{ engine: TestEngine; pids: Map<number,
       const reply = await ref.engine!.sidecars.analysis.run<{ pid: number }>('ping', params, {
         signal: ctx.signal,
         timeoutMs: first === 'hang' ? 1500 : 60_000,
-        onProgress: (pct) => ctx.progress(pct * 100, 'busy'),
+        onProgress: (fraction) => ctx.progress(fraction * 100, 'busy'),
       });
       pids.set(job.id, [...(pids.get(job.id) ?? []), reply.pid]);
       return { ok: { pid: reply.pid } };
@@ -73,15 +73,6 @@ async function engineWithPing(): Promise<{ engine: TestEngine; pids: Map<number,
 function sidecarPids(): number[] {
   const r = spawnSync('pgrep', ['-P', String(process.pid), '-f', 'sfa_sidecar']);
   return r.stdout.toString().trim().split('\n').filter(Boolean).map(Number);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function nextState(engine: TestEngine, id: number, state: Job['state']): Promise<Job> {

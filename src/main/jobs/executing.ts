@@ -45,7 +45,7 @@ export class Executor {
       signal: exec.controller.signal,
       attempt: job.attempt,
       logger: ctx.logger,
-      progress: (pct: number, message?: string) => reportProgress(exec, pct, message),
+      progress: (percent: number, message?: string) => reportProgress(exec, percent, message),
       onComplete: (fn: (tx: CompletionTx) => void) => {
         exec.hooks.push(fn);
       },

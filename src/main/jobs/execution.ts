@@ -4,7 +4,7 @@ import { Throttle } from './progress';
 import { toJob, type JobRow } from './store';
 import type { CompletionTx, Job, JobProgressEvent } from './types';
 
-type Progress = { pct: number; message: string | null };
+type Progress = { percent: number; message: string | null };
 
 /** One attempt of one job in this process, from its claim until its slot is freed. */
 export interface Execution {
@@ -67,12 +67,12 @@ export function queueTime(job: Job): number {
   return Math.max(0, (job.attemptedAt ?? job.scheduledAt) - job.scheduledAt);
 }
 
-/** ctx.progress(pct, message) of perform: throttled events and throttled row snapshots. */
-export function reportProgress(exec: Execution, pct: number, message?: string): void {
-  if (exec.finalized || !Number.isFinite(pct)) return;
-  const p = { pct: Math.min(100, Math.max(0, pct)), message: message ?? null };
+/** ctx.progress(percent, message) of perform: throttled events and throttled row snapshots. */
+export function reportProgress(exec: Execution, percent: number, message?: string): void {
+  if (exec.finalized || !Number.isFinite(percent)) return;
+  const p = { percent: Math.min(100, Math.max(0, percent)), message: message ?? null };
   exec.lastMessage = p.message;
-  const final = p.pct >= 100;
+  const final = p.percent >= 100;
   exec.emitThrottle.push(p, final);
   exec.writeThrottle.push(p, final);
 }
@@ -83,7 +83,7 @@ function emitProgress(ctx: JobsContext, exec: Execution, p: Progress): void {
     id: exec.job.id,
     queue: exec.job.queue,
     worker: exec.job.worker,
-    pct: p.pct,
+    percent: p.percent,
     message: p.message,
     at: ctx.clock.now(),
   };
@@ -94,7 +94,7 @@ function emitProgress(ctx: JobsContext, exec: Execution, p: Progress): void {
 function writeProgress(ctx: JobsContext, exec: Execution, p: Progress): void {
   if (exec.finalized) return;
   try {
-    ctx.store.progress(exec.job.id, exec.token, p.pct, p.message, ctx.clock.now());
+    ctx.store.progress(exec.job.id, exec.token, p.percent, p.message, ctx.clock.now());
   } catch (error) {
     ctx.logger.warn(`job ${exec.job.id}: progress snapshot not written`, error);
   }

@@ -1,4 +1,4 @@
-import { SfaError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
+import { SfaError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../../shared/errors';
 import type { JobState } from './states';
 import type { DrainCounts, JobSpec, PerformResult } from './types';
 
@@ -35,7 +35,7 @@ export function normalize(result: PerformResult): Outcome {
 }
 
 /** An error, a reason string or nothing, as the `{ code, message }` stored with the job. */
-export function errorInfoOf(value: unknown, fallbackCode: string): ErrorInfo {
+export function errorInfoOf(value: unknown, fallbackCode: ErrorCode): ErrorInfo {
   if (typeof value === 'string') return { code: fallbackCode, message: value };
   if (value === undefined || value === null) return { code: fallbackCode, message: fallbackCode.toLowerCase().replace(/_/g, ' ') };
   return toErrorInfo(value);

@@ -71,7 +71,7 @@ describe('state machine (manual mode)', () => {
     const get = (k: string) => s.getJob(ids[k]!)!;
     expect(get('void')).toMatchObject({ state: 'completed', attempt: 1, result: null });
     expect(get('void').completedAt).toBe(clock.now());
-    expect(get('ok')).toMatchObject({ state: 'completed', result: { value: 42 }, progress: { pct: 100 } });
+    expect(get('ok')).toMatchObject({ state: 'completed', result: { value: 42 }, progress: { percent: 100 } });
     expect(get('error')).toMatchObject({ state: 'retryable', attempt: 1 });
     expect(get('error').errors).toEqual([{ attempt: 1, at: new Date(clock.now()).toISOString(), error: 'boom', code: 'JOB_FAILED' }]);
     expect(get('throw')).toMatchObject({ state: 'retryable', errors: [{ attempt: 1, error: 'not audio', code: 'NOT_AUDIO' }] });
@@ -529,19 +529,19 @@ describe('dispatcher (real time)', () => {
     s.on('job:stop', (e) => telemetry.push(`stop:${e.state}`));
     s.start();
     const { job } = await s.insert(w, {});
-    const off = s.on(`jobs:${job.id}`, (e) => topic.push(e.type === 'progress' ? `p${e.pct}` : `s:${e.to}`));
+    const off = s.on(`jobs:${job.id}`, (e) => topic.push(e.type === 'progress' ? `p${e.percent}` : `s:${e.to}`));
     await until(() => topic.length > 0, 'first progress');
     await sleep(150);
     // 51 reports in one tick: the first goes out, the latest goes out at the end of the interval.
     expect(topic).toEqual(['s:executing', 'p0', 'p50']);
-    expect(s.getJob(job.id)!.progress).toMatchObject({ pct: 0, message: 'step 0' });
+    expect(s.getJob(job.id)!.progress).toMatchObject({ percent: 0, message: 'step 0' });
     release();
     await s.waitFor(job.id);
     off();
     expect(topic).toEqual(['s:executing', 'p0', 'p50', 'p100', 's:completed']);
     expect(states).toEqual(['null->available', 'available->executing', 'executing->completed']);
     expect(telemetry).toEqual(['start', 'stop:completed']);
-    expect(s.getJob(job.id)!.progress).toMatchObject({ pct: 100 });
+    expect(s.getJob(job.id)!.progress).toMatchObject({ percent: 100 });
   });
 
   it('stop() waits for the grace period, then puts running jobs back without using an attempt', async () => {

@@ -59,7 +59,7 @@ export function toJob(row: JobRow): Job {
     waiting: row.state === 'scheduled' && row.deps_pending > 0,
     depsPending: row.deps_pending,
     onDependencyFailure: row.on_dependency_failure,
-    progress: row.progress === null ? null : { pct: row.progress, message: row.progress_message, at: row.progress_at ?? 0 },
+    progress: row.progress === null ? null : { percent: row.progress, message: row.progress_message, at: row.progress_at ?? 0 },
   };
 }
 
@@ -205,8 +205,8 @@ export class JobStore {
     return this.s.putBack.get({ id, token, now, error: JSON.stringify(error) }) as JobRow | undefined;
   }
 
-  progress(id: number, token: string, pct: number, message: string | null, at: number): void {
-    this.s.progress.run({ id, token, pct, message, at });
+  progress(id: number, token: string, percent: number, message: string | null, at: number): void {
+    this.s.progress.run({ id, token, percent, message, at });
   }
 
   // ---- unfenced transitions (user actions, rescue, dependencies) ----
@@ -323,7 +323,7 @@ function prepareAll(db: Db) {
       WHERE ${FENCE} RETURNING *`),
     putBack: p(`UPDATE jobs SET state = 'available', scheduled_at = @now, attempt = attempt - 1, ${APPEND_ERROR}
       WHERE ${FENCE} RETURNING *`),
-    progress: p(`UPDATE jobs SET progress = @pct, progress_message = @message, progress_at = @at WHERE ${FENCE}`),
+    progress: p(`UPDATE jobs SET progress = @percent, progress_message = @message, progress_at = @at WHERE ${FENCE}`),
     executing: p(`SELECT * FROM jobs WHERE state = 'executing'`),
     rescue: p(`UPDATE jobs SET
         state = CASE WHEN attempt < max_attempts THEN 'available' ELSE 'discarded' END,

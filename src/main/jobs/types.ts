@@ -1,5 +1,5 @@
 import type { Db } from '../db/connection';
-import type { ErrorInfo } from '../../shared/errors';
+import type { ErrorCode, ErrorInfo } from '../../shared/errors';
 import type { JobState } from './states';
 
 /**
@@ -60,11 +60,11 @@ export interface JobError {
   /** ISO-8601 time of the failure (from the injected clock). */
   at: string;
   error: string;
-  code?: string;
+  code?: ErrorCode;
 }
 
 export interface JobProgress {
-  pct: number;
+  percent: number;
   message: string | null;
   at: number;
 }
@@ -161,7 +161,7 @@ export interface PerformContext {
   attempt: number;
   logger: Logger;
   /** Report progress 0..100; throttled, never throws, ignored after the job ended. */
-  progress(pct: number, message?: string): void;
+  progress(percent: number, message?: string): void;
   /**
    * Register a synchronous function that runs inside the transaction that marks this job
    * completed (only on success, only if this execution still holds the claim). Use it for side
@@ -322,7 +322,7 @@ export interface JobProgressEvent {
   id: number;
   queue: string;
   worker: string;
-  pct: number;
+  percent: number;
   message: string | null;
   at: number;
 }

@@ -1,12 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execa } from 'execa';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import type { TrackDetail } from '../../shared/domain';
 import { SfaError } from '../../shared/errors';
+import { safeFileName } from '../../shared/filenames';
 import { bundledFfmpeg } from '../workers/tool-process';
 
-const runFile = promisify(execFile);
 const MIX_TIMEOUT_MS = 10 * 60_000;
 
 /**
@@ -19,8 +18,7 @@ export async function exportStems(detail: TrackDetail, options: { stems: string[
   if (unknown.length) throw new SfaError('NOT_FOUND', `${detail.title} has no stem ${unknown.join(', ')}.`);
   const target = resolve(options.dir);
   mkdirSync(target, { recursive: true });
-  // eslint-disable-next-line no-control-regex
-  const base = detail.title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').trim().slice(0, 120) || 'track';
+  const base = safeFileName(detail.title, 'track');
   const files: string[] = [];
   for (const stem of options.stems) {
     const from = detail.stems[stem]!;
@@ -35,7 +33,7 @@ export async function exportStems(detail: TrackDetail, options: { stems: string[
     if (!parts.length) throw new SfaError('NOT_FOUND', 'There are no non-vocal stems to mix.');
     const to = join(target, `${base} - instrumental.wav`);
     const ffmpeg = await bundledFfmpeg();
-    await runFile(ffmpeg, ['-y', '-v', 'error', ...parts.flatMap((p) => ['-i', p]), '-filter_complex', `amix=inputs=${parts.length}:normalize=0`, to], { timeout: MIX_TIMEOUT_MS });
+    await execa(ffmpeg, ['-y', '-v', 'error', ...parts.flatMap((p) => ['-i', p]), '-filter_complex', `amix=inputs=${parts.length}:normalize=0`, to], { timeout: MIX_TIMEOUT_MS });
     files.push(to);
   }
   return files;

@@ -10,6 +10,7 @@ import { basename, extname } from 'node:path';
 import type { TrackDetail } from '../../shared/domain';
 import { SOURCE, isStemName, isTrackId } from '../../shared/patterns';
 import { isInsideRealPath } from '../security/static-files';
+import { safeFileName } from '../../shared/filenames';
 
 export interface MediaFile {
   path: string;
@@ -45,10 +46,7 @@ export function parseMediaPath(pathname: string): { trackId: string; which: stri
   return isTrackId(trackId) && (which === SOURCE || isStemName(which)) ? { trackId, which } : null;
 }
 
-function safeName(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').trim().slice(0, 120) || 'track';
-}
+const safeName = (text: string) => safeFileName(text, 'track');
 
 /** The registered file for (track, which), or null; `detail` is the engine's `trackDetail`. */
 export function resolveMedia(detail: (id: string) => TrackDetail, trackId: string, which: string): MediaFile | null {

@@ -1,4 +1,8 @@
-/** The catalogue is self-consistent and matches the demucs package installed in python/.venv. */
+/**
+ * The catalogue (python/sfa_sidecar/separation/catalog.json, read by the engine and the sidecar:
+ * python/tests/test_catalog_json.py is the sidecar's side) is self-consistent and matches the
+ * demucs package installed in python/.venv.
+ */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,7 +45,7 @@ describe('model catalogue', () => {
 
   it('matches demucs/remote (files.txt and the bag yamls) of the installed demucs package', () => {
     const remote = demucsRemote();
-    if (!remote) return; // no Python environment: the self-consistency test still runs
+    if (!remote) return console.log('skipped: no demucs in python/.venv to compare with (the self-consistency test still runs)');
     const urls = new Map<string, string>();
     let folder = '';
     for (const raw of readFileSync(join(remote, 'files.txt'), 'utf8').split('\n')) {

@@ -50,9 +50,9 @@ describe('model store: download', () => {
     // progress: monotonic, ends at 100% with the full size known
     expect(progress.length).toBeGreaterThan(0);
     expect(own).toEqual(progress);
-    const pcts = progress.map((p) => p.pct);
-    expect([...pcts].sort((a, b) => a - b)).toEqual(pcts);
-    expect(progress.at(-1)).toEqual({ name: 'testmodel', pct: 100, bytes: BYTES.length, total: BYTES.length });
+    const percents = progress.map((p) => p.percent);
+    expect([...percents].sort((a, b) => a - b)).toEqual(percents);
+    expect(progress.at(-1)).toEqual({ name: 'testmodel', percent: 100, bytes: BYTES.length, total: BYTES.length });
     // a second download is a no-op
     await store.download('testmodel');
     expect(server.requests).toHaveLength(1);

@@ -78,7 +78,7 @@ describe('model store in the engine', () => {
     off();
     expect(done.state).toBe('completed');
     expect(messages.some((m) => /^downloading model tinyht \d+%$/.test(m))).toBe(true);
-    expect(events.at(-1)).toMatchObject({ name: ENTRY_NAME, pct: 100, bytes: tiny.bytes.length, total: tiny.bytes.length });
+    expect(events.at(-1)).toMatchObject({ name: ENTRY_NAME, percent: 100, bytes: tiny.bytes.length, total: tiny.bytes.length });
     expect(server.requests.filter((r) => r.status === 200)).toHaveLength(1);
     expect(engine.models.isInstalled(ENTRY_NAME)).toBe(true);
     expect(engine.stems.forTrack(trackId).filter((s) => s.model === ENTRY_NAME)).toHaveLength(4);

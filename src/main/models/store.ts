@@ -254,7 +254,7 @@ export class ModelStore {
         const total = known ? states.reduce((n, s) => n + (s!.total ?? 0), 0) : null;
         // a file whose size the server did not say counts against the catalogue's estimate
         const fraction = states.reduce((n, s) => n + (s ? (s.total ? s.bytes / s.total : Math.min(0.99, s.bytes / perFile)) : 0), 0) / entry.files.length;
-        report({ name: entry.name, pct: Math.min(100, Math.round(fraction * 1000) / 10), bytes, total });
+        report({ name: entry.name, percent: Math.min(100, Math.round(fraction * 1000) / 10), bytes, total });
       };
       for (const w of entry.files) {
         const present = scanRepo(this.dir).weights.get(w.sig);

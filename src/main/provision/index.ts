@@ -52,8 +52,8 @@ export function fakeProvisioner(mode: 'needed' | 'fail'): Provisioner {
   return async (options) => {
     attempts++;
     for (const [index, step] of core.STEPS.entries()) {
-      for (const pct of [0, 0.5, 1]) {
-        options.onProgress?.({ step, index, count: core.STEPS.length, pct, overall: (index + pct) / core.STEPS.length, message: `${core.STEP_TITLES[step]} (fake)` });
+      for (const fraction of [0, 0.5, 1]) {
+        options.onProgress?.({ step, index, count: core.STEPS.length, fraction, overall: (index + fraction) / core.STEPS.length, message: `${core.STEP_TITLES[step]} (fake)` });
         await new Promise((r) => setTimeout(r, 60));
       }
       if (mode === 'fail' && attempts === 1 && step === 'packages') {
@@ -123,11 +123,11 @@ export function createSetup(options: SetupOptions): Setup {
   };
 
   const onProgress = (event: ProvisionEvent) => {
-    if (event.pct === 1) completed.add(event.step);
-    progress = { step: event.step, pct: event.pct, overall: event.overall, message: event.message, ...(event.bytes !== undefined ? { bytes: event.bytes, totalBytes: event.totalBytes ?? null } : {}) };
+    if (event.fraction === 1) completed.add(event.step);
+    progress = { step: event.step, fraction: event.fraction, overall: event.overall, message: event.message, ...(event.bytes !== undefined ? { bytes: event.bytes, totalBytes: event.totalBytes ?? null } : {}) };
     const now = Date.now();
     // at most ~5 per second, but every step boundary
-    if (event.pct === 0 || event.pct === 1 || now - lastEmit >= 200) {
+    if (event.fraction === 0 || event.fraction === 1 || now - lastEmit >= 200) {
       lastEmit = now;
       options.emit(progress);
     }

@@ -63,8 +63,8 @@ describe('provision (real venv, offline wheel folder)', () => {
     expect(imported.stdout.trim()).toBe('1.0');
     expect(readFileSync(join(modelsDir, 'abc123.th'), 'utf8')).toBe('weights');
     expect(existsSync(join(modelsDir, 'tiny.yaml'))).toBe(true);
-    expect(events.some((e) => e.step === 'packages' && e.pct > 0 && e.pct < 1)).toBe(true);
-    expect(events.at(-1)).toMatchObject({ step: 'verify', pct: 1, overall: 1 });
+    expect(events.some((e) => e.step === 'packages' && e.fraction > 0 && e.fraction < 1)).toBe(true);
+    expect(events.at(-1)).toMatchObject({ step: 'verify', fraction: 1, overall: 1 });
     expect(environmentStatus(envDir, `sfa_tiny==1.0\n${REQUIRED_PINS}`)).toMatchObject({ ready: true, failed: null });
     expect(existsSync(join(packageRoot, 'sfa_sidecar', '__pycache__'))).toBe(false);
 

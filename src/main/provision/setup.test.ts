@@ -26,7 +26,7 @@ describe('createSetup', () => {
     const failed = setup.status();
     expect(failed.state).toBe('failed');
     expect(failed.error).toMatchObject({ step: 'packages', nextSteps: ['Check the internet connection and retry.'] });
-    expect(events.some((e) => e.step === 'venv' && e.pct === 1)).toBe(true);
+    expect(events.some((e) => e.step === 'venv' && e.fraction === 1)).toBe(true);
     expect(events.at(-1)?.message).toMatch(/^Failed:/);
     setup.start();
     await setup.running();

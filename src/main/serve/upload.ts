@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import { safeFileName } from '../../shared/filenames';
 
 export const DEFAULT_UPLOAD_LIMIT = 2 * 1024 ** 3;
 
@@ -23,15 +24,7 @@ export class UploadError extends Error {
  * no leading dots, at most 200 characters (extension kept), never empty.
  */
 export function sanitiseFileName(name: string | null | undefined): string {
-  const last = (name ?? '').split(/[/\\]/).pop() ?? '';
-  // eslint-disable-next-line no-control-regex
-  let clean = last.replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/^[.\s]+/, '').trim();
-  if (clean.length > 200) {
-    const dot = clean.lastIndexOf('.');
-    const ext = dot > 0 && clean.length - dot <= 16 ? clean.slice(dot) : '';
-    clean = clean.slice(0, 200 - ext.length) + ext;
-  }
-  return clean || 'upload';
+  return safeFileName((name ?? '').split(/[/\\]/).pop(), 'upload', 200);
 }
 
 /**

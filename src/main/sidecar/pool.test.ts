@@ -1,11 +1,18 @@
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir, writeSine } from '../../test/fixtures';
 import { pythonEnvironment } from './environment';
+import { bundledFfmpeg } from './ffmpeg';
+import { recordingFfmpeg } from './test/recording-ffmpeg';
 import { SidecarPool } from './pool';
 import { SidecarProcess } from './process';
+import { PROTOCOL_VERSION } from './protocol';
 
 const pools: SidecarPool[] = [];
+const cleanups: (() => void)[] = [];
 afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
+  for (const c of cleanups.splice(0)) c();
 });
 
 function pool(size = 1) {
@@ -18,7 +25,7 @@ describe('sidecar process and pool (real Python)', () => {
   it('says hello with versions and answers requests', async () => {
     const p = pool();
     const hello = await p.warm();
-    expect(hello.protocol).toBe(1);
+    expect(hello.protocol).toBe(PROTOCOL_VERSION);
     expect(hello.versions.python).toMatch(/^3\.11/);
     expect(hello.ops).toContain('probe');
     const pong = await p.run<{ pong: boolean; pid: number }>('ping', {});
@@ -58,7 +65,7 @@ describe('sidecar process and pool (real Python)', () => {
     await p.warm();
     const controller = new AbortController();
     const progress: number[] = [];
-    const pending = p.run('ping', { busySeconds: 30 }, { signal: controller.signal, onProgress: (pct) => progress.push(pct) });
+    const pending = p.run('ping', { busySeconds: 30 }, { signal: controller.signal, onProgress: (fraction) => progress.push(fraction) });
     setTimeout(() => controller.abort(), 200);
     await expect(pending).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(progress.length).toBeGreaterThan(0);
@@ -86,5 +93,43 @@ describe('sidecar process and pool (real Python)', () => {
     await p.warm();
     await expect(p.run('ping', { busySeconds: 30, ignoreCancel: true }, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'SIDECAR_TIMEOUT' });
     expect((await p.run<{ pong: boolean }>('ping', {})).pong).toBe(true);
+  });
+
+  it('hands a queued caller the error when the replacement process cannot start (never leaves it waiting)', async () => {
+    const env = { ...pythonEnvironment() };
+    const p = new SidecarPool('test', 1, { env, args: ['--no-devices'] });
+    pools.push(p);
+    const hello = await p.warm();
+    const busy = p.run('ping', { busySeconds: 30 });
+    const queued = p.run('ping', {});
+    await new Promise((r) => setTimeout(r, 300));
+    env.python = '/nope/python'; // the environment disappears (a repair in progress, a deleted venv)
+    process.kill(hello.pid, 'SIGKILL');
+    const within = <T,>(promise: Promise<T>) =>
+      Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still waiting after 5 s')), 5000))]);
+    await expect(within(busy)).rejects.toMatchObject({ code: 'SIDECAR_CRASHED' });
+    await expect(within(queued)).rejects.toMatchObject({ code: 'SIDECAR_UNAVAILABLE' });
+  });
+
+  it('applies changed environment variables without a restart: idle processes at once, busy ones after their request', async () => {
+    if (process.platform === 'win32') return console.log('skipped: the recording ffmpeg stand-in is a POSIX shell script');
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const wav = writeSine(join(t.dir, 'a.wav'), 0.5);
+    const custom = recordingFfmpeg(t.dir, await bundledFfmpeg());
+    const p = pool();
+    await p.run('probe', { path: wav });
+    const busy = p.run<{ pid: number }>('ping', { busySeconds: 0.5 });
+    await new Promise((r) => setTimeout(r, 100));
+    p.updateVars({ SFA_FFMPEG: custom.path });
+    const busyPid = (await busy).pid;
+    expect(custom.uses()).toBe(0);
+    expect(await p.run('probe', { path: wav })).toMatchObject({ sampleRate: 44_100 });
+    expect(custom.uses()).toBe(1);
+    expect((await p.run<{ pid: number }>('ping', {})).pid).not.toBe(busyPid);
+    expect(p.processes).toBe(1);
+    p.updateVars({ SFA_FFMPEG: undefined });
+    await p.run('probe', { path: wav });
+    expect(custom.uses()).toBe(1);
   });
 });

@@ -1,6 +1,11 @@
 import { SidecarProcess, type RequestOptions, type SidecarOptions } from './process';
 import type { HelloMessage } from './protocol';
 
+interface Waiter {
+  resolve: (p: SidecarProcess) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
  * A pool of up to `size` warm sidecars for one kind of work (probe, analysis, processing).
  * A sidecar serves one request at a time; the pool starts them lazily, reuses idle ones,
@@ -9,17 +14,41 @@ import type { HelloMessage } from './protocol';
 export class SidecarPool {
   private readonly idle: SidecarProcess[] = [];
   private readonly all = new Set<SidecarProcess>();
-  private readonly waiters: ((p: SidecarProcess) => void)[] = [];
+  private readonly waiters: Waiter[] = [];
+  /** Processes started with environment variables since replaced: retired when they come back. */
+  private readonly stale = new WeakSet<SidecarProcess>();
+  private options: SidecarOptions;
   private closed = false;
 
   constructor(
     readonly name: string,
     private size: number,
-    private readonly options: SidecarOptions,
-  ) {}
+    options: SidecarOptions,
+  ) {
+    this.options = { ...options };
+  }
 
   resize(size: number): void {
     this.size = Math.max(1, size);
+  }
+
+  /**
+   * Change environment variables (`undefined` removes one) for every process from now on: idle
+   * processes stop at once, busy ones when their request ends, so a setting applies without a restart.
+   */
+  updateVars(patch: Record<string, string | undefined>): void {
+    const vars = { ...this.options.vars };
+    let changed = false;
+    for (const [key, value] of Object.entries(patch)) {
+      if (vars[key] === value) continue;
+      changed = true;
+      if (value === undefined) delete vars[key];
+      else vars[key] = value;
+    }
+    if (!changed) return;
+    this.options = { ...this.options, vars };
+    for (const proc of this.all) this.stale.add(proc);
+    for (const proc of this.idle.splice(0)) this.retire(proc);
   }
 
   /** Start one sidecar now so the first real request finds it warm. */
@@ -48,31 +77,42 @@ export class SidecarPool {
       if (proc.alive) return Promise.resolve(proc);
       this.all.delete(proc);
     }
-    if (this.all.size < this.size) {
-      const proc = new SidecarProcess(this.options);
-      this.all.add(proc);
-      return Promise.resolve(proc);
-    }
-    return new Promise((resolve) => this.waiters.push(resolve));
+    if (this.all.size < this.size) return Promise.resolve(this.start());
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** A new process counted in the pool (throws when the environment is missing). */
+  private start(): SidecarProcess {
+    const proc = new SidecarProcess(this.options);
+    this.all.add(proc);
+    return proc;
   }
 
   private release(proc: SidecarProcess): void {
-    if (!proc.alive) {
-      this.all.delete(proc);
+    if (!proc.alive || this.stale.has(proc)) {
+      if (proc.alive) this.retire(proc);
+      else this.all.delete(proc);
+      // The freed slot goes to the next waiter as a fresh process; when that cannot start the
+      // waiter gets the error (it must never be left waiting for a process that will not come).
       const waiter = this.waiters.shift();
-      if (waiter && !this.closed) {
-        const fresh = new SidecarProcess(this.options);
-        this.all.add(fresh);
-        waiter(fresh);
+      if (!waiter) return;
+      if (this.closed) return waiter.reject(new Error(`sidecar pool ${this.name} is closed`));
+      try {
+        waiter.resolve(this.start());
+      } catch (error) {
+        waiter.reject(error);
       }
       return;
     }
     const waiter = this.waiters.shift();
-    if (waiter) waiter(proc);
-    else if (this.all.size > this.size) {
-      this.all.delete(proc);
-      void proc.shutdown();
-    } else this.idle.push(proc);
+    if (waiter) waiter.resolve(proc);
+    else if (this.all.size > this.size) this.retire(proc);
+    else this.idle.push(proc);
+  }
+
+  private retire(proc: SidecarProcess): void {
+    this.all.delete(proc);
+    void proc.shutdown();
   }
 
   get processes(): number {
@@ -81,6 +121,7 @@ export class SidecarPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(`sidecar pool ${this.name} is closed`));
     await Promise.all([...this.all].map((p) => p.shutdown()));
     this.all.clear();
     this.idle.length = 0;

@@ -1,15 +1,12 @@
-import { execFile } from 'node:child_process';
+import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { DoctorCheck, DoctorReport } from '../../shared/domain';
 import { toErrorInfo } from '../../shared/errors';
 import { appRoot } from '../paths';
 import { pythonEnvironment, pythonExists, type PythonEnvironment } from '../sidecar/environment';
 import type { SidecarPool } from '../sidecar/pool';
 import type { SidecarDevice } from '../sidecar/protocol';
-
-const run = promisify(execFile);
 
 interface SidecarDoctor {
   versions: Record<string, string | null>;
@@ -38,7 +35,7 @@ async function jsRuntimeCheck(): Promise<DoctorCheck> {
   const path = denoPath(env);
   let deno: string;
   try {
-    const { stdout } = await run(path, ['--version'], { timeout: 30_000 });
+    const { stdout } = await execa(path, ['--version'], { timeout: 30_000 });
     deno = /deno (\S+)/.exec(stdout)?.[1] ?? stdout.trim().split('\n')[0] ?? '';
   } catch (error) {
     const e = error as NodeJS.ErrnoException;
@@ -47,7 +44,7 @@ async function jsRuntimeCheck(): Promise<DoctorCheck> {
   }
   let ejs: string | null = null;
   try {
-    const { stdout } = await run(env.python, ['-c', 'import importlib.metadata as m; print(m.version("yt-dlp-ejs"))'], { timeout: 30_000 });
+    const { stdout } = await execa(env.python, ['-c', 'import importlib.metadata as m; print(m.version("yt-dlp-ejs"))'], { timeout: 30_000 });
     ejs = stdout.trim() || null;
   } catch {
     // not installed
@@ -60,7 +57,7 @@ async function jsRuntimeCheck(): Promise<DoctorCheck> {
 async function toolVersion(name: 'spotdl' | 'yt-dlp'): Promise<DoctorCheck> {
   const path = toolPath(name);
   try {
-    const { stdout } = await run(path, ['--version'], { timeout: 30_000 });
+    const { stdout } = await execa(path, ['--version'], { timeout: 30_000 });
     return { name, ok: true, version: stdout.trim().split('\n').pop()?.trim() ?? '', path };
   } catch (error) {
     const e = error as NodeJS.ErrnoException;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { SfaError, toErrorInfo } from '../../shared/errors';
+import { SfaError, discardsJob, toErrorInfo } from '../../shared/errors';
 import { defineWorker } from '../jobs';
-import { PERMANENT_CODES, type WorkerDeps } from './deps';
+import type { WorkerDeps } from './deps';
 
 export interface AnalyzeArgs {
   trackId: string;
@@ -37,11 +37,11 @@ export function analysisWorker(deps: WorkerDeps) {
         result = await deps.sidecars.analysis.run<Record<string, unknown>>(
           'analyze',
           { path: track.path, ...(Object.keys(stems).length ? { stems } : {}) },
-          { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (pct, message) => ctx.progress(pct * 100, message) },
+          { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (fraction, message) => ctx.progress(fraction * 100, message) },
         );
       } catch (error) {
         const info = toErrorInfo(error);
-        if (PERMANENT_CODES.has(info.code)) return { discard: error };
+        if (discardsJob(info.code)) return { discard: error };
         throw error;
       }
       ctx.onComplete(() => deps.analyses.save(track.id, job.id, result));

@@ -23,9 +23,3 @@ export interface WorkerDeps {
   /** The user's own Spotify app for spotdl (settings + the host's secret store), or null for spotdl's shared one. */
   spotify?: () => { clientId: string; clientSecret: string } | null;
 }
-
-/** Sidecar error codes that no retry can fix: the job is discarded at once with the message. */
-export const PERMANENT_CODES = new Set(['NOT_AUDIO', 'FILE_NOT_FOUND', 'BAD_REQUEST', 'TOO_SHORT', 'SILENT', 'DECODE_FAILED', 'MODEL_NOT_FOUND', 'MODEL_UNAVAILABLE', 'MODEL_NOT_INSTALLED', 'DEVICE_UNAVAILABLE', 'SIDECAR_UNAVAILABLE',
-  // A full disk or a read-only folder does not fix itself in the seconds a retry backs off: the
-  // job stops with the message (which names the folder) and the user retries once it is fixed.
-  'DISK_FULL', 'PERMISSION_DENIED']);

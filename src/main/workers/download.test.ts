@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSy
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AddResult, Settings } from '../../shared/domain';
-import { repoRoot, tempDir, writeSine } from '../../test/fixtures';
+import { processAlive as alive, repoRoot, tempDir, writeSine } from '../../test/fixtures';
 import { createEngineForTests, type TestEngine } from '../test/engine';
 import type { Job, JobState } from '../jobs';
 import { silentLogger } from '../log';
@@ -88,14 +88,6 @@ const spawned = (): { tool: string; argv: string[]; pid: number }[] =>
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { tool: string; argv: string[]; pid: number });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('DownloadWorker with spotdl', () => {
   it('downloads a track into <home>/media/downloads/<trackId>.mp3, probes it, fills its metadata, then releases separate -> analyze', async () => {
@@ -103,7 +95,7 @@ describe('DownloadWorker with spotdl', () => {
     const url = `https://open.spotify.com/intl-de/track/${ID('a')}?si=123`;
     const progress: number[] = [];
     engine.events.subscribe((event, payload) => {
-      if (event === 'job:progress') progress.push((payload as { pct: number }).pct);
+      if (event === 'job:progress') progress.push((payload as { percent: number }).percent);
     });
     const { tracks, errors } = await add(engine, [url]);
     expect(errors).toEqual([]);
@@ -252,7 +244,7 @@ describe('DownloadWorker with spotdl', () => {
     const id = tracks[0]!.id;
     const job = await until('downloading', () => {
       const j = jobOf(engine, id, 'download');
-      return j?.state === 'executing' && (j.progress?.pct ?? 0) >= 0 && spawned().length > 0 && j;
+      return j?.state === 'executing' && (j.progress?.percent ?? 0) >= 0 && spawned().length > 0 && j;
     });
     await new Promise((r) => setTimeout(r, 150)); // let it print "Downloading"
     const reply = await engine.api.handle('jobs.cancel', { id: job.id });

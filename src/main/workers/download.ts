@@ -78,6 +78,37 @@ export function validatedLink(url: unknown, types: RecognisedLink['type'][]): Re
   return link;
 }
 
+/**
+ * The start every link job shares: its URL checked again, its library track still there (back to
+ * `pending` if an earlier attempt failed it); or the `{discard}` that ends the job.
+ */
+export function linkJobStart(
+  deps: WorkerDeps,
+  args: { url: string; trackId: string },
+  types: RecognisedLink['type'][],
+  missing: string,
+): { link: RecognisedLink; track: NonNullable<ReturnType<WorkerDeps['tracks']['get']>> } | { discard: unknown } {
+  let link: RecognisedLink;
+  try {
+    link = validatedLink(args.url, types);
+  } catch (error) {
+    return { discard: error };
+  }
+  const track = deps.tracks.get(args.trackId);
+  if (!track) return { discard: new SfaError('NOT_FOUND', missing) };
+  if (track.status === 'failed') deps.tracks.setStatus(track.id, 'pending');
+  return { link, track };
+}
+
+/** The ffmpeg the tools are told to use, or the `{discard}` when there is none. */
+export async function toolFfmpeg(): Promise<{ ffmpeg: string } | { discard: SfaError }> {
+  try {
+    return { ffmpeg: await bundledFfmpeg() };
+  } catch (error) {
+    return { discard: new SfaError('SIDECAR_UNAVAILABLE', `The bundled ffmpeg cannot be found: ${toErrorInfo(error).message}`) };
+  }
+}
+
 /** Environment for the tools: no colours, wide lines (rich wraps at 80 columns without a TTY). */
 export function toolEnv(): NodeJS.ProcessEnv {
   return { ...process.env, NO_COLOR: '1', TERM: 'dumb', COLUMNS: '400', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
@@ -150,7 +181,7 @@ export async function runLinkTool(
         if (!event) return;
         switch (event.type) {
           case 'progress':
-            ctx.progress(event.pct * progressScale, event.message);
+            ctx.progress(event.percent * progressScale, event.message);
             return;
           case 'rate-limit':
             // spotipy would now sleep Retry-After seconds (86400 has been seen): stop it now.
@@ -250,22 +281,12 @@ export function downloadWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> 
     name: 'download',
     ...LINK_JOB_OPTIONS,
     async perform(job, ctx) {
-      let link: RecognisedLink;
-      try {
-        link = validatedLink(job.args.url, ['track', 'video']);
-      } catch (error) {
-        return { discard: error };
-      }
-      const track = deps.tracks.get(job.args.trackId);
-      if (!track) return { discard: new SfaError('NOT_FOUND', 'The track was removed from the library.') };
-      if (track.status === 'failed') deps.tracks.setStatus(track.id, 'pending');
-
-      let ffmpeg: string;
-      try {
-        ffmpeg = await bundledFfmpeg();
-      } catch (error) {
-        return { discard: new SfaError('SIDECAR_UNAVAILABLE', `The bundled ffmpeg cannot be found: ${toErrorInfo(error).message}`) };
-      }
+      const start = linkJobStart(deps, job.args, ['track', 'video'], 'The track was removed from the library.');
+      if ('discard' in start) return start;
+      const { link, track } = start;
+      const tool = await toolFfmpeg();
+      if ('discard' in tool) return tool;
+      const { ffmpeg } = tool;
       // yt-dlp >= 2025.11.12 cannot download from YouTube without a JavaScript runtime, and spotdl's
       // yt-dlp hides why (its errors read "YT-DLP download error"): say it once, clearly, up front
       const deno = denoPath();

@@ -2,15 +2,13 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PipelineStep } from '../../shared/domain';
 import { SfaError, toErrorInfo } from '../../shared/errors';
-import type { RecognisedLink } from '../../shared/links';
 import { defineWorker, type JobSpec } from '../jobs';
 import { deleteTrack, findSameSong, insertLinkTrack, type SongMetadata } from '../library/link-tracks';
 import type { WorkerDeps } from './deps';
-import { judgeToolRun, LINK_JOB_OPTIONS, runLinkTool, spotifyCredentialArgs, toolLimits, validatedLink, type ToolLimits } from './download';
+import { judgeToolRun, LINK_JOB_OPTIONS, linkJobStart, runLinkTool, spotifyCredentialArgs, toolFfmpeg, toolLimits, type ToolLimits } from './download';
 import { pipelineSpecs } from './pipeline';
 import type { SeparateArgs } from './separate';
 import { parseSpotdlSongs, parseYtDlpPlaylist } from './tool-output';
-import { bundledFfmpeg } from './tool-process';
 
 export interface ExpandArgs {
   /** The album/playlist placeholder track that `sfa add` created. */
@@ -39,15 +37,9 @@ export function expandWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> = 
     name: 'expand',
     ...LINK_JOB_OPTIONS,
     async perform(job, ctx) {
-      let link: RecognisedLink;
-      try {
-        link = validatedLink(job.args.url, ['album', 'playlist']);
-      } catch (error) {
-        return { discard: error };
-      }
-      const placeholder = deps.tracks.get(job.args.trackId);
-      if (!placeholder) return { discard: new SfaError('NOT_FOUND', 'The album/playlist was removed from the library.') };
-      if (placeholder.status === 'failed') deps.tracks.setStatus(placeholder.id, 'pending');
+      const start = linkJobStart(deps, job.args, ['album', 'playlist'], 'The album/playlist was removed from the library.');
+      if ('discard' in start) return start;
+      const { link, track: placeholder } = start;
 
       const work = join(deps.paths.cache, 'expand', String(job.id));
       rmSync(work, { recursive: true, force: true });
@@ -56,12 +48,9 @@ export function expandWorker(deps: WorkerDeps, overrides: Partial<ToolLimits> = 
       try {
         ctx.progress(0, `listing the songs of ${link.canonical}`);
         if (link.kind === 'spotify') {
-          let ffmpeg: string;
-          try {
-            ffmpeg = await bundledFfmpeg();
-          } catch (error) {
-            return { discard: new SfaError('SIDECAR_UNAVAILABLE', `The bundled ffmpeg cannot be found: ${toErrorInfo(error).message}`) };
-          }
+          const tool = await toolFfmpeg();
+          if ('discard' in tool) return tool;
+          const { ffmpeg } = tool;
           // A file, not `--save-file -`: on stdout the JSON would share the stream with spotdl's log lines.
           const list = join(work, 'songs.spotdl');
           const run = await runLinkTool('spotdl', ['--simple-tui', ...spotifyCredentialArgs(deps.spotify?.()), '--ffmpeg', ffmpeg, '--save-file', list, 'save', '--', link.canonical], ctx, limits, 0.9);

@@ -90,7 +90,7 @@ describe('pipeline: import -> separate -> analyze', () => {
     const { separate, analyze } = jobsOf(engine, track.id);
     await new Promise<void>((resolve) => {
       const off = engine.scheduler.on('job:progress', (p) => {
-        if (p.id === separate!.id && p.pct > 0) {
+        if (p.id === separate!.id && p.percent > 0) {
           off();
           resolve();
         }
@@ -118,7 +118,7 @@ describe('pipeline: import -> separate -> analyze', () => {
     const { separate } = jobsOf(engine, track.id);
     await new Promise<void>((resolve) => {
       const off = engine.scheduler.on('job:progress', (p) => {
-        if (p.id === separate!.id && p.pct > 0) {
+        if (p.id === separate!.id && p.percent > 0) {
           off();
           resolve();
         }

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { SfaError, toErrorInfo } from '../../shared/errors';
+import { SfaError, discardsJob, toErrorInfo } from '../../shared/errors';
 import { SEPARATION_DEFAULTS, type Device, type StemFormat } from '../../shared/separation';
 import { defineWorker } from '../jobs';
-import { PERMANENT_CODES, type WorkerDeps } from './deps';
+import type { WorkerDeps } from './deps';
 import { attemptTempDir } from './temp-dirs';
 
 /** Separation settings a job carries; everything but `device` and `repo` identifies the output. */
@@ -91,10 +91,10 @@ export function processingWorker(deps: WorkerDeps) {
         try {
           await deps.models.ensure(args.model, {
             signal: ctx.signal,
-            onProgress: (p) => ctx.progress(p.pct, `downloading model ${args.model} ${Math.floor(p.pct)}%`),
+            onProgress: (p) => ctx.progress(p.percent, `downloading model ${args.model} ${Math.floor(p.percent)}%`),
           });
         } catch (error) {
-          if (PERMANENT_CODES.has(toErrorInfo(error).code)) return { discard: error };
+          if (discardsJob(toErrorInfo(error).code)) return { discard: error };
           throw error;
         }
       }
@@ -122,12 +122,12 @@ export function processingWorker(deps: WorkerDeps) {
             ...(args.instrumental ? { instrumental: true } : {}),
             ...(modelRepo(deps, args) ? { repo: modelRepo(deps, args) } : {}),
           },
-          { signal: ctx.signal, timeoutMs: SEPARATION_TIMEOUT_MS, onProgress: (pct, message) => ctx.progress(pct * 100, message) },
+          { signal: ctx.signal, timeoutMs: SEPARATION_TIMEOUT_MS, onProgress: (fraction, message) => ctx.progress(fraction * 100, message) },
         );
       } catch (error) {
         rmSync(tempDir, { recursive: true, force: true });
         const info = toErrorInfo(error);
-        if (PERMANENT_CODES.has(info.code)) return { discard: error };
+        if (discardsJob(info.code)) return { discard: error };
         throw error;
       } finally {
         releaseGpu();

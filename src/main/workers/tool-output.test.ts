@@ -4,11 +4,11 @@ import { spotdlDownloadArgs, ytDlpDownloadArgs } from './download';
 
 describe('spotdl 4.6 output', () => {
   it('reads --simple-tui status lines as progress', () => {
-    expect(parseSpotdlLine('Daft Punk - One More Time: Searching for song')).toEqual({ type: 'progress', pct: 10, message: 'searching for song: Daft Punk - One More Time' });
-    expect(parseSpotdlLine('Daft Punk - One More Time: Downloading')).toMatchObject({ type: 'progress', pct: 40 });
-    expect(parseSpotdlLine('\u001b[32mA, B - Title: with colon: Embedding metadata\u001b[0m')).toMatchObject({ type: 'progress', pct: 90 });
-    expect(parseSpotdlLine('A - T: Done')).toMatchObject({ type: 'progress', pct: 100 });
-    expect(parseSpotdlLine('A - T: Skipped')).toMatchObject({ type: 'progress', pct: 100 });
+    expect(parseSpotdlLine('Daft Punk - One More Time: Searching for song')).toEqual({ type: 'progress', percent: 10, message: 'searching for song: Daft Punk - One More Time' });
+    expect(parseSpotdlLine('Daft Punk - One More Time: Downloading')).toMatchObject({ type: 'progress', percent: 40 });
+    expect(parseSpotdlLine('\u001b[32mA, B - Title: with colon: Embedding metadata\u001b[0m')).toMatchObject({ type: 'progress', percent: 90 });
+    expect(parseSpotdlLine('A - T: Done')).toMatchObject({ type: 'progress', percent: 100 });
+    expect(parseSpotdlLine('A - T: Skipped')).toMatchObject({ type: 'progress', percent: 100 });
     expect(parseSpotdlLine('1/1 complete')).toBeNull();
     expect(parseSpotdlLine('Downloaded "A - T": https://music.youtube.com/watch?v=abc')).toBeNull();
   });
@@ -53,9 +53,9 @@ describe('spotdl 4.6 output', () => {
 
 describe('yt-dlp output', () => {
   it('reads our progress template, the printed metadata and file path, and ERROR lines', () => {
-    expect(parseYtDlpLine('[sfa-progress] 750000 3000000 NA')).toEqual({ type: 'progress', pct: 25, message: 'downloading' });
-    expect(parseYtDlpLine('[sfa-progress] 750000 NA 1500000')).toMatchObject({ pct: 50 });
-    expect(parseYtDlpLine('[sfa-progress] 0 NA NA')).toMatchObject({ pct: 0 });
+    expect(parseYtDlpLine('[sfa-progress] 750000 3000000 NA')).toEqual({ type: 'progress', percent: 25, message: 'downloading' });
+    expect(parseYtDlpLine('[sfa-progress] 750000 NA 1500000')).toMatchObject({ percent: 50 });
+    expect(parseYtDlpLine('[sfa-progress] 0 NA NA')).toMatchObject({ percent: 0 });
     expect(parseYtDlpLine('[sfa-meta] {"id": "dQw4w9WgXcQ", "title": "T", "duration": 212}')).toEqual({ type: 'meta', data: { id: 'dQw4w9WgXcQ', title: 'T', duration: 212 } });
     expect(parseYtDlpLine('/home/u/media/downloads/.t.download/t.mp3')).toEqual({ type: 'file', path: '/home/u/media/downloads/.t.download/t.mp3' });
     expect(parseYtDlpLine('ERROR: [youtube] x: Video unavailable')).toEqual({ type: 'error-line', message: '[youtube] x: Video unavailable' });

@@ -7,7 +7,7 @@ import { recogniseLink } from '../../shared/links';
  * (NOTES.md, spotdl's progress_handler.py, spotipy's util.py).
  */
 export type ToolEvent =
-  | { type: 'progress'; pct: number; message: string }
+  | { type: 'progress'; percent: number; message: string }
   /** spotipy: "Your application has reached a rate/request limit. Retry will occur after: N s". */
   | { type: 'rate-limit'; retryAfter: number }
   /** A song failed although the tool goes on (spotdl exits 0 after it). `permanent`: no retry helps. */
@@ -55,7 +55,7 @@ export function parseSpotdlLine(raw: string): ToolEvent | null {
   if (status) {
     const word = status[2]!;
     if (word === 'Error') return { type: 'error-line', message: `${status[1]}: download error` };
-    return { type: 'progress', pct: SPOTDL_STATUS[word] ?? 0, message: `${word.toLowerCase()}: ${status[1]}` };
+    return { type: 'progress', percent: SPOTDL_STATUS[word] ?? 0, message: `${word.toLowerCase()}: ${status[1]}` };
   }
   if (/blocked by YouTube Music/i.test(line)) return { type: 'error-line', message: line };
   const tb = TRACEBACK_ERROR.exec(line);
@@ -74,8 +74,8 @@ export function parseYtDlpLine(raw: string): ToolEvent | null {
   if (progress) {
     const done = Number(progress[1]);
     const total = Number(progress[2]) || Number(progress[3]);
-    if (!Number.isFinite(done) || !total) return { type: 'progress', pct: 0, message: 'downloading' };
-    return { type: 'progress', pct: Math.max(0, Math.min(100, (done / total) * 100)), message: 'downloading' };
+    if (!Number.isFinite(done) || !total) return { type: 'progress', percent: 0, message: 'downloading' };
+    return { type: 'progress', percent: Math.max(0, Math.min(100, (done / total) * 100)), message: 'downloading' };
   }
   if (line.startsWith('[sfa-meta] ')) {
     try {
@@ -86,7 +86,7 @@ export function parseYtDlpLine(raw: string): ToolEvent | null {
     }
     return null;
   }
-  if (/^\[ExtractAudio\]/.test(line)) return { type: 'progress', pct: 100, message: 'converting' };
+  if (/^\[ExtractAudio\]/.test(line)) return { type: 'progress', percent: 100, message: 'converting' };
   if (/^ERROR:/.test(line)) return { type: 'error-line', message: line.replace(/^ERROR:\s*/, '') };
   if (RATE_LIMIT.test(line)) return { type: 'rate-limit', retryAfter: Number(RATE_LIMIT.exec(line)![1]) };
   // --print after_move:filepath prints the bare absolute path of the final file.

@@ -1,6 +1,4 @@
-import { execFile, spawn } from 'node:child_process';
-import { promisify } from 'node:util';
-import { pythonEnvironment } from '../sidecar/environment';
+import { execa } from 'execa';
 
 /**
  * Runs an external tool (spotdl, yt-dlp) the safe way: an argument array, never a shell; its own
@@ -34,124 +32,102 @@ export interface ToolExit {
 
 const TAIL_LINES = 40;
 
-export function runTool(run: ToolRun): Promise<ToolExit> {
-  return new Promise((resolve, reject) => {
-    const group = process.platform !== 'win32';
-    const child = spawn(run.command, run.args, {
-      shell: false,
-      cwd: run.cwd,
-      env: run.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: group,
-      windowsHide: true,
-    });
-    const tail: string[] = [];
-    let stopped: ToolExit['stopped'] = null;
-    let killTimer: NodeJS.Timeout | undefined;
-    let stallTimer: NodeJS.Timeout | undefined;
-    let settled = false;
-
-    const signalGroup = (sig: NodeJS.Signals) => {
-      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-      try {
-        if (group) process.kill(-child.pid, sig);
-        else child.kill(sig);
-      } catch {
-        /* already gone */
-      }
-    };
-    const stop = (why: NonNullable<ToolExit['stopped']>) => {
-      if (stopped) return;
-      stopped = why;
-      signalGroup('SIGTERM');
-      killTimer = setTimeout(() => signalGroup('SIGKILL'), run.killGraceMs ?? 3000);
-    };
-    const armStall = () => {
-      if (stallTimer) clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => stop('stalled'), run.stallMs);
-    };
-    const overall = setTimeout(() => stop('timeout'), run.timeoutMs);
-    const onAbort = () => stop('aborted');
-    if (run.signal.aborted) onAbort();
-    else run.signal.addEventListener('abort', onAbort, { once: true });
-    armStall();
-
-    const reader = (stream: 'stdout' | 'stderr') => {
-      let buffer = '';
-      return (chunk: Buffer) => {
-        armStall();
-        buffer += chunk.toString('utf8');
-        const parts = buffer.split(/\r\n|\n|\r/);
-        buffer = parts.pop() ?? '';
-        for (const line of parts) emit(line, stream);
-        if (buffer.length > 64 * 1024) {
-          emit(buffer, stream);
-          buffer = '';
-        }
-      };
-    };
-    const emit = (line: string, stream: 'stdout' | 'stderr') => {
-      if (!line.trim()) return;
-      tail.push(line);
-      if (tail.length > TAIL_LINES) tail.shift();
-      if (stopped) return;
-      let wanted: 'stop' | void;
-      try {
-        wanted = run.onLine(line, stream);
-      } catch {
-        wanted = undefined;
-      }
-      if (wanted === 'stop') stop('requested');
-    };
-    child.stdout.on('data', reader('stdout'));
-    child.stderr.on('data', reader('stderr'));
-
-    const finish = () => {
-      clearTimeout(overall);
-      if (stallTimer) clearTimeout(stallTimer);
-      run.signal.removeEventListener('abort', onAbort);
-    };
-    child.on('error', (error) => {
-      if (settled) return;
-      settled = true;
-      finish();
-      if (killTimer) clearTimeout(killTimer);
-      reject(error);
-    });
-    child.on('close', (code, signal) => {
-      if (settled) return;
-      settled = true;
-      finish();
-      // The group may outlive its leader (a grandchild holding on): make sure it goes.
-      if (stopped) signalGroupAfterExit();
-      if (killTimer) clearTimeout(killTimer);
-      resolve({ code, signal, stopped, tail });
-    });
-    const signalGroupAfterExit = () => {
-      if (!group || child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* the whole group is gone */
-      }
-    };
+export async function runTool(run: ToolRun): Promise<ToolExit> {
+  const group = process.platform !== 'win32';
+  // execa keeps the guarantees we need from spawn (a file and an argument array, no shell) and
+  // adds the parent-exit cleanup; the group kill, stall and overall timers stay ours, because
+  // execa's own `timeout`/`cancelSignal` signal the leader only, not what it started.
+  const child = execa(run.command, run.args, {
+    shell: false,
+    cwd: run.cwd,
+    env: run.env ?? process.env,
+    extendEnv: false,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    buffer: false, // lines go to onLine as they come; nothing accumulates
+    reject: false,
+    detached: group,
+    windowsHide: true,
   });
+  const tail: string[] = [];
+  let stopped: ToolExit['stopped'] = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  let stallTimer: NodeJS.Timeout | undefined;
+
+  const signalGroup = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      if (group) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      /* already gone */
+    }
+  };
+  const stop = (why: NonNullable<ToolExit['stopped']>) => {
+    if (stopped) return;
+    stopped = why;
+    signalGroup('SIGTERM');
+    killTimer = setTimeout(() => signalGroup('SIGKILL'), run.killGraceMs ?? 3000);
+  };
+  const armStall = () => {
+    if (stallTimer) clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => stop('stalled'), run.stallMs);
+  };
+  const overall = setTimeout(() => stop('timeout'), run.timeoutMs);
+  const onAbort = () => stop('aborted');
+  if (run.signal.aborted) onAbort();
+  else run.signal.addEventListener('abort', onAbort, { once: true });
+  armStall();
+
+  const emit = (line: string, stream: 'stdout' | 'stderr') => {
+    if (!line.trim()) return;
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+    if (stopped) return;
+    let wanted: 'stop' | void;
+    try {
+      wanted = run.onLine(line, stream);
+    } catch {
+      wanted = undefined;
+    }
+    if (wanted === 'stop') stop('requested');
+  };
+  // Our own splitter: carriage returns end lines too (progress bars), which execa's `lines` does not do.
+  const reader = (stream: 'stdout' | 'stderr') => {
+    let buffer = '';
+    return (chunk: Buffer) => {
+      armStall();
+      buffer += chunk.toString('utf8');
+      const parts = buffer.split(/\r\n|\n|\r/);
+      buffer = parts.pop() ?? '';
+      for (const line of parts) emit(line, stream);
+      if (buffer.length > 64 * 1024) {
+        emit(buffer, stream);
+        buffer = '';
+      }
+    };
+  };
+  child.stdout.on('data', reader('stdout'));
+  child.stderr.on('data', reader('stderr'));
+
+  const result = await child;
+  clearTimeout(overall);
+  if (stallTimer) clearTimeout(stallTimer);
+  run.signal.removeEventListener('abort', onAbort);
+  // The group may outlive its leader (a grandchild holding on): make sure it goes.
+  if (stopped && group && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* the whole group is gone */
+    }
+  }
+  if (killTimer) clearTimeout(killTimer);
+  // Not started at all (ENOENT, EACCES): the spawn error itself, as before, for TOOL_MISSING.
+  if (result.failed && result.exitCode === undefined && !result.isTerminated) throw result.cause ?? result;
+  return { code: result.exitCode ?? null, signal: (result.signal as NodeJS.Signals | undefined) ?? null, stopped, tail };
 }
 
-const run = promisify(execFile);
-let ffmpegCache: Promise<string> | null = null;
-
-/**
- * The bundled ffmpeg (imageio-ffmpeg's static build in the sidecar environment), asked once per
- * process from the sidecar's Python; `SFA_FFMPEG` overrides it.
- */
-export function bundledFfmpeg(): Promise<string> {
-  if (process.env.SFA_FFMPEG) return Promise.resolve(process.env.SFA_FFMPEG);
-  ffmpegCache ??= run(pythonEnvironment().python, ['-c', 'import imageio_ffmpeg; print(imageio_ffmpeg.get_ffmpeg_exe())'], { timeout: 60_000 })
-    .then(({ stdout }) => stdout.trim())
-    .catch((error: unknown) => {
-      ffmpegCache = null;
-      throw error;
-    });
-  return ffmpegCache;
-}
+// The ffmpeg lookup lives with the sidecar environment it falls back to; re-exported for the workers.
+export { bundledFfmpeg } from '../sidecar/ffmpeg';

@@ -37,9 +37,9 @@ export function applyJobChanged({ job }: Events['job:changed']): void {
 export function applyProgress(p: Events['job:progress'], now = Date.now()): void {
   useJobsStore.setState((s) => {
     const job = s.jobs[p.id];
-    const firstSeen = s.firstSeen[p.id] ? s.firstSeen : { ...s.firstSeen, [p.id]: { pct: p.pct, at: now } };
+    const firstSeen = s.firstSeen[p.id] ? s.firstSeen : { ...s.firstSeen, [p.id]: { percent: p.percent, at: now } };
     if (!job) return { firstSeen };
-    return { jobs: { ...s.jobs, [p.id]: { ...job, state: job.state === 'available' ? 'executing' : job.state, progress: { pct: p.pct, message: p.message } } }, firstSeen };
+    return { jobs: { ...s.jobs, [p.id]: { ...job, state: job.state === 'available' ? 'executing' : job.state, progress: { percent: p.percent, message: p.message } } }, firstSeen };
   });
 }
 

@@ -70,7 +70,7 @@ describe('library actions', () => {
   });
 
   it('names each rejected input once, by its own name', () => {
-    const e = (input: string, message: string) => ({ input, code: 'X', message });
+    const e = (input: string, message: string) => ({ input, code: 'NOT_AUDIO' as const, message });
     expect(describeError(e('/up/u1/a.wav', '/up/u1/a.wav is not audio'), 'a.wav')).toBe('a.wav is not audio');
     expect(describeError(e('/up/u1/a.wav', 'a.wav is not audio'), 'a.wav')).toBe('a.wav is not audio');
     expect(describeError(e('https://x.example', 'Not a supported link.'), 'https://x.example')).toBe('https://x.example: Not a supported link.');

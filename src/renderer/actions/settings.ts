@@ -32,7 +32,7 @@ export async function loadModels(client: Client): Promise<void> {
 }
 
 export async function downloadModel(client: Client, name: string): Promise<void> {
-  useSettingsStore.setState((s) => ({ downloads: { ...s.downloads, [name]: { name, pct: 0, bytes: 0, total: null } } }));
+  useSettingsStore.setState((s) => ({ downloads: { ...s.downloads, [name]: { name, percent: 0, bytes: 0, total: null } } }));
   try {
     await client.request('models.download', { name });
     notify('success', `Model ${name} is installed`);

@@ -52,6 +52,6 @@ export function createSetupActions(client: Client): SetupActions {
 export function subscribeSetup(client: Client, load: () => Promise<void>): () => void {
   return client.on('setup:progress', (progress) => {
     useSetupStore.setState({ progress });
-    if (progress.pct === 0 || progress.pct === 1 || /^(Failed|Setup complete)/.test(progress.message)) void load();
+    if (progress.fraction === 0 || progress.fraction === 1 || /^(Failed|Setup complete)/.test(progress.message)) void load();
   });
 }

@@ -1,5 +1,5 @@
 import type { EventName, Events, Reply, RequestName } from '../../shared/contract';
-import { SfaError } from '../../shared/errors';
+import { SfaError, type ErrorInfo } from '../../shared/errors';
 import type { ConnectionState, Transport } from './transport';
 
 /**
@@ -131,7 +131,7 @@ export function uploadFile(uploadUrl: string, file: File, onProgress?: (sent: nu
     xhr.upload.onprogress = (e) => onProgress?.(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onerror = () => reject(new SfaError('DISCONNECTED', `Uploading ${file.name} failed: the server could not be reached.`));
     xhr.onload = () => {
-      let body: { path?: string; error?: { code: string; message: string } } = {};
+      let body: { path?: string; error?: ErrorInfo } = {};
       try {
         body = JSON.parse(xhr.responseText) as typeof body;
       } catch {

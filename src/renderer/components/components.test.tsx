@@ -63,7 +63,7 @@ describe('library with 10,000 tracks', () => {
 
 describe('jobs panel', () => {
   it('reacts to job:progress and job:changed, and cancels', async () => {
-    const running = job({ id: 7, trackId: 't1', state: 'executing', attempt: 1, progress: { pct: 10, message: 'separating with dsp' } });
+    const running = job({ id: 7, trackId: 't1', state: 'executing', attempt: 1, progress: { percent: 10, message: 'separating with dsp' } });
     const engine = fakeEngine({ tracks: [track({ id: 't1', title: 'Long One' })], jobs: [running], queues: [queue('processing', { running: 1 })] });
     engine.handlers['jobs.cancel'] = () => ({ ...running, state: 'cancelled' });
     renderApp(engine);
@@ -72,7 +72,7 @@ describe('jobs panel', () => {
     fireEvent.click(screen.getByRole('button', { name: /^Jobs/ }));
     const item = await screen.findByRole('listitem', { name: /Job 7 separate Long One/ });
     expect(within(item).getByText('attempt 1/3')).toBeTruthy();
-    await act(async () => engine.emit('job:progress', { id: 7, trackId: 't1', pct: 55, message: 'chunk 5/9' }));
+    await act(async () => engine.emit('job:progress', { id: 7, trackId: 't1', percent: 55, message: 'chunk 5/9' }));
     expect(within(item).getByText('55%')).toBeTruthy();
     expect(within(item).getByText('chunk 5/9')).toBeTruthy();
     expect(within(item).getByRole('progressbar').getAttribute('aria-valuenow')).toBe('55');

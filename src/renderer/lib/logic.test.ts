@@ -68,7 +68,7 @@ describe('stem gains', () => {
 describe('pipeline status', () => {
   const t = track({ id: 't' });
   it('derives the status from the jobs', () => {
-    expect(pipelineStatus(t, [job({ trackId: 't', state: 'executing', worker: 'separate', progress: { pct: 45.2, message: null } })]).text).toBe('separating 45%');
+    expect(pipelineStatus(t, [job({ trackId: 't', state: 'executing', worker: 'separate', progress: { percent: 45.2, message: null } })]).text).toBe('separating 45%');
     expect(pipelineStatus(t, [job({ trackId: 't', state: 'executing', worker: 'analyze' })]).text).toBe('analyzing');
     expect(pipelineStatus(t, [job({ trackId: 't', state: 'available' })]).text).toBe('queued');
     expect(pipelineStatus(t, [job({ trackId: 't', state: 'completed' })]).text).toBe('done');
@@ -79,7 +79,7 @@ describe('pipeline status', () => {
   });
   it('estimates an ETA from the progress rate once it has moved', () => {
     expect(estimateEta(undefined, 50, 0)).toBeNull();
-    expect(estimateEta({ pct: 10, at: 0 }, 11, 5000)).toBeNull();
-    expect(estimateEta({ pct: 10, at: 0 }, 30, 10_000)).toBeCloseTo(35);
+    expect(estimateEta({ percent: 10, at: 0 }, 11, 5000)).toBeNull();
+    expect(estimateEta({ percent: 10, at: 0 }, 30, 10_000)).toBeCloseTo(35);
   });
 });

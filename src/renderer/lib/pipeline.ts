@@ -5,7 +5,7 @@ import { isPending, RUNNING_STATE } from '../../shared/job-states';
 export interface PipelineStatus {
   kind: 'running' | 'queued' | 'done' | 'failed' | 'cancelled' | 'missing' | 'pending' | 'ready';
   text: string;
-  pct: number | null;
+  percent: number | null;
 }
 
 const VERBS: Record<string, string> = { separate: 'separating', analyze: 'analyzing', download: 'downloading', expand: 'expanding' };
@@ -28,39 +28,39 @@ function lastError(job: JobInfo): string {
 }
 
 export function pipelineStatus(track: Pick<TrackListItem, 'status' | 'error' | 'analysis'>, jobs: readonly JobInfo[] | undefined): PipelineStatus {
-  if (track.status === 'missing') return { kind: 'missing', text: 'file missing', pct: null };
+  if (track.status === 'missing') return { kind: 'missing', text: 'file missing', percent: null };
   const list = jobs ?? [];
   const running = list.find((j) => j.state === RUNNING_STATE);
   if (running) {
-    const pct = running.progress ? Math.round(running.progress.pct) : null;
+    const percent = running.progress ? Math.round(running.progress.percent) : null;
     const verb = VERBS[running.worker] ?? running.worker;
-    return { kind: 'running', text: pct !== null ? `${verb} ${pct}%` : verb, pct };
+    return { kind: 'running', text: percent !== null ? `${verb} ${percent}%` : verb, percent };
   }
   const queued = list.find((j) => isPending(j.state));
-  if (queued) return { kind: 'queued', text: queued.state === 'retryable' ? `retrying ${VERBS[queued.worker] ?? queued.worker}` : 'queued', pct: null };
+  if (queued) return { kind: 'queued', text: queued.state === 'retryable' ? `retrying ${VERBS[queued.worker] ?? queued.worker}` : 'queued', percent: null };
   // Only the newest run of each step counts (a retry or re-run supersedes an old failure).
   const latest = new Map<string, JobInfo>();
   for (const j of list) if (!latest.has(j.worker)) latest.set(j.worker, j);
   const failed = [...latest.values()].find((j) => j.state === 'discarded');
-  if (failed) return { kind: 'failed', text: `failed: ${lastError(failed)}`, pct: null };
-  if (track.status === 'failed') return { kind: 'failed', text: `failed: ${track.error ?? 'unknown error'}`, pct: null };
-  if (track.status === 'pending') return { kind: 'pending', text: 'waiting for download', pct: null };
+  if (failed) return { kind: 'failed', text: `failed: ${lastError(failed)}`, percent: null };
+  if (track.status === 'failed') return { kind: 'failed', text: `failed: ${track.error ?? 'unknown error'}`, percent: null };
+  if (track.status === 'pending') return { kind: 'pending', text: 'waiting for download', percent: null };
   const cancelled = [...latest.values()].find((j) => j.state === 'cancelled');
-  if (cancelled && !track.analysis) return { kind: 'cancelled', text: 'cancelled', pct: null };
-  if (latest.size || track.analysis) return { kind: 'done', text: 'done', pct: null };
-  return { kind: 'ready', text: 'ready', pct: null };
+  if (cancelled && !track.analysis) return { kind: 'cancelled', text: 'cancelled', percent: null };
+  if (latest.size || track.analysis) return { kind: 'done', text: 'done', percent: null };
+  return { kind: 'ready', text: 'ready', percent: null };
 }
 
 /**
  * Seconds left for a running job from its progress rate: null until it has moved for a while
  * (at least 2 s and 2 percentage points since it was first seen).
  */
-export function estimateEta(first: { pct: number; at: number } | undefined, pct: number, now: number): number | null {
+export function estimateEta(first: { percent: number; at: number } | undefined, percent: number, now: number): number | null {
   if (!first) return null;
   const dt = (now - first.at) / 1000;
-  const dp = pct - first.pct;
-  if (dt < 2 || dp < 2 || pct >= 100) return null;
-  return Math.max(0, ((100 - pct) * dt) / dp);
+  const dp = percent - first.percent;
+  if (dt < 2 || dp < 2 || percent >= 100) return null;
+  return Math.max(0, ((100 - percent) * dt) / dp);
 }
 
 export function formatEta(seconds: number | null): string {

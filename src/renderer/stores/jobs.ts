@@ -7,7 +7,7 @@ export interface JobsState {
   queues: QueueStats[];
   status: 'idle' | 'loading' | 'ready' | 'error';
   /** When a running job's progress was first seen (for its ETA). */
-  firstSeen: Record<number, { pct: number; at: number }>;
+  firstSeen: Record<number, { percent: number; at: number }>;
 }
 
 export const initialJobsState: JobsState = { jobs: {}, queues: [], status: 'idle', firstSeen: {} };

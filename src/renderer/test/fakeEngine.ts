@@ -1,6 +1,7 @@
 import { vi } from 'vitest';
 import type { EventName, Events, Reply, RequestName, SystemInfo } from '../../shared/contract';
 import type { DoctorReport, JobInfo, QueueStats, Settings, TrackListItem } from '../../shared/domain';
+import { asErrorCode } from '../../shared/errors';
 import { createClient, type Client } from '../api/client';
 import type { ConnectionState, Transport } from '../api/transport';
 
@@ -108,7 +109,7 @@ export function fakeEngine(options: { tracks?: TrackListItem[]; info?: SystemInf
         return { ok: true, result: await handler(params) };
       } catch (error) {
         const e = error as { code?: string; message: string };
-        return { ok: false, error: { code: e.code ?? 'INTERNAL', message: e.message } };
+        return { ok: false, error: { code: asErrorCode(e.code), message: e.message } };
       }
     },
     on(event, callback) {

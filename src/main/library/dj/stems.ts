@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { StemFileFormat, StemFilesExport } from '../../../shared/dj';
 import type { TrackDetail } from '../../../shared/domain';
 import { toErrorInfo } from '../../../shared/errors';
+import { safeFileName } from '../../../shared/filenames';
 import type { SidecarPool } from '../../sidecar/pool';
 import type { AnalysisRepository } from '../analyses';
 import type { TrackRepository } from '../tracks';
@@ -20,11 +21,6 @@ export interface StemExportDeps {
 
 const TIMEOUT_MS = 15 * 60_000;
 
-/** A file name from a title: no folder separators or characters Windows refuses, not too long. */
-export function safeBase(title: string): string {
-  // eslint-disable-next-line no-control-regex
-  return title.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').replace(/^[.\s]+|[.\s]+$/g, '').slice(0, 120) || 'track';
-}
 
 /**
  * The stems of `ids` (or every track with stems) into `dir`: one `.stem.mp4` per track (NI
@@ -60,8 +56,8 @@ export async function exportStemFiles(
       skipped.push(why);
       continue;
     }
-    let base = safeBase(track.title);
-    for (let n = 2; used.has(base.toLowerCase()); n++) base = `${safeBase(track.title)} (${n})`;
+    let base = safeFileName(track.title, 'track');
+    for (let n = 2; used.has(base.toLowerCase()); n++) base = `${safeFileName(track.title, 'track')} (${n})`;
     used.add(base.toLowerCase());
     try {
       if (options.format === 'stem.mp4') {

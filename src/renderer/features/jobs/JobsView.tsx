@@ -60,11 +60,11 @@ function useNow(ms: number): number {
   return now;
 }
 
-const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; title: string; first: { pct: number; at: number } | undefined; now: number }) {
+const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; title: string; first: { percent: number; at: number } | undefined; now: number }) {
   const actions = useActions();
-  const pct = job.progress?.pct ?? (job.state === 'completed' ? 100 : 0);
+  const percent = job.progress?.percent ?? (job.state === 'completed' ? 100 : 0);
   const running = job.state === RUNNING_STATE;
-  const eta = running ? estimateEta(first, pct, now) : null;
+  const eta = running ? estimateEta(first, percent, now) : null;
   // The device a separation actually used (and why) is in its result; before that, what was asked.
   const outcome = (job.result ?? {}) as { device?: string; deviceReason?: string | null };
   const device = (outcome.deviceReason ?? outcome.device ?? job.meta.device ?? job.args.device) as string | undefined;
@@ -89,8 +89,8 @@ const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; 
           <span>#{job.id}</span>
         </div>
         {(running || (job.progress && isUnfinished(job.state))) && (
-          <div className="bar job-bar" role="progressbar" aria-label={`Job ${job.id} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)}>
-            <div className="fill" style={{ width: `${pct}%` }} />
+          <div className="bar job-bar" role="progressbar" aria-label={`Job ${job.id} progress`} aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(percent)}>
+            <div className="fill" style={{ width: `${percent}%` }} />
           </div>
         )}
         {error && (job.state === 'discarded' || job.state === 'retryable' || job.state === 'cancelled') && (
@@ -101,7 +101,7 @@ const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; 
         )}
       </div>
       <div className="job-actions">
-        {running && <span className="pct">{Math.round(pct)}%</span>}
+        {running && <span className="percent">{Math.round(percent)}%</span>}
         {isUnfinished(job.state) && (
           <button type="button" className="button small-button" onClick={() => void actions.cancelJob(job.id)}>
             Cancel

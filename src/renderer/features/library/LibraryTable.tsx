@@ -72,9 +72,9 @@ const Row = memo(function Row({ t, status, mixesWith, onOpen }: { t: TrackListIt
         <span className={`tag source-${t.sourceKind}`}>{SOURCE_LABELS[t.sourceKind]}</span>
       </div>
       <div role="cell" data-col="status" className={`cell status-cell status-${status.kind}`} title={status.text}>
-        {status.kind === 'running' && status.pct !== null && (
+        {status.kind === 'running' && status.percent !== null && (
           <span className="mini-bar" aria-hidden="true">
-            <span style={{ width: `${status.pct}%` }} />
+            <span style={{ width: `${status.percent}%` }} />
           </span>
         )}
         <span className="status-text">{status.text}</span>

@@ -47,7 +47,7 @@ function Models() {
                     {m.installed ? (
                       <span className="ok-text">installed</span>
                     ) : d ? (
-                      <span className="small">downloading {Math.round(d.pct)}%</span>
+                      <span className="small">downloading {Math.round(d.percent)}%</span>
                     ) : m.source === 'catalogue' ? (
                       <button type="button" className="button small-button" onClick={() => void actions.downloadModel(m.name)}>
                         Download{m.partialBytes ? ' (resume)' : ''}

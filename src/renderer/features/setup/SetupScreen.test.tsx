@@ -82,14 +82,14 @@ describe('<SetupScreen>', () => {
     await waitFor(() => expect(setup.starts).toEqual([{}]));
     expect(await screen.findByRole('button', { name: 'Installing…' })).toBeTruthy();
 
-    setup.progress({ step: 'packages', pct: 0.4, overall: 0.48, message: 'Downloading torch-2.13.0+cu128 (2.1 GB)', bytes: 850_000_000 });
+    setup.progress({ step: 'packages', fraction: 0.4, overall: 0.48, message: 'Downloading torch-2.13.0+cu128 (2.1 GB)', bytes: 850_000_000 });
     const packages = document.querySelector('[data-step="packages"]') as HTMLElement;
     expect(packages.textContent).toContain('40%');
     expect(packages.textContent).toContain('Downloading torch');
     expect(screen.getByText(/Overall 48% — 850\.0 MB downloaded/)).toBeTruthy();
 
     setup.set(status({ state: 'ready', downloads: [] }, STEPS.map(([n]) => n)));
-    setup.progress({ step: 'verify', pct: 1, overall: 1, message: 'Setup complete' });
+    setup.progress({ step: 'verify', fraction: 1, overall: 1, message: 'Setup complete' });
     await waitFor(() => expect(screen.queryByRole('heading', { name: 'Set up the separation engine' })).toBeNull());
   });
 

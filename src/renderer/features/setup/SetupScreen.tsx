@@ -56,8 +56,8 @@ export function SetupScreen() {
             return (
               <li key={step.name} className={`setup-step setup-step-${current ? 'running' : step.state}`} data-step={step.name}>
                 <span className="setup-step-title">{step.title}</span>
-                <span className="setup-step-state">{current ? `${Math.round((progress?.pct ?? 0) * 100)}%` : STATE_LABEL[step.state]}</span>
-                {current && <progress max={1} value={progress?.pct ?? 0} aria-label={`${step.title} progress`} />}
+                <span className="setup-step-state">{current ? `${Math.round((progress?.fraction ?? 0) * 100)}%` : STATE_LABEL[step.state]}</span>
+                {current && <progress max={1} value={progress?.fraction ?? 0} aria-label={`${step.title} progress`} />}
                 {current && progress?.message && <span className="setup-step-message">{progress.message}</span>}
               </li>
             );

@@ -21,7 +21,7 @@ type AnalysisJson = {
 };
 
 const fmt = (v: unknown, digits = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
-const pct = (v: unknown) => (typeof v === 'number' ? `${Math.round(v * 100)}%` : '—');
+const asPercent = (v: unknown) => (typeof v === 'number' ? `${Math.round(v * 100)}%` : '—');
 
 function AnalysisPanel({ analysis }: { analysis: Record<string, unknown> | null }) {
   if (!analysis) {
@@ -41,7 +41,7 @@ function AnalysisPanel({ analysis }: { analysis: Record<string, unknown> | null 
         <div className="stat-label">Tempo</div>
         <div className="stat-value">{formatBpm(a.tempo?.bpm ?? null)} <span className="unit">BPM</span></div>
         <div className="small muted">
-          confidence {pct(a.tempo?.confidence)}
+          confidence {asPercent(a.tempo?.confidence)}
           {alts.length > 0 && <> · also {alts.slice(0, 3).map((b) => formatBpm(b)).join(', ')}</>}
         </div>
       </div>
@@ -51,7 +51,7 @@ function AnalysisPanel({ analysis }: { analysis: Record<string, unknown> | null 
           {a.key?.camelot && <span className={`camelot camelot-${a.key.camelot.slice(-1)}`}>{a.key.camelot}</span>} {a.key?.key ?? (a.key?.camelot ? CAMELOT_NAMES[a.key.camelot] : '—')}
         </div>
         <div className="small muted">
-          confidence {pct(a.key?.confidence)}
+          confidence {asPercent(a.key?.confidence)}
           {a.key?.open_key && <> · Open Key {a.key.open_key}</>}
           {runner && <> · runner-up {runner}</>}
         </div>
