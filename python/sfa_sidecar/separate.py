@@ -15,8 +15,8 @@ separate result:
    shifts, overlap, warm (model was already loaded), threads,
    fallbacks: [{from, to, fromSegment, toSegment, reason}], precision ("float32"|"bf16"),
    precisionReason, warnings: [..], audioSeconds}
-warm params {model, repo?, device?, threads?} -> {model, device, deviceReason, warm, load, sources,
-   sampleRate, cached}
+warm params {model, repo?, device?, threads?, precision?} -> {model, device, deviceReason, warm, load,
+   sources, sampleRate, cached, precision, precisionReason}
 gpu_memory params {index?} -> {devices: [{index, freeMemory, totalMemory}]}: the GPU's memory now
    (asked by the engine's GPU gate before a job; creates this sidecar's CUDA context on that device).
    A job that leaves the GPU reports progress "...; retrying on cpu" (the gate frees its slot).

@@ -220,6 +220,8 @@ def test_warm_and_models_ops(repo):
     result = warm({"model": "tiny", "repo": repo, "device": "cpu"}, ctx)
     assert result["model"] == "tiny" and result["sources"] == STEMS and result["device"] == "cpu"
     assert warm({"model": "tiny", "repo": repo}, ctx)["warm"] is True
+    exact = warm({"model": "tiny", "repo": repo, "device": "cpu", "precision": "exact"}, ctx)
+    assert (exact["precision"], exact["precisionReason"]) == ("float32", "exact: float32 as requested")
     listing = models_op({"repo": repo}, ctx)
     assert "tiny" in listing["repoModels"]
 

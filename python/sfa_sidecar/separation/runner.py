@@ -381,9 +381,12 @@ def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     model, was_warm = cache().get(name, repo)
     if device != "cpu" and not hasattr(model, "weights"):  # bags are moved per sub-model by demucs
         model.to(device)
+    # The CPU precision's self-measurement (once per machine) happens here, not in the first job.
+    used_precision, precision_reason = precision.choose(_str(params, "precision", default="auto"), device)
     return {"model": name, "device": device, "deviceReason": reason, "warm": was_warm,
             "load": time.perf_counter() - t0, "sources": list(model.sources),
-            "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()]}
+            "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()],
+            "precision": used_precision, "precisionReason": precision_reason}
 
 
 def models_op(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
