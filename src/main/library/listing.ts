@@ -16,7 +16,7 @@ export interface ListQuery {
   offset?: number;
   limit?: number;
   sort?: { key: ListSortKey; dir: 1 | -1 };
-  /** Words; each must start a word of the title, artist or album, or be the Camelot code/key name. */
+  /** Words; each must start a word of the title, artist or album (or be the track's Camelot code). */
   search?: string;
   bpmMin?: number | null;
   bpmMax?: number | null;
@@ -51,6 +51,8 @@ const SORT_SQL: Record<ListSortKey, { sql: string; nullable: boolean }> = {
   addedAt: { sql: 't.added_at', nullable: false },
 };
 
+const CAMELOT_WORD = /^(1[0-2]|[1-9])[ab]$/i;
+
 /** An FTS5 query: each word a quoted prefix term (quotes doubled), all required. */
 export function ftsQuery(search: string): string | null {
   const words = search.split(/\s+/).map((w) => w.trim()).filter(Boolean);
@@ -83,11 +85,16 @@ export class LibraryListing {
   list(query: ListQuery = {}): ListPage {
     const where: string[] = [];
     const params: unknown[] = [];
-    const words = (query.search ?? '').split(/\s+/).filter(Boolean);
-    for (const word of words) {
-      // A word matches the track's text (FTS5 prefix) or its key: "8A", "minor".
-      where.push(`(t.rowid IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?) OR a.camelot = ? COLLATE NOCASE OR a.key LIKE ? ESCAPE '\\')`);
-      params.push(ftsQuery(word), word, `%${word.replace(/[%_\\]/g, '\\$&')}%`);
+    for (const word of (query.search ?? '').split(/\s+/).filter(Boolean)) {
+      // A word matches the track's text (FTS5 prefix; SQLite starts from the FTS hits), or, when
+      // it looks like one, a Camelot code ("8A", through its index).
+      if (CAMELOT_WORD.test(word)) {
+        where.push('(t.rowid IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?) OR a.camelot = ?)');
+        params.push(ftsQuery(word), word.toUpperCase());
+      } else {
+        where.push('t.rowid IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?)');
+        params.push(ftsQuery(word));
+      }
     }
     if (query.bpmMin != null) {
       where.push('a.tempo >= ?');
@@ -101,24 +108,44 @@ export class LibraryListing {
       where.push(query.camelot.length ? `a.camelot IN (${query.camelot.map(() => '?').join(', ')})` : '0');
       params.push(...query.camelot);
     }
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const sort = query.sort ?? { key: 'addedAt', dir: -1 };
     const column = SORT_SQL[sort.key];
     const dir = sort.dir === 1 ? 'ASC' : 'DESC';
-    // Unknown values last whichever the direction; ties in library order.
-    const order = `${column.sql} ${dir}${column.nullable ? ' NULLS LAST' : ''}, t.added_at DESC, t.rowid DESC`;
     const limit = Math.min(MAX_LIMIT, Math.max(1, query.limit ?? DEFAULT_LIMIT));
     const offset = Math.max(0, query.offset ?? 0);
-    const rows = this.db
+    const total = this.count(where, params);
+    if (!column.nullable) {
+      const rows = this.select(where, params, `${column.sql} ${dir}`, limit, offset);
+      return { tracks: rows.flatMap((r) => this.item(r)), total, offset };
+    }
+    // Unknown values last whichever the direction, in two parts, so that each can walk an index
+    // (NULLS LAST on one query cannot): the known values by the column, then the rest.
+    const known = [...where, `${column.sql} IS NOT NULL`];
+    const knownCount = this.count(known, params);
+    const rows = offset < knownCount ? this.select(known, params, `${column.sql} ${dir}`, limit, offset) : [];
+    if (rows.length < limit) {
+      const unknown = [...where, `${column.sql} IS NULL`];
+      rows.push(...this.select(unknown, params, null, limit - rows.length, Math.max(0, offset - knownCount)));
+    }
+    return { tracks: rows.flatMap((r) => this.item(r)), total, offset };
+  }
+
+  private count(where: string[], params: unknown[]): number {
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const join = where.some((w) => w.includes('a.')) ? SUMMARY : '';
+    return (this.db.prepare(`SELECT count(*) AS n FROM tracks t ${join} ${filter}`).get(...params) as { n: number }).n;
+  }
+
+  /** Rows in `order` (null: library order), ties in library order (newest first). */
+  private select(where: string[], params: unknown[], order: string | null, limit: number, offset: number): Row[] {
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const orderBy = `${order ? `${order}, ` : ''}t.added_at DESC, t.rowid DESC`;
+    return this.db
       .prepare(
         `SELECT t.id, a.source, a.tempo, a.key, a.camelot, a.key_confidence, a.energy, a.loudness, a.track_id IS NOT NULL AS analysed
-         FROM tracks t ${SUMMARY} ${filter} ORDER BY ${order} LIMIT ? OFFSET ?`,
+         FROM tracks t ${SUMMARY} ${filter} ORDER BY ${orderBy} LIMIT ? OFFSET ?`,
       )
       .all(...params, limit, offset) as Row[];
-    const total = (
-      this.db.prepare(`SELECT count(*) AS n FROM tracks t ${where.some((w) => w.includes('a.')) ? SUMMARY : ''} ${filter}`).get(...params) as { n: number }
-    ).n;
-    return { tracks: rows.flatMap((r) => this.item(r)), total, offset };
   }
 
   private item(r: Row): TrackListItem[] {
