@@ -19,6 +19,9 @@ sidecar gets ``threads`` = CPU count explicitly).
     (``--float32`` output, max abs difference), plus the SNR of the default path's stems
     against exact float32 (inf when they are the same path).
 (d) peak RSS: VmHWM of the sidecar; each CLI process's ru_maxrss from os.wait4.
+(e) CPU seconds of both sides (the CLI's from os.wait4, the sidecar's from /proc/PID/stat per
+    request): on a machine shared with other work, the ratio of work done, next to the wall-clock
+    ratios. SFA_BENCH_SECONDS sets the clip length (e.g. 2 for a smoke run).
 The last line is the machine-readable summary.
 """
 
@@ -38,7 +41,7 @@ PYDIR = ROOT / "python"
 PY = str(PYDIR / ".venv" / "bin" / "python") if (PYDIR / ".venv" / "bin" / "python").exists() else sys.executable
 CACHE = ROOT / "bench" / ".cache" / "separation"
 QUICK = os.environ.get("SFA_BENCH_QUICK") == "1"
-SECONDS = 10.0 if QUICK else 30.0
+SECONDS = float(os.environ.get("SFA_BENCH_SECONDS", 10.0 if QUICK else 30.0))
 BATCH = 2 if QUICK else 4
 MODEL = "htdemucs_rand"
 SR = 44100
@@ -90,6 +93,13 @@ def ensure_warmup_clip() -> Path:
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (Linux /proc): compares the work done by both
+    sides on a machine shared with other processes, where wall time mostly measures the others."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def vm_hwm_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -110,11 +120,13 @@ class Sidecar:
         assert hello["type"] == "hello", hello
         self.hello_s = time.perf_counter() - self.t0
         self.n = 0
+        self.last_cpu = 0.0  # CPU seconds of the last request
 
     def request(self, op: str, params: dict) -> tuple[dict, float]:
         self.n += 1
         rid = f"b{self.n}"
         t0 = time.perf_counter()
+        c0 = cpu_seconds(self.proc.pid)
         self.proc.stdin.write(json.dumps({"type": "request", "id": rid, "op": op, "params": params}) + "\n")
         self.proc.stdin.flush()
         while True:
@@ -123,6 +135,7 @@ class Sidecar:
                 continue
             if msg.get("type") == "error":
                 raise RuntimeError(f"sidecar error: {msg}")
+            self.last_cpu = cpu_seconds(self.proc.pid) - c0
             return msg["result"], time.perf_counter() - t0
 
     def close(self) -> float:
@@ -135,8 +148,11 @@ class Sidecar:
         return max(hwm or 0.0, usage.ru_maxrss / 1024)
 
 
+CLI_CPU: list[float] = []  # CPU seconds of each CLI call, in order
+
+
 def run_cli(repo: Path, clip: Path, out: Path, extra: tuple[str, ...] = ()) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one `python -m demucs` call."""
+    """(wall seconds, peak RSS MB) of one `python -m demucs` call; its CPU time goes to CLI_CPU."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([PY, "-m", "demucs", "--repo", str(repo), "-n", MODEL, "--shifts", "1", "--overlap", "0.25",
                              *extra, "-o", str(out), str(clip)],
@@ -147,6 +163,7 @@ def run_cli(repo: Path, clip: Path, out: Path, extra: tuple[str, ...] = ()) -> t
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"demucs CLI failed: {proc.stderr.read().decode()[-1000:]}")
+    CLI_CPU.append(usage.ru_utime + usage.ru_stime)
     return wall, usage.ru_maxrss / 1024
 
 
@@ -187,12 +204,14 @@ def main() -> int:
     hello_s = car.hello_s
     first, first_wall = car.request("separate", {**base, "path": str(clips[0]), "outDir": str(out / "ours" / "cold")})
     cold = time.perf_counter() - t0
+    cold_cpu = cpu_seconds(car.proc.pid)  # everything the sidecar did: start, load, separate
+    first_peak = vm_hwm_mb(car.proc.pid) or 0.0  # after one job, as the CLI's (one job per process)
     precision, precision_reason = first["precision"], first["precisionReason"]
     log(f"ours cold: hello {hello_s:.2f} s + request {first_wall:.2f} s = {cold:.2f} s "
         f"(load {first['timings']['load']:.2f}, compute {first['timings']['compute']:.2f}); {precision_reason}")
 
     # --- (b) batch, interleaved (CLI call i, then our warm request i)
-    cli_walls, cli_peaks, results, walls = [], [], [], []
+    cli_walls, cli_peaks, results, walls, cpus = [], [], [], [], []
     for i, clip in enumerate(clips):
         wall, peak = run_cli(repo, clip, out / "cli")
         cli_walls.append(wall)
@@ -200,6 +219,7 @@ def main() -> int:
         res, wall = car.request("separate", {**base, "path": str(clip), "outDir": str(out / "ours" / f"t{i}")})
         results.append(res)
         walls.append(wall)
+        cpus.append(car.last_cpu)
         log(f"{clip.name}: cli {cli_walls[-1]:.2f} s (peak {peak:.0f} MB); ours warm {wall:.2f} s "
             f"(compute {res['timings']['compute']:.2f})")
     batch_ours = sum(walls)
@@ -236,6 +256,9 @@ def main() -> int:
     single_cold_ratio = cold / cli_walls[0]
     single_warm_ratio = walls[0] / cli_walls[0]
     rtf = sum(computes) / (len(computes) * SECONDS)
+    cli_cpus = CLI_CPU[:len(clips)]
+    single_cpu_ratio = cold_cpu / cli_cpus[0]
+    batch_cpu_speedup = sum(cli_cpus) / sum(cpus)
     runtime = f"torch-{precision}"
 
     rows = [
@@ -243,11 +266,14 @@ def main() -> int:
         ("single track, cold (spawn+hello+load+separate) s", f"{cold:.2f}", f"{cli_walls[0]:.2f}", f"{single_cold_ratio:.3f}"),
         ("single track, warm sidecar s", f"{walls[0]:.2f}", f"{cli_walls[0]:.2f}", f"{single_warm_ratio:.3f}"),
         ("exact path (float32), cold s", f"{exact_cold:.2f}", f"{cli_walls[0]:.2f}", f"{exact_ratio:.3f}"),
+        ("single track, cold: CPU seconds", f"{cold_cpu:.1f}", f"{cli_cpus[0]:.1f}", f"{single_cpu_ratio:.3f}"),
+        (f"batch of {BATCH}: CPU seconds", f"{sum(cpus):.1f}", f"{sum(cli_cpus):.1f}", f"speedup {batch_cpu_speedup:.3f}"),
         ("sidecar start to hello s", f"{hello_s:.2f}", "-", ""),
         (f"batch of {BATCH} s", f"{batch_ours:.2f}", f"{batch_cli:.2f}", f"speedup {batch_cli / batch_ours:.3f}"),
         ("per-track overhead s (wall - compute)", f"{overhead:.3f}", f"{cli_overhead:.3f}", ""),
         ("model compute per track s (ours)", f"{sum(computes) / len(computes):.2f}", "-", ""),
-        ("peak RSS MB", f"{ours_peak:.0f}", f"{max(cli_peaks):.0f}", f"{ours_peak / max(cli_peaks):.3f}"),
+        ("peak RSS MB (whole run)", f"{ours_peak:.0f}", f"{max(cli_peaks):.0f}", f"{ours_peak / max(cli_peaks):.3f}"),
+        ("peak RSS MB after the first job", f"{first_peak:.0f}", f"{cli_peaks[0]:.0f}", f"{first_peak / cli_peaks[0]:.3f}"),
         ("rtf cpu (compute / audio)", f"{rtf:.3f}", "-", ""),
         ("parity exact vs CLI --float32, shifts 0: max abs", f"{parity_max_abs:.2e}", "-", ""),
         ("default path vs exact float32: SNR dB", f"{snr:.1f}", "-", ""),
@@ -262,7 +288,7 @@ def main() -> int:
           f"overhead_s={overhead:.3f} ours_peak_mb={ours_peak:.0f} cli_peak_mb={max(cli_peaks):.0f} "
           f"parity_max_abs={parity_max_abs:.2e} parity_snr_db={snr:.1f} runtime={runtime} "
           f"single_warm_ratio={single_warm_ratio:.3f} exact_ratio={exact_ratio:.3f} cli_overhead_s={cli_overhead:.3f} "
-          f"rtf_cpu={rtf:.3f}")
+          f"rtf_cpu={rtf:.3f} single_cpu_ratio={single_cpu_ratio:.3f} batch_cpu_speedup={batch_cpu_speedup:.3f}")
     return 0
 
 
