@@ -18,6 +18,7 @@ const BENCHMARKS = {
   'analysis-accuracy': [python, [join(root, 'bench', 'analysis_accuracy.py')]],
   'analysis-speed': [python, [join(root, 'bench', 'analysis_speed.py')]],
   separation: [python, [join(root, 'bench', 'separation.py')]],
+  gpu: [python, [join(root, 'bench', 'gpu.py')]],
   ui: [process.execPath, [join(root, 'bench', 'ui.mjs')]],
 };
 

@@ -5,22 +5,32 @@
 
 Uses a randomly initialised full-size htdemucs (same architecture and compute as the published
 one; built once into bench/.cache/models by sfa_sidecar.separation.tiny_model --full-size), since
-the real weights cannot be downloaded here. Both sides use the same settings (shifts 1,
-overlap 0.25, 16-bit wav, default threads = CPU count).
+the real weights cannot be downloaded here. Both sides use the same settings, as demucs documents
+them: the same model (``--repo DIR -n NAME``), segment (the model's), ``--overlap 0.25``,
+``--shifts 1``, 16-bit wav, and the same thread count (torch's default, the CPU count: our
+sidecar gets ``threads`` = CPU count explicitly).
 
-(a) single track: our sidecar cold (spawn + hello + model load + separate) and warm (request on a
-    started, pre-warmed sidecar) vs one `python -m demucs` call.
-(b) batch: N tracks through the warm sidecar vs N CLI calls (interleaved); per-track overhead = wall - model
-    compute (ours measured inside the sidecar; the CLI's estimated from our compute of the same clip).
-(c) compute variants (torch.inference_mode, threads), measured on a warm sidecar.
+(a) single track: our sidecar cold (spawn + hello + model load + separate) vs one
+    `python -m demucs` call, on our default path (``precision: auto``).
+(b) batch: N tracks through the warm sidecar vs N CLI calls (interleaved, so that load from
+    other processes hits both sides alike); per-track overhead = wall - model compute.
+(c) the exact path (``precision: exact``, float32): its speed against the CLI (the same runs
+    when the default path is float32 on this CPU) and its parity with the CLI at shifts 0
+    (``--float32`` output, max abs difference), plus the SNR of the default path's stems
+    against exact float32 (inf when they are the same path).
 (d) peak RSS: VmHWM of the sidecar; each CLI process's ru_maxrss from os.wait4.
+(e) CPU seconds of both sides (the CLI's from os.wait4, the sidecar's from /proc/PID/stat per
+    request): on a machine shared with other work, the ratio of work done, next to the wall-clock
+    ratios. SFA_BENCH_SECONDS sets the clip length (e.g. 2 for a smoke run).
 The last line is the machine-readable summary.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -31,10 +41,11 @@ PYDIR = ROOT / "python"
 PY = str(PYDIR / ".venv" / "bin" / "python") if (PYDIR / ".venv" / "bin" / "python").exists() else sys.executable
 CACHE = ROOT / "bench" / ".cache" / "separation"
 QUICK = os.environ.get("SFA_BENCH_QUICK") == "1"
-SECONDS = 10.0 if QUICK else 30.0
+SECONDS = float(os.environ.get("SFA_BENCH_SECONDS", 10.0 if QUICK else 30.0))
 BATCH = 2 if QUICK else 4
 MODEL = "htdemucs_rand"
 SR = 44100
+THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def log(msg: str) -> None:
@@ -82,6 +93,13 @@ def ensure_warmup_clip() -> Path:
     return path
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (Linux /proc): compares the work done by both
+    sides on a machine shared with other processes, where wall time mostly measures the others."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def vm_hwm_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -102,11 +120,13 @@ class Sidecar:
         assert hello["type"] == "hello", hello
         self.hello_s = time.perf_counter() - self.t0
         self.n = 0
+        self.last_cpu = 0.0  # CPU seconds of the last request
 
     def request(self, op: str, params: dict) -> tuple[dict, float]:
         self.n += 1
         rid = f"b{self.n}"
         t0 = time.perf_counter()
+        c0 = cpu_seconds(self.proc.pid)
         self.proc.stdin.write(json.dumps({"type": "request", "id": rid, "op": op, "params": params}) + "\n")
         self.proc.stdin.flush()
         while True:
@@ -115,6 +135,7 @@ class Sidecar:
                 continue
             if msg.get("type") == "error":
                 raise RuntimeError(f"sidecar error: {msg}")
+            self.last_cpu = cpu_seconds(self.proc.pid) - c0
             return msg["result"], time.perf_counter() - t0
 
     def close(self) -> float:
@@ -127,38 +148,70 @@ class Sidecar:
         return max(hwm or 0.0, usage.ru_maxrss / 1024)
 
 
-def run_cli(repo: Path, clip: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one `python -m demucs` call."""
+CLI_CPU: list[float] = []  # CPU seconds of each CLI call, in order
+
+
+def run_cli(repo: Path, clip: Path, out: Path, extra: tuple[str, ...] = ()) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one `python -m demucs` call; its CPU time goes to CLI_CPU."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([PY, "-m", "demucs", "--repo", str(repo), "-n", MODEL, "-o", str(out), str(clip)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([PY, "-m", "demucs", "--repo", str(repo), "-n", MODEL, "--shifts", "1", "--overlap", "0.25",
+                             *extra, "-o", str(out), str(clip)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "OMP_NUM_THREADS": str(THREADS)})
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise RuntimeError(f"demucs CLI failed: {proc.stderr.read().decode()[-1000:]}")
+    CLI_CPU.append(usage.ru_utime + usage.ru_stime)
     return wall, usage.ru_maxrss / 1024
 
 
+def read_stems(folder: Path) -> dict[str, "np.ndarray"]:
+    import numpy as np  # noqa: F401
+    import soundfile as sf
+
+    return {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted(folder.glob("*.wav"))}
+
+
+def compare(ours: dict, ref: dict) -> tuple[float, float]:
+    """(max abs difference, SNR dB of ours against ref) over all stems."""
+    import numpy as np
+
+    assert sorted(ours) == sorted(ref) and ours, (sorted(ours), sorted(ref))
+    worst, signal, noise = 0.0, 0.0, 0.0
+    for name in ref:
+        diff = ours[name].astype(np.float64) - ref[name]
+        worst = max(worst, float(np.abs(diff).max()))
+        signal += float((ref[name].astype(np.float64) ** 2).sum())
+        noise += float((diff ** 2).sum())
+    return worst, (float("inf") if noise == 0 else 10 * math.log10(signal / noise))
+
+
 def main() -> int:
+    t_bench = time.perf_counter()
     repo = ensure_model()
     clips = ensure_clips()
     out = CACHE / "out"
-    log(f"clips: {BATCH} x {SECONDS:.0f} s; model {MODEL} (random full-size htdemucs)")
+    shutil.rmtree(out, ignore_errors=True)
+    log(f"clips: {BATCH} x {SECONDS:.0f} s; model {MODEL} (random full-size htdemucs); threads {THREADS}")
 
-    base = {"model": MODEL, "repo": str(repo), "shifts": 1, "overlap": 0.25, "format": "wav", "wavDepth": 16}
+    base = {"model": MODEL, "repo": str(repo), "shifts": 1, "overlap": 0.25, "format": "wav", "wavDepth": 16,
+            "threads": THREADS}
     # --- (a) single track: ours cold (spawn + hello + load + separate), then one CLI call
     t0 = time.perf_counter()
     car = Sidecar()
     hello_s = car.hello_s
     first, first_wall = car.request("separate", {**base, "path": str(clips[0]), "outDir": str(out / "ours" / "cold")})
     cold = time.perf_counter() - t0
+    cold_cpu = cpu_seconds(car.proc.pid)  # everything the sidecar did: start, load, separate
+    first_peak = vm_hwm_mb(car.proc.pid) or 0.0  # after one job, as the CLI's (one job per process)
+    precision, precision_reason = first["precision"], first["precisionReason"]
     log(f"ours cold: hello {hello_s:.2f} s + request {first_wall:.2f} s = {cold:.2f} s "
-        f"(load {first['timings']['load']:.2f}, compute {first['timings']['compute']:.2f})")
+        f"(load {first['timings']['load']:.2f}, compute {first['timings']['compute']:.2f}); {precision_reason}")
 
-    # --- (b) batch, interleaved (CLI call i, then our warm request i) so that load from other
-    # processes on the machine hits both sides alike
-    cli_walls, cli_peaks, results, walls = [], [], [], []
+    # --- (b) batch, interleaved (CLI call i, then our warm request i)
+    cli_walls, cli_peaks, results, walls, cpus = [], [], [], [], []
     for i, clip in enumerate(clips):
         wall, peak = run_cli(repo, clip, out / "cli")
         cli_walls.append(wall)
@@ -166,9 +219,34 @@ def main() -> int:
         res, wall = car.request("separate", {**base, "path": str(clip), "outDir": str(out / "ours" / f"t{i}")})
         results.append(res)
         walls.append(wall)
+        cpus.append(car.last_cpu)
         log(f"{clip.name}: cli {cli_walls[-1]:.2f} s (peak {peak:.0f} MB); ours warm {wall:.2f} s "
             f"(compute {res['timings']['compute']:.2f})")
     batch_ours = sum(walls)
+
+    # --- (c) the exact path: speed (only if the default path is not already float32) and parity
+    exact_cold = cold
+    if precision != "float32":
+        t0 = time.perf_counter()
+        exact_car = Sidecar()
+        exact_car.request("separate", {**base, "precision": "exact", "path": str(clips[0]),
+                                       "outDir": str(out / "ours" / "exact")})
+        exact_cold = time.perf_counter() - t0
+        exact_car.close()
+        log(f"exact path cold: {exact_cold:.2f} s")
+    exact_ratio = exact_cold / cli_walls[0]
+    zero = {**base, "shifts": 0, "wavDepth": "float", "path": str(clips[0])}
+    run_cli(repo, clips[0], out / "cli0", ("--shifts", "0", "--float32"))
+    cli0 = read_stems(out / "cli0" / MODEL / clips[0].stem)
+    car.request("separate", {**zero, "precision": "exact", "outDir": str(out / "ours" / "exact0")})
+    exact0 = read_stems(out / "ours" / "exact0")
+    parity_max_abs, _ = compare(exact0, cli0)
+    if precision != "float32":
+        car.request("separate", {**zero, "outDir": str(out / "ours" / "auto0")})
+        _, snr = compare(read_stems(out / "ours" / "auto0"), exact0)
+    else:
+        snr = float("inf")  # the default path is the exact float32 path on this CPU
+    log(f"parity (exact vs CLI, shifts 0): max abs {parity_max_abs:.2e}; default path SNR vs float32 {snr:.1f} dB")
     ours_peak = car.close()
 
     computes = [r["timings"]["compute"] for r in results]
@@ -178,44 +256,39 @@ def main() -> int:
     single_cold_ratio = cold / cli_walls[0]
     single_warm_ratio = walls[0] / cli_walls[0]
     rtf = sum(computes) / (len(computes) * SECONDS)
-
-    # --- (c) compute variants on one clip, shifts 0 to keep it short
-    variants = []
-    short = {**base, "shifts": 0, "path": str(clips[0])}
-    warmup = {**base, "shifts": 0, "path": str(ensure_warmup_clip()), "outDir": str(out / "w")}
-    for label, env, extra in [("no_grad, default threads", {}, {}),
-                              ("inference_mode", {"SFA_SEP_INFERENCE_MODE": "1"}, {}),
-                              ("no_grad, 1 thread", {}, {"threads": 1})]:
-        car = Sidecar(env)
-        car.request("warm", {"model": MODEL, "repo": str(repo)})
-        car.request("separate", {**warmup, **extra})  # a first call warms kernels/allocator
-        res, _ = car.request("separate", {**short, **extra, "outDir": str(out / "v")})
-        car.close()
-        variants.append((label, res["timings"]["compute"]))
-        log(f"variant {label}: compute {res['timings']['compute']:.2f} s")
+    cli_cpus = CLI_CPU[:len(clips)]
+    single_cpu_ratio = cold_cpu / cli_cpus[0]
+    batch_cpu_speedup = sum(cli_cpus) / sum(cpus)
+    runtime = f"torch-{precision}"
 
     rows = [
         ("clip seconds x tracks", f"{SECONDS:.0f} x {BATCH}", f"{SECONDS:.0f} x {BATCH}", ""),
         ("single track, cold (spawn+hello+load+separate) s", f"{cold:.2f}", f"{cli_walls[0]:.2f}", f"{single_cold_ratio:.3f}"),
         ("single track, warm sidecar s", f"{walls[0]:.2f}", f"{cli_walls[0]:.2f}", f"{single_warm_ratio:.3f}"),
+        ("exact path (float32), cold s", f"{exact_cold:.2f}", f"{cli_walls[0]:.2f}", f"{exact_ratio:.3f}"),
+        ("single track, cold: CPU seconds", f"{cold_cpu:.1f}", f"{cli_cpus[0]:.1f}", f"{single_cpu_ratio:.3f}"),
+        (f"batch of {BATCH}: CPU seconds", f"{sum(cpus):.1f}", f"{sum(cli_cpus):.1f}", f"speedup {batch_cpu_speedup:.3f}"),
         ("sidecar start to hello s", f"{hello_s:.2f}", "-", ""),
         (f"batch of {BATCH} s", f"{batch_ours:.2f}", f"{batch_cli:.2f}", f"speedup {batch_cli / batch_ours:.3f}"),
         ("per-track overhead s (wall - compute)", f"{overhead:.3f}", f"{cli_overhead:.3f}", ""),
         ("model compute per track s (ours)", f"{sum(computes) / len(computes):.2f}", "-", ""),
-        ("peak RSS MB", f"{ours_peak:.0f}", f"{max(cli_peaks):.0f}", f"{ours_peak / max(cli_peaks):.3f}"),
+        ("peak RSS MB (whole run)", f"{ours_peak:.0f}", f"{max(cli_peaks):.0f}", f"{ours_peak / max(cli_peaks):.3f}"),
+        ("peak RSS MB after the first job", f"{first_peak:.0f}", f"{cli_peaks[0]:.0f}", f"{first_peak / cli_peaks[0]:.3f}"),
         ("rtf cpu (compute / audio)", f"{rtf:.3f}", "-", ""),
+        ("parity exact vs CLI --float32, shifts 0: max abs", f"{parity_max_abs:.2e}", "-", ""),
+        ("default path vs exact float32: SNR dB", f"{snr:.1f}", "-", ""),
+        ("default path precision", precision, "float32", precision_reason),
+        ("benchmark wall s", f"{time.perf_counter() - t_bench:.0f}", "-", ""),
     ]
-    for label, seconds in variants:
-        rows.append((f"compute variant: {label} (shifts 0) s", f"{seconds:.2f}", "-",
-                     f"{seconds / variants[0][1]:.3f}"))
-    rows.append(("gpu", "gpu: not available on this machine", "-", ""))
     width = max(len(r[0]) for r in rows)
     print(f"{'figure'.ljust(width)}  {'ours':>12}  {'cli':>10}  ratio")
     for label, ours_v, cli_v, ratio in rows:
         print(f"{label.ljust(width)}  {ours_v:>12}  {cli_v:>10}  {ratio}")
     print(f"BENCH separation single_ratio={single_cold_ratio:.3f} batch_speedup={batch_cli / batch_ours:.3f} "
-          f"overhead_s={overhead:.3f} cli_overhead_s={cli_overhead:.3f} ours_peak_mb={ours_peak:.0f} "
-          f"cli_peak_mb={max(cli_peaks):.0f} rtf_cpu={rtf:.3f}")
+          f"overhead_s={overhead:.3f} ours_peak_mb={ours_peak:.0f} cli_peak_mb={max(cli_peaks):.0f} "
+          f"parity_max_abs={parity_max_abs:.2e} parity_snr_db={snr:.1f} runtime={runtime} "
+          f"single_warm_ratio={single_warm_ratio:.3f} exact_ratio={exact_ratio:.3f} cli_overhead_s={cli_overhead:.3f} "
+          f"rtf_cpu={rtf:.3f} single_cpu_ratio={single_cpu_ratio:.3f} batch_cpu_speedup={batch_cpu_speedup:.3f}")
     return 0
 
 

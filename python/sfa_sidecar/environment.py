@@ -20,7 +20,11 @@ def versions() -> dict[str, str | None]:
 
 
 def devices() -> list[dict]:
-    """CPU always; CUDA devices with name and memory; Apple MPS when torch offers it."""
+    """CPU always; CUDA devices with name and total memory; Apple MPS when torch offers it.
+
+    No ``mem_get_info`` here: it creates a CUDA context (hundreds of MB) on every GPU it asks,
+    in every sidecar, even those that only probe files. Free memory is asked for when a GPU job
+    is about to start (the ``gpu_memory`` op)."""
     found: list[dict] = [{"type": "cpu", "name": platform.processor() or platform.machine()}]
     try:
         import torch
@@ -31,10 +35,7 @@ def devices() -> list[dict]:
         if torch.cuda.is_available():
             for index in range(torch.cuda.device_count()):
                 props = torch.cuda.get_device_properties(index)
-                free, total = torch.cuda.mem_get_info(index)
-                found.append(
-                    {"type": "cuda", "index": index, "name": props.name, "totalMemory": total, "freeMemory": free}
-                )
+                found.append({"type": "cuda", "index": index, "name": props.name, "totalMemory": int(props.total_memory)})
     except Exception as exc:  # noqa: BLE001
         print(f"cuda query failed: {exc}", file=sys.stderr)
     mps = getattr(torch.backends, "mps", None)

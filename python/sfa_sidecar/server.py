@@ -9,6 +9,7 @@ report. The engine runs several sidecars when it wants parallelism.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import sys
 import threading
@@ -58,6 +59,13 @@ class Server:
         self.pending: "queue.Queue[dict[str, Any] | None]" = queue.Queue()
         self.contexts: dict[str, Context] = {}
         self.lock = threading.Lock()
+
+    RESTART_EXIT_CODE = 75
+
+    @staticmethod
+    def exit_process(code: int) -> None:
+        sys.stdout.flush()
+        os._exit(code)
 
     def serve(self, stdin=None) -> None:
         stdin = stdin or sys.stdin
@@ -119,6 +127,10 @@ class Server:
                 self.channel.send({"type": "result", "id": request_id, "result": result})
             except SidecarError as exc:
                 self.channel.send(_error(request_id, exc))
+                if getattr(exc, "restart_process", False):
+                    # This process is unusable (e.g. a corrupted CUDA context): having replied,
+                    # exit so that the pool starts a fresh sidecar for the next request.
+                    self.exit_process(self.RESTART_EXIT_CODE)
             except MemoryError:
                 self.channel.send(_error(request_id, SidecarError("out of memory", "OUT_OF_MEMORY")))
             except Exception as exc:  # noqa: BLE001 - any library failure becomes a typed reply

@@ -187,34 +187,7 @@ def test_forced_cuda_without_gpu_is_device_unavailable(repo, mix_path, tmp_path,
     assert info.value.code == "DEVICE_UNAVAILABLE"
 
 
-# ------------------------------------------------------------------------------------ OOM fallback
-
-def test_cuda_oom_falls_back_to_smaller_segment_then_cpu(repo, mix_path, tmp_path, monkeypatch):
-    import torch
-    from demucs.apply import apply_model
-
-    calls = []
-
-    def fake_apply(model, mix, **kwargs):
-        calls.append((str(kwargs["device"]), kwargs["segment"]))
-        if kwargs["device"] != "cpu":
-            if len(calls) == 1:
-                raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-            raise RuntimeError("CUDA error: out of memory")
-        return apply_model(model, mix, **kwargs)
-
-    facts = devices.DeviceFacts(True, True, cuda_name="Fake GPU", cuda_free_bytes=int(3e9))
-    monkeypatch.setattr(runner, "device_facts", lambda: facts)
-    monkeypatch.setattr(runner, "apply_model_fn", fake_apply)
-    ctx, _ = make_ctx()
-    result = separate({"path": mix_path, "outDir": str(tmp_path), "model": "tiny", "repo": repo, "shifts": 0,
-                       "twoStems": "vocals"}, ctx)
-    assert calls == [("cuda", None), ("cuda", 1.95), ("cpu", 1.95)]
-    assert [(f["from"], f["to"]) for f in result["fallbacks"]] == [("cuda", "cuda"), ("cuda", "cpu")]
-    assert result["fallbacks"][0]["toSegment"] == pytest.approx(1.95)
-    assert all("out of memory" in f["reason"] for f in result["fallbacks"])
-    assert result["device"] == "cpu" and "out of memory" in result["deviceReason"]
-    assert sorted(result["stems"]) == ["no_vocals", "vocals"]
+# OOM, MPS and other device fallbacks: test_separate_devices.py
 
 
 # ------------------------------------------------------------------------------------ outputs
@@ -247,6 +220,8 @@ def test_warm_and_models_ops(repo):
     result = warm({"model": "tiny", "repo": repo, "device": "cpu"}, ctx)
     assert result["model"] == "tiny" and result["sources"] == STEMS and result["device"] == "cpu"
     assert warm({"model": "tiny", "repo": repo}, ctx)["warm"] is True
+    exact = warm({"model": "tiny", "repo": repo, "device": "cpu", "precision": "exact"}, ctx)
+    assert (exact["precision"], exact["precisionReason"]) == ("float32", "exact: float32 as requested")
     listing = models_op({"repo": repo}, ctx)
     assert "tiny" in listing["repoModels"]
 

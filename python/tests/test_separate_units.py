@@ -101,7 +101,7 @@ def test_lru_evicts_least_recently_used_and_empties_gpu_cache(monkeypatch):
     import torch
 
     emptied = []
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.cuda, "empty_cache", lambda: emptied.append(1))
     loads = []
     cache = models.ModelCache(2, loader=lambda name, repo: loads.append(name) or object())

@@ -28,6 +28,7 @@ class DeviceFacts:
     cuda_total_bytes: int | None = None
     mps_available: bool = False
     cuda_error: str | None = None
+    macos: tuple[int, ...] | None = None
 
 
 def device_facts(torch: Any = None) -> DeviceFacts:
@@ -55,7 +56,23 @@ def device_facts(torch: Any = None) -> DeviceFacts:
         facts.mps_available = bool(mps is not None and mps.is_available())
     except Exception:  # noqa: BLE001
         facts.mps_available = False
+    if facts.mps_available:
+        facts.macos = macos_version()
     return facts
+
+
+def cuda_memory(index: Any = None, torch: Any = None) -> list[dict[str, int]]:
+    """Free and total bytes of one CUDA device now ([] without CUDA)."""
+    if torch is None:
+        import torch  # noqa: PLC0415
+    if not torch.cuda.is_available():
+        return []
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int)
+                              or not 0 <= index < torch.cuda.device_count()):
+        raise BadRequestError(f"params.index must be a CUDA device index, not {index!r}")
+    index = torch.cuda.current_device() if index is None else index
+    free, total = torch.cuda.mem_get_info(index)
+    return [{"index": int(index), "freeMemory": int(free), "totalMemory": int(total)}]
 
 
 def _cuda_label(facts: DeviceFacts) -> str:
@@ -101,6 +118,10 @@ def choose_device(requested: str | None, facts: DeviceFacts) -> tuple[str, str]:
     if facts.cuda_available:
         return "cuda", _cuda_label(facts)
     if facts.mps_available:
+        if facts.macos is not None and facts.macos < MPS_MIN_MACOS:
+            version = ".".join(str(v) for v in facts.macos)
+            return "cpu", (f"cpu: MPS skipped, macOS {version} rejects htdemucs' long convolutions "
+                           f"(needs {MPS_MIN_MACOS[0]}.{MPS_MIN_MACOS[1]})")
         return "mps", MPS_LABEL
     return "cpu", f"cpu: {_no_cuda_reason(facts)}"
 
@@ -128,8 +149,19 @@ def thread_count(threads: Any = None, cpu_count: int | None = None, concurrency:
     return max(1, cpu_count // max(1, concurrency))
 
 
+# Allocation failures inside CUDA libraries surface as RuntimeErrors with their own status names.
+_OOM_MARKERS = ("out of memory", "cublas_status_alloc_failed", "cudnn_status_alloc_failed",
+                "cufft_alloc_failed", "cusolver_status_alloc_failed", "hipblas_status_alloc_failed",
+                "miopenstatusallocfailed")
+# Errors after which the CUDA context of this process is unusable ("sticky"): every later CUDA
+# call fails the same way, so the sidecar must be replaced, not retried in place.
+_STICKY_MARKERS = ("illegal memory access", "device-side assert", "unspecified launch failure",
+                   "misaligned address", "illegal instruction", "an illegal address",
+                   "cuda error: unknown error", "context is destroyed", "launch timed out")
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
-    """CUDA/MPS out-of-memory, whichever way torch reports it."""
+    """CUDA/MPS out-of-memory, whichever way torch or a CUDA library reports it."""
     try:
         import torch  # noqa: PLC0415
 
@@ -138,4 +170,36 @@ def is_out_of_memory(exc: BaseException) -> bool:
             return True
     except Exception:  # noqa: BLE001
         pass
-    return isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower()
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and any(marker in text for marker in _OOM_MARKERS)
+
+
+def is_broken_context(exc: BaseException) -> bool:
+    return isinstance(exc, RuntimeError) and any(marker in str(exc).lower() for marker in _STICKY_MARKERS)
+
+
+def is_mps_unsupported(exc: BaseException, device: str) -> bool:
+    """An op MPS refuses at run time (PYTORCH_ENABLE_MPS_FALLBACK only covers ops with no MPS
+    kernel): e.g. a convolution output longer than 65536 on macOS before 15.1, which htdemucs'
+    first time-branch layer produces for a 7.8 s segment."""
+    return device == "mps" and isinstance(exc, NotImplementedError)
+
+
+MPS_MIN_MACOS = (15, 1)
+
+
+def macos_version(mac_ver: str | None = None) -> tuple[int, ...] | None:
+    import platform  # noqa: PLC0415
+
+    text = mac_ver if mac_ver is not None else platform.mac_ver()[0]
+    try:
+        return tuple(int(part) for part in text.split(".")) if text else None
+    except ValueError:
+        return None
+
+
+class GpuContextLostError(SidecarError):
+    """The CUDA context is corrupted; the sidecar exits after replying so the app starts a fresh one."""
+
+    code = "INTERNAL"
+    restart_process = True

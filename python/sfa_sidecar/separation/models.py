@@ -216,13 +216,23 @@ class ModelCache:
 
 
 def release_memory() -> None:
+    """Collect garbage, then hand the accelerators' cached blocks back to the driver (CUDA only
+    where this process already has a context: asking would create one; MPS where it is in use)."""
     gc.collect()
-    try:
-        import sys  # noqa: PLC0415
+    import sys  # noqa: PLC0415
 
-        torch = sys.modules.get("torch")
-        if torch is not None and torch.cuda.is_available():
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return
+    try:
+        if torch.cuda.is_initialized():
             torch.cuda.empty_cache()
+    except Exception:  # noqa: BLE001 - a broken driver must not turn cleanup into a failure
+        pass
+    try:
+        mps = getattr(torch, "mps", None)
+        if mps is not None and torch.backends.mps.is_available():
+            mps.empty_cache()
     except Exception:  # noqa: BLE001
         pass
 

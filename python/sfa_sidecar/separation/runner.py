@@ -11,11 +11,13 @@ import numpy as np
 
 from .. import audio
 from ..errors import BadRequestError, CancelledError
-from . import devices, dsp, models
+from . import chunked, devices, dsp, models, precision
 from .writer import StemWriter
 
 DEFAULTS = {"model": "htdemucs", "device": "auto", "shifts": 1, "overlap": 0.25, "format": "wav",
-            "wavDepth": 16, "mp3Bitrate": 320, "clip": "rescale"}
+            "wavDepth": 16, "mp3Bitrate": 320, "clip": "rescale", "precision": "auto"}
+# Chunks per forward pass on the CPU (chosen by measurement: bench/separation.py); accelerators 1.
+CPU_BATCH = 1
 MIN_SEGMENT = 1.0  # seconds: the smallest segment an OOM retry goes down to
 
 _cache: models.ModelCache | None = None
@@ -29,10 +31,6 @@ def cache() -> models.ModelCache:
     if _cache is None:
         _cache = models.ModelCache(models.default_capacity())
     return _cache
-
-
-def _inference_mode() -> bool:
-    return os.environ.get("SFA_SEP_INFERENCE_MODE", "0") == "1"
 
 
 # ---------------------------------------------------------------------------------- params
@@ -63,6 +61,13 @@ def _num(params: dict, key: str, kind: type, default: Any, lo: float | None = No
     return value
 
 
+def _choose(requested: str | None) -> tuple[str, str]:
+    """The device; a job forced onto the CPU never asks CUDA (which would create a context)."""
+    if (requested or "auto").lower() == "cpu":
+        return devices.choose_device("cpu", devices.DeviceFacts(False, False))
+    return devices.choose_device(requested, device_facts())
+
+
 def parse(params: dict) -> dict[str, Any]:
     p: dict[str, Any] = {
         "path": _str(params, "path", required=True),
@@ -80,7 +85,12 @@ def parse(params: dict) -> dict[str, Any]:
         "threads": _num(params, "threads", int, None, 1, 1024),
         "clip": _str(params, "clip", default=DEFAULTS["clip"]),
         "seed": _num(params, "seed", int, None),
+        "precision": _str(params, "precision", default=DEFAULTS["precision"]),
+        "batch": _num(params, "batch", int, None, 1, 16),
     }
+    if p["precision"] not in precision.PRECISIONS:
+        raise BadRequestError(f"params.precision must be one of {', '.join(precision.PRECISIONS)}, "
+                              f"not {p['precision']!r}")
     depth = params.get("wavDepth", DEFAULTS["wavDepth"])
     if depth in (32, "32", "float32", "float"):
         depth = "float"
@@ -156,21 +166,16 @@ def chunk_total(model: Any, length: int, shifts: int, overlap: float, segment: f
 
 
 def _apply(model: Any, mix: Any, device: str, p: dict[str, Any], segment: float | None,
-           on_chunk: Callable[[dict], None]) -> Any:
-    import torch  # noqa: PLC0415
-
-    fn = apply_model_fn
-    if fn is None:
-        from demucs.apply import apply_model as fn  # noqa: PLC0415
+           on_chunk: Callable[[dict], None], autocast: Callable[[], Any] | None = None) -> Any:
     if p["seed"] is not None:
         random.seed(p["seed"])  # the shift offsets come from Python's random, as in the CLI
-    kwargs = dict(shifts=p["shifts"], split=True, overlap=p["overlap"], device=device, num_workers=0,
-                  segment=segment, progress=False, callback=on_chunk,
-                  callback_arg={"audio_length": int(mix.shape[-1])})
-    if _inference_mode():
-        with torch.inference_mode():
-            return fn(model, mix, **kwargs)
-    return fn(model, mix, **kwargs)
+    if apply_model_fn is not None:  # a test's stand-in with demucs' signature
+        return apply_model_fn(model, mix, shifts=p["shifts"], split=True, overlap=p["overlap"], device=device,
+                              num_workers=0, segment=segment, progress=False, callback=on_chunk,
+                              callback_arg={"audio_length": int(mix.shape[-1])})
+    batch = p["batch"] if p["batch"] is not None else (CPU_BATCH if device == "cpu" else 1)
+    return chunked.apply_model(model, mix, shifts=p["shifts"], overlap=p["overlap"], segment=segment, device=device,
+                               batch=batch, autocast=autocast, callback=on_chunk)
 
 
 def _short(exc: BaseException) -> str:
@@ -178,10 +183,21 @@ def _short(exc: BaseException) -> str:
     return text[:200]
 
 
+def segment_retry_helps(model: Any) -> bool:
+    """A smaller segment lowers the memory of a forward pass only for models that run on the
+    length they are given (Demucs v3: 44 s segments). HTDemucs pads every chunk back to its
+    training length in eval mode, so the retry would cost the same memory in twice the calls."""
+    from demucs.htdemucs import HTDemucs  # noqa: PLC0415
+
+    return not any(isinstance(m, HTDemucs) for m in _submodels(model))
+
+
 def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], ctx: Any,
-                          lo: float, hi: float) -> tuple[Any, str, float | None, list[dict[str, Any]]]:
-    """Normalise as demucs' CLI does, apply the model, de-normalise. On GPU out-of-memory retry
-    with half the segment, then on the CPU; every step is recorded in ``fallbacks``."""
+                          lo: float, hi: float) -> tuple[Any, str, float | None, list[dict[str, Any]], tuple[str, str]]:
+    """Normalise as demucs' CLI does, apply the model, de-normalise. On accelerator out-of-memory
+    retry with half the segment (where that helps), then on the CPU; an op MPS refuses goes to the
+    CPU too; every step is recorded in ``fallbacks``. Memory is released after the ``except``
+    block: inside it the traceback still holds the failed forward pass's tensors."""
     ref = wav.mean(0)
     mean = ref.mean()
     std = ref.std() + 1e-8
@@ -189,7 +205,7 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
     segment = p["segment"]
     model_segment = min(float(m.segment) for m in _submodels(model))
     fallbacks: list[dict[str, Any]] = []
-    tried_smaller = False
+    tried_smaller = not segment_retry_helps(model)
     while True:
         total = chunk_total(model, mix.shape[-1], p["shifts"], p["overlap"], segment)
         state = {"done": 0}
@@ -200,34 +216,45 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
             frac = min(1.0, state["done"] / total)
             ctx.progress(lo + (hi - lo) * frac, f"separating on {device}: chunk {state['done']}/{total}")
 
+        chosen_precision = precision.choose(p["precision"], device)
+        failure: str | None = None
         try:
-            out = _apply(model, mix, device, p, segment, on_chunk)
-            break
+            out = _apply(model, mix, device, p, segment, on_chunk, precision.autocast_for(chosen_precision[0], device))
         except CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - only OOM on an accelerator is handled here
-            if device == "cpu" or not devices.is_out_of_memory(exc):
-                raise
-            models.release_memory()
-            current = float(segment if segment is not None else model_segment)
-            if not tried_smaller and current / 2 >= MIN_SEGMENT:
-                tried_smaller = True
-                new = current / 2
-                fallbacks.append({"from": device, "to": device, "fromSegment": current, "toSegment": new,
-                                  "reason": f"out of memory: {_short(exc)}"})
-                segment = new
+        except Exception as exc:  # noqa: BLE001 - only accelerator failures are handled here
+            if device != "cpu" and devices.is_broken_context(exc):
+                raise devices.GpuContextLostError(
+                    f"the GPU failed ({_short(exc)}); the separation will be retried in a fresh process",
+                    detail={"device": device}) from None
+            if devices.is_mps_unsupported(exc, device):
+                failure = f"MPS cannot run this model here: {_short(exc)}"
+            elif device != "cpu" and devices.is_out_of_memory(exc):
+                failure = f"out of memory: {_short(exc)}"
             else:
-                fallbacks.append({"from": device, "to": "cpu", "fromSegment": current, "toSegment": current,
-                                  "reason": f"out of memory: {_short(exc)}"})
-                try:
-                    model.to("cpu")
-                except Exception:  # noqa: BLE001 - a fake model in tests
-                    pass
-                models.release_memory()
-                device = "cpu"
-            ctx.progress(lo, f"out of memory; retrying on {device}", force=True)
+                raise
+        if failure is None:
+            break
+        # Out of the except block: the traceback and the tensors its frames held are gone now.
+        models.release_memory()
+        current = float(segment if segment is not None else model_segment)
+        if failure.startswith("out of memory") and not tried_smaller and current / 2 >= MIN_SEGMENT:
+            tried_smaller = True
+            fallbacks.append({"from": device, "to": device, "fromSegment": current, "toSegment": current / 2,
+                              "reason": failure})
+            segment = current / 2
+        else:
+            fallbacks.append({"from": device, "to": "cpu", "fromSegment": current, "toSegment": current,
+                              "reason": failure})
+            try:
+                model.to("cpu")
+            except Exception:  # noqa: BLE001 - a fake model in tests
+                pass
+            models.release_memory()
+            device = "cpu"
+        ctx.progress(lo, f"{failure.split(':')[0]}; retrying on {device}", force=True)
     out = out * std + mean
-    return out[0], device, float(segment if segment is not None else model_segment), fallbacks
+    return out[0], device, float(segment if segment is not None else model_segment), fallbacks, chosen_precision
 
 
 # ---------------------------------------------------------------------------------- job
@@ -258,10 +285,11 @@ def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         arrays, warnings = dsp.separate(wav, lambda f, m: ctx.progress(0.05 + 0.85 * f, f"dsp: {m}"))
         t_compute = time.perf_counter() - t0
         segment = None
+        used_precision, precision_reason = "float32", "float32: the dsp separator"
     else:
         import torch  # noqa: PLC0415
 
-        device, reason = devices.choose_device(p["device"], device_facts())
+        device, reason = _choose(p["device"])
         threads = devices.thread_count(p["threads"])
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
@@ -284,11 +312,18 @@ def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
             t_decode += time.perf_counter() - t0
         ctx.progress(0.05, f"separating on {device}")
         t0 = time.perf_counter()
-        out, device, segment, fallbacks = compute_with_fallback(
-            model, torch.from_numpy(wav_np), device, p, ctx, 0.05, 0.9)
+        first_device = device
+        try:
+            out, device, segment, fallbacks, (used_precision, precision_reason) = compute_with_fallback(
+                model, torch.from_numpy(wav_np), device, p, ctx, 0.05, 0.9)
+        finally:
+            if first_device != "cpu":
+                # Give the allocator's cache back after every accelerator job (also after a
+                # failure or a CPU fallback), so that another sidecar can use that memory.
+                models.release_memory()
         t_compute = time.perf_counter() - t0
         if fallbacks and fallbacks[-1]["to"] == "cpu":
-            reason = "cpu: the GPU ran out of memory (fell back from " + fallbacks[0]["from"] + ")"
+            reason = f"cpu: fell back from {fallbacks[0]['from']} ({fallbacks[-1]['reason']})"
         arrays = {s: out[i].detach().cpu().numpy() for i, s in enumerate(sources)}
         del out
 
@@ -321,6 +356,8 @@ def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         "warm": was_warm,
         "threads": threads,
         "fallbacks": fallbacks,
+        "precision": used_precision,
+        "precisionReason": precision_reason,
         "warnings": warnings,
         "audioSeconds": next(iter(arrays.values())).shape[-1] / samplerate,
     }
@@ -333,7 +370,7 @@ def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     if name in models.DSP_MODELS:
         return {"model": name, "device": "cpu", "deviceReason": "cpu: the dsp separator runs on the CPU",
                 "warm": True, "load": 0.0, "cached": [k[0] for k in cache().keys()]}
-    device, reason = devices.choose_device(_str(params, "device", default="auto"), device_facts())
+    device, reason = _choose(_str(params, "device", default="auto"))
     import torch  # noqa: PLC0415
 
     threads = devices.thread_count(params.get("threads"))
@@ -344,9 +381,12 @@ def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     model, was_warm = cache().get(name, repo)
     if device != "cpu" and not hasattr(model, "weights"):  # bags are moved per sub-model by demucs
         model.to(device)
+    # The CPU precision's self-measurement (once per machine) happens here, not in the first job.
+    used_precision, precision_reason = precision.choose(_str(params, "precision", default="auto"), device)
     return {"model": name, "device": device, "deviceReason": reason, "warm": was_warm,
             "load": time.perf_counter() - t0, "sources": list(model.sources),
-            "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()]}
+            "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()],
+            "precision": used_precision, "precisionReason": precision_reason}
 
 
 def models_op(params: dict[str, Any], ctx: Any) -> dict[str, Any]:

@@ -4,6 +4,7 @@ import { basename, join } from 'node:path';
 import { SfaError, discardsJob, toErrorInfo } from '../../shared/errors';
 import { SEPARATION_DEFAULTS, type Device, type StemFormat } from '../../shared/separation';
 import { defineWorker } from '../jobs';
+import type { SidecarDevice } from '../sidecar/protocol';
 import type { WorkerDeps } from './deps';
 import { attemptTempDir } from './temp-dirs';
 
@@ -19,6 +20,8 @@ export interface SeparationSettings {
   instrumental?: boolean;
   /** A local demucs model repository (a folder of `{sig}.th` + `{name}.yaml`). */
   repo?: string;
+  /** "auto" (bf16 on a CPU that runs it natively), "exact" (float32, the CLI's arithmetic) or "bf16". */
+  precision?: 'auto' | 'exact' | 'bf16';
 }
 
 export interface SeparateArgs extends SeparationSettings {
@@ -26,19 +29,33 @@ export interface SeparateArgs extends SeparationSettings {
   [key: string]: string | number | boolean | undefined;
 }
 
+interface Fallback {
+  from: string;
+  to: string;
+  fromSegment: number;
+  toSegment: number;
+  reason: string;
+}
+
 interface SeparationResult {
   model: string;
   device: string;
   deviceReason?: string;
+  fallbacks?: Fallback[];
   stems: Record<string, { path: string; size: number; duration: number | null; format: string }>;
   [key: string]: unknown;
 }
 
 const SEPARATION_TIMEOUT_MS = 3 * 60 * 60_000;
 
-/** What makes two separations produce the same files (device and repo location do not). */
-export function separationKey(args: SeparateArgs): string {
-  const identity = {
+/**
+ * What makes two separations produce the same files (device and repo location do not). A run
+ * that had to degrade (a smaller segment or another device after running out of memory) gets its
+ * own key, so a later request with the same settings computes full-quality stems again instead of
+ * reusing these.
+ */
+export function separationKey(args: SeparateArgs, fallbacks: readonly Fallback[] = []): string {
+  const identity: Record<string, unknown> = {
     model: args.model,
     format: args.format ?? SEPARATION_DEFAULTS.format,
     shifts: args.shifts ?? SEPARATION_DEFAULTS.shifts,
@@ -47,13 +64,29 @@ export function separationKey(args: SeparateArgs): string {
     twoStems: args.twoStems ?? null,
     instrumental: Boolean(args.instrumental),
   };
+  // Only a non-default precision joins the identity: keys of stems made before it existed stay valid.
+  if (args.precision && args.precision !== 'auto') identity.precision = args.precision;
+  if (fallbacks.length) identity.degraded = fallbacks.map((f) => `${f.to}@${f.toSegment}`);
   return createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 12);
 }
+
+/** The sidecar's progress message when a job leaves the accelerator (runner.py). */
+const LEFT_GPU = /retrying on cpu/;
 
 /** The model's folder: a local repo given by the job, else the model store's when it holds it. */
 function modelRepo(deps: WorkerDeps, args: SeparateArgs): string | undefined {
   if (args.repo) return args.repo;
   return existsSync(join(deps.paths.models, `${args.model}.yaml`)) ? deps.paths.models : undefined;
+}
+
+/** Free bytes on the GPU a job will use, asked of an idle processing sidecar (null: unknown). */
+async function currentFreeMemory(deps: WorkerDeps, devices: readonly SidecarDevice[]): Promise<number | null> {
+  const cuda = devices.find((d) => d.type === 'cuda');
+  if (!cuda) return null;
+  const answer = await deps.sidecars.processing.run<{ devices: { index: number; freeMemory: number }[] }>('gpu_memory', {
+    index: cuda.index ?? 0,
+  });
+  return answer.devices[0]?.freeMemory ?? null;
 }
 
 /**
@@ -98,9 +131,11 @@ export function processingWorker(deps: WorkerDeps) {
           throw error;
         }
       }
-      // One GPU runs as many separations as its free memory allows; the others wait here.
+      // One GPU runs as many separations as its memory allows; the others wait here.
       const devices = args.device === 'cpu' || args.model === 'dsp' ? [] : ((await deps.sidecars.processing.warm()).devices ?? []);
       const releaseGpu = await deps.gpu.acquire(devices, {
+        model: args.model,
+        freeMemory: () => currentFreeMemory(deps, devices),
         signal: ctx.signal,
         onWait: () => ctx.progress(0, 'waiting for GPU memory (another separation is running)'),
       });
@@ -121,8 +156,16 @@ export function processingWorker(deps: WorkerDeps) {
             ...(args.twoStems ? { twoStems: args.twoStems } : {}),
             ...(args.instrumental ? { instrumental: true } : {}),
             ...(modelRepo(deps, args) ? { repo: modelRepo(deps, args) } : {}),
+            ...(args.precision ? { precision: args.precision } : {}),
           },
-          { signal: ctx.signal, timeoutMs: SEPARATION_TIMEOUT_MS, onProgress: (fraction, message) => ctx.progress(fraction * 100, message) },
+          {
+            signal: ctx.signal,
+            timeoutMs: SEPARATION_TIMEOUT_MS,
+            onProgress: (fraction, message) => {
+              if (LEFT_GPU.test(message)) releaseGpu(); // the rest runs on the CPU: free the slot
+              ctx.progress(fraction * 100, message);
+            },
+          },
         );
       } catch (error) {
         rmSync(tempDir, { recursive: true, force: true });
@@ -133,13 +176,16 @@ export function processingWorker(deps: WorkerDeps) {
         releaseGpu();
       }
 
+      const fallbacks = result.fallbacks ?? [];
+      const storedKey = fallbacks.length ? separationKey(args, fallbacks) : key;
+      const storedDir = fallbacks.length ? join(deps.paths.stems, track.id, `${args.model}-${storedKey}`) : finalDir;
       const stems = Object.entries(result.stems).map(([stem, file]) => ({
         trackId: track.id,
         jobId: job.id,
         model: args.model,
-        optionsKey: key,
+        optionsKey: storedKey,
         stem,
-        path: join(finalDir, basename(file.path)),
+        path: join(storedDir, basename(file.path)),
         size: file.size,
         duration: file.duration,
         format: file.format,
@@ -149,12 +195,18 @@ export function processingWorker(deps: WorkerDeps) {
         // Inside the completing transaction: if the rename or the insert fails, the job is not
         // completed and retries; a crash after the rename but before the commit leaves an
         // unregistered folder that the retry replaces.
-        rmSync(finalDir, { recursive: true, force: true });
-        renameSync(tempDir, finalDir);
+        rmSync(storedDir, { recursive: true, force: true });
+        renameSync(tempDir, storedDir);
         deps.stems.register(stems);
       });
       return {
-        ok: { model: result.model, device: result.device, deviceReason: result.deviceReason ?? null, stems: Object.fromEntries(stems.map((s) => [s.stem, s.path])) },
+        ok: {
+          model: result.model,
+          device: result.device,
+          deviceReason: result.deviceReason ?? null,
+          degraded: fallbacks.length > 0,
+          stems: Object.fromEntries(stems.map((s) => [s.stem, s.path])),
+        },
       };
     },
   });

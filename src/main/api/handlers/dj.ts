@@ -18,7 +18,7 @@ const PROGRESS_EVERY_MS = 200;
 
 /** Tags in the user's files, DJ collections and NI Stems (src/main/library/dj/). */
 export function djHandlers(s: Services): DjHandlers {
-  // Prepared on first use: an engine opened read-only on a database not yet migrated to 009 still starts.
+  // Prepared on first use: an engine opened read-only on a database not yet migrated to 007 still starts.
   let backups: TagBackupRepository | undefined;
   const tagDeps = () => ({ tracks: s.tracks, analyses: s.analyses, backups: (backups ??= new TagBackupRepository(s.db)), sidecar: s.sidecars.probe });
   const progress = (task: DjProgress['task']) => {

@@ -21,7 +21,7 @@ interface Row {
   written_at: string;
 }
 
-/** tag_backups (migration 009): the values our first write replaced, kept until a restore. */
+/** tag_backups (migration 007): the values our first write replaced, kept until a restore. */
 export class TagBackupRepository {
   private readonly stmts;
 

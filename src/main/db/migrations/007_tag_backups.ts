@@ -7,8 +7,8 @@ import type { Migration } from './types';
  * absent); a later write keeps it and only updates `written`/`written_at`. `path` is the file we
  * wrote, `format` its tag family (id3, vorbis, mp4).
  */
-export const m009TagBackups: Migration = {
-  version: 9,
+export const m007TagBackups: Migration = {
+  version: 7,
   name: 'tag_backups',
   sql: `
 CREATE TABLE tag_backups (

@@ -1,0 +1,113 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempDir } from '../../test/fixtures';
+import { openDatabase, type Db } from '../db/connection';
+import { migrate } from '../db/migrate';
+import { migrations } from '../db/migrations';
+import { AnalysisRepository } from './analyses';
+import { LibraryListing, ftsQuery } from './listing-query';
+import { StemRepository } from './stems';
+import { TrackRepository } from './tracks';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((c) => c()));
+
+const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'ghost'];
+const CAMELOT = ['8A', '8B', '9A', '7A', '3B'];
+
+/** A library of `n` tracks: every third not analysed, every fifth with stems, one file missing. */
+function library(n: number) {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  const db: Db = openDatabase(join(t.dir, 'db.sqlite'));
+  migrate(db, migrations);
+  const audio = join(t.dir, 'a.wav');
+  writeFileSync(audio, 'RIFF');
+  const tracks = new TrackRepository(db);
+  const analyses = new AnalysisRepository(db);
+  const stems = new StemRepository(db);
+  const ins = db.prepare(`INSERT INTO tracks (id, title, artist, album, source_kind, source, path, duration, added_at, status)
+    VALUES (?, ?, ?, NULL, 'file', ?, ?, ?, ?, 'ready')`);
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) {
+      const id = `t${i}`;
+      const path = i === 7 ? join(t.dir, 'gone.wav') : audio;
+      ins.run(id, `${WORDS[i % 8]} ${WORDS[(i * 3) % 8]} ${i}`, i % 4 ? `${WORDS[(i + 1) % 8]} trio` : null, `${path}#${i}`, path, 100 + ((i * 37) % 200), new Date(1e12 + i * 1000).toISOString());
+      if (i % 3) {
+        const camelot = CAMELOT[i % CAMELOT.length]!;
+        analyses.save(id, null, { source: 'mix', tempo: { bpm: 80 + ((i * 7) % 90) }, key: { key: camelot.endsWith('A') ? 'A minor' : 'C major', camelot }, energy: { rms_mean: 0.1, level: (i % 10) / 10, loudness_lufs: -8 } });
+      }
+      if (i % 5 === 0) stems.register(['drums', 'bass'].map((stem) => ({ trackId: id, jobId: null, model: 'dsp', optionsKey: 'k', stem, path: `/s/${id}/${stem}.wav`, size: 1, duration: 1, format: 'wav', device: 'cpu' })));
+    }
+  })();
+  return { db, tracks, analyses, stems, listing: new LibraryListing(db, tracks) };
+}
+
+describe('LibraryListing', () => {
+  it('pages in library order with the same fields as the full listing', () => {
+    const lib = library(500);
+    const summaries = lib.analyses.summaries();
+    const stemSets = lib.stems.latestSetByTrack();
+    const all = lib.tracks.list();
+    const first = lib.listing.list({ limit: 50 });
+    const second = lib.listing.list({ offset: 50, limit: 50 });
+    expect(first.total).toBe(500);
+    expect([...first.tracks, ...second.tracks].map((t) => t.id)).toEqual(all.slice(0, 100).map((t) => t.id));
+    for (const item of [...first.tracks, ...second.tracks]) {
+      expect(item.analysis).toEqual(summaries.get(item.id) ?? null);
+      expect(item.stemCount).toBe(Object.keys(stemSets.get(item.id)?.stems ?? {}).length);
+    }
+    expect(lib.listing.list({ offset: 480, limit: 50 }).tracks.find((t) => t.id === 't7')?.status).toBe('missing');
+  });
+
+  it('sorts in SQL with unknown values last in both directions', () => {
+    const lib = library(300);
+    for (const dir of [1, -1] as const) {
+      const page = lib.listing.list({ sort: { key: 'bpm', dir }, limit: 1000 });
+      const bpms = page.tracks.map((t) => t.analysis?.bpm ?? null);
+      const known = bpms.filter((b): b is number => b !== null);
+      expect(bpms.slice(known.length).every((b) => b === null)).toBe(true);
+      expect(known).toEqual([...known].sort((a, b) => (a - b) * dir));
+    }
+    const keys = lib.listing.list({ sort: { key: 'key', dir: 1 }, limit: 1000 }).tracks.map((t) => t.analysis?.camelot).filter(Boolean);
+    expect([...new Set(keys)]).toEqual(['3B', '7A', '8A', '8B', '9A']);
+    const titles = lib.listing.list({ sort: { key: 'title', dir: 1 }, limit: 5 }).tracks.map((t) => t.title);
+    expect(titles.every((title) => title.startsWith('drive'))).toBe(true);
+  });
+
+  it('filters by BPM range and Camelot keys, and counts the matches', () => {
+    const lib = library(300);
+    const page = lib.listing.list({ bpmMin: 100, bpmMax: 120, camelot: ['8A', '9A'], limit: 1000 });
+    expect(page.total).toBe(page.tracks.length);
+    expect(page.total).toBeGreaterThan(0);
+    for (const t of page.tracks) {
+      expect(t.analysis!.bpm!).toBeGreaterThanOrEqual(100);
+      expect(t.analysis!.bpm!).toBeLessThanOrEqual(120);
+      expect(['8A', '9A']).toContain(t.analysis!.camelot);
+    }
+    expect(lib.listing.list({ camelot: [] }).total).toBe(0);
+  });
+
+  it('searches word prefixes with FTS5 and key codes, kept in step on rename and delete', () => {
+    const lib = library(300);
+    const page = lib.listing.list({ search: 'velv trio', limit: 1000 });
+    expect(page.total).toBeGreaterThan(0);
+    for (const t of page.tracks) expect(`${t.title} ${t.artist}`.toLowerCase()).toMatch(/\bvelv.*trio|trio.*\bvelv/);
+    const byKey = lib.listing.list({ search: '8a', limit: 1000 });
+    expect(byKey.total).toBeGreaterThan(0);
+    expect(byKey.tracks.every((t) => t.analysis?.camelot === '8A')).toBe(true);
+    expect(lib.listing.list({ search: 'quasar' }).total).toBe(0);
+    lib.db.prepare("UPDATE tracks SET title = 'Quasar lights' WHERE id = 't1'").run();
+    expect(lib.listing.list({ search: 'quasar' }).tracks.map((t) => t.id)).toEqual(['t1']);
+    lib.db.prepare("DELETE FROM tracks WHERE id = 't1'").run();
+    expect(lib.listing.list({ search: 'quasar' }).total).toBe(0);
+    expect(lib.listing.list({ search: 'a"b' }).total).toBe(0); // quotes cannot break the FTS query
+  });
+
+  it('builds FTS queries with every word a quoted prefix', () => {
+    expect(ftsQuery('  night  dri ')).toBe('"night"* AND "dri"*');
+    expect(ftsQuery('say "hi"')).toBe('"say"* AND """hi"""*');
+    expect(ftsQuery('   ')).toBeNull();
+  });
+});
