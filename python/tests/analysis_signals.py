@@ -42,7 +42,7 @@ def tone(freq: float, n: int, sr: int) -> np.ndarray:
     return sum((0.6**h) * np.sin(2 * np.pi * freq * (h + 1) * t) for h in range(4)).astype(np.float32)
 
 
-def chords(key: str, seconds: float, sr: int = 44100, bpm: float = 120.0) -> np.ndarray:
+def chords(key: str, seconds: float, sr: int = 44100, bpm: float = 120.0, a4: float = 440.0) -> np.ndarray:
     """A i-iv-V-i (minor) or I-IV-V-I (major) progression, with bass roots, one chord per bar."""
     tonic, mode = key.split()
     root = NOTE[tonic]
@@ -57,7 +57,7 @@ def chords(key: str, seconds: float, sr: int = 44100, bpm: float = 120.0) -> np.
         base = 48 + (root + offset) % 12  # MIDI, C3..B3
         midi = [base + 12, base + 12 + q, base + 19, base - 12]
         n = min(bar, y.size - i)
-        seg = sum(tone(440.0 * 2 ** ((m - 69) / 12), n, sr) for m in midi)
+        seg = sum(tone(a4 * 2 ** ((m - 69) / 12), n, sr) for m in midi)
         y[i : i + n] += 0.08 * seg * env[:n]
         i += bar
         c += 1
