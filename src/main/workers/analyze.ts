@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type AnalysisResult, checkAnalysisResult } from '../../shared/analysis';
 import { SfaError, toErrorInfo } from '../../shared/errors';
 import { defineWorker } from '../jobs';
 import { PERMANENT_CODES, type WorkerDeps } from './deps';
@@ -36,9 +37,9 @@ export function analysisWorker(deps: WorkerDeps) {
         if (s.model === latest[0]!.model && s.optionsKey === latest[0]!.optionsKey && existsSync(s.path)) stems[s.stem] = s.path;
       }
       ctx.progress(0, 'starting analysis');
-      let result: Record<string, unknown>;
+      let raw: unknown;
       try {
-        result = await deps.sidecars.analysis.run<Record<string, unknown>>(
+        raw = await deps.sidecars.analysis.run<unknown>(
           'analyze',
           { path: track.path, ...(Object.keys(stems).length ? { stems } : {}) },
           { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (pct, message) => ctx.progress(pct * 100, message) },
@@ -48,10 +49,14 @@ export function analysisWorker(deps: WorkerDeps) {
         if (PERMANENT_CODES.has(info.code)) return { discard: error };
         throw error;
       }
+      // Where the result enters from Python: nothing that does not match the contract is stored.
+      const checked = checkAnalysisResult(raw);
+      if (!checked.ok) {
+        return { discard: new SfaError('INTERNAL', `The analyzer returned a result that does not match its contract (${checked.problems.join('; ')}).`) };
+      }
+      const result: AnalysisResult = checked.result;
       ctx.onComplete(() => deps.analyses.save(track.id, job.id, result));
-      const tempo = result.tempo as { bpm?: number } | undefined;
-      const key = result.key as { key?: string; camelot?: string } | undefined;
-      return { ok: { source: String(result.source ?? 'mix'), bpm: tempo?.bpm ?? null, key: key?.key ?? null, camelot: key?.camelot ?? null } };
+      return { ok: { source: result.source, bpm: result.tempo.bpm, key: result.key.key, camelot: result.key.camelot } };
     },
   });
 }
