@@ -96,23 +96,27 @@ def rms_windowed_frames(shared: Shared) -> np.ndarray:
     return librosa.feature.rms(S=shared.mag, frame_length=N_FFT)[0]
 
 
-def _framed_sums(x: np.ndarray, pad: str) -> tuple[np.ndarray, np.ndarray]:
-    """(cumulative sum of x padded by N_FFT/2 each side, frame starts): librosa's centred framing."""
-    half = N_FFT // 2
-    padded = np.pad(x, (half, half), mode=pad)
-    csum = np.concatenate([[0.0], np.cumsum(padded, dtype=np.float64)])
-    starts = np.arange(0, padded.size - N_FFT + 1, HOP)
-    return csum, starts
+def _frame_sums(padded: np.ndarray) -> np.ndarray:
+    """Sum of ``padded`` over each of librosa's frames (N_FFT long, hop HOP) of a signal already
+    padded by N_FFT/2 each side: frames fall on whole HOP blocks, so a frame is N_FFT/HOP
+    consecutive block sums - one pass, no running sum over millions of samples."""
+    n_frames = 1 + (padded.size - N_FFT) // HOP
+    per = N_FFT // HOP
+    need = (n_frames + per - 1) * HOP
+    if padded.size < need:
+        padded = np.pad(padded, (0, need - padded.size))
+    sums = padded[:need].reshape(-1, HOP).sum(axis=1, dtype=np.float64)
+    return np.lib.stride_tricks.sliding_window_view(sums, per)[:n_frames].sum(axis=1)
 
 
 def rms_mean(y: np.ndarray) -> float:
     """The seed's ``energy``: mean of ``librosa.feature.rms(y=y)`` at its defaults (centred
-    2048-sample rectangular frames, hop 512, zero padding), from running sums (no STFT)."""
+    2048-sample rectangular frames, hop 512, zero padding), from block sums (no STFT)."""
     if y.size == 0:
         return 0.0
-    csum, starts = _framed_sums(np.asarray(y, np.float64) ** 2, "constant")
-    power = np.maximum((csum[starts + N_FFT] - csum[starts]) / N_FFT, 0.0)
-    return float(np.sqrt(power).mean())
+    half = N_FFT // 2
+    power = _frame_sums(np.pad(np.square(y, dtype=np.float32), (half, half))) / N_FFT
+    return float(np.sqrt(np.maximum(power, 0.0)).mean())
 
 
 def zcr_mean(y: np.ndarray) -> float:
@@ -123,13 +127,13 @@ def zcr_mean(y: np.ndarray) -> float:
         return 0.0
     y = np.where(np.abs(y) <= 1e-10, 0.0, y)
     half = N_FFT // 2
-    padded = np.pad(y, (half, half), mode="edge")
-    signs = np.signbit(padded)
-    change = np.concatenate([[0.0], (signs[1:] != signs[:-1]).astype(np.float64)])
-    csum = np.concatenate([[0.0], np.cumsum(change)])
-    starts = np.arange(0, padded.size - N_FFT + 1, HOP)
-    # crossings inside the frame: sample j vs j-1 for j in start+1 .. start+N_FFT-1
-    return float(np.mean((csum[starts + N_FFT] - csum[starts + 1]) / N_FFT))
+    signs = np.signbit(np.pad(y, (half, half), mode="edge"))
+    change = np.zeros(signs.size, np.float32)
+    change[1:] = signs[1:] != signs[:-1]
+    counts = _frame_sums(change)
+    # A frame's first sample is compared with the one before the frame: librosa does not count it.
+    counts -= change[np.arange(counts.size) * HOP]
+    return float(np.mean(counts / N_FFT))
 
 
 def energy_curve(rms: np.ndarray, fps: float, seconds: float) -> list[float]:

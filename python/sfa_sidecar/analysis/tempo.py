@@ -113,17 +113,24 @@ def _prior(bpm: float) -> float:
 
 
 def _harmonic_power(env: np.ndarray, fps: float, bpms: np.ndarray) -> np.ndarray:
-    """Sum over the first HARMONICS multiples of each tempo's beat frequency of |DFT(env)|^2."""
-    n = np.arange(env.size)
+    """Sum over the first HARMONICS multiples of each tempo's beat frequency of |DFT(env)|^2.
+
+    ``bpms`` evenly spaced (a refinement grid): one chirp-z transform per harmonic evaluates the
+    DFT on exactly that zoomed frequency grid in O(N log N) (scipy's zoom_fft); a direct sum over
+    N frames per candidate cost ~0.1 s per call on a 4-minute track. Fewer than 4 values: direct."""
+    from scipy.signal import zoom_fft
+
+    bpms = np.asarray(bpms, dtype=np.float64)
     total = np.zeros(bpms.size)
+    if bpms.size < 4:
+        n = np.arange(env.size)
+        for k in range(1, HARMONICS + 1):
+            f = k * bpms / (60.0 * fps)
+            total += np.abs(np.exp(-2j * np.pi * np.outer(f, n)) @ env) ** 2
+        return total
     for k in range(1, HARMONICS + 1):
-        # Demodulate at the middle frequency once, then every candidate is a small offset from it:
-        # one complex exp per frame, and a short phasor matrix over the offsets only.
-        f = k * bpms / (60.0 * fps)  # cycles per frame
-        mid = float(f[f.size // 2])
-        base = env * np.exp(-2j * np.pi * mid * n)
-        phasors = np.exp(-2j * np.pi * np.outer(f - mid, n))
-        total += np.abs(phasors @ base) ** 2
+        lo, hi = k * bpms[0] / (60.0 * fps), k * bpms[-1] / (60.0 * fps)  # cycles per frame
+        total += np.abs(zoom_fft(env, [lo, hi], m=bpms.size, fs=1.0, endpoint=True)) ** 2
     return total
 
 
