@@ -78,7 +78,20 @@ def steady_beats(env: np.ndarray, low: np.ndarray, fps: float, bpm: float, secon
     mix = env / max(float(env.max()), 1e-9) + low[: env.size] / max(float(low.max()), 1e-9)
     first = grid_phase(mix, fps, bpm)
     period = 60.0 / bpm
-    return [max(0.0, float(t)) for t in np.arange(first, seconds, period)]
+    start, end = music_span(env, fps)
+    # No beats where there is no music (a silent intro, a reverb tail): within half a beat of it.
+    return [max(0.0, float(t)) for t in np.arange(first, seconds, period) if start - period / 2 <= t <= end + period / 2]
+
+
+def music_span(env: np.ndarray, fps: float) -> tuple[float, float]:
+    """(first, last) time where the onset envelope reaches a tenth of its 95th percentile."""
+    if env.size == 0:
+        return 0.0, 0.0
+    level = 0.1 * float(np.quantile(env, 0.95))
+    active = np.flatnonzero(env > level) if level > 0 else np.arange(env.size)
+    if active.size == 0:
+        return 0.0, env.size / fps
+    return active[0] / fps - ONSET_LAG_SECONDS, active[-1] / fps
 
 
 def tracked_beats(env: np.ndarray, sr: int, hop: int, bpm: float) -> list[float]:
