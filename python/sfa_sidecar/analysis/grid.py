@@ -79,8 +79,9 @@ def steady_beats(env: np.ndarray, low: np.ndarray, fps: float, bpm: float, secon
     first = grid_phase(mix, fps, bpm)
     period = 60.0 / bpm
     start, end = music_span(env, fps)
-    # No beats where there is no music (a silent intro, a reverb tail): within half a beat of it.
-    return [max(0.0, float(t)) for t in np.arange(first, seconds, period) if start - period / 2 <= t <= end + period / 2]
+    # No beats where there is no music (a silent intro, a reverb tail). A beat of slack before the
+    # first onset: an onset right at t=0 barely shows in the envelope (no frame before it).
+    return [max(0.0, float(t)) for t in np.arange(first, seconds, period) if start - period <= t <= end + period / 2]
 
 
 def music_span(env: np.ndarray, fps: float) -> tuple[float, float]:
