@@ -8,8 +8,8 @@ Ground truth from the score: the key signature at the start, the mode from the f
 bass (the major tonic -> major, the relative minor's tonic -> minor); pieces whose signature
 changes, whose final bass is neither (modal endings, endings in another key) or that have no key
 signature are left out and counted. Each kept piece is transposed so that the set covers all 24
-keys (piece i goes to tonic i mod 12 in its own mode), rendered with one of the soundfonts in
-turn, cut to its first CLIP_SECONDS, and also detuned by DETUNE_CENTS (resampled: a record
+keys (piece i goes to tonic i mod 12 in its own mode), its first MAX_MEASURES rendered with one
+of the soundfonts in turn, cut to its first CLIP_SECONDS, and also detuned by DETUNE_CENTS (resampled: a record
 played off A4 = 440 Hz). Split: pieces alternate dev / held-out in the (sorted) candidate order,
 so no piece has renders in both. Everything lands in bench/.cache/scores/<name>/.
 """
@@ -105,7 +105,7 @@ def candidates(limit: int) -> list[Path]:
 def render(midi: Path, soundfont: str, out: Path) -> None:
     part = out.with_suffix(".part.wav")
     subprocess.run(["fluidsynth", "-ni", "-q", "-F", str(part), "-r", str(RENDER_SR), "-g", "0.6", soundfont, str(midi)],
-                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
     import soundfile as sf
 
     y, sr = sf.read(part, dtype="float32", always_2d=True)
@@ -153,6 +153,7 @@ def build(pieces: int) -> list[dict]:
             score = converter.parse(str(path))
         except Exception:  # noqa: BLE001 - a score music21 cannot read is left out
             meta.write_text(json.dumps({"skip": "unreadable"}))
+            skipped["unreadable"] = skipped.get("unreadable", 0) + 1
             continue
         truth = truth_of(score)
         if truth is None:
@@ -163,9 +164,17 @@ def build(pieces: int) -> list[dict]:
         tonic, mode = truth
         target = index % 12
         shift = (target - tonic + 6) % 12 - 6  # the nearest transposition, -6..+5 semitones
-        moved = score.transpose(shift) if shift else score
         midi = folder / "score.mid"
-        moved.write("midi", fp=str(midi))
+        try:
+            try:
+                opening = score.measures(0, MAX_MEASURES)
+                (opening.transpose(shift) if shift else opening).write("midi", fp=str(midi))
+            except Exception:  # noqa: BLE001 - a slice music21 cannot export: the whole score
+                (score.transpose(shift) if shift else score).write("midi", fp=str(midi))
+        except Exception:  # noqa: BLE001 - badly formed repeats and the like: left out, counted
+            meta.write_text(json.dumps({"skip": "no MIDI export"}))
+            skipped["no MIDI export"] = skipped.get("no MIDI export", 0) + 1
+            continue
         font = fonts[index % len(fonts)]
         wav = folder / "render.wav"
         render(midi, font, wav)
