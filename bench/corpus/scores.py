@@ -179,7 +179,12 @@ def build(pieces: int) -> list[dict]:
             continue
         font = fonts[index % len(fonts)]
         wav = folder / "render.wav"
-        render(midi, font, wav)
+        try:
+            render(midi, font, wav)
+        except (subprocess.TimeoutExpired, subprocess.CalledProcessError):
+            meta.write_text(json.dumps({"skip": "render failed or too slow"}))
+            skipped["render failed or too slow"] = skipped.get("render failed or too slow", 0) + 1
+            continue
         renders = [{"path": str(wav), "cents": 0.0}]
         if index % 2 == 0:
             cents = DETUNE_CENTS[(index // 2) % len(DETUNE_CENTS)]
