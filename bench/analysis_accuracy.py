@@ -5,7 +5,10 @@
     python/.venv/bin/python bench/analysis_accuracy.py --compare       # key-method study (96 dev songs)
 
 Metrics: MIREX weighted key score (same 1.0, fifth 0.5, relative 0.3, parallel 0.2), exact key
-accuracy, tempo Accuracy1 (within 4 %) and Accuracy2 (also x2, x3, /2, /3). The naive method is
+accuracy, tempo Accuracy1 (within 4 %) and Accuracy2 (also x2, x3, /2, /3); the BPM error of the
+right-octave answers (median, 95th percentile: the corpus tempi are exact, one decimal); the
+share called steady (all corpus songs are); downbeat F-measure (70 ms window, mir_eval's
+convention) of the grid against the bar starts of the score (every corpus song is in 4/4 from t=0). The naive method is
 the seed's: argmax of mean chroma_cqt for the tonic, binary major/minor templates for the mode,
 default ``librosa.beat.beat_track`` for the tempo. Stems mode feeds the ground-truth stems
 (drums; harmonic parts) that the corpus renders separately.
@@ -54,6 +57,34 @@ def acc2(truth: float, est: float) -> bool:
     return any(acc1(truth * f, est) for f in (1, 2, 3, 0.5, 1 / 3))
 
 
+def f_measure(estimated: list[float], reference: list[float], window: float = 0.07) -> float:
+    """mir_eval.beat.f_measure's matching: each estimate matches at most one reference."""
+    if not estimated or not reference:
+        return 0.0
+    est = np.asarray(estimated)
+    used = np.zeros(est.size, bool)
+    hits = 0
+    for r in reference:
+        d = np.abs(est - r)
+        d[used] = np.inf
+        i = int(np.argmin(d))
+        if d[i] <= window:
+            used[i] = True
+            hits += 1
+    if hits == 0:
+        return 0.0
+    p, rc = hits / est.size, hits / len(reference)
+    return 2 * p * rc / (p + rc)
+
+
+def bar_starts(song: Song, seconds: float) -> list[float]:
+    """Bar lines of the score inside the music (the render's reverb tail has none)."""
+    from corpus import song_bars
+
+    bar = 240.0 / song.bpm
+    return [k * bar for k in range(song_bars(song)) if k * bar < seconds]
+
+
 def naive(path: str) -> tuple[tuple[int, str], float]:
     """The seed's analyzer: each feature from the waveform, no key profiles."""
     import librosa
@@ -70,11 +101,11 @@ def naive(path: str) -> tuple[tuple[int, str], float]:
 def evaluate(items: list[Song], verbose: bool, with_naive: bool = True) -> dict[str, float]:
     paths = render_all(items)
     rows = {k: [] for k in ("kw", "kx", "a1", "a2", "nkw", "nkx", "na1", "na2",
-                            "skw", "skx", "sa1", "sa2", "ckw", "ckx", "ca1", "ca2")}
+                            "skw", "skx", "sa1", "sa2", "ckw", "ckx", "ca1", "ca2",
+                            "berr", "stable", "dbf", "meter4")}
     for song, p in zip(items, paths):
         truth_key = (song.tonic, song.mode)
-        r = analyze.run({"path": str(p["mix"]), "stems": {"drums": str(p["drums"]), "other": str(p["harmonic"])},
-                         "beats": False})
+        r = analyze.run({"path": str(p["mix"]), "stems": {"drums": str(p["drums"]), "other": str(p["harmonic"])}})
         mix = r["candidates"]["mix"]
         stems = r["candidates"]["stems"]
         for prefix, res in (("", mix), ("s", stems), ("c", {"tempo": r["tempo"], "key": r["key"]})):
@@ -83,6 +114,12 @@ def evaluate(items: list[Song], verbose: bool, with_naive: bool = True) -> dict[
             rows[prefix + "kx"].append(float(k == truth_key))
             rows[prefix + "a1"].append(float(acc1(song.bpm, res["tempo"]["bpm"])))
             rows[prefix + "a2"].append(float(acc2(song.bpm, res["tempo"]["bpm"])))
+        if acc1(song.bpm, mix["tempo"]["bpm"]):
+            rows["berr"].append(abs(mix["tempo"]["bpm"] - song.bpm))
+        rows["stable"].append(float(bool(mix["tempo"].get("stable"))))
+        grid = r["grid"]
+        rows["dbf"].append(f_measure(grid["downbeats"], bar_starts(song, r["window"]["seconds"])))
+        rows["meter4"].append(float(grid["meter"] == "4/4"))
         line = (f"{song.name:22s} {song.key:9s} {song.bpm:6.1f} {song.drum_style:9s} | ours {mix['key']['key']:9s}"
                 f" {mix['key']['confidence']:.2f} {mix['tempo']['bpm']:6.1f} {mix['tempo']['confidence']:.2f}"
                 f" | stems {stems['key']['key']:9s} {stems['tempo']['bpm']:6.1f}")
@@ -93,9 +130,14 @@ def evaluate(items: list[Song], verbose: bool, with_naive: bool = True) -> dict[
             rows["na1"].append(float(acc1(song.bpm, nt)))
             rows["na2"].append(float(acc2(song.bpm, nt)))
             line += f" | naive {keys.key_name(*nk):9s} {nt:6.1f}"
+        line += f" | grid {grid['meter']} db0 {grid['first_downbeat']} F {rows['dbf'][-1]:.2f}"
         if verbose:
             print(line, flush=True)
-    return {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}
+    out = {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}
+    errors = rows["berr"] or [float("nan")]
+    out["berr_median"] = float(np.median(errors))
+    out["berr_p95"] = float(np.quantile(errors, 0.95))
+    return out
 
 
 def compare(items: list[Song]) -> None:
@@ -173,8 +215,12 @@ def main() -> int:
     for label, k in (("key weighted (MIREX)", "kw"), ("key exact", "kx"), ("tempo Accuracy1", "a1"), ("tempo Accuracy2", "a2")):
         print(f"{label:28s} {m[k]:7.3f} {m['n' + k]:7.3f} {ratio(m[k], m['n' + k]):>7s} {m['s' + k]:7.3f} {m['c' + k]:7.3f}")
     print("(ours: the mix alone; stems: drums stem for tempo, harmonic stem for key; chosen: what analyze returns with stems)")
+    print(f"BPM error of right-octave answers (ours, mix): median {m['berr_median']:.3f}, 95th percentile "
+          f"{m['berr_p95']:.3f}; called steady {m['stable']:.3f}")
+    print(f"downbeats (chosen grid vs the score's bar starts, 70 ms): F-measure {m['dbf']:.3f}; meter 4/4 {m['meter4']:.3f}")
     print(f"BENCH analysis-accuracy key_weighted={m['kw']:.3f} key_exact={m['kx']:.3f} acc1={m['a1']:.3f} "
-          f"acc2={m['a2']:.3f} naive_key_weighted={m['nkw']:.3f} naive_acc1={m['na1']:.3f}")
+          f"acc2={m['a2']:.3f} bpm_err_median={m['berr_median']:.3f} bpm_err_p95={m['berr_p95']:.3f} "
+          f"downbeat_f={m['dbf']:.3f} naive_key_weighted={m['nkw']:.3f} naive_acc1={m['na1']:.3f}")
     return 0
 
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { createEngineForTests as createEngine } from '../src/main/test/engine';
 import { silentLogger } from '../src/main/log';
+import { analysisResult } from '../src/test/analysis';
 import { beatWav } from './audio';
 import { ownServer, screenshot } from './support';
 
@@ -23,10 +24,10 @@ async function prepareLibrary(home: string): Promise<void> {
     const stemDir = join(engine.paths.stems, track.id);
     mkdirSync(stemDir, { recursive: true });
     const beats = Array.from({ length: 8 }, (_, i) => 0.05 + (i * 60) / 124);
-    engine.analyses.save(track.id, null, {
+    engine.analyses.save(track.id, null, analysisResult({
       source: 'mix', duration: 4, tempo: { bpm: 124, confidence: 0.9, beats }, key: { key: 'A minor', tonic: 'A', mode: 'minor', camelot: '8A', open_key: '1m', confidence: 0.8 },
       energy: { rms_mean: 0.1, zcr_mean: 0.05, level: 6 }, spectral: { centroid_mean: 1000, rolloff_mean: 2000 },
-    });
+    }));
     engine.stems.register(
       ['drums', 'bass', 'other', 'vocals'].map((stem) => {
         const path = join(stemDir, `${stem}.wav`);

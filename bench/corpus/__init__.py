@@ -186,13 +186,22 @@ def _drums(events, rng, style: str, bars: int):
                 _note(events, ch, t + hum(), beat // 8, 51, 70)
 
 
+def _bars_per_chord(song: Song) -> int:
+    return 2 if song.bpm > 140 else 1
+
+
+def song_bars(song: Song) -> int:
+    """Number of 4/4 bars in the song (bar k starts at k x 240 / bpm seconds): ~30 s of music."""
+    per_chord = _bars_per_chord(song)
+    return int(np.ceil(30.0 / (240.0 / song.bpm) / (4 * per_chord))) * 4 * per_chord
+
+
 def song_midi(song: Song) -> tuple[bytes, bytes]:
     """(harmonic parts, drums) as two MIDI files."""
     rng = np.random.default_rng(song.seed)
     scale = MAJOR_SCALE if song.mode == "major" else MINOR_SCALE
-    bars_per_chord = 2 if song.bpm > 140 else 1
-    seconds_per_bar = 240.0 / song.bpm
-    bars = int(np.ceil(30.0 / seconds_per_bar / (4 * bars_per_chord))) * 4 * bars_per_chord
+    bars_per_chord = _bars_per_chord(song)
+    bars = song_bars(song)
     harm: list[tuple[int, bytes]] = []
     for ch, prog in ((0, song.chords_program), (1, song.melody_program), (2, song.bass_program)):
         harm.append((0, bytes([0xC0 | ch, prog])))

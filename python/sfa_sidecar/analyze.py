@@ -3,8 +3,10 @@
 Pipeline (each stage reports progress, so a cancel lands between stages):
   probe -> decode a bounded window at 22.05 kHz, stereo (loudness and peak; the mono downmix
   for the rest) -> one STFT shared by RMS, centroid, rolloff, bandwidth, flatness and onset strength
-  -> tempo (comb-filtered autocorrelation + octave choice) and beats -> key (long-window STFT
-  pitch spectrogram: Krumhansl profile + chord functions, keys.py) -> optional stems pass -> result.
+  -> tempo (comb-filtered autocorrelation + octave choice + whole-track refinement, tempo.py)
+  -> key (long-window STFT
+  pitch spectrogram: Krumhansl profile + chord functions, keys.py) -> optional stems pass -> beat
+  grid and downbeats at the chosen tempo (grid.py) -> result.
 
 Long files: only a window of ``maxSeconds`` (default 600 s) is decoded, centred in the file
 when the file is longer, and ``window`` in the result says which part was analysed; memory is
@@ -85,14 +87,29 @@ def _down2(y: np.ndarray) -> np.ndarray:
     return resample_poly(y, 1, 2).astype(np.float32)
 
 
-def tempo_of(y22: np.ndarray, shared=None, beats: bool = True):
+def tempo_of(y22: np.ndarray, shared=None):
     from .analysis import features, tempo
 
     shared = shared or features.stft_and_onsets(y22, SR)
-    result = tempo.estimate_tempo(shared.onset_env, shared.fps, shared.onset_low)
-    if beats:
-        result.beats = tempo.track_beats(shared.onset_env, SR, shared.hop, result.bpm)
-    return result, shared
+    return tempo.estimate_tempo(shared.onset_env, shared.fps, shared.onset_low), shared
+
+
+def beats_of(shared, tempo_result, seconds: float) -> list[float]:
+    """An exact grid at the refined tempo on a steady track; tracked beats on a drifting one."""
+    from .analysis import grid
+
+    if tempo_result.stable:
+        return grid.steady_beats(shared.onset_env, shared.onset_low, shared.fps, tempo_result.bpm, seconds)
+    return grid.tracked_beats(shared.onset_env, SR, shared.hop, tempo_result.bpm)
+
+
+def grid_of(shared, tempo_result, seconds: float):
+    """Beats, bars and meter of the mix (its chroma marks the bar lines) at the chosen tempo."""
+    from .analysis import features, grid
+
+    beats = beats_of(shared, tempo_result, seconds)
+    chroma = grid.chroma_frames(shared.mag, SR, features.N_FFT)
+    return grid.beat_grid(beats, shared.onset_low, chroma, shared.fps)
 
 
 def key_of(y22: np.ndarray):
@@ -101,7 +118,7 @@ def key_of(y22: np.ndarray):
     return keys.key_from_signal(_down2(y22))
 
 
-def analyze_signal(stereo: np.ndarray, ctx=None, beats: bool = True) -> dict[str, Any]:
+def analyze_signal(stereo: np.ndarray, ctx=None) -> dict[str, Any]:
     """Mix analysis of a decoded (channels, samples) 22.05 kHz signal; raises TOO_SHORT / SILENT."""
     from .analysis import features, loudness
 
@@ -117,16 +134,17 @@ def analyze_signal(stereo: np.ndarray, ctx=None, beats: bool = True) -> dict[str
     ctx.progress(0.25, "spectrogram", force=True)
     shared = features.stft_and_onsets(y, SR)
     spectral = features.spectral(shared)
-    rms = features.rms_frames(shared)
+    rms = features.rms_windowed_frames(shared)
     ctx.progress(0.4, "tempo", force=True)
-    tempo_result, _ = tempo_of(y, shared, beats)
+    tempo_result, _ = tempo_of(y, shared)
     ctx.progress(0.6, "key", force=True)
     key_result = key_of(y)
     ctx.progress(0.75, "energy", force=True)
     rate = features.onset_rate(shared.onset_env, shared.fps)
     energy = {
-        "rms_mean": round(float(rms.mean()), 5),
+        "rms_mean": round(features.rms_mean(y), 5),
         "zcr_mean": round(features.zcr_mean(y), 5),
+        "rms_windowed_mean": round(float(rms.mean()), 5),
         "curve": features.energy_curve(rms, shared.fps, seconds),
         "loudness_lufs": None if lufs is None else round(lufs, 2),
         "peak_db": round(peak, 2),
@@ -139,6 +157,7 @@ def analyze_signal(stereo: np.ndarray, ctx=None, beats: bool = True) -> dict[str
         "energy": energy,
         "spectral": spectral,
         "seconds": seconds,
+        "shared": shared,
     }
 
 
@@ -154,7 +173,7 @@ def _window(path: str, max_seconds: float) -> tuple[audio.ProbeResult, float, fl
     return info, start, max_seconds
 
 
-def _stem_pass(stems: dict[str, str], start: float, seconds: float | None, beats: bool, ctx) -> dict[str, Any]:
+def _stem_pass(stems: dict[str, str], start: float, seconds: float | None, ctx) -> dict[str, Any]:
     """Tempo from the drums stem, key from the harmonic stems (bass + other, vocals at half weight)."""
     out: dict[str, Any] = {"tempo": None, "key": None, "errors": {}}
     decoded: dict[str, np.ndarray] = {}
@@ -169,7 +188,7 @@ def _stem_pass(stems: dict[str, str], start: float, seconds: float | None, beats
     ctx.progress(0.85, "stems: tempo", force=True)
     drums = decoded.get("drums")
     if drums is not None and drums.size >= SR * MIN_SECONDS and np.max(np.abs(drums)) > 10 ** (SILENCE_PEAK_DB / 20):
-        out["tempo"], _ = tempo_of(drums, None, beats)
+        out["tempo"], _ = tempo_of(drums, None)
     ctx.progress(0.92, "stems: key", force=True)
     harmonic = [(decoded[n], w) for n, w in HARMONIC_STEMS.items() if n in decoded]
     if harmonic:
@@ -206,9 +225,11 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     ctx.progress(0.0, "probe", force=True)
     info, start, seconds = _window(path, max_seconds)
     ctx.progress(0.03, "decode", force=True)
-    stereo = decode_window(path, SR, 2, start, seconds, ctx.check)
+    # The file's own channel count (at most 2): a mono file decoded as stereo is upmixed at -3 dB,
+    # and the seed's fields are defined on librosa.load's mono signal (the mean of the channels).
+    stereo = decode_window(path, SR, max(1, min(info.channels, 2)), start, seconds, ctx.check)
     ctx.progress(0.15, "features", force=True)
-    mix = analyze_signal(stereo, ctx, beats)
+    mix = analyze_signal(stereo, ctx)
     del stereo
 
     tempo_result, key_result = mix["tempo"], mix["key"]
@@ -216,7 +237,7 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     if stems:
         ctx.progress(0.78, "stems: decode", force=True)
-        st = _stem_pass(stems, start, seconds, beats, ctx)
+        st = _stem_pass(stems, start, seconds, ctx)
         tempo_result, source_t, why_t = _choose("tempo", mix["tempo"], st["tempo"], "drums stem")
         key_result, source_k, why_k = _choose("key", mix["key"], st["key"], "harmonic stems")
         result["candidates"] = {
@@ -232,8 +253,11 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
 
     tempo_json = dict(tempo_result.to_json(), source=source_t)
     key_json = dict(key_result.to_json(), source=source_k)
-    if not beats:
-        tempo_json["beats"] = []
+    ctx.progress(0.95, "beat grid", force=True)
+    if beats:
+        grid_json = grid_of(mix["shared"], tempo_result, mix["seconds"]).to_json()
+    else:
+        grid_json = {"beats": [], "downbeats": [], "meter": None, "first_downbeat": None, "downbeat_confidence": 0.0}
     ctx.progress(0.98, "done", force=True)
     duration = info.duration if info.duration is not None else mix["seconds"]
     return {
@@ -249,6 +273,7 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
             "truncated": bool(info.duration is not None and info.duration > max_seconds),
         },
         "tempo": tempo_json,
+        "grid": grid_json,
         "key": key_json,
         "energy": mix["energy"],
         "spectral": mix["spectral"],
@@ -266,7 +291,8 @@ def warm(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     y = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t)) / 2
     y[(t % 0.5) < 0.01] += 0.5
     stereo = np.stack([y, y]).astype(np.float32)
-    analyze_signal(stereo, ctx, beats=True)
+    mix = analyze_signal(stereo, ctx)
+    grid_of(mix["shared"], mix["tempo"], mix["seconds"])
     return {"warm": True, "seconds": round(time.monotonic() - t0, 3), "analyzer_version": ANALYZER_VERSION}
 
 

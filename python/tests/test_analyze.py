@@ -75,7 +75,7 @@ def test_tempo_of_drum_track(write_wav, bpm):
     path = write_wav(f"drums{bpm:g}.wav", drums(bpm, 20))
     result = analyze.run({"path": str(path)})
     assert result["tempo"]["bpm"] == pytest.approx(bpm, rel=0.04)
-    beats = np.diff(result["tempo"]["beats"])
+    beats = np.diff(result["grid"]["beats"])
     assert np.median(beats) == pytest.approx(60 / bpm, rel=0.05)
     alts = {round(a["bpm"] / result["tempo"]["bpm"], 2) for a in result["tempo"]["alternatives"]}
     assert alts == {2.0, 0.5}
@@ -159,11 +159,13 @@ def test_result_shape(write_wav):
     path = write_wav("mix.wav", stereo(y))
     r = analyze.run({"path": str(path)})
     # DESIGN.md 4.3 paths (the seed's columns) and the additions.
-    for dotted in ("tempo.bpm", "tempo.confidence", "tempo.alternatives", "tempo.beats", "key.key", "key.tonic",
+    for dotted in ("tempo.bpm", "tempo.confidence", "tempo.alternatives", "tempo.stable", "tempo.curve",
+                   "grid.beats", "grid.downbeats", "grid.meter", "grid.first_downbeat", "key.key", "key.tonic",
                    "key.mode", "key.camelot", "key.open_key", "key.confidence", "key.runner_up.key",
-                   "key.runner_up.camelot", "key.runner_up.score", "energy.rms_mean", "energy.zcr_mean",
+                   "key.runner_up.camelot", "key.runner_up.score", "energy.rms_mean", "energy.zcr_mean", "energy.rms_windowed_mean",
                    "energy.curve", "energy.loudness_lufs", "energy.peak_db", "energy.level",
-                   "spectral.centroid_mean", "spectral.rolloff_mean", "spectral.bandwidth_mean",
+                   "spectral.centroid_mean", "spectral.rolloff_mean", "spectral.centroid_sounding_mean",
+                   "spectral.rolloff_sounding_mean", "spectral.bandwidth_mean",
                    "spectral.flatness_mean", "duration", "sample_rate", "source", "analyzer_version"):
         node = r
         for part in dotted.split("."):

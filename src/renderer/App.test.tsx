@@ -31,7 +31,7 @@ describe('<App>', () => {
     renderApp(fakeEngine({ tracks: [track({ title: 'Night Drive', artist: 'Kavinsky', duration: 261.4, sampleRate: 48000, analysis, stemCount: 4 }), track({ title: 'Link', sourceKind: 'youtube', status: 'pending', duration: null, sampleRate: null })] }));
     const row = (await screen.findByText('Night Drive')).closest('[role="row"]') as HTMLElement;
     const cells = within(row).getAllByRole('cell').map((c) => c.textContent);
-    expect(cells).toEqual(['▸Night Drive4 stems', 'Kavinsky', '4:21', '122', '8AA minor', '2', '-9.0', 'File', 'done']);
+    expect(cells).toEqual(['▸Night Drive4 stems', 'Kavinsky', '4:21', '122.04', '8AA minor', '2', '-9.0', 'File', 'done']);
     const pending = screen.getByText('Link').closest('[role="row"]') as HTMLElement;
     expect(within(pending).getAllByRole('cell').map((c) => c.textContent)).toEqual(['▸Link', 'Unknown artist', '—', '—', '—', '—', '—', 'YouTube', 'waiting for download']);
   });

@@ -6,6 +6,7 @@
  * import this file; nothing else defines a channel.
  */
 import { z } from 'zod';
+import type { AnalysisResult } from './analysis';
 import type { CollectionExport, DjProgress, StemFilesExport, TagsResult, TagsView } from './dj';
 import type { ErrorInfo } from './errors';
 import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
@@ -117,7 +118,7 @@ export const requests = {
    * Analyse one track now, ahead of the queue, and wait for the result. `input`: a track id, or a
    * file to import first (without the pipeline). Progress: `job:progress` of the returned job.
    */
-  'analysis.run': request<{ trackId: string; title: string; jobId: number; result: Record<string, unknown> }>()(z.strictObject({ input })),
+  'analysis.run': request<{ trackId: string; title: string; jobId: number; result: AnalysisResult }>()(z.strictObject({ input })),
   /**
    * Separate one track now, ahead of the queue, and wait. Unset settings come from the stored
    * ones (settings.get: model, device, format), then the built-in defaults.

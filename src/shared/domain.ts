@@ -13,6 +13,8 @@ export type SourceKind = 'file' | 'spotify' | 'youtube';
  * - missing: the file was moved or deleted outside the app
  * - failed: the download or import failed for good (see `error`)
  */
+import type { AnalysisResult } from './analysis';
+
 export type TrackStatus = 'pending' | 'ready' | 'missing' | 'failed';
 
 export interface Track {
@@ -117,7 +119,7 @@ export interface AnalysisSummary {
 
 export interface TrackDetail extends Track {
   /** The full analysis result (DESIGN.md 4.3), or null when not analysed yet. */
-  analysis: Record<string, unknown> | null;
+  analysis: AnalysisResult | null;
   /** The newest complete stem set: stem name -> file path. */
   stems: Record<string, string> | null;
   stemModel: string | null;

@@ -32,25 +32,45 @@ def stft_and_onsets(y: np.ndarray, sr: int) -> Shared:
     mel = librosa.feature.melspectrogram(S=mag**2, sr=sr, n_mels=96, fmax=min(11025, sr / 2))
     mel_db = librosa.power_to_db(mel, ref=np.max)
     env = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=HOP)
-    freqs = librosa.mel_frequencies(n_mels=mel_db.shape[0] + 2, fmax=min(11025, sr / 2))[1:-1]
-    low = librosa.onset.onset_strength(S=mel_db[freqs < ACCENT_FMAX], sr=sr, hop_length=HOP)
-    return Shared(sr, HOP, mag, env.astype(np.float32), low.astype(np.float32))
+    return Shared(sr, HOP, mag, env.astype(np.float32), low_flux(mag, sr).astype(np.float32))
+
+
+def low_flux(mag: np.ndarray, sr: int) -> np.ndarray:
+    """Onset strength below ACCENT_FMAX on a gently compressed magnitude (log1p(100 x), not dB):
+    a dB flux makes a hi-hat's faint noise in the empty low bins jump as much as a kick does, and
+    then off-beat hats vote for double time (the "kick on every beat, hat on the off-beat" case)."""
+    freqs = np.linspace(0, sr / 2, mag.shape[0])
+    low = mag[freqs < ACCENT_FMAX]
+    top = float(low.max()) if low.size else 0.0
+    if top <= 0:
+        return np.zeros(mag.shape[1], np.float32)
+    low = np.log1p(100.0 * low / top)
+    flux = np.maximum(0.0, np.diff(low, axis=1, prepend=low[:, :1])).sum(axis=0)
+    # The same frame convention as librosa's onset_strength (centred frames: shift by n_fft/2).
+    shift = N_FFT // (2 * HOP)
+    return np.concatenate([np.zeros(shift), flux[:-shift]]) if flux.size > shift else np.zeros_like(flux)
 
 
 def spectral(shared: Shared) -> dict:
-    """Means of centroid, rolloff (85 %), bandwidth (p=2) and flatness over the non-silent frames.
-
-    Same definitions as librosa's spectral_* with their defaults, computed in one pass over the
+    """Means of centroid, rolloff (85 %), bandwidth (p=2) and flatness, in one pass over the
     shared magnitude spectrogram (librosa normalises the whole matrix again for each feature,
-    which cost ~2 s on a 4-minute track; tests check the two agree)."""
+    which cost ~2 s on a 4-minute track; tests check the two agree).
+
+    ``centroid_mean`` and ``rolloff_mean`` are the seed's columns with the seed's meaning: the
+    mean over every frame of librosa's ``spectral_centroid``/``spectral_rolloff`` at their
+    defaults, where a silent frame counts as 0 Hz (DESIGN.md 4.3). ``*_sounding_mean`` are the
+    same over the frames that hold sound only (a track's silences do not pull them down)."""
     S, sr = shared.mag, shared.sr
     freqs = np.linspace(0, sr / 2, S.shape[0], dtype=np.float32)[:, None]
+    frames = S.shape[1]
     total = S.sum(axis=0)
-    loud = total > 1e-6  # ignore digital silence frames in the means
-    if not loud.any():
-        return {"centroid_mean": 0.0, "rolloff_mean": 0.0, "bandwidth_mean": 0.0, "flatness_mean": 1.0}
-    S = S[:, loud]
-    total = total[loud]
+    nonzero = total > 0  # librosa's per-frame definitions: an all-zero frame reads 0 Hz
+    if not nonzero.any():
+        return {"centroid_mean": 0.0, "rolloff_mean": 0.0, "centroid_sounding_mean": 0.0,
+                "rolloff_sounding_mean": 0.0, "bandwidth_mean": 0.0, "flatness_mean": 1.0}
+    S = S[:, nonzero]
+    total = total[nonzero]
+    loud = total > 1e-6  # sounding: not digital silence nor its window-edge leakage
     centroid = (freqs * S).sum(axis=0) / total
     bandwidth = np.sqrt((S * (freqs - centroid) ** 2).sum(axis=0) / total)
     cumulative = np.cumsum(S, axis=0)
@@ -59,28 +79,61 @@ def spectral(shared: Shared) -> dict:
     power = np.maximum(S * S, 1e-10)
     flatness = np.exp(np.log(power).mean(axis=0)) / power.mean(axis=0)
     return {
-        "centroid_mean": round(float(centroid.mean()), 2),
-        "rolloff_mean": round(float(rolloff.mean()), 2),
-        "bandwidth_mean": round(float(bandwidth.mean()), 2),
-        "flatness_mean": round(float(flatness.mean()), 5),
+        "centroid_mean": round(float(centroid.sum() / frames), 2),
+        "rolloff_mean": round(float(rolloff.sum() / frames), 2),
+        "centroid_sounding_mean": round(float(centroid[loud].mean()), 2) if loud.any() else 0.0,
+        "rolloff_sounding_mean": round(float(rolloff[loud].mean()), 2) if loud.any() else 0.0,
+        "bandwidth_mean": round(float(bandwidth[loud].mean()), 2) if loud.any() else 0.0,
+        "flatness_mean": round(float(flatness[loud].mean()), 5) if loud.any() else 1.0,
     }
 
 
-def rms_frames(shared: Shared) -> np.ndarray:
+def rms_windowed_frames(shared: Shared) -> np.ndarray:
+    """RMS per frame of the Hann-windowed STFT (the energy curve's source; ~0.6 x the seed's
+    rectangular-frame RMS on steady sound, which is the window's own RMS)."""
     import librosa
 
     return librosa.feature.rms(S=shared.mag, frame_length=N_FFT)[0]
 
 
+def _frame_sums(padded: np.ndarray) -> np.ndarray:
+    """Sum of ``padded`` over each of librosa's frames (N_FFT long, hop HOP) of a signal already
+    padded by N_FFT/2 each side: frames fall on whole HOP blocks, so a frame is N_FFT/HOP
+    consecutive block sums - one pass, no running sum over millions of samples."""
+    n_frames = 1 + (padded.size - N_FFT) // HOP
+    per = N_FFT // HOP
+    need = (n_frames + per - 1) * HOP
+    if padded.size < need:
+        padded = np.pad(padded, (0, need - padded.size))
+    sums = padded[:need].reshape(-1, HOP).sum(axis=1, dtype=np.float64)
+    return np.lib.stride_tricks.sliding_window_view(sums, per)[:n_frames].sum(axis=1)
+
+
+def rms_mean(y: np.ndarray) -> float:
+    """The seed's ``energy``: mean of ``librosa.feature.rms(y=y)`` at its defaults (centred
+    2048-sample rectangular frames, hop 512, zero padding), from block sums (no STFT)."""
+    if y.size == 0:
+        return 0.0
+    half = N_FFT // 2
+    power = _frame_sums(np.pad(np.square(y, dtype=np.float32), (half, half))) / N_FFT
+    return float(np.sqrt(np.maximum(power, 0.0)).mean())
+
+
 def zcr_mean(y: np.ndarray) -> float:
-    """Zero-crossing rate per 2048-sample frame (hop 512) averaged: same as librosa's default."""
-    signs = np.signbit(y)
-    crossings = np.concatenate([[0], (signs[1:] != signs[:-1]).astype(np.float32)])
-    if y.size < N_FFT:
-        return float(crossings.mean()) if y.size else 0.0
-    csum = np.concatenate([[0.0], np.cumsum(crossings, dtype=np.float64)])
-    starts = np.arange(0, y.size - N_FFT + 1, HOP)
-    return float(np.mean((csum[starts + N_FFT] - csum[starts]) / N_FFT))
+    """The seed's ``zero_crossing_rate`` mean: librosa's defaults (centred 2048-sample frames
+    padded with the edge value, hop 512, |y| <= 1e-10 counts as 0, 0 counts as positive, a
+    frame's first sample is not a crossing)."""
+    if y.size == 0:
+        return 0.0
+    y = np.where(np.abs(y) <= 1e-10, 0.0, y)
+    half = N_FFT // 2
+    signs = np.signbit(np.pad(y, (half, half), mode="edge"))
+    change = np.zeros(signs.size, np.float32)
+    change[1:] = signs[1:] != signs[:-1]
+    counts = _frame_sums(change)
+    # A frame's first sample is compared with the one before the frame: librosa does not count it.
+    counts -= change[np.arange(counts.size) * HOP]
+    return float(np.mean(counts / N_FFT))
 
 
 def energy_curve(rms: np.ndarray, fps: float, seconds: float) -> list[float]:

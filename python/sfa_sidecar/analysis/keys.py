@@ -95,12 +95,14 @@ def parse_key(name: str) -> tuple[int, str]:
     return letter % 12, mode.lower()
 
 
-@lru_cache(maxsize=8)
-def _semitone_map(sr: int, n_fft: int, lo_midi: int, hi_midi: int) -> np.ndarray:
-    """(n_semitones, n_bins) weights: each bin contributes to its nearest semitone, cos-tapered."""
+@lru_cache(maxsize=32)
+def _semitone_map(sr: int, n_fft: int, lo_midi: int, hi_midi: int, tuning_cents: int = 0) -> np.ndarray:
+    """(n_semitones, n_bins) weights: each bin contributes to its nearest semitone, cos-tapered;
+    the semitones are those of a tuning ``tuning_cents`` away from A4 = 440 Hz."""
     freqs = np.arange(n_fft // 2 + 1) * sr / n_fft
+    a4 = 440.0 * 2.0 ** (tuning_cents / 1200.0)
     with np.errstate(divide="ignore"):
-        midi = 69 + 12 * np.log2(np.maximum(freqs, 1e-6) / 440.0)
+        midi = 69 + 12 * np.log2(np.maximum(freqs, 1e-6) / a4)
     n = hi_midi - lo_midi
     weights = np.zeros((n, freqs.size), dtype=np.float32)
     for i in range(n):
@@ -119,24 +121,57 @@ BASS_SPLIT = 52  # below E3: bass register
 BASS_WEIGHT = 2.0  # the bass register counts double (roots carry the tonic); chosen on dev
 
 
-def pitch_spectrogram(y11: np.ndarray, peaks_only: bool = True) -> np.ndarray:
-    """(semitones LO_MIDI..HI_MIDI, frames) log-compressed energy from a long-window STFT at 11025 Hz."""
+TUNING_FMIN, TUNING_FMAX = 100.0, 2000.0  # Hz: partials used for the tuning estimate
+
+
+def estimate_tuning(mag: np.ndarray, peak: np.ndarray) -> float:
+    """A4 offset in cents (-50..50) from the spectral peaks: each peak's frequency (parabola on
+    the log magnitude, ~0.1 bin) is read as a deviation from the nearest equal-tempered semitone;
+    the magnitude-weighted circular mean of those deviations is the tuning (a piece tuned to
+    A4 = 445 Hz reads +20 cents). 0 when there are no tonal peaks."""
+    bins = np.arange(1, mag.shape[0] - 1)
+    freqs = bins * KEY_SR / KEY_NFFT
+    band = (freqs >= TUNING_FMIN) & (freqs <= TUNING_FMAX)
+    rows, cols = np.nonzero(peak & band[:, None])
+    if rows.size < 20:
+        return 0.0
+    k = rows + 1
+    a, b, c = (np.log(mag[k + d, cols] + 1e-9) for d in (-1, 0, 1))
+    denom = a - 2 * b + c
+    delta = np.where(denom < 0, 0.5 * (a - c) / np.where(denom < 0, denom, -1.0), 0.0)
+    f = (k + np.clip(delta, -0.5, 0.5)) * KEY_SR / KEY_NFFT
+    semis = 12 * np.log2(f / 440.0)
+    angle = 2 * np.pi * (semis - np.round(semis))
+    weight = mag[k, cols]
+    vector = np.sum(weight * np.exp(1j * angle))
+    if abs(vector) < 1e-9:
+        return 0.0
+    return float(np.angle(vector) / (2 * np.pi) * 100.0)
+
+
+def pitch_spectrogram(y11: np.ndarray, peaks_only: bool = True, tuning: bool = False) -> np.ndarray | tuple[np.ndarray, float]:
+    """(semitones LO_MIDI..HI_MIDI, frames) log-compressed energy from a long-window STFT at 11025 Hz.
+
+    With ``tuning``: (that, A4 offset in cents), the semitones centred on the estimated tuning
+    (a record mastered or played off A4 = 440 Hz would otherwise smear every note over two bins)."""
     if y11.size < KEY_NFFT:
         y11 = np.pad(y11, (0, KEY_NFFT - y11.size))
     n_frames = 1 + (y11.size - KEY_NFFT) // KEY_HOP
     frames = np.lib.stride_tricks.sliding_window_view(y11, KEY_NFFT)[::KEY_HOP][:n_frames]
     window = np.hanning(KEY_NFFT).astype(np.float32)
     mag = np.abs(np.fft.rfft(frames * window, axis=1)).T.astype(np.float32)  # (bins, frames)
+    peak = (mag[1:-1] > mag[:-2]) & (mag[1:-1] >= mag[2:])
+    cents = estimate_tuning(mag, peak) if tuning else 0.0
     if peaks_only:
         # Keep local maxima along frequency: tonal partials survive, broadband noise mostly not.
-        peak = (mag[1:-1] > mag[:-2]) & (mag[1:-1] >= mag[2:])
         masked = np.zeros_like(mag)
         masked[1:-1][peak] = mag[1:-1][peak]
         mag = masked
-    semis = _semitone_map(KEY_SR, KEY_NFFT, LO_MIDI, HI_MIDI) @ mag
+    semis = _semitone_map(KEY_SR, KEY_NFFT, LO_MIDI, HI_MIDI, int(round(cents))) @ mag
     # Per-frame normalisation then log compression (loud passages do not dominate).
     semis /= np.maximum(semis.max(axis=0, keepdims=True), 1e-9)
-    return np.log1p(100.0 * semis)
+    semis = np.log1p(100.0 * semis)
+    return (semis, cents) if tuning else semis
 
 
 def chroma_profile(semis: np.ndarray, bass_weight: float = 1.0) -> np.ndarray:
@@ -157,10 +192,12 @@ class KeyResult:
     confidence: float
     scores: np.ndarray  # (24,) correlations: 0..11 major on C..B, 12..23 minor on C..B
     runner_up: tuple[int, str, float]
+    tuning_cents: float = 0.0  # A4 offset the semitones were centred on (estimate_tuning)
 
     def to_json(self) -> dict:
         rpc, rmode, rscore = self.runner_up
         return {
+            "tuning_cents": round(self.tuning_cents, 1),
             "key": key_name(self.tonic_pc, self.mode),
             "tonic": tonic_name(self.tonic_pc, self.mode),
             "mode": self.mode,
@@ -333,7 +370,10 @@ def estimate_key_combined(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bas
 
 def key_from_signal(y11: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT,
                     method: str | None = None) -> KeyResult:
-    semis = pitch_spectrogram(y11)
+    semis, cents = pitch_spectrogram(y11, tuning=True)
     if (method or METHOD) == "profile":
-        return estimate_key(chroma_profile(semis, bass_weight), profile)
-    return estimate_key_combined(semis, profile, bass_weight)
+        result = estimate_key(chroma_profile(semis, bass_weight), profile)
+    else:
+        result = estimate_key_combined(semis, profile, bass_weight)
+    result.tuning_cents = cents
+    return result

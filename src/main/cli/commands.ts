@@ -224,18 +224,16 @@ const analyze: CommandSpec = {
     const stop = followProgress(engine, !ctx.out.json);
     const done = await call(engine, 'analysis.run', { input: inputs[0]! }).finally(stop);
     const track = { id: done.trackId, title: done.title };
-    const result = done.result as Record<string, unknown> & {
-      tempo?: { bpm?: number; confidence?: number };
-      key?: { key?: string; camelot?: string; confidence?: number };
-      energy?: { loudness_lufs?: number; rms_mean?: number };
-    };
+    const result = done.result;
+    const grid = result.grid;
     ctx.out.result(result, () =>
       [
         `track     ${track.title} (${track.id})`,
-        `tempo     ${result.tempo?.bpm?.toFixed(1)} BPM (confidence ${result.tempo?.confidence?.toFixed(2)})`,
-        `key       ${result.key?.key} / ${result.key?.camelot} (confidence ${result.key?.confidence?.toFixed(2)})`,
-        `loudness  ${result.energy?.loudness_lufs?.toFixed(1)} LUFS`,
-        `source    ${String(result.source ?? 'mix')}`,
+        `tempo     ${result.tempo.bpm.toFixed(2)} BPM (confidence ${result.tempo.confidence.toFixed(2)}${result.tempo.stable === false ? ', not steady' : ''})`,
+        ...(grid?.meter ? [`grid      ${grid.meter}, ${grid.beats.length} beats, first downbeat ${grid.first_downbeat?.toFixed(3)} s`] : []),
+        `key       ${result.key.key} / ${result.key.camelot} (confidence ${result.key.confidence.toFixed(2)})`,
+        `loudness  ${result.energy.loudness_lufs?.toFixed(1) ?? '—'} LUFS`,
+        `source    ${result.source}`,
       ].join('\n'),
     );
     return EXIT.ok;

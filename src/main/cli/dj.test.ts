@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analysisResult } from '../../test/analysis';
 import { repoRoot, tempDir, writeSine } from '../../test/fixtures';
 import { createEngineForTests as createEngine } from '../test/engine';
 import { silentLogger } from '../log';
@@ -35,9 +36,9 @@ beforeAll(async () => {
     const files = [writeSine(join(dir, 'One.wav'), 1), writeSine(join(dir, 'Two.wav'), 1, { freq: 300 })];
     await engine.api.handle('library.add', { inputs: files, steps: [] });
     ids = files.map((f) => engine.tracks.list().find((t) => t.path === f)!.id);
-    engine.analyses.save(ids[0]!, null, {
-      source: 'mix', duration: 1, tempo: { bpm: 126, beats: [0.1, 0.576] }, key: { key: 'E minor', tonic: 'E', mode: 'minor' }, energy: { level: 6 },
-    });
+    engine.analyses.save(ids[0]!, null, analysisResult({
+      source: 'mix', duration: 1, tempo: { bpm: 126, beats: [0.1, 0.576] }, key: { key: 'E minor', tonic: 'E', mode: 'minor', camelot: '9A', open_key: '2m' }, energy: { level: 6 },
+    }));
     mkdirSync(join(dir, 'stems'));
     engine.stems.register(
       ['drums', 'vocals'].map((stem) => ({

@@ -1,20 +1,12 @@
+import type { AnalysisResult } from '../../shared/analysis';
 import type { AnalysisSummary } from '../../shared/domain';
 import type { Db } from '../db/connection';
-
-/** The fields of an analysis result (DESIGN.md 4.3) that the library indexes; the rest is JSON. */
-interface IndexedPaths {
-  source?: 'mix' | 'stems';
-  duration?: number;
-  tempo?: { bpm?: number; confidence?: number };
-  key?: { key?: string; camelot?: string; confidence?: number };
-  energy?: { rms_mean?: number; zcr_mean?: number; loudness_lufs?: number };
-  spectral?: { centroid_mean?: number; rolloff_mean?: number };
-}
 
 export interface StoredAnalysis {
   trackId: string;
   source: 'mix' | 'stems';
-  result: Record<string, unknown>;
+  /** Validated on entry (workers/analyze.ts); results stored by analyzer 1.0.0 lack the "since 1.1.0" fields. */
+  result: AnalysisResult;
   createdAt: string;
 }
 
@@ -65,22 +57,23 @@ export class AnalysisRepository {
     return map;
   }
 
-  save(trackId: string, jobId: number | null, result: Record<string, unknown>): void {
-    const r = result as IndexedPaths;
+  /** Indexes the seed's columns (DESIGN.md 4.3) beside the whole result as JSON. */
+  save(trackId: string, jobId: number | null, result: AnalysisResult): void {
+    const r = result;
     this.upsert.run({
       trackId,
       jobId,
-      source: r.source === 'stems' ? 'stems' : 'mix',
-      tempo: num(r.tempo?.bpm),
-      key: str(r.key?.key),
-      camelot: str(r.key?.camelot),
-      keyConfidence: num(r.key?.confidence),
-      tempoConfidence: num(r.tempo?.confidence),
-      energy: num(r.energy?.rms_mean),
-      loudness: num(r.energy?.loudness_lufs),
-      centroid: num(r.spectral?.centroid_mean),
-      rolloff: num(r.spectral?.rolloff_mean),
-      zcr: num(r.energy?.zcr_mean),
+      source: r.source,
+      tempo: num(r.tempo.bpm),
+      key: str(r.key.key),
+      camelot: str(r.key.camelot),
+      keyConfidence: num(r.key.confidence),
+      tempoConfidence: num(r.tempo.confidence),
+      energy: num(r.energy.rms_mean),
+      loudness: num(r.energy.loudness_lufs),
+      centroid: num(r.spectral.centroid_mean),
+      rolloff: num(r.spectral.rolloff_mean),
+      zcr: num(r.energy.zcr_mean),
       duration: num(r.duration),
       result: JSON.stringify(result),
       createdAt: new Date().toISOString(),
@@ -124,5 +117,5 @@ interface Row {
 }
 
 function fromRow(r: Row): StoredAnalysis {
-  return { trackId: r.track_id, source: r.source, result: JSON.parse(r.result) as Record<string, unknown>, createdAt: r.created_at };
+  return { trackId: r.track_id, source: r.source, result: JSON.parse(r.result) as AnalysisResult, createdAt: r.created_at };
 }

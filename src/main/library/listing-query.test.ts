@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { analysisResult } from '../../test/analysis';
 import { tempDir } from '../../test/fixtures';
 import { openDatabase, type Db } from '../db/connection';
 import { migrate } from '../db/migrate';
@@ -36,7 +37,7 @@ function library(n: number) {
       ins.run(id, `${WORDS[i % 8]} ${WORDS[(i * 3) % 8]} ${i}`, i % 4 ? `${WORDS[(i + 1) % 8]} trio` : null, `${path}#${i}`, path, 100 + ((i * 37) % 200), new Date(1e12 + i * 1000).toISOString());
       if (i % 3) {
         const camelot = CAMELOT[i % CAMELOT.length]!;
-        analyses.save(id, null, { source: 'mix', tempo: { bpm: 80 + ((i * 7) % 90) }, key: { key: camelot.endsWith('A') ? 'A minor' : 'C major', camelot }, energy: { rms_mean: 0.1, level: (i % 10) / 10, loudness_lufs: -8 } });
+        analyses.save(id, null, analysisResult({ source: 'mix', tempo: { bpm: 80 + ((i * 7) % 90) }, key: { key: camelot.endsWith('A') ? 'A minor' : 'C major', camelot }, energy: { rms_mean: 0.1, level: (i % 10) / 10, loudness_lufs: -8 } }));
       }
       if (i % 5 === 0) stems.register(['drums', 'bass'].map((stem) => ({ trackId: id, jobId: null, model: 'dsp', optionsKey: 'k', stem, path: `/s/${id}/${stem}.wav`, size: 1, duration: 1, format: 'wav', device: 'cpu' })));
     }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { type AnalysisResult, checkAnalysisResult } from '../../shared/analysis';
 import { SfaError, discardsJob, toErrorInfo } from '../../shared/errors';
 import { defineWorker } from '../jobs';
 import type { WorkerDeps } from './deps';
@@ -32,9 +33,9 @@ export function analysisWorker(deps: WorkerDeps) {
       if (!existsSync(track.path)) return { discard: new SfaError('FILE_NOT_FOUND', `The audio file is missing: ${track.path}`) };
       const stems = Object.fromEntries(Object.entries(deps.stems.latestSet(track.id)?.stems ?? {}).filter(([, path]) => existsSync(path)));
       ctx.progress(0, 'starting analysis');
-      let result: Record<string, unknown>;
+      let raw: unknown;
       try {
-        result = await deps.sidecars.analysis.run<Record<string, unknown>>(
+        raw = await deps.sidecars.analysis.run<unknown>(
           'analyze',
           { path: track.path, ...(Object.keys(stems).length ? { stems } : {}) },
           { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (fraction, message) => ctx.progress(fraction * 100, message) },
@@ -44,10 +45,14 @@ export function analysisWorker(deps: WorkerDeps) {
         if (discardsJob(info.code)) return { discard: error };
         throw error;
       }
+      // Where the result enters from Python: nothing that does not match the contract is stored.
+      const checked = checkAnalysisResult(raw);
+      if (!checked.ok) {
+        return { discard: new SfaError('INTERNAL', `The analyzer returned a result that does not match its contract (${checked.problems.join('; ')}).`) };
+      }
+      const result: AnalysisResult = checked.result;
       ctx.onComplete(() => deps.analyses.save(track.id, job.id, result));
-      const tempo = result.tempo as { bpm?: number } | undefined;
-      const key = result.key as { key?: string; camelot?: string } | undefined;
-      return { ok: { source: String(result.source ?? 'mix'), bpm: tempo?.bpm ?? null, key: key?.key ?? null, camelot: key?.camelot ?? null } };
+      return { ok: { source: result.source, bpm: result.tempo.bpm, key: result.key.key, camelot: result.key.camelot } };
     },
   });
 }

@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir, writeSine } from '../../test/fixtures';
+import { analysisResultSchema } from '../../shared/analysis';
 import { createEngineForTests, type TestEngine } from '../test/engine';
 import type { Job } from '../jobs';
 import { silentLogger } from '../log';
@@ -58,8 +59,11 @@ describe('pipeline: import -> separate -> analyze', () => {
     for (const path of Object.values(detail.stems!)) expect(existsSync(path)).toBe(true);
     const stemRoot = join(engine.paths.stems, track.id);
     expect(readdirSync(stemRoot).filter((n) => n.endsWith('.tmp'))).toEqual([]);
-    const analysis = detail.analysis as { tempo: { bpm: number }; key: { key: string }; source: string; candidates?: unknown };
+    const analysis = detail.analysis!;
+    // stored only after validation against the shared schema (src/shared/analysis.ts)
+    expect(analysisResultSchema.safeParse(analysis).success).toBe(true);
     expect(analysis.tempo.bpm).toBeGreaterThan(0);
+    expect(Array.isArray(analysis.grid?.beats)).toBe(true);
     expect(typeof analysis.key.key).toBe('string');
     expect(['mix', 'stems']).toContain(analysis.source);
     expect(analysis.candidates).toBeDefined();

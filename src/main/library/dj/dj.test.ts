@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CollectionExport, StemFilesExport, TagsResult, TagsView } from '../../../shared/dj';
 import type { AddResult } from '../../../shared/domain';
+import { analysisResult } from '../../../test/analysis';
 import { tempDir, writeSine } from '../../../test/fixtures';
 import { createEngineForTests as createEngine, type TestEngine as Engine } from '../../test/engine';
 import { silentLogger } from '../../log';
@@ -42,15 +43,15 @@ async function add(engine: Engine, files: string[]): Promise<string[]> {
 /** An analysis result as the analyzer stores it (DESIGN.md 4.3), with or without the beat grid. */
 function analysis(bpm: number, key: [string, 'major' | 'minor'], options: { grid?: boolean; level?: number } = {}) {
   const beats = Array.from({ length: 8 }, (_, i) => 0.25 + (i * 60) / bpm);
-  return {
+  return analysisResult({
     source: 'mix',
     duration: 3,
     tempo: { bpm, confidence: 0.9, beats, alternatives: [] },
     key: { key: `${key[0]} ${key[1]}`, tonic: key[0], mode: key[1], camelot: '8A', open_key: '1m', confidence: 0.8 },
     energy: { rms_mean: 0.1, zcr_mean: 0.05, level: options.level ?? 7, loudness_lufs: -9 },
     spectral: { centroid_mean: 1000, rolloff_mean: 3000 },
-    ...(options.grid ? { grid: { beats, downbeats: [0.25 + (60 / bpm) * 1], meter: 4, first_downbeat: 0.25 + 60 / bpm } } : {}),
-  };
+    ...(options.grid ? { grid: { beats, downbeats: [0.25 + (60 / bpm) * 1], meter: '4/4' as const, first_downbeat: 0.25 + 60 / bpm, downbeat_confidence: 0.5 } } : {}),
+  });
 }
 
 function python(script: string, ...args: string[]): unknown {

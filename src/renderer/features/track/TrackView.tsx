@@ -1,29 +1,25 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { AnalysisResult } from '../../../shared/analysis';
 import { useActions } from '../../actions/context';
 import { MIX_LANE } from '../../actions/player';
 import { CAMELOT_NAMES } from '../../lib/camelot';
 import { formatTime, stemGains } from '../../lib/mix';
 import { usePlayerStore, useSystemStore, useUiStore } from '../../stores';
 import { formatBpm, formatDuration } from '../library/format';
+import { BarRuler, barTimes } from './BarRuler';
 import { Sparkline, Waveform } from './Waveform';
 import { DjMenu, DjProgressBar, FileTagsLine } from '../dj/DjMenu';
 
 const LANE_COLORS: Record<string, string> = { vocals: '#e86fa3', drums: '#6aa8f1', bass: '#9b7bf0', other: '#4cc38a', mix: '#8d94a3', guitar: '#e8b44a', piano: '#5fd3d0' };
 
-type AnalysisJson = {
-  tempo?: { bpm?: number; confidence?: number; alternatives?: (number | { bpm: number; score?: number })[] };
-  key?: { key?: string; camelot?: string; open_key?: string; confidence?: number; runner_up?: { key?: string; camelot?: string } | string };
-  energy?: { rms_mean?: number; curve?: number[]; loudness_lufs?: number; level?: number };
-  spectral?: Record<string, unknown>;
-  source?: string;
-  choice_reason?: string;
-  candidates?: unknown;
-};
-
 const fmt = (v: unknown, digits = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '—');
+const tempoRange = (a: AnalysisResult) => {
+  const bpms = (a.tempo.curve ?? []).map((p) => p.bpm);
+  return bpms.length ? `${formatBpm(Math.min(...bpms))}–${formatBpm(Math.max(...bpms))} BPM` : 'drifts';
+};
 const asPercent = (v: unknown) => (typeof v === 'number' ? `${Math.round(v * 100)}%` : '—');
 
-function AnalysisPanel({ analysis }: { analysis: Record<string, unknown> | null }) {
+function AnalysisPanel({ analysis }: { analysis: AnalysisResult | null }) {
   if (!analysis) {
     return (
       <div className="panel analysis-panel empty">
@@ -31,18 +27,20 @@ function AnalysisPanel({ analysis }: { analysis: Record<string, unknown> | null 
       </div>
     );
   }
-  const a = analysis as AnalysisJson;
-  const alts = (a.tempo?.alternatives ?? []).map((x) => (typeof x === 'number' ? x : x.bpm)).filter((x) => typeof x === 'number');
-  const runner = typeof a.key?.runner_up === 'string' ? a.key.runner_up : a.key?.runner_up ? [a.key.runner_up.camelot, a.key.runner_up.key].filter(Boolean).join(' · ') : null;
-  const spectral = Object.entries(a.spectral ?? {}).filter(([, v]) => typeof v === 'number') as [string, number][];
+  const a = analysis;
+  const alts = a.tempo.alternatives.map((x) => x.bpm);
+  const runner = [a.key.runner_up.camelot, a.key.runner_up.key].filter(Boolean).join(' · ');
+  const spectral = Object.entries(a.spectral).filter(([, v]) => typeof v === 'number') as [string, number][];
   return (
     <div className="analysis-grid" aria-label="Analysis">
       <div className="panel stat" data-testid="analysis-bpm">
         <div className="stat-label">Tempo</div>
         <div className="stat-value">{formatBpm(a.tempo?.bpm ?? null)} <span className="unit">BPM</span></div>
         <div className="small muted">
-          confidence {asPercent(a.tempo?.confidence)}
+          confidence {asPercent(a.tempo.confidence)}
           {alts.length > 0 && <> · also {alts.slice(0, 3).map((b) => formatBpm(b)).join(', ')}</>}
+          {a.tempo.stable === false && <> · not steady ({tempoRange(a)})</>}
+          {a.grid?.meter && <> · {a.grid.meter}, first bar at {fmt(a.grid.first_downbeat, 2)} s</>}
         </div>
       </div>
       <div className="panel stat" data-testid="analysis-key">
@@ -53,6 +51,7 @@ function AnalysisPanel({ analysis }: { analysis: Record<string, unknown> | null 
         <div className="small muted">
           confidence {asPercent(a.key?.confidence)}
           {a.key?.open_key && <> · Open Key {a.key.open_key}</>}
+          {a.key.tuning_cents !== undefined && Math.abs(a.key.tuning_cents) >= 5 && <> · tuned {a.key.tuning_cents > 0 ? '+' : ''}{fmt(a.key.tuning_cents, 0)} cents</>}
           {runner && <> · runner-up {runner}</>}
         </div>
       </div>
@@ -104,12 +103,23 @@ function useWidth<T extends HTMLElement>(): [React.RefObject<T | null>, number] 
 function Lanes() {
   const actions = useActions();
   const { lanes, peaks, controls, selectedLane, position, duration, zoom, trackId } = usePlayerStore();
+  const analysis = usePlayerStore((s) => s.detail?.analysis ?? null);
+  const bars = useMemo(() => barTimes(analysis), [analysis]);
+  const barFractions = useMemo(() => (duration > 0 ? bars.map((t) => t / duration) : []), [bars, duration]);
   const [ref, width] = useWidth<HTMLDivElement>();
   const laneWidth = Math.max(100, (width - 180) * zoom);
   const gains = stemGains(controls);
   const progress = duration > 0 ? position / duration : 0;
   return (
     <div className="lanes" ref={ref} aria-label="Stems">
+      {bars.length > 0 && (
+        <div className="lane bar-ruler-lane">
+          <div className="lane-head small muted">Bars · {analysis?.grid?.meter}</div>
+          <div className="lane-wave" style={{ overflowX: zoom > 1 ? 'auto' : 'hidden' }}>
+            <BarRuler bars={bars} duration={duration} width={laneWidth} meter={analysis?.grid?.meter ?? null} onSeek={(t) => actions.player.seek(t)} />
+          </div>
+        </div>
+      )}
       {lanes.map((lane, i) => {
         const c = controls[lane];
         const p = peaks[lane];
@@ -178,7 +188,7 @@ function Lanes() {
                 }}
               >
                 {p && typeof p === 'object' && 'peaks' in p ? (
-                  <Waveform peaks={p} width={laneWidth} height={64} progress={progress} color={LANE_COLORS[lane] ?? '#8d94a3'} dim={(gains[lane] ?? 1) === 0} />
+                  <Waveform peaks={p} width={laneWidth} height={64} progress={progress} color={LANE_COLORS[lane] ?? '#8d94a3'} dim={(gains[lane] ?? 1) === 0} bars={barFractions} />
                 ) : (
                   <div className="wave-placeholder small muted" style={{ width: laneWidth }}>
                     {p && typeof p === 'object' && 'error' in p ? `Waveform unavailable: ${p.error}` : 'Computing the waveform…'}

@@ -1,11 +1,14 @@
 import { useEffect, useRef } from 'react';
 import type { Peaks } from '../../../shared/domain';
 
+const NO_BARS: number[] = [];
+
 /**
  * One lane's waveform on a canvas sized in device pixels (crisp at any zoom and on HiDPI): each
- * pixel column draws the min..max of the peaks it covers; the played part is tinted; a playhead.
+ * pixel column draws the min..max of the peaks it covers; the played part is tinted; a playhead;
+ * bar lines at `bars` (fractions 0..1 of the track: the analysis's downbeats).
  */
-export function Waveform({ peaks, width, height, progress, color, dim }: { peaks: Peaks; width: number; height: number; progress: number; color: string; dim: boolean }) {
+export function Waveform({ peaks, width, height, progress, color, dim, bars = NO_BARS }: { peaks: Peaks; width: number; height: number; progress: number; color: string; dim: boolean; bars?: number[] }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const canvas = ref.current;
@@ -41,10 +44,13 @@ export function Waveform({ peaks, width, height, progress, color, dim }: { peaks
       g.globalAlpha = dim ? 0.3 : 1;
       g.fillRect(x, y0, 1, Math.max(1, y1 - y0));
     }
+    g.globalAlpha = 0.35;
+    g.fillStyle = styles.getPropertyValue('--bar-line').trim() || '#ffffff';
+    for (const f of bars) g.fillRect(Math.round(f * w), 0, 1, h);
     g.globalAlpha = 1;
     g.fillStyle = '#ffffff';
     g.fillRect(Math.min(w - Math.ceil(dpr), played), 0, Math.ceil(dpr), h);
-  }, [peaks, width, height, progress, color, dim]);
+  }, [peaks, width, height, progress, color, dim, bars]);
   return <canvas ref={ref} className="waveform" style={{ width, height }} aria-hidden="true" />;
 }
 
