@@ -9,7 +9,7 @@
  * `sig` is the training signature the bag yaml lists, the prefix is the first 8 hex digits of the
  * file's sha256 (demucs' `LocalRepo` checks it again when it loads the file).
  */
-import data from '../../../python/sfa_sidecar/separation/catalog.json';
+import data from '../../../python/sfa_sidecar/separation/catalog.json' with { type: 'json' };
 
 /** Where demucs itself downloads from (`demucs.pretrained.ROOT_URL`). */
 export const DEMUCS_ROOT_URL: string = data.rootUrl;
