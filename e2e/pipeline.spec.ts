@@ -65,9 +65,11 @@ test('a track opens with a waveform lane per stem; solo drives the audio graph',
   await page.getByRole('button', { name: 'Open Beat Alpha 120' }).click();
   await expect(page.getByRole('heading', { name: 'Beat Alpha 120' })).toBeVisible();
   await expect(page.getByTestId('analysis-bpm')).toContainText('BPM');
-  const lanes = page.locator('.lane');
+  // One lane per stem (data-lane), under the bar ruler drawn from the analysis's beat grid.
+  const lanes = page.locator('.lane[data-lane]');
   await expect(lanes).toHaveCount(4);
-  await expect(page.locator('.lane canvas.waveform')).toHaveCount(4, { timeout: 60_000 });
+  await expect(page.locator('.lane[data-lane] canvas.waveform')).toHaveCount(4, { timeout: 60_000 });
+  expect(await page.locator('.bar-ruler-lane .bar-mark').count()).toBeGreaterThan(0);
   await expect(page.getByRole('button', { name: 'Play' })).toBeEnabled({ timeout: 30_000 });
   await page.getByRole('button', { name: 'Solo drums' }).click();
   const gains = await page.evaluate(() => window.__sfaPlayer!.gains());
