@@ -19,6 +19,8 @@ import os
 import struct
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -151,11 +153,22 @@ def _ffmpeg(args: list[str], target: Path) -> None:
         raise BadRequestError(f"ffmpeg could not write {target.name}: {text}")
 
 
-def _finish(temp: str, target: Path) -> None:
-    with open(temp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.chmod(temp, 0o644)
-    os.replace(temp, target)
+@contextmanager
+def _written_atomically(target: Path, suffix: str) -> Iterator[str]:
+    """A temporary file beside `target` for the body to write; fsynced and renamed over `target`
+    when the body succeeds, removed whatever happens, so no partial file is left under the final name."""
+    temp = _temp_beside(target, suffix)
+    try:
+        yield temp
+        with open(temp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except OSError as exc:
+        raise write_error(f"cannot write {target}", exc) from None
+    finally:
+        if os.path.exists(temp):
+            os.unlink(temp)
 
 
 def write_stem_mp4(mix: str, stems: dict[str, str], out: str, codec: str = "aac", tags: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -189,17 +202,10 @@ def write_stem_mp4(mix: str, stems: dict[str, str], out: str, codec: str = "aac"
     for i, name in enumerate(("mix",) + NI_ORDER):
         args += [f"-metadata:s:a:{i}", f"handler_name={name}"]
     args += ["-map_metadata", "-1", "-brand", "M4A ", "-f", "mp4"]
-    temp = _temp_beside(target, ".part.mp4")
-    try:
+    with _written_atomically(target, ".part.mp4") as temp:
         _ffmpeg([*args, temp], target)
         _tag(temp, tags or {})
         add_udta_box(temp, b"stem", json.dumps(stem_metadata()).encode("utf-8"))
-        _finish(temp, target)
-    except OSError as exc:
-        raise write_error(f"cannot write {target}", exc) from None
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)
     return {"file": str(target), "streams": 5, "samples": samples, "sampleRate": SAMPLE_RATE, "folded": {n: len(parts[n]) for n in NI_ORDER}}
 
 
@@ -228,15 +234,8 @@ def write_plain(stems: dict[str, str], folder: str, base: str, fmt: str) -> list
     for name, path in sorted(stems.items()):
         source = _existing(path, f"the {name} stem")
         target = (Path(folder) / f"{base} - {name}.{fmt}").resolve()
-        temp = _temp_beside(target, f".part.{fmt}")
-        try:
+        with _written_atomically(target, f".part.{fmt}") as temp:
             _ffmpeg(["-i", source, "-map", "0:a", *PLAIN[fmt], "-f", fmt, temp], target)
-            _finish(temp, target)
-        except OSError as exc:
-            raise write_error(f"cannot write {target}", exc) from None
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
         out.append(str(target))
     return out
 

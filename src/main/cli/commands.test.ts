@@ -1,14 +1,10 @@
 /** CLI commands as CommandSpecs on a temporary home, in-process (the built-CLI process tests are in ../cli.test.ts). */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { tempDir, writeSine } from '../../test/fixtures';
-import { createEngine, type Engine } from '../engine';
-import { silentLogger } from '../log';
-import { closedUrl } from '../models/test/helpers';
+import { writeSine } from '../../test/fixtures';
 import { call } from './call';
 import { commands } from './commands';
-import type { CommandContext } from './context';
-import { createOutput } from './output';
+import { cliTestContext } from './test/context';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -16,24 +12,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** A context like the CLI's, whose model store cannot download (any model but the built-in dsp fails fast). */
-async function context(): Promise<{ ctx: CommandContext; dir: string; stdout: () => string }> {
-  const t = tempDir('sfa-cli-commands-');
-  cleanups.push(t.cleanup);
-  let engine: Engine | undefined;
-  const baseUrl = await closedUrl();
-  const ctx: CommandContext = {
-    home: join(t.dir, 'home'),
-    out: createOutput(true),
-    engine: async (options = {}) =>
-      (engine ??= await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: options.runQueues, models: { baseUrl, torchHubDir: null, hfHubDir: null, retries: 0 } })),
-    close: async () => engine?.close(),
-  };
-  cleanups.push(() => ctx.close());
-  const chunks: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (chunks.push(String(chunk)), true));
-  return { ctx, dir: t.dir, stdout: () => chunks.join('') };
-}
+const context = () => cliTestContext('sfa-cli-commands-', cleanups);
 
 describe('sfa separate', () => {
   it('uses the stored default model and format when none is given', async () => {

@@ -1,13 +1,9 @@
 /** `sfa models` as a CommandSpec on a temporary home (the built-CLI process tests live in cli.test.ts). */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { tempDir } from '../../test/fixtures';
 import { commands } from '../cli/commands';
-import { UsageError, type CommandContext } from '../cli/context';
-import { createOutput } from '../cli/output';
-import { createEngine, type Engine } from '../engine';
-import { silentLogger } from '../log';
-import { closedUrl } from './test/helpers';
+import { UsageError } from '../cli/context';
+import { cliTestContext } from '../cli/test/context';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -15,22 +11,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function context(): Promise<{ ctx: CommandContext; stdout: () => string }> {
-  const t = tempDir('sfa-models-cli-');
-  cleanups.push(t.cleanup);
-  let engine: Engine | undefined;
-  const baseUrl = await closedUrl();
-  const ctx: CommandContext = {
-    home: join(t.dir, 'home'),
-    out: createOutput(true),
-    engine: async () => (engine ??= await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, models: { baseUrl, torchHubDir: null, hfHubDir: null, retries: 0 } })),
-    close: async () => engine?.close(),
-  };
-  cleanups.push(() => ctx.close());
-  const chunks: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (chunks.push(String(chunk)), true));
-  return { ctx, stdout: () => chunks.join('') };
-}
+const context = () => cliTestContext('sfa-models-cli-', cleanups);
 
 describe('sfa models', () => {
   const spec = commands.models!;
