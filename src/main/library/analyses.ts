@@ -97,15 +97,19 @@ export class AnalysisRepository {
   }
 }
 
-interface SummaryRow {
-  track_id: string;
-  source: 'mix' | 'stems';
+/** The sortable fields of a track's latest analysis (also the columns of migration 008's `track_summary`). */
+export interface SummaryFields {
   tempo: number | null;
   key: string | null;
   camelot: string | null;
   key_confidence: number | null;
   energy: number | null;
   loudness: number | null;
+}
+
+interface SummaryRow extends SummaryFields {
+  track_id: string;
+  source: 'mix' | 'stems';
   level: number | null;
 }
 

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import type { AnalysisSummary, Track, TrackListItem } from '../../shared/domain';
+import type { SummaryFields } from './analyses';
 import type { TrackRepository } from './tracks';
 
 /**
@@ -60,15 +61,9 @@ export function ftsQuery(search: string): string | null {
   return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(' AND ');
 }
 
-interface Row {
+interface Row extends SummaryFields {
   id: string;
   source: 'mix' | 'stems' | null;
-  tempo: number | null;
-  key: string | null;
-  camelot: string | null;
-  key_confidence: number | null;
-  energy: number | null;
-  loudness: number | null;
   analysed: number;
 }
 
