@@ -48,7 +48,7 @@ export type TempoCandidate = z.infer<typeof tempoCandidate>;
 const tempoResult = tempoCandidate.extend({ source: analysisSourceSchema });
 export type TempoResult = z.infer<typeof tempoResult>;
 
-/** Since 1.1.0. Times in seconds from the start of the analysed window (`window.start`). */
+/** Since 1.1.0. Times in seconds from the start of the analysed excerpt (the result's `window.start` field, not a browser window). */
 const beatGrid = z.object({
   /** Every beat; on a steady track an exact grid first_beat + n x 60 / bpm. [] with `beats: false`. */
   beats: z.array(num),

@@ -14,7 +14,7 @@ export const IPC_CHANNELS = {
   request: 'sfa:request',
   /** main -> renderer: a pushed contract event (name, payload). */
   event: 'sfa:event',
-  /** send: drag a registered stem (or the source) out of the window. */
+  /** send: drag a registered stem (or the source) out of the app to the desktop or a DAW. */
   startDrag: 'sfa:start-drag',
   /** invoke: show a registered file in the OS file manager -> boolean. */
   reveal: 'sfa:reveal',
