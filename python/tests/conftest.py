@@ -27,3 +27,13 @@ def write_wav(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def repo(tmp_path_factory):
+    """A local demucs model repo holding the tiny test model (seeded: the same weights every run)."""
+    from sfa_sidecar.separation.tiny_model import build
+
+    root = tmp_path_factory.mktemp("models")
+    build(root, "tiny", seed=0)
+    return str(root)

@@ -48,15 +48,6 @@ def make_ctx(on_send=None):
 
 
 @pytest.fixture(scope="session")
-def repo(tmp_path_factory):
-    from sfa_sidecar.separation.tiny_model import build
-
-    root = tmp_path_factory.mktemp("models")
-    build(root, "tiny", seed=0)
-    return str(root)
-
-
-@pytest.fixture(scope="session")
 def mix_path(tmp_path_factory):
     """6 s of stereo: two tones, a bass line and clicks, 16-bit PCM like a real file."""
     rng = np.random.default_rng(7)

@@ -42,15 +42,6 @@ def make_ctx():
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    from sfa_sidecar.separation.tiny_model import build
-
-    root = tmp_path_factory.mktemp("models")
-    build(root, "tiny", seed=0)
-    return str(root)
-
-
-@pytest.fixture(scope="module")
 def mix_path(tmp_path_factory):
     t = np.arange(int(SR * 2.0)) / SR
     wav = np.stack([0.3 * np.sin(2 * np.pi * 220 * t), 0.3 * np.sin(2 * np.pi * 330 * t)], 1)
