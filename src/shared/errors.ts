@@ -58,6 +58,11 @@ export const ERRORS = {
   SIDECAR_CRASHED: { worker: 'retry', means: 'the sidecar died while working on the request' },
   SIDECAR_TIMEOUT: { worker: 'retry', means: 'the sidecar did not answer in time' },
   SIDECAR_ERROR: { worker: 'retry', means: 'the sidecar failed without a more specific code' },
+  // the cluster (Ray)
+  CLUSTER_UNREACHABLE: { worker: 'retry', means: 'the Ray cluster cannot be reached (jobs wait for it; no attempt is spent)' },
+  CLUSTER_AUTH: { worker: 'discard', means: 'the Ray cluster refused our authentication token' },
+  CLUSTER_ADDRESS: { worker: 'discard', means: 'a cluster address that is not ray://host:port or a known local head' },
+  NODE_LOST: { worker: 'retry', means: 'the cluster node running the job died or left' },
   // jobs (the scheduler's own outcomes)
   // the scheduler settles a cancelled job from its abort signal, whatever the worker answers
   CANCELLED: { worker: 'retry', means: 'the user cancelled the work' },
