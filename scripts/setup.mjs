@@ -96,8 +96,9 @@ async function ensurePython() {
     const result = await provision({
       envDir: venv,
       lockFile: requirements,
-      // pytest and its helpers: a checkout's tools, never in users' locks
-      extraRequirements: [join(root, 'python', 'requirements-dev.txt')],
+      // pytest and its helpers (a checkout's tools, never in users' locks) and Ray, which the
+      // cluster tests need (users opt in with `npm run setup -- --cluster`)
+      extraRequirements: [join(root, 'python', 'requirements-dev.txt'), join(root, 'python', 'requirements-cluster.txt')],
       packageRoot: join(root, 'python'),
       pythonCandidates: candidates,
       caller: 'dev',
