@@ -11,6 +11,7 @@ import type { CollectionExport, DjProgress, StemFilesExport, TagsResult, TagsVie
 import type { ErrorInfo } from './errors';
 import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 import { JOB_STATES } from './job-states';
+import { CAMELOT_CODE, LIST_MAX_IDS, LIST_MAX_LIMIT, LIST_SORT_COLUMNS, TITLES_MAX_IDS } from './listing';
 import { MODEL_NAME, STEM_NAME, TRACK_ID } from './patterns';
 import { DEVICES, SHIFTS_MAX, STEM_FORMATS } from './separation';
 
@@ -37,6 +38,16 @@ const device = z.enum(DEVICES);
 const stemFormat = z.enum(STEM_FORMATS);
 const keyNotation = z.enum(['standard', 'camelot', 'openkey']);
 const trackSelection = z.array(id).min(1).max(10_000).optional();
+/** What the library table sorts, filters and searches by (`library.list` and `library.ids`). */
+const libraryQuery = {
+  sort: z.strictObject({ column: z.enum(LIST_SORT_COLUMNS), dir: z.enum(['asc', 'desc']) }).optional(),
+  /** Words, each found anywhere (case aside) in the title, artist, album, Camelot code or key name. */
+  search: z.string().max(500).optional(),
+  bpmMin: z.number().min(0).max(1000).nullable().optional(),
+  bpmMax: z.number().min(0).max(1000).nullable().optional(),
+  /** Camelot codes the track's key must be one of ([] matches nothing). */
+  keys: z.array(z.string().regex(CAMELOT_CODE, 'a Camelot code: 1A-12B')).max(24).nullable().optional(),
+};
 /** A Spotify app's client id or secret (32 hex characters today; a little room either way). */
 const spotifyKey = z.string().regex(/^[A-Za-z0-9]{16,64}$/, 'a Spotify client id or secret: 16-64 letters and digits');
 
@@ -49,7 +60,30 @@ export const requests = {
       model: modelName.optional(),
     }),
   ),
-  'library.list': request<{ tracks: TrackListItem[] }>()(z.strictObject({}).optional()),
+  /**
+   * The library table. Without params (or `{}`): every track. With any: one window (`limit` rows
+   * from `offset`, default 200) sorted (unknown values last), filtered and searched in the engine;
+   * `total` counts every matching track.
+   */
+  'library.list': request<{ tracks: TrackListItem[]; total: number }>()(
+    z
+      .strictObject({
+        offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+        limit: z.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
+        ...libraryQuery,
+      })
+      .optional(),
+  ),
+  /** The ids of rows `offset`..`offset + limit - 1` of the table as sorted and filtered (a shift-click range). */
+  'library.ids': request<{ ids: string[] }>()(
+    z.strictObject({
+      offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      limit: z.number().int().min(1).max(LIST_MAX_IDS),
+      ...libraryQuery,
+    }),
+  ),
+  /** Titles of the named tracks (those that exist), for views that name tracks the table has not loaded. */
+  'library.titles': request<{ titles: Record<string, string> }>()(z.strictObject({ ids: z.array(id).min(1).max(TITLES_MAX_IDS) })),
   'library.get': request<TrackDetail>()(z.strictObject({ id })),
   'jobs.list': request<{ jobs: JobInfo[] }>()(
     z

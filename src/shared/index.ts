@@ -4,3 +4,4 @@ export * from './errors';
 export * from './links';
 export * from './patterns';
 export * from './separation';
+export * from './listing';

@@ -9,6 +9,8 @@ export const REQUEST_NAMES = [
   'library.add',
   'library.list',
   'library.get',
+  'library.ids',
+  'library.titles',
   'jobs.list',
   'jobs.get',
   'jobs.cancel',

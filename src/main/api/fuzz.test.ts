@@ -19,7 +19,9 @@ const PER_REQUEST = Number(process.env.SFA_FUZZ_RUNS ?? 60);
 /** A valid payload per request (the fuzzer breaks one field at a time). */
 const VALID: Record<string, unknown> = {
   'library.add': { inputs: ['/nonexistent/song.wav'], steps: ['analyze'] },
-  'library.list': {},
+  'library.list': { offset: 0, limit: 10, sort: { column: 'bpm', dir: 'asc' }, search: 'night dr', bpmMin: 100, bpmMax: 130, keys: ['8A'] },
+  'library.ids': { offset: 0, limit: 10, sort: { column: 'status', dir: 'desc' }, search: 'ni', keys: null },
+  'library.titles': { ids: ['nope'] },
   'library.get': { id: 'nope' },
   'library.remove': { ids: ['nope'] },
   'jobs.list': { limit: 5 },

@@ -1,28 +1,33 @@
 import { existsSync } from 'node:fs';
 import type { Database } from 'better-sqlite3';
 import type { AnalysisSummary, Track, TrackListItem } from '../../shared/domain';
+import { PENDING_STATES, RUNNING_STATE } from '../../shared/job-states';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_IDS, LIST_MAX_LIMIT, STATUS_KINDS, type ListSortColumn, type StatusKind } from '../../shared/listing';
 import type { SummaryFields } from './analyses';
 import type { TrackRepository } from './tracks';
 
 /**
- * One window of the library, paged, sorted, filtered and searched in SQLite (indexes and the
- * FTS5 table of migration 008), so that a library of 100,000 tracks costs the renderer only the
- * rows it shows. The per-track fields match `library.list`'s full listing: the latest analysis
- * result's summary, the stem count of the latest stem set, and `missing` for a ready track whose
- * file is gone (one stat per row of the window).
+ * One window of the library, paged, sorted, filtered and searched in SQLite (the indexes and
+ * `track_summary` of migration 008, the trigram index of migration 011), so that a library of
+ * 100,000 tracks costs the renderer only the rows it shows. The per-track fields match
+ * `library.list`'s full listing: the latest analysis result's summary, the stem count of the
+ * latest stem set, and `missing` for a ready track whose file is gone (one stat per row shown).
  */
-export type ListSortKey = 'title' | 'artist' | 'duration' | 'bpm' | 'key' | 'energy' | 'loudness' | 'source' | 'status' | 'addedAt';
+export type ListSortKey = ListSortColumn;
 
-export interface ListQuery {
-  offset?: number;
-  limit?: number;
+export interface ListFilter {
   sort?: { key: ListSortKey; dir: 1 | -1 };
-  /** Words; each must start a word of the title, artist or album (or be the track's Camelot code). */
+  /** Words; each must occur, case aside, in the title, artist, album, Camelot code or key name. */
   search?: string;
   bpmMin?: number | null;
   bpmMax?: number | null;
   /** Camelot codes the track's key must be one of (the key filter, or the keys that mix with one). */
   camelot?: string[] | null;
+}
+
+export interface ListQuery extends ListFilter {
+  offset?: number;
+  limit?: number;
 }
 
 export interface ListPage {
@@ -32,33 +37,68 @@ export interface ListPage {
   offset: number;
 }
 
-export const DEFAULT_LIMIT = 200;
-export const MAX_LIMIT = 1000;
-
-// The latest analysis result's fields (migration 008 keeps them in track_summary).
 const SUMMARY = 'LEFT JOIN track_summary a ON a.track_id = t.id';
 
-/** Sort expressions; `nullable` ones put unknown values (not analysed) last in both directions. */
-const SORT_SQL: Record<ListSortKey, { sql: string; nullable: boolean }> = {
-  title: { sql: 't.title COLLATE NOCASE', nullable: false },
-  artist: { sql: 't.artist COLLATE NOCASE', nullable: true },
-  duration: { sql: 't.duration', nullable: true },
-  bpm: { sql: 'a.tempo', nullable: true },
-  key: { sql: 'a.camelot_order', nullable: true },
-  energy: { sql: 'a.energy', nullable: true },
-  loudness: { sql: 'a.loudness', nullable: true },
-  source: { sql: 't.source_kind', nullable: false },
-  status: { sql: 't.status', nullable: false },
-  addedAt: { sql: 't.added_at', nullable: false },
+/**
+ * The status column's kind per track, from its jobs as they are now (running, queued, the newest
+ * run of each step failed or cancelled), its stored status and whether it has an analysis: the
+ * SQL form of renderer/lib/pipeline.ts's `pipelineStatus` (a test holds the two together). A file
+ * gone from disk (`missing`) is found by a stat per row shown, not here: such a track sorts by
+ * its stored status.
+ */
+const sqlList = (values: readonly string[]) => values.map((v) => `'${v}'`).join(', ');
+const JOBS_BY_TRACK = `LEFT JOIN (
+    SELECT track_id, max(state = '${RUNNING_STATE}') AS running, max(state IN (${sqlList(PENDING_STATES)})) AS queued,
+      max(newest AND state = 'discarded') AS failed, max(newest AND state = 'cancelled') AS cancelled
+    FROM (SELECT track_id, state, id = max(id) OVER (PARTITION BY track_id, worker) AS newest FROM jobs WHERE track_id IS NOT NULL)
+    GROUP BY track_id
+  ) j ON j.track_id = t.id`;
+const rank = (kind: StatusKind) => STATUS_KINDS.indexOf(kind);
+const STATUS_RANK = `CASE WHEN j.running THEN ${rank('running')} WHEN j.queued THEN ${rank('queued')}
+  WHEN j.failed OR t.status = 'failed' THEN ${rank('failed')} WHEN t.status = 'pending' THEN ${rank('pending')}
+  WHEN j.cancelled AND a.track_id IS NULL THEN ${rank('cancelled')}
+  WHEN j.track_id IS NOT NULL OR a.track_id IS NOT NULL THEN ${rank('done')} ELSE ${rank('ready')} END`;
+
+/**
+ * How each column sorts. Ties break on the row id of the table whose index the sort walks, so
+ * that ORDER BY ... LIMIT/OFFSET reads the index in order instead of sorting the library on
+ * every page. `nullable` columns put unknown values (not analysed) last in both directions.
+ */
+interface SortPlan {
+  column: string;
+  /** The tie-breaking row id (of the table the index belongs to). */
+  tie: string;
+  nullable: boolean;
+  /** Joins the sort needs even when no filter does. */
+  joins?: string;
+}
+const SORTS: Record<ListSortKey, SortPlan> = {
+  title: { column: 't.title COLLATE NOCASE', tie: 't.rowid', nullable: false },
+  artist: { column: 't.artist COLLATE NOCASE', tie: 't.rowid', nullable: true },
+  duration: { column: 't.duration', tie: 't.rowid', nullable: true },
+  bpm: { column: 'a.tempo', tie: 'a.rowid', nullable: true },
+  key: { column: 'a.camelot_order', tie: 'a.rowid', nullable: true },
+  energy: { column: 'a.energy', tie: 'a.rowid', nullable: true },
+  loudness: { column: 'a.loudness', tie: 'a.rowid', nullable: true },
+  source: { column: 't.source_kind', tie: 't.rowid', nullable: false },
+  status: { column: STATUS_RANK, tie: 't.rowid', nullable: false, joins: `${SUMMARY} ${JOBS_BY_TRACK}` },
+  addedAt: { column: 't.added_at', tie: 't.rowid', nullable: false },
 };
 
-const CAMELOT_WORD = /^(1[0-2]|[1-9])[ab]$/i;
+/** Library order (newest first), for the rows whose sort value is unknown. */
+const LIBRARY_ORDER = 't.added_at DESC, t.rowid DESC';
 
-/** An FTS5 query: each word a quoted prefix term (quotes doubled), all required. */
-export function ftsQuery(search: string): string | null {
-  const words = search.split(/\s+/).map((w) => w.trim()).filter(Boolean);
-  if (!words.length) return null;
-  return words.map((w) => `"${w.replace(/"/g, '""')}"*`).join(' AND ');
+/** The SQL for a trigram phrase: the word as one quoted string (quotes doubled). */
+const phrase = (word: string) => `"${word.replace(/"/g, '""')}"`;
+const likeEscape = (word: string) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/** Words shorter than a trigram cannot use the index: they scan the same text. */
+const TRIGRAM = 3;
+// eslint-disable-next-line no-control-regex
+const isAscii = (word: string) => /^[\x00-\x7f]*$/.test(word);
+
+interface Where {
+  clauses: string[];
+  params: unknown[];
 }
 
 interface Row extends SummaryFields {
@@ -69,83 +109,130 @@ interface Row extends SummaryFields {
 
 export class LibraryListing {
   private readonly stemRows;
+  private readonly summaryRow;
+  private readonly titleRow;
 
   constructor(
     private readonly db: Database,
     private readonly tracks: TrackRepository,
   ) {
     this.stemRows = db.prepare('SELECT model, options_key, stem FROM stems WHERE track_id = ? ORDER BY created_at DESC, stem');
+    this.summaryRow = db.prepare(
+      'SELECT ? AS id, a.source, a.tempo, a.key, a.camelot, a.key_confidence, a.energy, a.loudness, a.track_id IS NOT NULL AS analysed FROM (SELECT 1) LEFT JOIN track_summary a ON a.track_id = ?',
+    );
+    this.titleRow = db.prepare('SELECT title FROM tracks WHERE id = ?');
+    // Case folding as the renderer's search did it (String#toLowerCase), where neither the
+    // trigram index nor SQLite's ASCII-only LIKE folds the same way (non-ASCII text).
+    db.function('sfa_contains_folded', { deterministic: true, varargs: true }, (text: unknown, ...words: unknown[]) => {
+      const folded = String(text).toLowerCase();
+      return words.every((w) => folded.includes(String(w))) ? 1 : 0;
+    });
   }
 
   list(query: ListQuery = {}): ListPage {
-    const where: string[] = [];
+    const limit = Math.min(LIST_MAX_LIMIT, Math.max(1, query.limit ?? LIST_DEFAULT_LIMIT));
+    const offset = Math.max(0, query.offset ?? 0);
+    const where = this.where(query);
+    const total = this.count(where);
+    const ids = this.window(query, where, offset, limit);
+    return { tracks: ids.flatMap((id) => this.item(id)), total, offset };
+  }
+
+  /** Ids of the rows offset..offset+limit-1 as `list` orders them (a shift-click range). */
+  ids(query: ListFilter, offset: number, limit: number): string[] {
+    return this.window(query, this.where(query), Math.max(0, offset), Math.min(LIST_MAX_IDS, Math.max(1, limit)));
+  }
+
+  /** Titles of the tracks that exist among `ids`. */
+  titles(ids: readonly string[]): Record<string, string> {
+    const titles: Record<string, string> = {};
+    for (const id of ids) {
+      const row = this.titleRow.get(id) as { title: string } | undefined;
+      if (row) titles[id] = row.title;
+    }
+    return titles;
+  }
+
+  private where(query: ListFilter): Where {
+    const clauses: string[] = [];
     const params: unknown[] = [];
-    for (const word of (query.search ?? '').split(/\s+/).filter(Boolean)) {
-      // A word matches the track's text (FTS5 prefix; SQLite starts from the FTS hits), or, when
-      // it looks like one, a Camelot code ("8A", through its index).
-      if (CAMELOT_WORD.test(word)) {
-        where.push('(t.rowid IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?) OR a.camelot = ?)');
-        params.push(ftsQuery(word), word.toUpperCase());
-      } else {
-        where.push('t.rowid IN (SELECT rowid FROM tracks_fts WHERE tracks_fts MATCH ?)');
-        params.push(ftsQuery(word));
-      }
+    // Each word anywhere in the track's text, as the renderer's search matched it: lower-cased
+    // JavaScript words against library_search (title, artist, album, Camelot code, key name).
+    // ASCII words of 3+ characters use the trigram index; texts with other characters are then
+    // checked with JavaScript's own case folding (the index folds "İ" or "K" otherwise), as are
+    // non-ASCII words; shorter words scan the texts with LIKE (ASCII case folding) or that check.
+    const words = (query.search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    const ascii = words.filter(isAscii);
+    const long = ascii.filter((w) => w.length >= TRIGRAM);
+    if (long.length) {
+      clauses.push(`t.rowid IN (SELECT rowid FROM library_search WHERE library_search MATCH ?
+        AND (octet_length(text) = length(text) OR sfa_contains_folded(text, ${long.map(() => '?').join(', ')})))`);
+      params.push(long.map(phrase).join(' AND '), ...long);
+    }
+    for (const word of ascii.filter((w) => w.length < TRIGRAM)) {
+      clauses.push(`t.rowid IN (SELECT rowid FROM library_search WHERE text LIKE ? ESCAPE '\\'
+        OR (octet_length(text) <> length(text) AND sfa_contains_folded(text, ?)))`);
+      params.push(likeEscape(word), word);
+    }
+    const other = words.filter((w) => !isAscii(w));
+    if (other.length) {
+      clauses.push(`t.rowid IN (SELECT rowid FROM library_search WHERE sfa_contains_folded(text, ${other.map(() => '?').join(', ')}))`);
+      params.push(...other);
     }
     if (query.bpmMin != null) {
-      where.push('a.tempo >= ?');
+      clauses.push('a.tempo >= ?');
       params.push(query.bpmMin);
     }
     if (query.bpmMax != null) {
-      where.push('a.tempo <= ?');
+      clauses.push('a.tempo <= ?');
       params.push(query.bpmMax);
     }
     if (query.camelot) {
-      where.push(query.camelot.length ? `a.camelot IN (${query.camelot.map(() => '?').join(', ')})` : '0');
+      clauses.push(query.camelot.length ? `a.camelot IN (${query.camelot.map(() => '?').join(', ')})` : '0');
       params.push(...query.camelot);
     }
+    return { clauses, params };
+  }
+
+  private count(where: Where): number {
+    const join = where.clauses.some((w) => w.includes('a.')) ? SUMMARY : '';
+    return (this.db.prepare(`SELECT count(*) AS n FROM tracks t ${join} ${whereSql(where.clauses)}`).get(...where.params) as { n: number }).n;
+  }
+
+  /** The ids of one window in the sort's order. */
+  private window(query: ListFilter, where: Where, offset: number, limit: number): string[] {
     const sort = query.sort ?? { key: 'addedAt', dir: -1 };
-    const column = SORT_SQL[sort.key];
+    const plan = SORTS[sort.key];
     const dir = sort.dir === 1 ? 'ASC' : 'DESC';
-    const limit = Math.min(MAX_LIMIT, Math.max(1, query.limit ?? DEFAULT_LIMIT));
-    const offset = Math.max(0, query.offset ?? 0);
-    const total = this.count(where, params);
-    if (!column.nullable) {
-      const rows = this.select(where, params, `${column.sql} ${dir}`, limit, offset);
-      return { tracks: rows.flatMap((r) => this.item(r)), total, offset };
-    }
+    const order = `${plan.column} ${dir}, ${plan.tie} ${dir}`;
+    if (!plan.nullable) return this.select(plan.joins ?? SUMMARY, where.clauses, where.params, order, limit, offset);
     // Unknown values last whichever the direction, in two parts, so that each can walk an index
-    // (NULLS LAST on one query cannot): the known values by the column, then the rest.
-    const known = [...where, `${column.sql} IS NOT NULL`];
-    const knownCount = this.count(known, params);
-    const rows = offset < knownCount ? this.select(known, params, `${column.sql} ${dir}`, limit, offset) : [];
-    if (rows.length < limit) {
-      const unknown = [...where, `${column.sql} IS NULL`];
-      rows.push(...this.select(unknown, params, null, limit - rows.length, Math.max(0, offset - knownCount)));
+    // (NULLS LAST on one query cannot): the known values by the column, then the rest. A summary
+    // column's known part starts from track_summary (its index), joined to the track.
+    const onSummary = plan.tie === 'a.rowid';
+    const from = onSummary ? 'JOIN track_summary a ON a.track_id = t.id' : SUMMARY;
+    const known = [...where.clauses, `${plan.column} IS NOT NULL`];
+    const knownCount = (this.db.prepare(`SELECT count(*) AS n FROM tracks t ${from} ${whereSql(known)}`).get(...where.params) as { n: number }).n;
+    const ids = offset < knownCount ? this.select(from, known, where.params, order, limit, offset) : [];
+    if (ids.length < limit) {
+      const unknown = [...where.clauses, `${plan.column} IS NULL`];
+      ids.push(...this.select(SUMMARY, unknown, where.params, LIBRARY_ORDER, limit - ids.length, Math.max(0, offset - knownCount)));
     }
-    return { tracks: rows.flatMap((r) => this.item(r)), total, offset };
+    return ids;
   }
 
-  private count(where: string[], params: unknown[]): number {
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const join = where.some((w) => w.includes('a.')) ? SUMMARY : '';
-    return (this.db.prepare(`SELECT count(*) AS n FROM tracks t ${join} ${filter}`).get(...params) as { n: number }).n;
-  }
-
-  /** Rows in `order` (null: library order), ties in library order (newest first). */
-  private select(where: string[], params: unknown[], order: string | null, limit: number, offset: number): Row[] {
-    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const orderBy = `${order ? `${order}, ` : ''}t.added_at DESC, t.rowid DESC`;
+  private select(from: string, clauses: string[], params: unknown[], order: string, limit: number, offset: number): string[] {
+    const sql = `SELECT t.id FROM tracks t ${from} ${whereSql(clauses)} ORDER BY ${order} LIMIT ? OFFSET ?`;
     return this.db
-      .prepare(
-        `SELECT t.id, a.source, a.tempo, a.key, a.camelot, a.key_confidence, a.energy, a.loudness, a.track_id IS NOT NULL AS analysed
-         FROM tracks t ${SUMMARY} ${filter} ORDER BY ${orderBy} LIMIT ? OFFSET ?`,
-      )
-      .all(...params, limit, offset) as Row[];
+      .prepare(sql)
+      .pluck()
+      .all(...params, limit, offset) as string[];
   }
 
-  private item(r: Row): TrackListItem[] {
-    const track = this.tracks.get(r.id);
+  private item(id: string): TrackListItem[] {
+    const track = this.tracks.get(id);
     if (!track) return [];
+    const r = this.summaryRow.get(id, id) as Row;
     const analysis: AnalysisSummary | null = r.analysed
       ? { source: r.source ?? 'mix', bpm: r.tempo, key: r.key, camelot: r.camelot, keyConfidence: r.key_confidence, energy: r.energy, loudness: r.loudness }
       : null;
@@ -159,6 +246,10 @@ export class LibraryListing {
     const latest = `${rows[0]!.model}/${rows[0]!.options_key}`;
     return rows.filter((s) => `${s.model}/${s.options_key}` === latest).length;
   }
+}
+
+function whereSql(clauses: string[]): string {
+  return clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
 }
 
 function statusOf(t: Track): Track['status'] {

@@ -1,16 +1,19 @@
 import { PIPELINE_STEPS } from '../../../shared/domain';
 import { SfaError } from '../../../shared/errors';
 import { toAddResult } from '../../library/importer';
-import { listTracks } from '../../library/listing';
+import { listFilter, listLibrary } from '../../library/listing';
+import { LibraryListing } from '../../library/listing-query';
 import { removeTracks } from '../../library/removal';
 import { analyzeNow, separateNow, type RunNowDeps } from '../../library/run-now';
 import type { Handlers } from '../index';
 import { assertWritable, type Services } from '../services';
 
-type LibraryHandlers = Pick<Handlers, 'library.add' | 'library.list' | 'library.get' | 'library.remove' | 'pipeline.run' | 'analysis.run' | 'separation.run'>;
+type LibraryHandlers = Pick<Handlers, 'library.add' | 'library.list' | 'library.ids' | 'library.titles' | 'library.get' | 'library.remove' | 'pipeline.run' | 'analysis.run' | 'separation.run'>;
 
 export function libraryHandlers(s: Services): LibraryHandlers {
   const runNow: RunNowDeps = { ...s, separationDefaults: s.pipeline.separationDefaults };
+  let listing: LibraryListing | undefined;
+  const windows = () => (listing ??= new LibraryListing(s.db, s.tracks));
   return {
     'library.add': async ({ inputs, steps, model }) => {
       assertWritable(s);
@@ -22,7 +25,9 @@ export function libraryHandlers(s: Services): LibraryHandlers {
       }
       return toAddResult(result);
     },
-    'library.list': () => ({ tracks: listTracks(s) }),
+    'library.list': (params) => listLibrary(s, windows(), params),
+    'library.ids': ({ offset, limit, ...query }) => ({ ids: windows().ids(listFilter(query), offset, limit) }),
+    'library.titles': ({ ids }) => ({ titles: windows().titles(ids) }),
     'library.get': ({ id }) => s.trackDetail(id),
     'library.remove': ({ ids }) => {
       assertWritable(s);
