@@ -5,7 +5,7 @@ import { createActions } from './actions';
 import { ActionsProvider } from './actions/context';
 import { App } from './App';
 import { resetStores } from './stores';
-import { fakeEngine, track, type FakeEngine } from './test/fakeEngine';
+import { fakeEngine, job, listing, track, type FakeEngine } from './test/fakeEngine';
 
 function renderApp(engine: FakeEngine) {
   return render(
@@ -45,20 +45,34 @@ describe('<App>', () => {
   });
 
   it('sorts by a column when its header is clicked', async () => {
-    renderApp(fakeEngine({ tracks: [track({ title: 'B', duration: 10 }), track({ title: 'A', duration: 30 }), track({ title: 'C', duration: 20 })] }));
+    const engine = fakeEngine({ tracks: [track({ title: 'B', duration: 10 }), track({ title: 'A', duration: 30 }), track({ title: 'C', duration: 20 })] });
+    renderApp(engine);
     await screen.findByText('A');
     fireEvent.click(screen.getByRole('button', { name: /Time/ }));
     const titles = () => screen.getAllByRole('row').slice(1).map((r) => within(r).getAllByRole('cell')[0]!.textContent);
-    expect(titles()).toEqual(['▸B', '▸C', '▸A']);
+    // The engine sorts: the rows change when its reply comes.
+    await waitFor(() => expect(titles()).toEqual(['▸B', '▸C', '▸A']));
+    expect(engine.calls.filter((c) => c.name === 'library.list').at(-1)?.params).toMatchObject({ sort: { column: 'duration', dir: 'asc' } });
     fireEvent.click(screen.getByRole('button', { name: /Time/ }));
-    expect(titles()).toEqual(['▸A', '▸C', '▸B']);
+    await waitFor(() => expect(titles()).toEqual(['▸A', '▸C', '▸B']));
+  });
+
+  it('sorted by status, asks the engine again when a job changes (the order follows the jobs)', async () => {
+    const engine = fakeEngine({ tracks: [track({ id: 'a', title: 'A' }), track({ id: 'b', title: 'B' })] });
+    renderApp(engine);
+    await screen.findByText('A');
+    fireEvent.click(screen.getByRole('button', { name: /Status/ }));
+    const lists = () => engine.calls.filter((c) => c.name === 'library.list' && (c.params as { sort?: { column: string } }).sort?.column === 'status').length;
+    await waitFor(() => expect(lists()).toBe(1));
+    await act(async () => engine.emit('job:changed', { job: job({ id: 9, trackId: 'b', state: 'executing', attempt: 1 }) }));
+    await waitFor(() => expect(lists()).toBe(2));
   });
 
   it('refreshes the library on library:changed', async () => {
     const engine = fakeEngine();
     renderApp(engine);
     await screen.findByRole('heading', { name: 'Your library is empty' });
-    engine.handlers['library.list'] = () => ({ tracks: [track({ title: 'Arrived' })] });
+    engine.handlers['library.list'] = (params) => listing([track({ title: 'Arrived' })], params);
     await act(async () => engine.emit('library:changed', { ids: ['x'] }));
     expect(await screen.findByText('Arrived')).toBeTruthy();
   });
@@ -111,7 +125,7 @@ describe('<App>', () => {
     expect(await screen.findByText('Connected')).toBeTruthy();
     act(() => engine.setConnection('reconnecting'));
     expect(screen.getByText('Reconnecting…')).toBeTruthy();
-    engine.handlers['library.list'] = () => ({ tracks: [track({ title: 'While away' })] });
+    engine.handlers['library.list'] = (params) => listing([track({ title: 'While away' })], params);
     act(() => engine.setConnection('open'));
     expect(await screen.findByText('While away')).toBeTruthy();
   });

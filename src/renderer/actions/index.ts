@@ -3,8 +3,8 @@ import type { PipelineStep } from '../../shared/domain';
 import type { Client } from '../api';
 import { useSettingsStore, useSystemStore, useUiStore, type View } from '../stores';
 import type { DroppedItems } from './files';
-import { applyJobChanged, applyProgress, applyQueues, jobAction, loadJobs, queueAction } from './jobs';
-import { addFiles, addLinks, loadLibrary } from './library';
+import { applyJobChanged, applyProgress, applyQueues, jobAction, loadJobs, loadTitles, queueAction } from './jobs';
+import { addFiles, addLinks, loadLibrary, selectRow, showRows } from './library';
 import { dismiss } from './notices';
 import { createPlayer, type Player } from './player';
 import { downloadModel, loadModels, loadSettings, saveSettings } from './settings';
@@ -21,6 +21,10 @@ export interface Actions {
   /** Loads what the first screen needs and keeps it fresh; returns the cleanup. */
   start(): () => void;
   loadLibrary(): Promise<void>;
+  /** The library table shows rows first..last-1 (loads the pages it lacks). */
+  showRows(first: number, last: number): void;
+  /** A click on row `index` (track `id`) of the library table, with its modifier keys. */
+  selectRow(id: string, index: number, mods: { shift: boolean; toggle: boolean }): void;
   addFiles(items: DroppedItems): Promise<unknown>;
   /** Resolves with the rejected inputs' messages (empty when all were accepted). */
   addLinks(text: string): Promise<string[]>;
@@ -68,6 +72,13 @@ export function createActions(client: Client): Actions {
     });
     return refreshing;
   };
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+  const refreshSoon = () => {
+    refreshTimer ??= setTimeout(() => {
+      refreshTimer = null;
+      void refresh();
+    }, 500);
+  };
   const player = createPlayer(client);
   // Queue counts change with every job transition; the engine only pushes queues:changed on
   // pause/resume/scale, so they are re-read at most once a second while jobs change.
@@ -96,19 +107,28 @@ export function createActions(client: Client): Actions {
           }
         }),
         client.on('library:changed', () => void refresh()),
+        watchLibraryQuery(refresh),
         subscribeSetup(client, setup.load),
         dj.subscribe(),
         client.on('job:changed', (e) => {
           applyJobChanged(e);
           refreshQueues();
+          void loadTitles(client);
+          // Sorted by status, a job's new state can move its track: the engine sorts again.
+          if (useUiStore.getState().sort.key === 'status') refreshSoon();
         }),
         client.on('job:progress', (p) => applyProgress(p)),
         client.on('queues:changed', applyQueues),
         client.on('models:progress', (p) => useSettingsStore.setState((s) => ({ downloads: { ...s.downloads, [p.name]: p } }))),
       ];
-      return () => offs.forEach((off) => off());
+      return () => {
+        offs.forEach((off) => off());
+        if (refreshTimer) clearTimeout(refreshTimer);
+      };
     },
     loadLibrary: refresh,
+    showRows: (first, last) => void showRows(client, first, last),
+    selectRow: (id, index, mods) => void selectRow(client, id, index, mods),
     addFiles: (items) => addFiles(client, items),
     async addLinks(text) {
       const result = await addLinks(client, text);
@@ -143,4 +163,15 @@ export function createActions(client: Client): Actions {
     dj,
   };
   return actions;
+}
+
+/**
+ * A new sort, filter or search reloads the table from the engine at once: `refresh` keeps one
+ * load in flight and one queued, so fast typing costs at most two queries, and the reply for an
+ * older query is dropped (actions/library.ts).
+ */
+function watchLibraryQuery(reload: () => Promise<void>): () => void {
+  return useUiStore.subscribe((s, prev) => {
+    if (s.sort !== prev.sort || s.filter !== prev.filter) void reload();
+  });
 }

@@ -1,6 +1,7 @@
 import type { Events } from '../../shared/contract';
 import type { JobInfo, QueueStats } from '../../shared/domain';
 import { UNFINISHED_STATES } from '../../shared/job-states';
+import { TITLES_MAX_IDS } from '../../shared/listing';
 import type { Client } from '../api';
 import { useJobsStore } from '../stores';
 import { errorText, notify } from './notices';
@@ -20,6 +21,7 @@ export async function loadJobs(client: Client): Promise<void> {
     const live = useJobsStore.getState().jobs;
     for (const [id, j] of Object.entries(live)) if (!jobs[Number(id)]) jobs[Number(id)] = j;
     useJobsStore.setState({ jobs, queues: queues.queues, status: 'ready' });
+    await loadTitles(client);
   } catch (error) {
     useJobsStore.setState({ status: 'error' });
     notify('error', 'Could not load the jobs', [errorText(error)]);
@@ -67,5 +69,30 @@ export async function queueAction(client: Client, queue: string, action: 'pause'
     applyQueues(result);
   } catch (error) {
     notify('error', `Could not change the ${queue} queue`, [errorText(error)]);
+  }
+}
+
+/** Track ids whose titles are being asked now (each asked once at a time). */
+const asking = new Set<string>();
+
+/**
+ * Titles of the tracks the known jobs are about, for those not known yet: the Jobs view names
+ * each job's track whether or not the library table has loaded it. A track that is gone gets ''
+ * (its job shows its link or a dash), so it is not asked again.
+ */
+export async function loadTitles(client: Client): Promise<void> {
+  const { jobs, titles } = useJobsStore.getState();
+  const missing = [...new Set(Object.values(jobs).map((j) => j.trackId))].filter((id): id is string => !!id && !(id in titles) && !asking.has(id));
+  for (let i = 0; i < missing.length; i += TITLES_MAX_IDS) {
+    const ids = missing.slice(i, i + TITLES_MAX_IDS);
+    ids.forEach((id) => asking.add(id));
+    try {
+      const reply = await client.request('library.titles', { ids });
+      useJobsStore.setState((s) => ({ titles: { ...s.titles, ...Object.fromEntries(ids.map((id) => [id, reply.titles[id] ?? ''])) } }));
+    } catch {
+      // The job rows show their link or a dash meanwhile; the next job event asks again.
+    } finally {
+      ids.forEach((id) => asking.delete(id));
+    }
   }
 }

@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it } from 'vitest';
-import { resetStores, useLibraryStore, useNoticesStore, useSystemStore } from '../stores';
+import { loadedTracks, resetStores, rowAt, useLibraryStore, useNoticesStore, useSystemStore, useUiStore } from '../stores';
 import { desktopInfo, browserInfo, fakeEngine, track } from '../test/fakeEngine';
 import { isAudioName } from './files';
-import { addFiles, addLinks, describeError, loadLibrary, splitLinks } from './library';
+import { addFiles, addLinks, describeError, loadLibrary, selectRow, showRows, splitLinks } from './library';
 
 beforeEach(() => resetStores());
 
@@ -14,7 +14,54 @@ describe('library actions', () => {
     const engine = fakeEngine({ tracks: [track({ title: 'One' })] });
     await loadLibrary(engine.client);
     expect(useLibraryStore.getState()).toMatchObject({ status: 'ready', error: null });
-    expect(useLibraryStore.getState().tracks.map((t) => t.title)).toEqual(['One']);
+    expect(loadedTracks(useLibraryStore.getState()).map((t) => t.title)).toEqual(['One']);
+    expect(useLibraryStore.getState()).toMatchObject({ total: 1, libraryTotal: 1 });
+  });
+
+  it('loads the window the table shows, page by page, and drops pages of an older sort', async () => {
+    const tracks = Array.from({ length: 1000 }, (_, i) => track({ id: `t${i}`, title: `Song ${i}` }));
+    const engine = fakeEngine({ tracks });
+    await loadLibrary(engine.client);
+    expect(useLibraryStore.getState()).toMatchObject({ total: 1000, libraryTotal: 1000 });
+    expect(Object.keys(useLibraryStore.getState().pages)).toEqual(['0']);
+    await showRows(engine.client, 590, 620);
+    expect(Object.keys(useLibraryStore.getState().pages).sort()).toEqual(['0', '2', '3']);
+    expect(rowAt(useLibraryStore.getState(), 605)?.title).toBe('Song 605');
+    expect(engine.calls.filter((c) => c.name === 'library.list').map((c) => c.params)).toEqual([
+      { sort: { column: 'addedAt', dir: 'desc' }, offset: 0, limit: 200 },
+      { sort: { column: 'addedAt', dir: 'desc' }, offset: 400, limit: 200 },
+      { sort: { column: 'addedAt', dir: 'desc' }, offset: 600, limit: 200 },
+    ]);
+    // A reply for the old sort arriving after the sort changed is not shown under the new one.
+    const slow = showRows(engine.client, 900, 920);
+    useUiStore.setState({ sort: { key: 'title', dir: 1 } });
+    await loadLibrary(engine.client);
+    await slow;
+    expect(Object.keys(useLibraryStore.getState().pages)).toEqual(['4']);
+    expect(useLibraryStore.getState().queryKey).toContain('"title"');
+  });
+
+  it('shift-click selects every row of the range, those not loaded asked by range of the engine', async () => {
+    const tracks = Array.from({ length: 1000 }, (_, i) => track({ id: `t${i}`, title: `Song ${i}`, addedAt: new Date(1e12 + i).toISOString() }));
+    const engine = fakeEngine({ tracks });
+    await loadLibrary(engine.client);
+    const idAt = (i: number) => `t${999 - i}`; // newest first
+    await selectRow(engine.client, idAt(2), 2, { shift: false, toggle: false });
+    await selectRow(engine.client, idAt(5), 5, { shift: true, toggle: false });
+    expect([...useUiStore.getState().selected].sort()).toEqual(['t994', 't995', 't996', 't997'].sort());
+    expect(engine.calls.some((c) => c.name === 'library.ids')).toBe(false);
+    // Rows 2..750: only 0..199 are loaded.
+    await selectRow(engine.client, idAt(750), 750, { shift: true, toggle: false });
+    const selected = useUiStore.getState().selected;
+    expect(selected.size).toBe(749);
+    expect(selected.has(idAt(2)) && selected.has(idAt(400)) && selected.has(idAt(750)) && !selected.has(idAt(751))).toBe(true);
+    expect(engine.calls.filter((c) => c.name === 'library.ids').map((c) => c.params)).toEqual([{ sort: { column: 'addedAt', dir: 'desc' }, offset: 2, limit: 749 }]);
+    // A new sort moves the rows: shift-click starts afresh instead of extending from the old place.
+    useUiStore.setState({ sort: { key: 'title', dir: 1 } });
+    await loadLibrary(engine.client);
+    expect(useUiStore.getState().anchor).toBeNull();
+    await selectRow(engine.client, 't5', 10, { shift: true, toggle: false });
+    expect([...useUiStore.getState().selected]).toEqual(['t5']);
   });
 
   it('loadLibrary keeps the error message when the engine fails', async () => {

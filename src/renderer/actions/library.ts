@@ -1,19 +1,96 @@
 import type { AddError, AddResult } from '../../shared/domain';
+import { LIST_MAX_IDS, LIST_MAX_LIMIT } from '../../shared/listing';
 import type { Client } from '../api';
-import { useLibraryStore, useSystemStore } from '../stores';
+import { clickSelection, isFiltering, listParams, type ListParams } from '../lib/query';
+import { LIBRARY_PAGE, rowAt, useLibraryStore, useSystemStore, useUiStore } from '../stores';
 import { flattenDrop, type DroppedItems } from './files';
 import { errorText, notify } from './notices';
 
 const MAX_LISTED_ERRORS = 8;
 
+function currentQuery(): { params: ListParams; queryKey: string } {
+  const { sort, filter } = useUiStore.getState();
+  const params = listParams(sort, filter);
+  return { params, queryKey: JSON.stringify(params) };
+}
+
+/**
+ * Loads the rows the table shows for the current sort and filter, dropping every page loaded
+ * before: after the library changed, and after a new sort, filter or search. The engine pages,
+ * sorts, filters and searches, so this costs the rows shown, not the library.
+ */
 export async function loadLibrary(client: Client): Promise<void> {
-  const first = useLibraryStore.getState().status === 'idle';
-  if (first) useLibraryStore.setState({ status: 'loading' });
+  const before = useLibraryStore.getState();
+  if (before.status === 'idle') useLibraryStore.setState({ status: 'loading' });
+  const { params, queryKey } = currentQuery();
+  const firstPage = Math.floor(before.shown.first / LIBRARY_PAGE);
+  const pageCount = Math.min(Math.floor(LIST_MAX_LIMIT / LIBRARY_PAGE), Math.floor(Math.max(before.shown.first, before.shown.last - 1) / LIBRARY_PAGE) - firstPage + 1);
   try {
-    const { tracks } = await client.request('library.list');
-    useLibraryStore.setState({ tracks, status: 'ready', error: null });
+    const [shown, all] = await Promise.all([
+      client.request('library.list', { ...params, offset: firstPage * LIBRARY_PAGE, limit: pageCount * LIBRARY_PAGE }),
+      isFiltering(useUiStore.getState().filter) ? client.request('library.list', { limit: 1 }) : null,
+    ]);
+    // Sort or filter changed meanwhile: the load they started sets the table.
+    if (currentQuery().queryKey !== queryKey) return;
+    const pages: Record<number, typeof shown.tracks> = {};
+    for (let i = 0; i < pageCount; i++) pages[firstPage + i] = shown.tracks.slice(i * LIBRARY_PAGE, (i + 1) * LIBRARY_PAGE);
+    // A new order moves every row: a shift-click no longer extends from the old anchor's place.
+    if (before.queryKey && before.queryKey !== queryKey) useUiStore.setState({ anchor: null });
+    useLibraryStore.setState({ pages, queryKey, total: shown.total, libraryTotal: all?.total ?? shown.total, status: 'ready', error: null });
   } catch (error) {
     useLibraryStore.setState({ status: 'error', error: errorText(error) });
+  }
+}
+
+const loadingPages = new Set<string>();
+
+/** The table shows rows first..last-1: remember them (reloads fetch them) and load missing pages. */
+export async function showRows(client: Client, first: number, last: number): Promise<void> {
+  useLibraryStore.setState({ shown: { first, last } });
+  const { pages, queryKey, status } = useLibraryStore.getState();
+  if (status !== 'ready' || last <= first) return;
+  const wanted: number[] = [];
+  for (let page = Math.floor(first / LIBRARY_PAGE); page <= Math.floor((last - 1) / LIBRARY_PAGE); page++) {
+    if (!pages[page] && !loadingPages.has(`${queryKey}#${page}`)) wanted.push(page);
+  }
+  await Promise.all(
+    wanted.map(async (page) => {
+      const key = `${queryKey}#${page}`;
+      loadingPages.add(key);
+      try {
+        const { tracks, total } = await client.request('library.list', { ...(JSON.parse(queryKey) as ListParams), offset: page * LIBRARY_PAGE, limit: LIBRARY_PAGE });
+        // Pages of an older sort or filter, or from before a reload, are dropped.
+        if (useLibraryStore.getState().queryKey === queryKey) useLibraryStore.setState((s) => ({ pages: { ...s.pages, [page]: tracks }, total }));
+      } catch (error) {
+        notify('error', 'Could not load the library', [errorText(error)]);
+      } finally {
+        loadingPages.delete(key);
+      }
+    }),
+  );
+}
+
+/**
+ * A click on row `index` (track `id`) of the table: plain, ctrl/cmd (toggle) or shift (a range
+ * from the anchor). A range over rows the table has not loaded asks the engine for their ids.
+ */
+export async function selectRow(client: Client, id: string, index: number, mods: { shift: boolean; toggle: boolean }): Promise<void> {
+  const { selected, anchor } = useUiStore.getState();
+  const library = useLibraryStore.getState();
+  const next = clickSelection(selected, anchor, { id, index }, (i) => rowAt(library, i)?.id, mods);
+  if ('selected' in next) {
+    useUiStore.setState(next);
+    return;
+  }
+  const [lo, hi] = next.range;
+  const queryKey = library.queryKey;
+  try {
+    const { ids } = await client.request('library.ids', { ...(JSON.parse(queryKey) as ListParams), offset: lo, limit: Math.min(LIST_MAX_IDS, hi - lo + 1) });
+    // The rows moved meanwhile (a new sort or filter): the range no longer means what was clicked.
+    if (useLibraryStore.getState().queryKey !== queryKey) return;
+    useUiStore.setState({ selected: new Set([...next.keep, ...ids]) });
+  } catch (error) {
+    notify('error', 'Could not select the range', [errorText(error)]);
   }
 }
 

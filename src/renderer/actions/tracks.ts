@@ -1,13 +1,13 @@
 import type { PipelineStep } from '../../shared/domain';
 import type { Client } from '../api';
-import { useLibraryStore, useUiStore } from '../stores';
+import { useUiStore } from '../stores';
 import { errorText, notify } from './notices';
 
 export async function removeTracks(client: Client, ids: string[]): Promise<void> {
   try {
     const { removed } = await client.request('library.remove', { ids });
     const gone = new Set(removed);
-    useLibraryStore.setState((s) => ({ tracks: s.tracks.filter((t) => !gone.has(t.id)) }));
+    // The engine's library:changed reloads the table's rows.
     useUiStore.setState((s) => ({ selected: new Set([...s.selected].filter((id) => !gone.has(id))) }));
     notify('success', `Removed ${removed.length} ${removed.length === 1 ? 'track' : 'tracks'} (your audio files were not touched)`);
   } catch (error) {

@@ -1,7 +1,12 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type HTMLAttributes, type ReactNode, type UIEvent } from 'react';
 
 export interface VirtualListProps<T> {
-  items: readonly T[];
+  /** Rows in the list, loaded or not. */
+  count: number;
+  /** The row at an index, or undefined while it loads (a blank row of the same height shows). */
+  itemAt: (index: number) => T | undefined;
+  /** The rows in the DOM changed (first inclusive, last exclusive): load what is missing. */
+  onRange?: (first: number, last: number) => void;
   /** Fixed row height in px (every row the same: the list is O(visible) whatever its length). */
   rowHeight: number;
   renderRow: (item: T, index: number) => ReactNode;
@@ -24,9 +29,9 @@ export interface VirtualListProps<T> {
 
 /**
  * A windowed list: only the rows in view (plus `overscan`) are in the DOM, positioned in a
- * spacer as tall as all rows, so 10,000 tracks scroll like 30.
+ * spacer as tall as all rows, so 100,000 tracks scroll like 30.
  */
-export function VirtualList<T>({ items, rowHeight, renderRow, getKey, rowProps, overscan = 6, initialHeight = 600, className, header, scrollToIndex, role, ariaLabel, ariaRowCount }: VirtualListProps<T>) {
+export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, getKey, rowProps, overscan = 6, initialHeight = 600, className, header, scrollToIndex, role, ariaLabel, ariaRowCount }: VirtualListProps<T>) {
   const ref = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
   const [height, setHeight] = useState(initialHeight);
@@ -61,10 +66,17 @@ export function VirtualList<T>({ items, rowHeight, renderRow, getKey, rowProps, 
 
   const visible = Math.ceil(height / rowHeight) + 1;
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(items.length, Math.floor(scrollTop / rowHeight) + visible + overscan);
+  const last = Math.min(count, Math.floor(scrollTop / rowHeight) + visible + overscan);
+  useEffect(() => {
+    onRange?.(first, last);
+  }, [onRange, first, last]);
   const rows: ReactNode[] = [];
   for (let i = first; i < last; i++) {
-    const item = items[i]!;
+    const item = itemAt(i);
+    if (item === undefined) {
+      rows.push(<div key={`pending-${i}`} className="vrow pending" aria-busy="true" style={{ position: 'absolute', top: i * rowHeight, left: 0, right: 0, height: rowHeight }} />);
+      continue;
+    }
     const props = rowProps?.(item, i) ?? {};
     rows.push(
       <div key={getKey(item, i)} {...props} className={`vrow ${props.className ?? ''}`} style={{ position: 'absolute', top: i * rowHeight, left: 0, right: 0, height: rowHeight }}>
@@ -80,7 +92,7 @@ export function VirtualList<T>({ items, rowHeight, renderRow, getKey, rowProps, 
           {header}
         </div>
       )}
-      <div className="vlist-body" role="rowgroup" style={{ position: 'relative', height: items.length * rowHeight }}>
+      <div className="vlist-body" role="rowgroup" style={{ position: 'relative', height: count * rowHeight }}>
         {rows}
       </div>
     </div>

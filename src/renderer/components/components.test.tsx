@@ -22,7 +22,7 @@ function renderApp(engine: FakeEngine) {
 describe('<VirtualList>', () => {
   it('renders only the visible rows of 10,000', () => {
     const items = Array.from({ length: 10_000 }, (_, i) => `item ${i}`);
-    const { container } = render(<VirtualList items={items} rowHeight={20} initialHeight={200} overscan={2} getKey={(s) => s} renderRow={(s) => <span>{s}</span>} />);
+    const { container } = render(<VirtualList count={items.length} itemAt={(i) => items[i]} rowHeight={20} initialHeight={200} overscan={2} getKey={(s) => s} renderRow={(s) => <span>{s}</span>} />);
     const rows = container.querySelectorAll('.vrow');
     expect(rows.length).toBeLessThanOrEqual(15);
     expect(screen.getByText('item 0')).toBeTruthy();
@@ -36,15 +36,34 @@ describe('<VirtualList>', () => {
   });
 });
 
+describe('<VirtualList> over rows still loading', () => {
+  it('shows blank rows for the missing ones and reports the range it shows', () => {
+    const ranges: [number, number][] = [];
+    const { container } = render(
+      <VirtualList count={100_000} itemAt={(i) => (i < 5 ? `item ${i}` : undefined)} onRange={(a, b) => ranges.push([a, b])} rowHeight={20} initialHeight={200} overscan={2} getKey={(s) => s} renderRow={(s) => <span>{s}</span>} />,
+    );
+    expect(screen.getByText('item 4')).toBeTruthy();
+    expect(container.querySelectorAll('.vrow.pending').length).toBeGreaterThan(0);
+    const scroller = screen.getByTestId('vlist');
+    scroller.scrollTop = 1_000_000;
+    fireEvent.scroll(scroller);
+    expect(ranges[0]).toEqual([0, 13]);
+    expect(ranges.at(-1)).toEqual([49_998, 50_013]);
+  });
+});
+
 describe('library with 10,000 tracks', () => {
   it('mounts only visible rows and filters by search', async () => {
     const tracks = Array.from({ length: 10_000 }, (_, i) => track({ id: `t${i}`, title: `Song ${i}`, addedAt: new Date(1e12 + i).toISOString() }));
-    renderApp(fakeEngine({ tracks }));
+    const engine = fakeEngine({ tracks });
+    renderApp(engine);
     await screen.findByText('Song 9999');
     expect(screen.getAllByRole('row').length).toBeLessThan(60);
     fireEvent.change(screen.getByLabelText('Search the library'), { target: { value: 'song 1234' } });
-    expect(screen.getByText('Song 1234')).toBeTruthy();
+    expect(await screen.findByText('Song 1234')).toBeTruthy();
     expect(screen.getByTestId('library-count').textContent).toBe('1 of 10000 tracks');
+    // Only windows travel: the first load, the search and its unfiltered count, none of 10,000 rows.
+    expect(engine.calls.every((c) => c.name !== 'library.list' || ((c.params as { limit?: number }).limit ?? Infinity) <= 1000)).toBe(true);
   });
 
   it('selects rows and offers bulk actions', async () => {
@@ -80,5 +99,21 @@ describe('jobs panel', () => {
     expect(await within(item).findByText('cancelled')).toBeTruthy();
     await act(async () => engine.emit('job:changed', { job: { ...running, state: 'available', attempt: 1, progress: null } }));
     expect(within(item).getByText('queued')).toBeTruthy();
+  });
+
+  it('names each job’s track in the Jobs view, also tracks the library table has not loaded', async () => {
+    const tracks = Array.from({ length: 1000 }, (_, i) => track({ id: `t${i}`, title: `Song ${i}`, addedAt: new Date(1e12 + i).toISOString() }));
+    // Newest first: t0 is the last row, far outside the first window of 200.
+    const engine = fakeEngine({ tracks, jobs: [job({ id: 3, trackId: 't0', state: 'executing', attempt: 1 }), job({ id: 4, trackId: 'gone', state: 'available', args: { url: 'https://example.com/x' } })] });
+    renderApp(engine);
+    await screen.findByText('Song 999');
+    expect(screen.queryByText('Song 0')).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: /^Jobs/ }));
+    expect(await screen.findByRole('listitem', { name: /Job 3 separate Song 0/ })).toBeTruthy();
+    expect(screen.getByRole('listitem', { name: /Job 4 separate https:\/\/example.com\/x/ })).toBeTruthy();
+    expect(engine.calls.filter((c) => c.name === 'library.titles').map((c) => c.params)).toEqual([{ ids: ['t0', 'gone'] }]);
+    // A job for another unloaded track, arriving live, is named too.
+    await act(async () => engine.emit('job:changed', { job: job({ id: 5, trackId: 't1', state: 'available' }) }));
+    expect(await screen.findByRole('listitem', { name: /Job 5 separate Song 1/ })).toBeTruthy();
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { compatibleKeys, mixesWith } from './camelot';
 import { stemGains, toggleSolo } from './mix';
 import { estimateEta, pipelineStatus } from './pipeline';
-import { EMPTY_FILTER, filterTracks, nextSelection, sortTracks } from './query';
+import { clickSelection, EMPTY_FILTER, listParams } from './query';
 import { job, track } from '../test/fakeEngine';
 
 const a = (bpm: number | null, camelot: string | null) => ({ source: 'mix' as const, bpm, key: null, camelot, keyConfidence: null, energy: null, loudness: null });
@@ -25,28 +25,38 @@ describe('sort and filter', () => {
     track({ id: 'c', title: 'Charlie', artist: null, analysis: null, duration: 200 }),
     track({ id: 'd', title: 'Delta', artist: 'Xi', analysis: a(124, '3B'), duration: null }),
   ];
-  it('sorts any column, nulls last both ways', () => {
-    expect(sortTracks(tracks, { key: 'bpm', dir: 1 }).map((t) => t.id)).toEqual(['b', 'd', 'a', 'c']);
-    expect(sortTracks(tracks, { key: 'bpm', dir: -1 }).map((t) => t.id)).toEqual(['a', 'd', 'b', 'c']);
-    expect(sortTracks(tracks, { key: 'title', dir: 1 }).map((t) => t.id)).toEqual(['a', 'b', 'c', 'd']);
-    expect(sortTracks(tracks, { key: 'key', dir: 1 }).map((t) => t.id)).toEqual(['d', 'a', 'b', 'c']);
-    expect(sortTracks(tracks, { key: 'duration', dir: 1 }).map((t) => t.id)).toEqual(['b', 'c', 'a', 'd']);
+  it('asks the engine for the sort and filter: key and "mixes with" as one Camelot list', () => {
+    const byBpm = { key: 'bpm', dir: 1 } as const;
+    expect(listParams(byBpm, EMPTY_FILTER)).toEqual({ sort: { column: 'bpm', dir: 'asc' } });
+    expect(listParams({ key: 'addedAt', dir: -1 }, { ...EMPTY_FILTER, search: '  yan bra ', bpmMin: 110, bpmMax: 5000 })).toEqual({
+      sort: { column: 'addedAt', dir: 'desc' },
+      search: 'yan bra',
+      bpmMin: 110,
+      bpmMax: 1000,
+    });
+    expect(listParams(byBpm, { ...EMPTY_FILTER, key: '3B' }).keys).toEqual(['3B']);
+    expect(listParams(byBpm, { ...EMPTY_FILTER, mixesWith: '8A' }).keys).toEqual(['8A', '7A', '9A', '8B']);
+    expect(listParams(byBpm, { ...EMPTY_FILTER, mixesWith: '8A', key: '9A' }).keys).toEqual(['9A']);
+    expect(listParams(byBpm, { ...EMPTY_FILTER, mixesWith: '8A', key: '3B' }).keys).toEqual([]);
   });
-  it('filters by text, BPM range, key and "mixes with"', () => {
-    expect(filterTracks(tracks, { ...EMPTY_FILTER, search: 'ALP' }).map((t) => t.id)).toEqual(['a']);
-    expect(filterTracks(tracks, { ...EMPTY_FILTER, search: 'yan bra' }).map((t) => t.id)).toEqual(['b']);
-    expect(filterTracks(tracks, { ...EMPTY_FILTER, bpmMin: 110, bpmMax: 130 }).map((t) => t.id)).toEqual(['a', 'd']);
-    expect(filterTracks(tracks, { ...EMPTY_FILTER, key: '3B' }).map((t) => t.id)).toEqual(['d']);
-    expect(filterTracks(tracks, { ...EMPTY_FILTER, mixesWith: '8A' }).map((t) => t.id)).toEqual(['a', 'b']);
-    expect(filterTracks(tracks, EMPTY_FILTER)).toBe(tracks);
-  });
-  it('selects with click, ctrl-click and shift-click', () => {
-    let s = nextSelection(new Set(), null, 'b', tracks, { shift: false, toggle: false });
+  it('selects with click, ctrl-click and shift-click, asking for a range not loaded', () => {
+    const loaded = (i: number) => tracks[i]?.id;
+    const at = (i: number) => ({ id: tracks[i]!.id, index: i });
+    const mods = (shift: boolean, toggle: boolean) => ({ shift, toggle });
+    let s = clickSelection(new Set(), null, at(1), loaded, mods(false, false));
+    if (!('selected' in s)) throw new Error('a plain click selects');
     expect([...s.selected]).toEqual(['b']);
-    s = nextSelection(s.selected, s.anchor, 'd', tracks, { shift: true, toggle: false });
+    s = clickSelection(s.selected, s.anchor, at(3), loaded, mods(true, false));
+    if (!('selected' in s)) throw new Error('a loaded range selects at once');
     expect([...s.selected].sort()).toEqual(['b', 'c', 'd']);
-    s = nextSelection(s.selected, s.anchor, 'c', tracks, { shift: false, toggle: true });
+    expect(s.anchor).toEqual({ id: 'b', index: 1 });
+    s = clickSelection(s.selected, s.anchor, at(2), loaded, mods(false, true));
+    if (!('selected' in s)) throw new Error('ctrl-click toggles');
     expect([...s.selected].sort()).toEqual(['b', 'd']);
+    // Rows 40..59 of the table are not loaded: the range asks for their ids, keeping the selection with ctrl.
+    const far = clickSelection(s.selected, { id: 'b', index: 1 }, { id: 'z', index: 60 }, loaded, mods(true, true));
+    expect(far).toEqual({ range: [1, 60], keep: s.selected });
+    expect(clickSelection(s.selected, { id: 'z', index: 60 }, at(0), loaded, mods(true, false))).toEqual({ range: [0, 60], keep: new Set() });
   });
 });
 

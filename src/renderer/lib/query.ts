@@ -1,8 +1,8 @@
-import type { TrackListItem } from '../../shared/domain';
-import { compatibleKeys, parseCamelot } from './camelot';
-import type { PipelineStatus } from './pipeline';
+import type { RequestParams } from '../../shared/contract';
+import type { ListSortColumn } from '../../shared/listing';
+import { compatibleKeys } from './camelot';
 
-export type SortKey = 'title' | 'artist' | 'duration' | 'bpm' | 'key' | 'energy' | 'loudness' | 'source' | 'status' | 'addedAt';
+export type SortKey = ListSortColumn;
 export interface SortSpec {
   key: SortKey;
   dir: 1 | -1;
@@ -20,104 +20,69 @@ export interface LibraryFilter {
 
 export const EMPTY_FILTER: LibraryFilter = { search: '', bpmMin: null, bpmMax: null, key: null, mixesWith: null };
 
-type Value = string | number | null;
-const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
-
-/** Camelot as a sortable number: 1A=1, 1B=2, ... 12B=24. */
-function camelotOrder(code: string | null | undefined): number | null {
-  const c = parseCamelot(code);
-  return c ? c.number * 2 - (c.letter === 'A' ? 1 : 0) : null;
-}
-
-export function sortValue(t: TrackListItem, key: SortKey, status?: (t: TrackListItem) => PipelineStatus): Value {
-  switch (key) {
-    case 'title': return t.title;
-    case 'artist': return t.artist;
-    case 'duration': return t.duration;
-    case 'bpm': return t.analysis?.bpm ?? null;
-    case 'key': return camelotOrder(t.analysis?.camelot);
-    case 'energy': return t.analysis?.energy ?? null;
-    case 'loudness': return t.analysis?.loudness ?? null;
-    case 'source': return t.sourceKind;
-    case 'status': return status ? status(t).text : t.status;
-    case 'addedAt': return t.addedAt;
-  }
-}
-
-/** Sorted copy; nulls (unknown, not analysed) last whichever the direction; stable. */
-export function sortTracks(tracks: readonly TrackListItem[], spec: SortSpec, status?: (t: TrackListItem) => PipelineStatus): TrackListItem[] {
-  const keyed = tracks.map((t, i) => ({ t, i, v: sortValue(t, spec.key, status) }));
-  keyed.sort((a, b) => {
-    if (a.v === b.v) return a.i - b.i;
-    if (a.v === null) return 1;
-    if (b.v === null) return -1;
-    const order = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : collator.compare(String(a.v), String(b.v));
-    return order * spec.dir || a.i - b.i;
-  });
-  return keyed.map((k) => k.t);
-}
-
-const haystacks = new WeakMap<TrackListItem, string>();
-function haystack(t: TrackListItem): string {
-  let h = haystacks.get(t);
-  if (h === undefined) {
-    h = `${t.title}\n${t.artist ?? ''}\n${t.album ?? ''}\n${t.analysis?.camelot ?? ''}\n${t.analysis?.key ?? ''}`.toLowerCase();
-    haystacks.set(t, h);
-  }
-  return h;
-}
-
 export function isFiltering(f: LibraryFilter): boolean {
   return !!f.search.trim() || f.bpmMin !== null || f.bpmMax !== null || !!f.key || !!f.mixesWith;
 }
 
-/** Tracks matching every part of the filter; `mixesWith` is a Camelot code. */
-export function filterTracks(tracks: readonly TrackListItem[], f: LibraryFilter): readonly TrackListItem[] {
-  if (!isFiltering(f)) return tracks;
-  const words = f.search.toLowerCase().split(/\s+/).filter(Boolean);
-  const compatible = f.mixesWith ? new Set(compatibleKeys(f.mixesWith)) : null;
-  return tracks.filter((t) => {
-    const bpm = t.analysis?.bpm ?? null;
-    if (f.bpmMin !== null && (bpm === null || bpm < f.bpmMin)) return false;
-    if (f.bpmMax !== null && (bpm === null || bpm > f.bpmMax)) return false;
-    const cam = parseCamelot(t.analysis?.camelot);
-    const code = cam ? `${cam.number}${cam.letter}` : null;
-    if (f.key && code !== f.key) return false;
-    if (compatible && (!code || !compatible.has(code))) return false;
-    if (words.length) {
-      const h = haystack(t);
-      for (const w of words) if (!h.includes(w)) return false;
-    }
-    return true;
-  });
+export type ListParams = NonNullable<RequestParams<'library.list'>>;
+
+/**
+ * What the engine sorts, filters and searches by for the table (paging aside). The key filter
+ * and "mixes with" become one list of Camelot codes: the key, the keys that mix, or both at once.
+ */
+export function listParams(sort: SortSpec, f: LibraryFilter): ListParams {
+  const params: ListParams = { sort: { column: sort.key, dir: sort.dir === 1 ? 'asc' : 'desc' } };
+  const search = f.search.trim();
+  if (search) params.search = search.slice(0, 500);
+  // The engine takes 0-1000 BPM; a typed -5 or 5000 means "no bound" there anyway.
+  if (f.bpmMin !== null) params.bpmMin = Math.min(1000, Math.max(0, f.bpmMin));
+  if (f.bpmMax !== null) params.bpmMax = Math.min(1000, Math.max(0, f.bpmMax));
+  if (f.key || f.mixesWith) {
+    const mixing = f.mixesWith ? compatibleKeys(f.mixesWith) : null;
+    params.keys = f.key ? (mixing && !mixing.includes(f.key) ? [] : [f.key]) : mixing;
+  }
+  return params;
+}
+
+/** Whether engine params narrow the library (anything beside the sort and the window). */
+export function narrows(params: ListParams): boolean {
+  return !!params.search || params.bpmMin != null || params.bpmMax != null || params.keys != null;
+}
+
+/** The row a shift-click extends from: its id, and its index in the table as it was sorted then. */
+export interface SelectionAnchor {
+  id: string;
+  index: number;
 }
 
 /**
- * The selection after a click on `id`: plain click selects it alone, ctrl/cmd toggles it,
- * shift extends from the anchor over the rows as shown.
+ * The selection after a click on row `index` (track `id`): plain click selects it alone,
+ * ctrl/cmd toggles it, shift extends from the anchor over every row between, loaded or not:
+ * `range` (first and last index) asks for their ids when `idAt` does not know them all.
  */
-export function nextSelection(
+export function clickSelection(
   current: ReadonlySet<string>,
-  anchor: string | null,
-  id: string,
-  order: readonly { id: string }[],
+  anchor: SelectionAnchor | null,
+  clicked: SelectionAnchor,
+  idAt: (index: number) => string | undefined,
   mods: { shift: boolean; toggle: boolean },
-): { selected: Set<string>; anchor: string } {
+): { selected: Set<string>; anchor: SelectionAnchor } | { range: [number, number]; keep: ReadonlySet<string> } {
   if (mods.shift && anchor) {
-    const a = order.findIndex((t) => t.id === anchor);
-    const b = order.findIndex((t) => t.id === id);
-    if (a >= 0 && b >= 0) {
-      const [lo, hi] = a < b ? [a, b] : [b, a];
-      const selected = mods.toggle ? new Set(current) : new Set<string>();
-      for (let i = lo; i <= hi; i++) selected.add(order[i]!.id);
-      return { selected, anchor };
+    const [lo, hi] = anchor.index < clicked.index ? [anchor.index, clicked.index] : [clicked.index, anchor.index];
+    const keep = mods.toggle ? current : new Set<string>();
+    const ids: string[] = [];
+    for (let i = lo; i <= hi; i++) {
+      const id = idAt(i);
+      if (id === undefined) return { range: [lo, hi], keep };
+      ids.push(id);
     }
+    return { selected: new Set([...keep, ...ids]), anchor };
   }
   if (mods.toggle) {
     const selected = new Set(current);
-    if (selected.has(id)) selected.delete(id);
-    else selected.add(id);
-    return { selected, anchor: id };
+    if (selected.has(clicked.id)) selected.delete(clicked.id);
+    else selected.add(clicked.id);
+    return { selected, anchor: clicked };
   }
-  return { selected: new Set([id]), anchor: id };
+  return { selected: new Set([clicked.id]), anchor: clicked };
 }

@@ -8,7 +8,7 @@ import { initialUiState, useUiStore } from './ui';
 import { initialSetupState, useSetupStore } from './setup';
 import { initialDjState, useDjStore } from './dj';
 
-export { useLibraryStore, type LibraryState, type ImportActivity } from './library';
+export { useLibraryStore, LIBRARY_PAGE, rowAt, loadedTracks, type LibraryState, type ImportActivity } from './library';
 export { useSystemStore, type SystemState } from './system';
 export { useNoticesStore, type Notice } from './notices';
 export { useUiStore, type View, type UiState } from './ui';

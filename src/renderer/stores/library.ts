@@ -10,14 +10,51 @@ export interface ImportActivity {
   total: number;
 }
 
+/** Rows per page the table asks the engine for. */
+export const LIBRARY_PAGE = 200;
+
 export interface LibraryState {
-  tracks: TrackListItem[];
+  /**
+   * The table's rows loaded so far, by page (`LIBRARY_PAGE` rows from page * LIBRARY_PAGE), for
+   * the sort and filter in `queryKey`: the engine pages, sorts, filters and searches.
+   */
+  pages: Readonly<Record<number, readonly TrackListItem[]>>;
+  /** The engine params (sort and filter) the pages answer, as JSON. */
+  queryKey: string;
+  /** Tracks matching the sort and filter, all pages together. */
+  total: number;
+  /** Tracks in the library, unfiltered. */
+  libraryTotal: number;
+  /** The rows the table shows (indexes), so a reload fetches those again. */
+  shown: { first: number; last: number };
   status: 'idle' | 'loading' | 'ready' | 'error';
   error: string | null;
   importing: ImportActivity | null;
 }
 
-export const initialLibraryState: LibraryState = { tracks: [], status: 'idle', error: null, importing: null };
+export const initialLibraryState: LibraryState = {
+  pages: {},
+  queryKey: '',
+  total: 0,
+  libraryTotal: 0,
+  shown: { first: 0, last: 0 },
+  status: 'idle',
+  error: null,
+  importing: null,
+};
 
 /** The library as last loaded from the engine. State only: actions/library.ts changes it. */
 export const useLibraryStore = create<LibraryState>()(() => ({ ...initialLibraryState }));
+
+/** The row at `index` of the table, when its page is loaded. */
+export function rowAt(state: Pick<LibraryState, 'pages'>, index: number): TrackListItem | undefined {
+  return state.pages[Math.floor(index / LIBRARY_PAGE)]?.[index % LIBRARY_PAGE];
+}
+
+/** Every loaded row, in table order. */
+export function loadedTracks(state: Pick<LibraryState, 'pages'>): TrackListItem[] {
+  return Object.keys(state.pages)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .flatMap((page) => state.pages[page]!);
+}

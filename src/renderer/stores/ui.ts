@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import { EMPTY_FILTER, type LibraryFilter, type SortSpec } from '../lib/query';
+import { EMPTY_FILTER, type LibraryFilter, type SelectionAnchor, type SortSpec } from '../lib/query';
 
 export type View = 'library' | 'jobs' | 'track' | 'settings' | 'system';
 
@@ -10,7 +10,8 @@ export interface UiState {
   filter: LibraryFilter;
   sort: SortSpec;
   selected: ReadonlySet<string>;
-  anchor: string | null;
+  /** Where a shift-click extends from (null after the sort or filter changed the rows' order). */
+  anchor: SelectionAnchor | null;
 }
 
 export const initialUiState: UiState = { view: 'library', trackId: null, filter: EMPTY_FILTER, sort: { key: 'addedAt', dir: -1 }, selected: new Set(), anchor: null };

@@ -1,4 +1,5 @@
 import { vi } from 'vitest';
+import { referenceListing as listing } from './reference-query';
 import type { EventName, Events, Reply, RequestName, SystemInfo } from '../../shared/contract';
 import type { DoctorReport, JobInfo, QueueStats, Settings, TrackListItem } from '../../shared/domain';
 import { asErrorCode } from '../../shared/errors';
@@ -78,7 +79,9 @@ export function fakeEngine(options: { tracks?: TrackListItem[]; info?: SystemInf
   let connection: ConnectionState = options.connection ?? 'open';
   const calls: FakeEngine['calls'] = [];
   const handlers: FakeEngine['handlers'] = {
-    'library.list': () => ({ tracks }),
+    'library.list': (params) => listing(tracks, params),
+    'library.ids': (params) => ({ ids: listing(tracks, params).tracks.map((t) => t.id) }),
+    'library.titles': (params) => ({ titles: Object.fromEntries(tracks.filter((t) => (params as { ids: string[] }).ids.includes(t.id)).map((t) => [t.id, t.title])) }),
     'system.info': () => options.info ?? browserInfo,
     'system.doctor': () => doctorReport,
     'jobs.list': (params) => {
@@ -141,3 +144,5 @@ export function fakeEngine(options: { tracks?: TrackListItem[]; info?: SystemInf
     pathOf,
   };
 }
+
+export { listing };

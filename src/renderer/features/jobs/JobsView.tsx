@@ -3,7 +3,7 @@ import type { JobInfo, QueueStats } from '../../../shared/domain';
 import { isUnfinished, PENDING_STATES, RUNNING_STATE } from '../../../shared/job-states';
 import { useActions } from '../../actions/context';
 import { estimateEta, formatEta } from '../../lib/pipeline';
-import { useJobsStore, useLibraryStore } from '../../stores';
+import { useJobsStore } from '../../stores';
 
 const STATE_LABELS: Record<JobInfo['state'], string> = {
   scheduled: 'scheduled',
@@ -123,10 +123,10 @@ export function JobsView() {
   const queues = useJobsStore((s) => s.queues);
   const firstSeen = useJobsStore((s) => s.firstSeen);
   const status = useJobsStore((s) => s.status);
-  const tracks = useLibraryStore((s) => s.tracks);
+  // Asked of the engine by track id (actions/jobs.ts): the library table loads only a window.
+  const titles = useJobsStore((s) => s.titles);
   const now = useNow(1000);
   const [showDone, setShowDone] = useState(true);
-  const titles = new Map(tracks.map((t) => [t.id, t.title]));
   const list = (Object.values(jobs) as JobInfo[]).sort((a, b) => {
     const ra = a.state === RUNNING_STATE ? 0 : isUnfinished(a.state) ? 1 : 2;
     const rb = b.state === RUNNING_STATE ? 0 : isUnfinished(b.state) ? 1 : 2;
@@ -160,7 +160,7 @@ export function JobsView() {
         ) : (
           <ul className="job-list" aria-label="Jobs">
             {shown.map((j) => (
-              <JobRow key={j.id} job={j} title={(j.trackId && titles.get(j.trackId)) || (j.args.url as string | undefined) || '—'} first={firstSeen[j.id]} now={now} />
+              <JobRow key={j.id} job={j} title={(j.trackId && titles[j.trackId]) || (j.args.url as string | undefined) || '—'} first={firstSeen[j.id]} now={now} />
             ))}
           </ul>
         )}

@@ -1,11 +1,11 @@
-import { memo, useMemo, type MouseEvent } from 'react';
+import { memo, useCallback, useMemo, type MouseEvent } from 'react';
 import type { JobInfo, TrackListItem } from '../../../shared/domain';
 import { useActions } from '../../actions/context';
 import { VirtualList } from '../../components/VirtualList';
 import { CAMELOT_NAMES } from '../../lib/camelot';
 import { jobsByTrack, pipelineStatus, type PipelineStatus } from '../../lib/pipeline';
-import { filterTracks, nextSelection, sortTracks, type SortKey } from '../../lib/query';
-import { useJobsStore, useLibraryStore, useUiStore } from '../../stores';
+import type { ListParams, SortKey } from '../../lib/query';
+import { rowAt, useJobsStore, useLibraryStore, useUiStore } from '../../stores';
 import { formatBpm, formatDuration, SOURCE_LABELS } from './format';
 
 interface Column {
@@ -83,45 +83,46 @@ const Row = memo(function Row({ t, status, mixesWith, onOpen }: { t: TrackListIt
   );
 });
 
-/** Tracks after sort and filter, as the table shows them (shared with the toolbar's counts). */
-export function useVisibleTracks(): { rows: readonly TrackListItem[]; statusOf: (t: TrackListItem) => PipelineStatus } {
-  const tracks = useLibraryStore((s) => s.tracks);
+/** Each track's pipeline status (its jobs' live progress over its stored status). */
+function useStatusOf(): (t: TrackListItem) => PipelineStatus {
   const jobs = useJobsStore((s) => s.jobs);
-  const sort = useUiStore((s) => s.sort);
-  const filter = useUiStore((s) => s.filter);
   const byTrack = useMemo(() => jobsByTrack(Object.values(jobs) as JobInfo[]), [jobs]);
-  const statusOf = useMemo(() => (t: TrackListItem) => pipelineStatus(t, byTrack.get(t.id)), [byTrack]);
-  // Sorting by status depends on the jobs; every other column only on the tracks.
-  const sorted = useMemo(() => sortTracks(tracks, sort, sort.key === 'status' ? statusOf : undefined), [tracks, sort, sort.key === 'status' ? statusOf : null]); // eslint-disable-line react-hooks/exhaustive-deps
-  const rows = useMemo(() => filterTracks(sorted, filter), [sorted, filter]);
-  return { rows, statusOf };
+  return useMemo(() => (t: TrackListItem) => pipelineStatus(t, byTrack.get(t.id)), [byTrack]);
 }
 
-/** The library as a virtualized, sortable, multi-select table. Tag text is rendered as text. */
-export function LibraryTable({ rows, statusOf }: { rows: readonly TrackListItem[]; statusOf: (t: TrackListItem) => PipelineStatus }) {
+/**
+ * The library as a virtualized, sortable, multi-select table. The engine sorts, filters and
+ * pages; the table shows the pages loaded and asks for the rows it scrolls to. Tag text is
+ * rendered as text.
+ */
+export function LibraryTable() {
   const actions = useActions();
-  const sort = useUiStore((s) => s.sort);
+  const statusOf = useStatusOf();
+  const pages = useLibraryStore((s) => s.pages);
+  const total = useLibraryStore((s) => s.total);
+  const itemAt = useCallback((i: number) => rowAt({ pages }, i), [pages]);
+  const onRange = useCallback((first: number, last: number) => actions.showRows(first, last), [actions]);
+  // The header marks the sort the rows shown answer (the engine's reply), not one still loading.
+  const queryKey = useLibraryStore((s) => s.queryKey);
+  const shownSort = useMemo(() => (queryKey ? (JSON.parse(queryKey) as ListParams).sort : undefined), [queryKey]);
   const selected = useUiStore((s) => s.selected);
   const mixesWith = useUiStore((s) => s.filter.mixesWith);
 
   const toggleSort = (key: SortKey) =>
     useUiStore.setState((s) => ({ sort: { key, dir: s.sort.key === key ? (s.sort.dir === 1 ? -1 : 1) : key === 'addedAt' ? -1 : 1 } }));
 
-  const onRowClick = (e: MouseEvent, id: string) => {
-    const { selected: current, anchor } = useUiStore.getState();
-    const next = nextSelection(current, anchor, id, rows, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey });
-    useUiStore.setState(next);
-  };
+  const onRowClick = (e: MouseEvent, id: string, index: number) => actions.selectRow(id, index, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey });
 
   const header = (
     <div role="row" className="trow thead">
       {COLUMNS.map((c) => {
-        const active = sort.key === c.key;
+        const active = shownSort?.column === c.key;
+        const ascending = shownSort?.dir === 'asc';
         return (
-          <div role="columnheader" key={c.key} data-col={c.key} className={`cell${c.numeric ? ' num' : ''}`} aria-sort={active ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'}>
+          <div role="columnheader" key={c.key} data-col={c.key} className={`cell${c.numeric ? ' num' : ''}`} aria-sort={active ? (ascending ? 'ascending' : 'descending') : 'none'}>
             <button type="button" className="sort" onClick={() => toggleSort(c.key)}>
               {c.label}
-              <span className="sort-mark" aria-hidden="true">{active ? (sort.dir === 1 ? '▲' : '▼') : ''}</span>
+              <span className="sort-mark" aria-hidden="true">{active ? (ascending ? '▲' : '▼') : ''}</span>
             </button>
           </div>
         );
@@ -134,8 +135,10 @@ export function LibraryTable({ rows, statusOf }: { rows: readonly TrackListItem[
       className="library-table"
       role="table"
       ariaLabel="Library"
-      ariaRowCount={rows.length + 1}
-      items={rows}
+      ariaRowCount={total + 1}
+      count={total}
+      itemAt={itemAt}
+      onRange={onRange}
       rowHeight={ROW_HEIGHT}
       header={header}
       getKey={(t) => t.id}
@@ -145,7 +148,7 @@ export function LibraryTable({ rows, statusOf }: { rows: readonly TrackListItem[
         'aria-selected': selected.has(t.id),
         'aria-rowindex': i + 2,
         'data-track-id': t.id,
-        onClick: (e) => onRowClick(e, t.id),
+        onClick: (e) => onRowClick(e, t.id, i),
         onDoubleClick: () => actions.openTrack(t.id),
       })}
       renderRow={(t) => <Row t={t} status={statusOf(t)} mixesWith={mixesWith} onOpen={actions.openTrack} />}

@@ -2,14 +2,14 @@ import { useState } from 'react';
 import { SEPARATION_DEFAULTS } from '../../../shared/separation';
 import { useActions } from '../../actions/context';
 import { CAMELOT_KEYS, CAMELOT_NAMES, compatibleKeys } from '../../lib/camelot';
-import { EMPTY_FILTER, isFiltering } from '../../lib/query';
-import { useLibraryStore, useSettingsStore, useSystemStore, useUiStore } from '../../stores';
+import { EMPTY_FILTER, isFiltering, narrows, type ListParams } from '../../lib/query';
+import { loadedTracks, useLibraryStore, useSettingsStore, useSystemStore, useUiStore } from '../../stores';
 import { AddFilesButton } from './AddFilesButton';
 import { EmptyState } from './EmptyState';
 import { FirstRunNote } from './FirstRunNote';
 import { DjMenu, DjProgressBar } from '../dj/DjMenu';
 import { ImportProgress } from './ImportProgress';
-import { LibraryTable, useVisibleTracks } from './LibraryTable';
+import { LibraryTable } from './LibraryTable';
 import { LinkBox } from './LinkBox';
 
 const num = (v: string): number | null => (v.trim() === '' || !Number.isFinite(Number(v)) ? null : Number(v));
@@ -64,14 +64,13 @@ function Filters() {
 function BulkBar() {
   const actions = useActions();
   const selected = useUiStore((s) => s.selected);
-  const tracks = useLibraryStore((s) => s.tracks);
   const models = useSettingsStore((s) => s.models);
   const defaultModel = useSettingsStore((s) => s.settings?.defaultModel ?? SEPARATION_DEFAULTS.model);
   const [model, setModel] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
   if (selected.size === 0) return null;
   const ids = [...selected];
-  const single = ids.length === 1 ? tracks.find((t) => t.id === ids[0]) : undefined;
+  const single = ids.length === 1 ? loadedTracks(useLibraryStore.getState()).find((t) => t.id === ids[0]) : undefined;
   const camelot = single?.analysis?.camelot ?? null;
   const chosen = model ?? defaultModel;
   const modelNames = models?.length ? models.map((m) => m.name) : [defaultModel];
@@ -141,10 +140,13 @@ function BulkBar() {
 
 export function LibraryView() {
   const actions = useActions();
-  const { tracks, status, error } = useLibraryStore();
+  const status = useLibraryStore((s) => s.status);
+  const error = useLibraryStore((s) => s.error);
+  const total = useLibraryStore((s) => s.total);
+  const libraryTotal = useLibraryStore((s) => s.libraryTotal);
   const canPassPaths = useSystemStore((s) => s.info?.canPassPaths ?? false);
-  const { rows, statusOf } = useVisibleTracks();
-  const filtering = useUiStore((s) => isFiltering(s.filter));
+  // The count describes the rows shown: a search still loading does not say "100000 of 100000".
+  const filtering = useLibraryStore((s) => !!s.queryKey && narrows(JSON.parse(s.queryKey) as ListParams));
 
   return (
     <section className="view library-view" aria-labelledby="library-heading">
@@ -152,7 +154,7 @@ export function LibraryView() {
         <div>
           <h1 id="library-heading">Library</h1>
           <p className="muted small" data-testid="library-count">
-            {status === 'ready' ? (filtering ? `${rows.length} of ${tracks.length} tracks` : `${tracks.length} ${tracks.length === 1 ? 'track' : 'tracks'}`) : '\u00a0'}
+            {status === 'ready' ? (filtering ? `${total} of ${libraryTotal} tracks` : `${libraryTotal} ${libraryTotal === 1 ? 'track' : 'tracks'}`) : '\u00a0'}
           </p>
         </div>
         <div className="toolbar">
@@ -162,7 +164,7 @@ export function LibraryView() {
       </header>
       <FirstRunNote />
       <ImportProgress />
-      {status === 'ready' && tracks.length > 0 && (
+      {status === 'ready' && libraryTotal > 0 && (
         <div className="library-controls">
           <Filters />
           <div className="export-all">
@@ -185,9 +187,9 @@ export function LibraryView() {
           </div>
         ) : status !== 'ready' ? (
           <p className="muted loading">Loading the library…</p>
-        ) : tracks.length === 0 ? (
+        ) : libraryTotal === 0 ? (
           <EmptyState canPassPaths={canPassPaths} />
-        ) : rows.length === 0 ? (
+        ) : total === 0 ? (
           <div className="empty-state small-empty">
             <h2>No track matches</h2>
             <p>Change the search or the filters, or clear them.</p>
@@ -196,7 +198,7 @@ export function LibraryView() {
             </button>
           </div>
         ) : (
-          <LibraryTable rows={rows} statusOf={statusOf} />
+          <LibraryTable />
         )}
       </div>
     </section>

@@ -39,7 +39,7 @@ function NavItem({ view, label, badge }: { view: View; label: string; badge?: nu
 }
 
 function Sidebar() {
-  const count = useLibraryStore((s) => (s.status === 'ready' ? s.tracks.length : undefined));
+  const count = useLibraryStore((s) => (s.status === 'ready' ? s.libraryTotal : undefined));
   const active = useJobsStore((s) => s.queues.reduce((n, q) => n + q.running + q.counts.available + q.counts.retryable, 0));
   const hasTrack = useUiStore((s) => !!s.trackId);
   return (
