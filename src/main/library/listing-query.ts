@@ -111,6 +111,10 @@ export class LibraryListing {
   private readonly stemRows;
   private readonly summaryRow;
   private readonly titleRow;
+  /** Whether anything changed since the counts below: another connection's commit, or this one's writes. */
+  private readonly stamp;
+  private readonly counts = new Map<string, number>();
+  private countsAt = '';
 
   constructor(
     private readonly db: Database,
@@ -121,6 +125,7 @@ export class LibraryListing {
       'SELECT ? AS id, a.source, a.tempo, a.key, a.camelot, a.key_confidence, a.energy, a.loudness, a.track_id IS NOT NULL AS analysed FROM (SELECT 1) LEFT JOIN track_summary a ON a.track_id = ?',
     );
     this.titleRow = db.prepare('SELECT title FROM tracks WHERE id = ?');
+    this.stamp = db.prepare('SELECT data_version AS version, total_changes() AS changes FROM pragma_data_version');
     // Case folding as the renderer's search did it (String#toLowerCase), where neither the
     // trigram index nor SQLite's ASCII-only LIKE folds the same way (non-ASCII text).
     db.function('sfa_contains_folded', { deterministic: true, varargs: true }, (text: unknown, ...words: unknown[]) => {
@@ -196,7 +201,28 @@ export class LibraryListing {
 
   private count(where: Where): number {
     const join = where.clauses.some((w) => w.includes('a.')) ? SUMMARY : '';
-    return (this.db.prepare(`SELECT count(*) AS n FROM tracks t ${join} ${whereSql(where.clauses)}`).get(...where.params) as { n: number }).n;
+    return this.counted(`SELECT count(*) AS n FROM tracks t ${join} ${whereSql(where.clauses)}`, where.params);
+  }
+
+  /**
+   * A count, remembered until the database changes: scrolling a search asks for page after page
+   * of the same query, and counting a search costs a pass over its matches.
+   */
+  private counted(sql: string, params: unknown[]): number {
+    const stamp = this.stamp.get() as { version: number; changes: number };
+    const now = `${stamp.version}:${stamp.changes}`;
+    if (now !== this.countsAt) {
+      this.counts.clear();
+      this.countsAt = now;
+    }
+    const key = `${sql}\u0000${JSON.stringify(params)}`;
+    let n = this.counts.get(key);
+    if (n === undefined) {
+      n = (this.db.prepare(sql).get(...params) as { n: number }).n;
+      if (this.counts.size >= 64) this.counts.clear();
+      this.counts.set(key, n);
+    }
+    return n;
   }
 
   /** The ids of one window in the sort's order. */
@@ -212,7 +238,7 @@ export class LibraryListing {
     const onSummary = plan.tie === 'a.rowid';
     const from = onSummary ? 'JOIN track_summary a ON a.track_id = t.id' : SUMMARY;
     const known = [...where.clauses, `${plan.column} IS NOT NULL`];
-    const knownCount = (this.db.prepare(`SELECT count(*) AS n FROM tracks t ${from} ${whereSql(known)}`).get(...where.params) as { n: number }).n;
+    const knownCount = this.counted(`SELECT count(*) AS n FROM tracks t ${from} ${whereSql(known)}`, where.params);
     const ids = offset < knownCount ? this.select(from, known, where.params, order, limit, offset) : [];
     if (ids.length < limit) {
       const unknown = [...where.clauses, `${plan.column} IS NULL`];
