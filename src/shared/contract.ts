@@ -63,9 +63,9 @@ export const requests = {
   /**
    * The library table. Without params (or `{}`): every track. With any: one window (`limit` rows
    * from `offset`, default 200) sorted (unknown values last), filtered and searched in the engine;
-   * `total` counts every matching track.
+   * `total` counts every matching track, `libraryTotal` every track.
    */
-  'library.list': request<{ tracks: TrackListItem[]; total: number }>()(
+  'library.list': request<{ tracks: TrackListItem[]; total: number; libraryTotal: number }>()(
     z
       .strictObject({
         offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),

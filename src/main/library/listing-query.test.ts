@@ -42,7 +42,7 @@ function library(n: number) {
       if (i % 5 === 0) stems.register(['drums', 'bass'].map((stem) => ({ trackId: id, jobId: null, model: 'dsp', optionsKey: 'k', stem, path: `/s/${id}/${stem}.wav`, size: 1, duration: 1, format: 'wav', device: 'cpu' })));
     }
   })();
-  return { db, tracks, analyses, stems, listing: new LibraryListing(db, tracks) };
+  return { db, tracks, analyses, stems, listing: new LibraryListing(db, tracks, stems) };
 }
 
 describe('LibraryListing', () => {

@@ -4,6 +4,7 @@ import type { AnalysisSummary, Track, TrackListItem } from '../../shared/domain'
 import { PENDING_STATES, RUNNING_STATE } from '../../shared/job-states';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_IDS, LIST_MAX_LIMIT, STATUS_KINDS, type ListSortColumn, type StatusKind } from '../../shared/listing';
 import type { SummaryFields } from './analyses';
+import type { StemRepository } from './stems';
 import type { TrackRepository } from './tracks';
 
 /**
@@ -34,6 +35,8 @@ export interface ListPage {
   tracks: TrackListItem[];
   /** Tracks matching the filter, all pages together. */
   total: number;
+  /** Tracks in the library. */
+  libraryTotal: number;
   offset: number;
 }
 
@@ -103,13 +106,11 @@ interface Where {
 
 interface Row extends SummaryFields {
   id: string;
-  source: 'mix' | 'stems' | null;
-  analysed: number;
+  source: 'mix' | 'stems';
 }
 
 export class LibraryListing {
-  private readonly stemRows;
-  private readonly summaryRow;
+  private readonly summaryRows;
   private readonly titleRow;
   /** Whether anything changed since the counts below: another connection's commit, or this one's writes. */
   private readonly stamp;
@@ -119,10 +120,10 @@ export class LibraryListing {
   constructor(
     private readonly db: Database,
     private readonly tracks: TrackRepository,
+    private readonly stems: StemRepository,
   ) {
-    this.stemRows = db.prepare('SELECT model, options_key, stem FROM stems WHERE track_id = ? ORDER BY created_at DESC, stem');
-    this.summaryRow = db.prepare(
-      'SELECT ? AS id, a.source, a.tempo, a.key, a.camelot, a.key_confidence, a.energy, a.loudness, a.track_id IS NOT NULL AS analysed FROM (SELECT 1) LEFT JOIN track_summary a ON a.track_id = ?',
+    this.summaryRows = db.prepare(
+      'SELECT track_id AS id, source, tempo, key, camelot, key_confidence, energy, loudness FROM track_summary WHERE track_id IN (SELECT value FROM json_each(?))',
     );
     this.titleRow = db.prepare('SELECT title FROM tracks WHERE id = ?');
     this.stamp = db.prepare('SELECT data_version AS version, total_changes() AS changes FROM pragma_data_version');
@@ -139,8 +140,9 @@ export class LibraryListing {
     const offset = Math.max(0, query.offset ?? 0);
     const where = this.where(query);
     const total = this.count(where);
+    const libraryTotal = where.clauses.length ? this.count({ clauses: [], params: [] }) : total;
     const ids = this.window(query, where, offset, limit);
-    return { tracks: ids.flatMap((id) => this.item(id)), total, offset };
+    return { tracks: this.items(ids), total, libraryTotal, offset };
   }
 
   /** Ids of the rows offset..offset+limit-1 as `list` orders them (a shift-click range). */
@@ -255,22 +257,22 @@ export class LibraryListing {
       .all(...params, limit, offset) as string[];
   }
 
-  private item(id: string): TrackListItem[] {
-    const track = this.tracks.get(id);
-    if (!track) return [];
-    const r = this.summaryRow.get(id, id) as Row;
-    const analysis: AnalysisSummary | null = r.analysed
-      ? { source: r.source ?? 'mix', bpm: r.tempo, key: r.key, camelot: r.camelot, keyConfidence: r.key_confidence, energy: r.energy, loudness: r.loudness }
-      : null;
-    return [{ ...track, status: statusOf(track), analysis, stemCount: this.stemCount(track.id) }];
-  }
-
-  /** Stems of the latest set (model + settings key) of one track. */
-  private stemCount(trackId: string): number {
-    const rows = this.stemRows.all(trackId) as { model: string; options_key: string }[];
-    if (!rows.length) return 0;
-    const latest = `${rows[0]!.model}/${rows[0]!.options_key}`;
-    return rows.filter((s) => `${s.model}/${s.options_key}` === latest).length;
+  /** The rows of one window, in its order: three queries whatever its size; one stat per row for `missing`. */
+  private items(ids: readonly string[]): TrackListItem[] {
+    if (!ids.length) return [];
+    const json = JSON.stringify(ids);
+    const tracks = new Map(this.tracks.getMany(ids).map((t) => [t.id, t]));
+    const summaries = new Map((this.summaryRows.all(json) as Row[]).map((r) => [r.id, r]));
+    const stemSets = this.stems.latestSetsFor(ids);
+    return ids.flatMap((id) => {
+      const track = tracks.get(id);
+      if (!track) return [];
+      const r = summaries.get(id);
+      const analysis: AnalysisSummary | null = r
+        ? { source: r.source ?? 'mix', bpm: r.tempo, key: r.key, camelot: r.camelot, keyConfidence: r.key_confidence, energy: r.energy, loudness: r.loudness }
+        : null;
+      return [{ ...track, status: statusOf(track), analysis, stemCount: Object.keys(stemSets.get(id)?.stems ?? {}).length }];
+    });
   }
 }
 

@@ -10,6 +10,7 @@ import { migrate } from '../db/migrate';
 import { migrations } from '../db/migrations';
 import { AnalysisRepository } from './analyses';
 import { LibraryListing } from './listing-query';
+import { StemRepository } from './stems';
 import { TrackRepository } from './tracks';
 
 const cleanups: (() => void)[] = [];
@@ -47,7 +48,7 @@ function library() {
     if (c.analysed) analyses.save(track.id, null, analysisResult({}));
     for (const [worker, state] of c.jobs ?? []) addJob(db, track.id, worker, state);
   }
-  return { db, tracks, analyses, ids, listing: new LibraryListing(db, tracks) };
+  return { db, tracks, analyses, ids, listing: new LibraryListing(db, tracks, new StemRepository(db)) };
 }
 
 /** A job row as the scheduler leaves it in `state` (the columns its CHECKs ask for). */

@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-type Listed = { tracks: TrackListItem[]; total: number };
+type Listed = { tracks: TrackListItem[]; total: number; libraryTotal: number };
 const CAMELOT = ['8A', '9A', '3B'];
 
 /** An engine whose library holds `n` tracks ("song i"), every fourth not analysed. */
@@ -70,6 +70,7 @@ describe('library.list', () => {
     const filtered = await list(engine, { bpmMin: 110, bpmMax: 119, keys: ['8A', '3B'] });
     const expected = Array.from({ length: 30 }, (_, i) => i).filter((i) => i % 4 && i >= 10 && i <= 19 && i % 3 !== 1);
     expect(filtered.total).toBe(expected.length);
+    expect(filtered.libraryTotal).toBe(30);
     expect(filtered.tracks.map((t) => t.id).sort()).toEqual(expected.map((i) => `t${i}`).sort());
     expect((await list(engine, { keys: [] })).total).toBe(0);
   });

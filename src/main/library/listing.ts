@@ -22,13 +22,17 @@ type Repos = { tracks: TrackRepository; analyses: AnalysisRepository; stems: Ste
  * track; any param asks SQLite for one window (`LibraryListing`), so a library of 100,000
  * tracks costs only the rows shown.
  */
-export function listLibrary(repos: Repos, listing: LibraryListing, params: ListParams & { offset?: number; limit?: number } = {}): { tracks: TrackListItem[]; total: number } {
+export function listLibrary(
+  repos: Repos,
+  listing: LibraryListing,
+  params: ListParams & { offset?: number; limit?: number } = {},
+): { tracks: TrackListItem[]; total: number; libraryTotal: number } {
   if (!Object.values(params).some((v) => v !== undefined)) {
     const tracks = listTracks(repos);
-    return { tracks, total: tracks.length };
+    return { tracks, total: tracks.length, libraryTotal: tracks.length };
   }
-  const { tracks, total } = listing.list({ ...listFilter(params), offset: params.offset, limit: params.limit });
-  return { tracks, total };
+  const { tracks, total, libraryTotal } = listing.list({ ...listFilter(params), offset: params.offset, limit: params.limit });
+  return { tracks, total, libraryTotal };
 }
 
 /** The contract's params as the listing's filter. */

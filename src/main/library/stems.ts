@@ -56,6 +56,7 @@ export class StemRepository {
       forTrack: db.prepare('SELECT * FROM stems WHERE track_id = ? ORDER BY created_at DESC, stem'),
       forOptions: db.prepare('SELECT * FROM stems WHERE track_id = ? AND model = ? AND options_key = ? ORDER BY stem'),
       all: db.prepare('SELECT * FROM stems ORDER BY track_id, created_at DESC, stem'),
+      forTracks: db.prepare('SELECT * FROM stems WHERE track_id IN (SELECT value FROM json_each(?)) ORDER BY track_id, created_at DESC, stem'),
     };
   }
 
@@ -79,8 +80,17 @@ export class StemRepository {
 
   /** The newest complete set per track (the same rule as `latestSet`), for listings. */
   latestSetByTrack(): Map<string, StemSet> {
+    return this.newestSets(this.stmts.all.all() as Row[]);
+  }
+
+  /** The newest complete set of each of `trackIds` that has one (a page of the library table). */
+  latestSetsFor(trackIds: readonly string[]): Map<string, StemSet> {
+    return this.newestSets(this.stmts.forTracks.all(JSON.stringify(trackIds)) as Row[]);
+  }
+
+  private newestSets(rowsByTrackNewestFirst: Row[]): Map<string, StemSet> {
     const byTrack = new Map<string, Stem[]>();
-    for (const s of (this.stmts.all.all() as Row[]).map(fromRow)) {
+    for (const s of rowsByTrackNewestFirst.map(fromRow)) {
       const rows = byTrack.get(s.trackId);
       if (rows) rows.push(s);
       else byTrack.set(s.trackId, [s]);

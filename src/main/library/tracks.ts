@@ -63,6 +63,7 @@ export class TrackRepository {
         VALUES (@id, @title, @artist, @album, @sourceKind, @source, @path, @contentHash, @duration, @sampleRate,
         @channels, @codec, @addedAt, @status, @error)`),
       get: db.prepare('SELECT * FROM tracks WHERE id = ?'),
+      getMany: db.prepare('SELECT * FROM tracks WHERE id IN (SELECT value FROM json_each(?))'),
       byHash: db.prepare('SELECT * FROM tracks WHERE content_hash = ?'),
       bySource: db.prepare("SELECT * FROM tracks WHERE source = ? AND source_kind <> 'file'"),
       list: db.prepare('SELECT * FROM tracks ORDER BY added_at DESC, rowid DESC'),
@@ -79,6 +80,11 @@ export class TrackRepository {
   get(id: string): Track | undefined {
     const row = this.stmts.get.get(id) as TrackRow | undefined;
     return row && fromRow(row);
+  }
+
+  /** The tracks that exist among `ids`, in no particular order (one query for a page of the table). */
+  getMany(ids: readonly string[]): Track[] {
+    return (this.stmts.getMany.all(JSON.stringify(ids)) as TrackRow[]).map(fromRow);
   }
 
   findByHash(hash: string): Track | undefined {

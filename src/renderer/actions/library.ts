@@ -1,7 +1,7 @@
 import type { AddError, AddResult } from '../../shared/domain';
 import { LIST_MAX_IDS, LIST_MAX_LIMIT } from '../../shared/listing';
 import type { Client } from '../api';
-import { clickSelection, isFiltering, listParams, type ListParams } from '../lib/query';
+import { clickSelection, listParams, type ListParams } from '../lib/query';
 import { LIBRARY_PAGE, rowAt, useLibraryStore, useSystemStore, useUiStore } from '../stores';
 import { flattenDrop, type DroppedItems } from './files';
 import { errorText, notify } from './notices';
@@ -26,17 +26,14 @@ export async function loadLibrary(client: Client): Promise<void> {
   const firstPage = Math.floor(before.shown.first / LIBRARY_PAGE);
   const pageCount = Math.min(Math.floor(LIST_MAX_LIMIT / LIBRARY_PAGE), Math.floor(Math.max(before.shown.first, before.shown.last - 1) / LIBRARY_PAGE) - firstPage + 1);
   try {
-    const [shown, all] = await Promise.all([
-      client.request('library.list', { ...params, offset: firstPage * LIBRARY_PAGE, limit: pageCount * LIBRARY_PAGE }),
-      isFiltering(useUiStore.getState().filter) ? client.request('library.list', { limit: 1 }) : null,
-    ]);
+    const shown = await client.request('library.list', { ...params, offset: firstPage * LIBRARY_PAGE, limit: pageCount * LIBRARY_PAGE });
     // Sort or filter changed meanwhile: the load they started sets the table.
     if (currentQuery().queryKey !== queryKey) return;
     const pages: Record<number, typeof shown.tracks> = {};
     for (let i = 0; i < pageCount; i++) pages[firstPage + i] = shown.tracks.slice(i * LIBRARY_PAGE, (i + 1) * LIBRARY_PAGE);
     // A new order moves every row: a shift-click no longer extends from the old anchor's place.
     if (before.queryKey && before.queryKey !== queryKey) useUiStore.setState({ anchor: null });
-    useLibraryStore.setState({ pages, queryKey, total: shown.total, libraryTotal: all?.total ?? shown.total, status: 'ready', error: null });
+    useLibraryStore.setState({ pages, queryKey, total: shown.total, libraryTotal: shown.libraryTotal, status: 'ready', error: null });
   } catch (error) {
     useLibraryStore.setState({ status: 'error', error: errorText(error) });
   }
@@ -58,9 +55,9 @@ export async function showRows(client: Client, first: number, last: number): Pro
       const key = `${queryKey}#${page}`;
       loadingPages.add(key);
       try {
-        const { tracks, total } = await client.request('library.list', { ...(JSON.parse(queryKey) as ListParams), offset: page * LIBRARY_PAGE, limit: LIBRARY_PAGE });
+        const { tracks, total, libraryTotal } = await client.request('library.list', { ...(JSON.parse(queryKey) as ListParams), offset: page * LIBRARY_PAGE, limit: LIBRARY_PAGE });
         // Pages of an older sort or filter, or from before a reload, are dropped.
-        if (useLibraryStore.getState().queryKey === queryKey) useLibraryStore.setState((s) => ({ pages: { ...s.pages, [page]: tracks }, total }));
+        if (useLibraryStore.getState().queryKey === queryKey) useLibraryStore.setState((s) => ({ pages: { ...s.pages, [page]: tracks }, total, libraryTotal }));
       } catch (error) {
         notify('error', 'Could not load the library', [errorText(error)]);
       } finally {

@@ -87,7 +87,7 @@ interface Params {
 }
 
 /** `library.list` and `library.ids` over an in-memory library, for the fake engine. */
-export function referenceListing(tracks: readonly TrackListItem[], params?: unknown): { tracks: TrackListItem[]; total: number } {
+export function referenceListing(tracks: readonly TrackListItem[], params?: unknown): { tracks: TrackListItem[]; total: number; libraryTotal: number } {
   const p = (params ?? {}) as Params;
   const matching = referenceFilter(tracks, { search: p.search, bpmMin: p.bpmMin, bpmMax: p.bpmMax }).filter((t) => {
     if (!p.keys) return true;
@@ -96,5 +96,5 @@ export function referenceListing(tracks: readonly TrackListItem[], params?: unkn
   });
   const sorted = p.sort ? referenceSort(matching, p.sort.column, p.sort.dir === 'asc' ? 1 : -1) : matching;
   const offset = p.offset ?? 0;
-  return { tracks: sorted.slice(offset, p.limit === undefined ? undefined : offset + p.limit), total: matching.length };
+  return { tracks: sorted.slice(offset, p.limit === undefined ? undefined : offset + p.limit), total: matching.length, libraryTotal: tracks.length };
 }

@@ -13,7 +13,7 @@ type LibraryHandlers = Pick<Handlers, 'library.add' | 'library.list' | 'library.
 export function libraryHandlers(s: Services): LibraryHandlers {
   const runNow: RunNowDeps = { ...s, separationDefaults: s.pipeline.separationDefaults };
   let listing: LibraryListing | undefined;
-  const windows = () => (listing ??= new LibraryListing(s.db, s.tracks));
+  const windows = () => (listing ??= new LibraryListing(s.db, s.tracks, s.stems));
   return {
     'library.add': async ({ inputs, steps, model }) => {
       assertWritable(s);
