@@ -20,6 +20,8 @@ const BENCHMARKS = {
   separation: [python, [join(root, 'bench', 'separation.py')]],
   gpu: [python, [join(root, 'bench', 'gpu.py')]],
   ui: [process.execPath, [join(root, 'bench', 'ui.mjs')]],
+  import: [process.execPath, [join(root, 'bench', 'import.mjs')]],
+  'analysis-scale': [process.execPath, [join(root, 'bench', 'analysis-scale.mjs')]],
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

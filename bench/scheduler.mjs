@@ -25,7 +25,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
+import { blockProbe } from './block-probe.mjs';
 import { build } from 'rolldown';
 import Database from 'better-sqlite3';
 import { better, defineQueue, defineWorker as definePlainWorker } from 'plainjob';
@@ -266,37 +267,6 @@ async function plainFlow() {
 }
 
 // ---------------------------------------------------------------- event-loop probe
-
-function blockProbe() {
-  // Two views of the longest stretch without the event loop turning:
-  //  - wall: the histogram / timer drift, which also counts time the OS did not run us at all
-  //    (on a loaded 2-CPU box that dominates: other processes preempt us for tens of ms);
-  //  - cpu: per gap, min(wall gap, CPU time this process used during it): the part of the gap
-  //    we were actually running (busy main thread). Process CPU includes helper threads, so this
-  //    over- rather than under-estimates the main-thread block.
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  let last = performance.now();
-  let lastCpu = process.cpuUsage();
-  let maxGap = 0;
-  let maxCpuBlock = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    const cpu = process.cpuUsage(lastCpu);
-    const gap = now - last - 1;
-    maxGap = Math.max(maxGap, gap);
-    maxCpuBlock = Math.max(maxCpuBlock, Math.min(gap, (cpu.user + cpu.system) / 1000));
-    last = now;
-    lastCpu = process.cpuUsage();
-  }, 1);
-  return {
-    stop() {
-      clearInterval(timer);
-      h.disable();
-      return { maxWallMs: Math.max(h.max / 1e6 - 1, maxGap, 0), maxBlockMs: Math.max(maxCpuBlock, 0) };
-    },
-  };
-}
 
 // ---------------------------------------------------------------- main
 

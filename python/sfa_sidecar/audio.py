@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DecodeError, FileMissingError, NotAudioError
+from .errors import DecodeError, FileMissingError, NotAudioError, SidecarError
 
 _DURATION = re.compile(r"Duration:\s*(\d+):(\d+):(\d+(?:\.\d+)?)")
 _AUDIO_STREAM = re.compile(r"Stream #\d+:\d+(?:\[[^\]]*\])?(?:\([^)]*\))?: Audio: ([^,\s]+)[^,]*, (\d+) Hz, ([^,]+)")
@@ -68,7 +68,11 @@ def probe(path: str) -> ProbeResult:
         errors="replace",
         timeout=60,
     )
-    report = proc.stderr
+    return _from_report(p, proc.stderr)
+
+
+def _from_report(p: Path, report: str) -> ProbeResult:
+    """One input's probe result from ffmpeg's report of it (the whole report, or its section)."""
     stream = _AUDIO_STREAM.search(report)
     if stream is None:
         reason = _last_line(report) or "no audio stream"
@@ -83,6 +87,69 @@ def probe(path: str) -> ProbeResult:
     return ProbeResult(
         duration=duration, sample_rate=rate, channels=_channels(layout), codec=codec, tags=_container_tags(report)
     )
+
+
+PROBE_BATCH_MAX = 64
+_INPUT_HEADER = re.compile(r"^Input #(\d+), ", re.MULTILINE)
+
+
+def probe_many(paths: list[str]) -> list[ProbeResult | SidecarError]:
+    """Probe many files with one ffmpeg run per batch (`ffmpeg -i a -i b ...` reports every input
+    it opens, in order): starting ffmpeg costs more than reading a small file's header, so an
+    import of thousands of files spends most of its time there. ffmpeg stops at the first input
+    it cannot open; that one is probed on its own (for its own error, exactly as `probe` gives
+    it) and the batch goes on after it. Names with line breaks, which could forge a report
+    section, are probed on their own too."""
+    results: list[ProbeResult | SidecarError | None] = [None] * len(paths)
+    batch: list[tuple[int, Path]] = []
+    for i, path in enumerate(paths):
+        if "\n" in path or "\r" in path or not os.path.isfile(path) or os.path.getsize(path) == 0:
+            results[i] = _probe_or_error(path)
+        else:
+            batch.append((i, Path(path)))
+    while batch:
+        done = _probe_together(batch, results)
+        if done < len(batch):
+            i, p = batch[done]
+            results[i] = _probe_or_error(str(p))
+            done += 1
+        batch = batch[done:]
+    return [r if r is not None else SidecarError("not probed", "INTERNAL") for r in results]
+
+
+def _probe_together(batch: list[tuple[int, Path]], results: list) -> int:
+    """Probe the batch in one ffmpeg run; returns how many inputs (from the first) it reported."""
+    args = [ffmpeg_exe(), "-nostdin", "-hide_banner"]
+    for _, p in batch:
+        args += ["-i", str(p)]
+    try:
+        proc = subprocess.run(
+            args, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace", timeout=60
+        )
+    except subprocess.TimeoutExpired:
+        return 0
+    headers = list(_INPUT_HEADER.finditer(proc.stderr))
+    if [int(m.group(1)) for m in headers] != list(range(len(headers))):
+        return 0  # not the report we expect: every file on its own
+    # A file ffmpeg opened but the next one failed: its section ends at the error, which is fine.
+    reported = len(headers)
+    for k, m in enumerate(headers):
+        end = headers[k + 1].start() if k + 1 < reported else len(proc.stderr)
+        i, p = batch[k]
+        try:
+            results[i] = _from_report(p, proc.stderr[m.start() : end])
+        except SidecarError:
+            results[i] = _probe_or_error(str(p))  # its reason worded exactly as a lone probe words it
+    return reported
+
+
+def _probe_or_error(path: str) -> ProbeResult | SidecarError:
+    try:
+        return probe(path)
+    except SidecarError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - as the server types a failed request, per file here
+        return SidecarError(f"{type(exc).__name__}: {exc}", "INTERNAL")
 
 
 _PCM_BITS = re.compile(r"^pcm_[suf](8|16|24|32|64)")

@@ -25,6 +25,19 @@ def probe(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return audio.probe(_path_param(params)).to_json()
 
 
+def probe_many(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """`probe` for up to PROBE_BATCH_MAX files (an import's batch): one result or error per path, in order."""
+    paths = params.get("paths")
+    if not isinstance(paths, list) or not paths or len(paths) > audio.PROBE_BATCH_MAX or not all(isinstance(x, str) and x for x in paths):
+        raise BadRequestError(f"params.paths must be a list of 1 to {audio.PROBE_BATCH_MAX} non-empty strings")
+    return {
+        "results": [
+            {"error": {"code": r.code, "message": str(r)}} if isinstance(r, Exception) else {"ok": r.to_json()}
+            for r in audio.probe_many(paths)
+        ]
+    }
+
+
 def doctor(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return {"versions": environment.versions(), "devices": environment.devices(), "ffmpeg": audio.ffmpeg_exe()}
 
@@ -47,7 +60,7 @@ def ping(params: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def registry() -> dict[str, Op]:
     # Op modules import their heavy libraries (torch, librosa) inside the op, so that a sidecar
     # used only for probing starts fast.
-    return {"probe": probe, "doctor": doctor, "ping": ping, **_analysis_ops(), **_separation_ops(), **_tag_ops, **_stem_file_ops}
+    return {"probe": probe, "probe_many": probe_many, "doctor": doctor, "ping": ping, **_analysis_ops(), **_separation_ops(), **_tag_ops, **_stem_file_ops}
 
 
 def _analysis_ops() -> dict[str, Op]:

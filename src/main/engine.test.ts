@@ -48,7 +48,10 @@ describe('engine: library slice through the contract', () => {
     const b = tracks.find((t) => t.title === 'b')!;
     expect(b).toMatchObject({ sampleRate: 48_000, channels: 1, status: 'ready', sourceKind: 'file', codec: 'pcm_s16le' });
     expect(b.duration).toBeCloseTo(2, 1);
-    expect(events).toEqual([{ event: 'library:changed', payload: { ids: expect.arrayContaining(result.tracks.map((t) => t.id)) } }]);
+    expect(events.filter((e) => (e as { event: string }).event === 'library:changed')).toEqual([
+      { event: 'library:changed', payload: { ids: expect.arrayContaining(result.tracks.map((t) => t.id)) } },
+    ]);
+    expect(events.at(-1)).toEqual({ event: 'library:import', payload: { importId: expect.any(String), seen: 5, imported: 3, skipped: 0, failed: 2, done: true } });
   });
 
   it('treats the same content twice (even under another name, even in one request) as one track', async () => {

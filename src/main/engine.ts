@@ -1,4 +1,4 @@
-import { availableParallelism, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../shared/domain';
 import { SfaError } from '../shared/errors';
@@ -33,6 +33,7 @@ import { ffmpegVars, setConfiguredFfmpeg } from './sidecar/ffmpeg';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
 import { analysisWorker } from './workers/analyze';
+import { analysisProcesses, threadVars, threadsEach } from './workers/parallelism';
 import type { WorkerDeps } from './workers/deps';
 import { GpuGate } from './workers/gpu-gate';
 import { downloadWorker, watchLinkTracks } from './workers/download';
@@ -61,7 +62,7 @@ export interface EngineOptions {
   runQueues?: boolean;
   /** Open read-only (listing beside a running app). */
   readonly?: boolean;
-  /** Queue concurrency; defaults download 3, processing 2, analysis 2. */
+  /** Queue concurrency; defaults download 3, processing 2, analysis one per core (workers/parallelism.ts). */
   queues?: Record<string, number>;
   /** Defaults for separation jobs the pipeline enqueues. */
   separation?: Partial<SeparationSettings>;
@@ -144,7 +145,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     device: options.separation?.device ?? SEPARATION_DEFAULTS.device,
     format: options.separation?.format ?? SEPARATION_DEFAULTS.format,
     autoPipeline: true,
-    concurrency: { ...DEFAULTS.queues },
+    concurrency: { ...DEFAULTS.queues, analysis: analysisProcesses() },
     toolPaths: { ffmpeg: null },
     ...DJ_SETTING_DEFAULTS,
   };
@@ -157,10 +158,10 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
   const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE, ...ffmpegVars() };
   // Two processing sidecars share the cores instead of each taking all of them.
-  const threads = String(Math.max(1, Math.floor(availableParallelism() / Math.max(1, queues.processing ?? 2))));
+  const threads = String(threadsEach(queues.processing ?? 2));
   const sidecars = {
     probe: new SidecarPool('probe', 1, { env, logger, vars, args: ['--no-devices'] }),
-    analysis: new SidecarPool('analysis', queues.analysis ?? 2, { env, logger, args: ['--no-devices'], vars: { ...vars, OMP_NUM_THREADS: threads } }),
+    analysis: new SidecarPool('analysis', queues.analysis ?? 2, { env, logger, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(queues.analysis ?? 2)) } }),
     processing: new SidecarPool('processing', queues.processing ?? 2, {
       env,
       logger,
@@ -211,7 +212,10 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   };
   const scaleQueue = (queue: string, limit: number) => {
     scheduler.scaleQueue(queue, limit);
-    if (queue === 'analysis') sidecars.analysis.resize(limit);
+    if (queue === 'analysis') {
+      sidecars.analysis.resize(limit);
+      sidecars.analysis.updateVars(threadVars(threadsEach(limit)));
+    }
     if (queue === 'processing') sidecars.processing.resize(limit);
   };
 

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { AnalysisResult } from './analysis';
 import type { CollectionExport, DjProgress, StemFilesExport, TagsResult, TagsView } from './dj';
 import type { ErrorInfo } from './errors';
-import type { AddResult, DoctorReport, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
+import type { AddResult, DoctorReport, ImportProgress, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 import { JOB_STATES } from './job-states';
 import { CAMELOT_CODE, LIST_MAX_IDS, LIST_MAX_LIMIT, LIST_SORT_COLUMNS, TITLES_MAX_IDS } from './listing';
 import { MODEL_NAME, STEM_NAME, TRACK_ID } from './patterns';
@@ -58,6 +58,8 @@ export const requests = {
       /** Pipeline steps to enqueue; omitted = all, [] = none. */
       steps: stepList.optional(),
       model: modelName.optional(),
+      /** Counts and the first errors only, not every track (a folder of 100,000 files: `sfa run FOLDER`). */
+      summaryOnly: z.boolean().optional(),
     }),
   ),
   /**
@@ -281,10 +283,12 @@ export interface Events {
   'setup:progress': SetupProgress;
   /** A tag write or DJ export progressed. */
   'dj:progress': DjProgress;
+  /** A `library.add` progressed: files seen, imported, skipped, failed (a few per second at most). */
+  'library:import': ImportProgress;
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress'];
+export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress', 'library:import'];
 
 export function isRequestName(name: unknown): name is RequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);

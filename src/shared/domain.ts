@@ -69,6 +69,23 @@ export interface AddError {
 export interface AddResult {
   tracks: Pick<Track, 'id' | 'title' | 'source'>[];
   errors: AddError[];
+  /** How many files the add handled (always given; with `summaryOnly`, `tracks` is empty and `errors` holds the first ones). */
+  counts?: ImportCounts;
+}
+
+/** Files an import has met so far: each one ends imported, skipped (already in the library) or failed. */
+export interface ImportCounts {
+  seen: number;
+  imported: number;
+  skipped: number;
+  failed: number;
+}
+
+/** An import's progress (`library:import`), a few times a second while it runs and once when it ends. */
+export interface ImportProgress extends ImportCounts {
+  /** One id per `library.add` call, so that two imports at once can be told apart. */
+  importId: string;
+  done: boolean;
 }
 
 /** Job states as in Oban: one list, in job-states.ts (the scheduler's README documents the transitions). */

@@ -7,6 +7,7 @@ import type { CommandContext } from './context';
 import { UsageError } from './context';
 import { EXIT, formatDuration, table } from './output';
 import { ATTEMPT_ENDS, followProgress, writeAtomic } from './work';
+import { describeCounts, followImport, importForRun } from './run-import';
 import { models } from './models';
 import { tags, withDjExports } from './dj';
 import { spotify } from './spotify';
@@ -80,11 +81,12 @@ const add: CommandSpec = {
       steps = names as ('separate' | 'analyze')[];
     }
     const engine = await ctx.engine();
+    const stop = followImport(engine, !ctx.out.json);
     const result = await call(engine, 'library.add', {
       inputs,
       ...(steps ? { steps } : {}),
       ...(typeof values.model === 'string' ? { model: values.model } : {}),
-    });
+    }).finally(stop);
     ctx.out.result(result, () => {
       const lines = result.tracks.map((t) => `added  ${t.id}  ${t.title}`);
       for (const e of result.errors) lines.push(`error  ${e.input}: ${e.message} [${e.code}]`);
@@ -183,11 +185,11 @@ const jobs: CommandSpec = {
 };
 
 const runCommand: CommandSpec = {
-  summary: 'work the queues (jobs enqueued by add), with progress on a terminal',
-  usage: 'sfa run [--until-idle] [--json]',
+  summary: 'work the queues (jobs enqueued by add, or the files and folders given, imported as a stream), with progress on a terminal',
+  usage: 'sfa run [<path|url>...] [--until-idle] [--json]',
   options: { 'until-idle': { type: 'boolean' } },
-  allowPositionals: false,
-  async run(ctx, values) {
+  allowPositionals: true,
+  async run(ctx, values, inputs) {
     const engine = await ctx.engine({ runQueues: true });
     const counts: Record<string, number> = Object.fromEntries(ATTEMPT_ENDS.map((state) => [state, 0]));
     const off = engine.events.subscribe((event, payload) => {
@@ -195,6 +197,7 @@ const runCommand: CommandSpec = {
       if (state && ATTEMPT_ENDS.includes(state)) counts[state] = (counts[state] ?? 0) + 1;
     });
     const stop = followProgress(engine, !ctx.out.json);
+    const imported = inputs.length ? await importForRun(engine, ctx, inputs) : undefined;
     if (values['until-idle']) await call(engine, 'queues.waitIdle', {});
     else {
       ctx.out.note('Working the queues. Ctrl+C stops (running jobs are handed back to the queue).');
@@ -206,7 +209,8 @@ const runCommand: CommandSpec = {
     stop();
     off();
     const remaining = totals((await call(engine, 'queues.list', {})).queues);
-    ctx.out.result({ ran: counts, remaining }, () =>
+    ctx.out.result({ ran: counts, remaining, ...(imported ? { imported } : {}) }, () =>
+      (imported ? `import: ${describeCounts(imported)}\n` : '') +
       `ran: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(', ')}; left: ${remaining.scheduled} scheduled, ${remaining.retryable} retrying`,
     );
     return counts.discarded ? EXIT.failed : EXIT.ok;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { opendir, realpath, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 /** Extensions we look for inside folders (a named file is always probed, whatever its name). */
@@ -18,67 +18,72 @@ export async function sha256File(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
-export interface FolderScan {
-  files: string[];
-  /** Files skipped because their extension is not an audio one. */
-  skipped: number;
-  /** Problems that did not stop the scan (unreadable folders, symlink loops). */
-  problems: { path: string; message: string }[];
-}
+/** What a folder walk meets: an audio file, a file it skips (not named like audio), or a problem. */
+export type WalkEntry = { kind: 'audio'; path: string } | { kind: 'skipped'; path: string } | { kind: 'problem'; path: string; message: string };
+
+/** Enough for a label's catalogue in one drop; a mistaken drop of `/` still ends. */
+export const FOLDER_FILE_LIMIT = 250_000;
 
 /**
- * Every audio file under `root`, recursively, hidden entries skipped, each folder visited once
- * (by real path) so symlink loops end, and at most `limit` files so a mistaken drop of `/`
- * cannot hang the app.
+ * Every audio file under `root`, recursively and lazily: entries are read a few dozen at a time
+ * (`opendir`), so a folder of 100,000 files is never held as a list; only the folders still to
+ * visit are. Hidden entries are skipped, each folder is visited once (by real path) so symlink
+ * loops end, and the walk stops after `limit` audio files with a problem saying so.
  */
-export async function scanFolder(root: string, limit = 20_000): Promise<FolderScan> {
-  const scan: FolderScan = { files: [], skipped: 0, problems: [] };
+export async function* walkAudioFiles(root: string, limit = FOLDER_FILE_LIMIT): AsyncGenerator<WalkEntry> {
   const seen = new Set<string>();
   const stack = [root];
-  while (stack.length && scan.files.length < limit) {
+  let found = 0;
+  while (stack.length) {
     const dir = stack.pop()!;
     let real: string;
     try {
       real = await realpath(dir);
     } catch (error) {
-      scan.problems.push({ path: dir, message: (error as Error).message });
+      yield { kind: 'problem', path: dir, message: (error as Error).message };
       continue;
     }
     if (seen.has(real)) continue;
     seen.add(real);
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = await opendir(dir, { bufferSize: 64 });
     } catch (error) {
-      scan.problems.push({ path: dir, message: `cannot read folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` });
+      yield { kind: 'problem', path: dir, message: `cannot read folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
       continue;
     }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
     const subdirs: string[] = [];
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const full = join(dir, entry.name);
-      let isDir = entry.isDirectory();
-      let isFile = entry.isFile();
-      if (entry.isSymbolicLink()) {
-        try {
-          const s = await stat(full);
-          isDir = s.isDirectory();
-          isFile = s.isFile();
-        } catch {
-          scan.problems.push({ path: full, message: 'broken symbolic link' });
-          continue;
+    try {
+      for await (const entry of entries) {
+        if (entry.name.startsWith('.')) continue;
+        const full = join(dir, entry.name);
+        let isDir = entry.isDirectory();
+        let isFile = entry.isFile();
+        if (entry.isSymbolicLink()) {
+          try {
+            const s = await stat(full);
+            isDir = s.isDirectory();
+            isFile = s.isFile();
+          } catch {
+            yield { kind: 'problem', path: full, message: 'broken symbolic link' };
+            continue;
+          }
+        }
+        if (isDir) subdirs.push(full);
+        else if (isFile && !isAudioName(entry.name)) yield { kind: 'skipped', path: full };
+        else if (isFile) {
+          if (found === limit) {
+            yield { kind: 'problem', path: root, message: `stopped after ${limit} files: add its subfolders one at a time` };
+            return; // for await closes the directory handle
+          }
+          found++;
+          yield { kind: 'audio', path: full };
         }
       }
-      if (isDir) subdirs.push(full);
-      else if (isFile) {
-        if (isAudioName(entry.name)) scan.files.push(full);
-        else scan.skipped++;
-        if (scan.files.length >= limit) break;
-      }
+    } catch (error) {
+      yield { kind: 'problem', path: dir, message: `cannot read folder: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` };
     }
-    stack.push(...subdirs.reverse());
+    // Subfolders in name order (entries come in the file system's order).
+    stack.push(...subdirs.sort((a, b) => b.localeCompare(a)));
   }
-  if (stack.length) scan.problems.push({ path: root, message: `stopped after ${limit} files` });
-  return scan;
 }

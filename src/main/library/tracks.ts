@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SourceKind, Track, TrackStatus } from '../../shared/domain';
-import type { Db } from '../db/connection';
+import { immediate, type Db } from '../db/connection';
 
 interface TrackRow {
   id: string;
@@ -75,6 +75,19 @@ export class TrackRepository {
     const row = { ...track, id: randomUUID(), addedAt: new Date().toISOString(), error: track.error ?? null };
     this.stmts.insert.run(row);
     return this.get(row.id)!;
+  }
+
+  /**
+   * Files found by an import, in one transaction (one disk sync for a whole batch): a file whose
+   * content is already in the library is not inserted; that track comes back with `created: false`.
+   */
+  insertFiles(files: NewTrack[]): { track: Track; created: boolean }[] {
+    return immediate(this.db, () =>
+      files.map((file) => {
+        const existing = file.contentHash ? this.findByHash(file.contentHash) : undefined;
+        return existing ? { track: existing, created: false } : { track: this.insert(file), created: true };
+      }),
+    );
   }
 
   get(id: string): Track | undefined {

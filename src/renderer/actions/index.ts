@@ -12,6 +12,7 @@ import { loadSystemInfo, runDoctor } from './system';
 import { createSetupActions, subscribeSetup, type SetupActions } from './setup';
 import { exportAnalysis, exportStemsToFolder, removeTracks, runPipeline } from './tracks';
 import { createDjActions, type DjActions } from './dj';
+import { applyImportProgress } from './import-progress';
 
 /**
  * The effects the UI can ask for, bound to one client. Components call these (via
@@ -108,6 +109,7 @@ export function createActions(client: Client): Actions {
         }),
         client.on('library:changed', () => void refresh()),
         watchLibraryQuery(refresh),
+        client.on('library:import', applyImportProgress),
         subscribeSetup(client, setup.load),
         dj.subscribe(),
         client.on('job:changed', (e) => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { PIPELINE_STEPS } from '../../../shared/domain';
 import { SfaError } from '../../../shared/errors';
 import { toAddResult } from '../../library/importer';
@@ -15,14 +16,20 @@ export function libraryHandlers(s: Services): LibraryHandlers {
   let listing: LibraryListing | undefined;
   const windows = () => (listing ??= new LibraryListing(s.db, s.tracks, s.stems));
   return {
-    'library.add': async ({ inputs, steps, model }) => {
+    'library.add': async ({ inputs, steps, model, summaryOnly }) => {
       assertWritable(s);
-      const result = await s.importer.add(inputs);
-      const created = result.added.filter((a) => a.created).map((a) => a.track.id);
-      if (created.length) {
-        await s.pipeline.enqueue(created, steps ?? (s.settings.stored().autoPipeline ? PIPELINE_STEPS : []), model ? { model } : {});
-        s.events.emit('library:changed', { ids: created });
-      }
+      const importId = randomUUID();
+      const pipelineSteps = steps ?? (s.settings.stored().autoPipeline ? PIPELINE_STEPS : []);
+      // Streamed: each batch is in the library, its jobs enqueued and the UI told, while the next is read.
+      const result = await s.importer.add(inputs, {
+        summaryOnly,
+        onBatch: async (created) => {
+          const ids = created.map((t) => t.id);
+          await s.pipeline.enqueue(ids, pipelineSteps, model ? { model } : {});
+          s.events.emit('library:changed', { ids });
+        },
+        onProgress: (counts, done) => s.events.emit('library:import', { importId, ...counts, done }),
+      });
       return toAddResult(result);
     },
     'library.list': (params) => listLibrary(s, windows(), params),
