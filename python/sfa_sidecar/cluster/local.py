@@ -6,7 +6,8 @@ Subcommands (each prints one JSON line on stdout):
   add-worker --dir D                one more worker node
   stop-head --dir D                 the whole cluster down (Ray workers cannot rejoin a new head
                                     without GCS fault tolerance), state kept
-  start-head --dir D                the same address (and token) back, with as many workers
+  start-head --dir D                the same address (and token) back, with the workers `up` and
+                                    `add-worker` asked for (killed ones come back too)
   down --dir D                      everything stopped and the Ray temp dir removed (idempotent)
 
 Every node is ``ray start --block`` in its own session (process group), so one ``killpg`` ends
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
-START_TIMEOUT_S = 120.0
+START_TIMEOUT_S = 240.0
 FAST_FAILURE_ENV = {
     "RAY_health_check_period_ms": "500",
     "RAY_health_check_timeout_ms": "1000",
@@ -50,9 +51,14 @@ FAST_FAILURE_ENV = {
 
 # `ray start --node-ip-address 127.0.0.1` is rewritten to the interface address by
 # ray._private.services.resolve_ip_for_localhost (Ray 2.60), so the nodes would advertise (and bind
-# to) the LAN address. The launcher keeps loopback as given; the driver does the same (driver.py).
+# to) the LAN address. The launcher keeps loopback as given; the driver does the same
+# (connection.py). Processes Ray spawns itself (the Ray Client server's per-client driver, Ray
+# workers) resolve "the node's address" through get_node_ip_address(), which answers 127.0.0.1
+# when RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (set in ray_env); that flag would also make `ray start`
+# refuse to add a worker node, so the launcher itself sets it back on.
 LAUNCHER = (
-    "import sys, ray._private.services as s\n"
+    "import sys, ray._private.services as s, ray._private.ray_constants as c\n"
+    "c.ENABLE_RAY_CLUSTER = True\n"
     "_resolve = s.resolve_ip_for_localhost\n"
     "s.resolve_ip_for_localhost = lambda host: host if host == '127.0.0.1' else _resolve(host)\n"
     "from ray.scripts.scripts import main\n"
@@ -92,6 +98,7 @@ def ray_env(token: str | None) -> dict[str, str]:
     env = dict(os.environ)
     env.update(FAST_FAILURE_ENV)
     env["RAY_USAGE_STATS_ENABLED"] = "0"
+    env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # loopback for the processes Ray spawns (LAUNCHER)
     env.pop("RAY_ADDRESS", None)
     for key in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
         env.pop(key, None)
@@ -145,15 +152,26 @@ def alive_nodes(address: str, timeout: float = 5.0) -> dict[str, str]:
             if info.state == GcsNodeInfo.GcsNodeState.ALIVE}
 
 
-def _wait_alive(state: dict[str, Any], names: list[str], timeout: float = START_TIMEOUT_S) -> dict[str, str]:
+def _wait_alive(d: Path, state: dict[str, Any], names: list[str], timeout: float = START_TIMEOUT_S) -> dict[str, str]:
+    """Wait until the named nodes are alive. ``ray start`` gives a node 30 s to register (fixed in
+    Ray's node.py); on a loaded machine a worker can miss that, so a worker that exited during
+    start-up is started again (twice at most)."""
     address = f"{HOST}:{state['port']}"
     deadline = time.monotonic() + timeout
     last: Exception | None = None
+    retries = {name: 2 for name in names}
     os.environ.update({k: v for k, v in ray_env(state.get("token")).items() if k.startswith("RAY_AUTH")})
     while time.monotonic() < deadline:
-        for pid in [state["head"]["pid"]] + [w["pid"] for w in state["workers"] if w["name"] in names]:
-            if not _pid_alive(pid):
-                raise SystemExit(f"a Ray node process ({pid}) exited during start-up: see the logs in {state['dir']}")
+        if not _pid_alive(state["head"]["pid"]):
+            raise SystemExit(f"the Ray head exited during start-up: see {state['dir']}/head.log")
+        for worker in [w for w in state["workers"] if w["name"] in names]:
+            if not _pid_alive(worker["pid"]):
+                if retries[worker["name"]] == 0:
+                    raise SystemExit(f"Ray worker node {worker['name']} exited during start-up: see the logs in {state['dir']}")
+                retries[worker["name"]] -= 1
+                _kill_group(worker["pid"])
+                worker["pid"] = _start_worker(d, state, worker["index"])["pid"]
+                _save(d, state)
         try:
             nodes = alive_nodes(address)
             if all(name in nodes for name in names):
@@ -199,10 +217,10 @@ def _bring_up(d: Path, state: dict[str, Any], workers: int) -> dict[str, Any]:
     _start_head(d, state)
     state["workers"] = []
     _save(d, state)
-    _wait_alive(state, ["head"])
+    _wait_alive(d, state, ["head"])
     state["workers"] = [_start_worker(d, state, i) for i in range(workers)]
     _save(d, state)
-    nodes = _wait_alive(state, [w["name"] for w in state["workers"]])
+    nodes = _wait_alive(d, state, [w["name"] for w in state["workers"]])
     for worker in state["workers"]:
         worker["nodeId"] = nodes[worker["name"]]
     _save(d, state)
@@ -215,7 +233,7 @@ def up(d: Path, workers: int, cpus: int, port: int | None, token: str | None, ob
     d.mkdir(parents=True, exist_ok=True)
     state: dict[str, Any] = {
         "dir": str(d), "port": port or _free_port(), "clientPort": _free_port(), "cpus": cpus,
-        "objectStoreMb": object_store_mb, "token": token,
+        "objectStoreMb": object_store_mb, "token": token, "workerCount": workers,
         "tempDir": tempfile.mkdtemp(prefix="sfa-ray-", dir="/tmp"), "head": None, "workers": [],
     }
     try:
@@ -247,16 +265,28 @@ def add_worker(d: Path) -> dict[str, Any]:
     state = _load(d)
     worker = _start_worker(d, state, 1 + max([w["index"] for w in state["workers"]], default=-1))
     state["workers"].append(worker)
+    state["workerCount"] = int(state.get("workerCount", 0)) + 1
     _save(d, state)
-    worker["nodeId"] = _wait_alive(state, [worker["name"]])[worker["name"]]
+    worker["nodeId"] = _wait_alive(d, state, [worker["name"]])[worker["name"]]
     _save(d, state)
     return {"index": worker["index"], "nodeId": worker["nodeId"], "pid": worker["pid"]}
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _group_alive(pgid):
+        time.sleep(0.05)
 
 
 def _stop_all(state: dict[str, Any]) -> None:
     """SIGKILL every node's process group at once: nothing of a test cluster's session is worth a
     graceful stop, and its temp dir is removed afterwards."""
     pids = [w["pid"] for w in state.get("workers", [])] + ([state["head"]["pid"]] if state.get("head") else [])
+    # all at once (a node whose head vanished lingers), then wait for all
     for pid in pids:
         try:
             os.killpg(pid, signal.SIGKILL)
@@ -271,7 +301,6 @@ def _stop_all(state: dict[str, Any]) -> None:
 
 def stop_head(d: Path) -> dict[str, Any]:
     state = _load(d)
-    state["stoppedWorkers"] = len([w for w in state["workers"] if w.get("alive", True)])
     _stop_all(state)
     state["head"] = None
     _save(d, state)
@@ -282,7 +311,7 @@ def start_head(d: Path) -> dict[str, Any]:
     state = _load(d)
     if state.get("head") and _group_alive(state["head"]["pid"]):
         raise SystemExit("the head is already running")
-    workers = int(state.get("stoppedWorkers", len(state["workers"])))
+    workers = int(state.get("workerCount", len(state["workers"])))
     shutil.rmtree(state["tempDir"], ignore_errors=True)
     os.makedirs(state["tempDir"], exist_ok=True)
     _bring_up(d, state, workers)
