@@ -130,7 +130,8 @@ def test_address_rule_matches_the_engines_golden_examples():
     wrong_accepts = [a for a in golden["refused"] if address.is_cluster_address(a)]
     wrong_refusals = [a for a in golden["accepted"] if not address.is_cluster_address(a)]
     assert not wrong_accepts and not wrong_refusals, (wrong_accepts, wrong_refusals)
-    assert golden["pattern"] == "^" + address.SOURCE + "$"  # built from the same pieces
+    # built from the same pieces (JavaScript's RegExp source writes / as \/)
+    assert golden["pattern"].replace("\\/", "/") == "^" + address.SOURCE + "$"
     parsed = address.parse("ray://[::1]:10001")
     assert (parsed.client, parsed.host, parsed.port) == (True, "::1", 10001)
     assert not address.parse("localhost:6379").client
@@ -158,6 +159,28 @@ def test_nothing_listening_is_unreachable_fast_and_probe_reports_it():
         assert probe["type"] == "result" and probe["result"]["connected"] is False and probe["result"]["error"]
     finally:
         driver.close()
+
+
+@pytest.mark.parametrize("name", ["../drums.wav", "/tmp/drums.wav", ".drums.wav", "drums.exe", "dr/ums.wav", "Drums.wav", ""])
+def test_returned_files_with_unsafe_names_are_refused_and_nothing_is_written(tmp_path, name):
+    from sfa_sidecar.cluster.driver import write_stems
+    from sfa_sidecar.errors import SidecarError
+
+    with pytest.raises(SidecarError):
+        write_stems(str(tmp_path / "out"), {name: b"RIFF"}, {"drums": {"path": name}})
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert not (tmp_path / "drums.wav").exists()
+
+
+def test_returned_files_must_be_exactly_the_stems(tmp_path):
+    from sfa_sidecar.cluster.driver import write_stems
+    from sfa_sidecar.errors import SidecarError
+
+    with pytest.raises(SidecarError):  # an extra file the result does not name
+        write_stems(str(tmp_path / "out"), {"drums.wav": b"a", "extra.wav": b"b"}, {"drums": {"path": "drums.wav"}})
+    written = write_stems(str(tmp_path / "ok"), {"drums.wav": b"abc"}, {"drums": {"path": "drums.wav", "format": "wav"}})
+    assert written["drums"] == {"path": str(tmp_path / "ok" / "drums.wav"), "size": 3, "format": "wav"}
+    assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == ["drums.wav"]  # no part file left
 
 
 # ------------------------------------------------------------------------------------ the cluster
@@ -294,31 +317,53 @@ def test_a_worker_killed_mid_separation_is_node_lost_then_the_next_job_runs_else
         lone.close()
 
 
-def test_a_wrong_token_is_cluster_auth(cluster):
-    intruder = Driver(cluster["address"], token="not-the-token")
+@pytest.mark.parametrize("kind", ["address", "clientAddress"])
+def test_a_wrong_token_is_cluster_auth(cluster, kind):
+    intruder = Driver(cluster[kind], token="not-the-token")
     try:
+        t0 = time.monotonic()
         reply, _ = intruder.request("cluster_status", {}, timeout=120)
         assert reply["type"] == "error" and reply["code"] == "CLUSTER_AUTH", reply
+        assert "not-the-token" not in reply["message"]
+        assert time.monotonic() - t0 < 40
     finally:
         intruder.close()
 
 
-def test_a_stopped_head_is_unreachable_then_the_same_driver_works_again(cluster, audio, tmp_path):
-    survivor = Driver(cluster["address"])
+def test_a_stopped_head_is_unreachable_then_drivers_work_again(cluster, audio, tmp_path):
+    """Through Ray Client (ray://, the remote-cluster path) the same driver answers
+    CLUSTER_UNREACHABLE and reconnects. A local-head driver (127.0.0.1:PORT) is a Ray core worker
+    attached to the head's raylet, and Ray ends that process when its raylet dies: the engine
+    sees the crash (one attempt), and a new driver answers CLUSTER_UNREACHABLE until the head is
+    back, then works."""
+    survivor = Driver(cluster["clientAddress"])
+    attached = Driver(cluster["address"])
+    drivers = [survivor, attached]
+    dsp = {"path": audio["short"], "model": "dsp"}
     try:
-        first, _ = survivor.request("separate", {"path": audio["short"], "outDir": str(tmp_path / "a"), "model": "dsp"})
-        assert first["type"] == "result", first
+        for name, d in (("a", survivor), ("a2", attached)):
+            first, _ = d.request("separate", dict(dsp, outDir=str(tmp_path / name)))
+            assert first["type"] == "result", first
         cluster_cmd(cluster["dirPath"], "stop-head")
         t0 = time.monotonic()
-        reply, _ = survivor.request("separate", {"path": audio["short"], "outDir": str(tmp_path / "b"), "model": "dsp"})
+        reply, _ = survivor.request("separate", dict(dsp, outDir=str(tmp_path / "b")))
         assert reply["type"] == "error" and reply["code"] == "CLUSTER_UNREACHABLE", reply
         assert time.monotonic() - t0 < 30
+        assert _files(tmp_path / "b") == {}
         status, _ = survivor.request("cluster_status", {"probe": True})
         assert status["result"]["connected"] is False
+        attached.proc.wait(timeout=60)  # documented: Ray ends a driver whose raylet died
+        fresh = Driver(cluster["address"])
+        drivers.append(fresh)
+        t0 = time.monotonic()
+        down, _ = fresh.request("separate", dict(dsp, outDir=str(tmp_path / "d")))
+        assert down["code"] == "CLUSTER_UNREACHABLE" and time.monotonic() - t0 < 15, down
         back = cluster_cmd(cluster["dirPath"], "start-head", timeout=400)
         assert back["address"] == cluster["address"] and len(back["workers"]) == 2
-        again, _ = survivor.request("separate", {"path": audio["short"], "outDir": str(tmp_path / "c"), "model": "dsp"})
-        assert again["type"] == "result", again
-        assert _files(tmp_path / "c") == _files(tmp_path / "a")
+        for name, d in (("c", survivor), ("e", fresh)):
+            again, _ = d.request("separate", dict(dsp, outDir=str(tmp_path / name)))
+            assert again["type"] == "result", again
+            assert _files(tmp_path / name) == _files(tmp_path / "a")
     finally:
-        survivor.close()
+        for d in drivers:
+            d.close()

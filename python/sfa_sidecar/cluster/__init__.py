@@ -35,6 +35,11 @@ WorkerCrashedError) -> NODE_LOST, and the actor is dropped so the next request c
 on a live node; but when the head itself no longer answers, -> CLUSTER_UNREACHABLE; connecting
 fails or the connection is lost -> CLUSTER_UNREACHABLE (the connection is reset; the next op
 connects again); a refused token -> CLUSTER_AUTH; a refused address -> CLUSTER_ADDRESS.
+A driver on a local-head address (127.0.0.1:PORT) is a Ray core worker attached to the head's
+raylet, and Ray ends that process when the raylet dies: the engine sees a sidecar crash for the
+job in flight, and a new driver answers CLUSTER_UNREACHABLE until the head is back. Through Ray
+Client (ray://, the remote-cluster path) the same driver survives, answers CLUSTER_UNREACHABLE
+and reconnects on a later op.
 
 Progress: the actor is threaded; the driver polls ``actor.progress(job)`` every 0.2 s while it
 waits for the result (works the same through Ray Client, unlike streaming generators) and sends
@@ -52,6 +57,13 @@ the servers compare it (``validate_authentication_token``); a mismatch raises
 ``ray.exceptions.AuthenticationError``. Beware: with RAY_AUTH_MODE unset, ``ray start`` turns token
 mode on by itself when ~/.ray/auth_token exists. The driver sets RAY_AUTH_MODE=token and
 RAY_AUTH_TOKEN from SFA_RAY_TOKEN before Ray is imported (never logged); without SFA_RAY_TOKEN the
-user's own RAY_AUTH_* setup applies. Token auth authenticates, it does not encrypt: a Ray cluster
-belongs on a private network (Ray's own advice), and the driver accepts only data back from it.
+user's own RAY_AUTH_* setup applies. Token auth authenticates, it does not encrypt (Ray's gRPC TLS is
+RAY_USE_TLS and its certificates, not set up here): a Ray cluster belongs on a private network
+(Ray's own advice). The driver takes only data back (dicts, bytes; file names checked) and runs
+nothing it receives; but Ray moves objects with pickle, so a hostile cluster could still attack
+the driver while deserialising: connect only to a cluster you run.
+
+The loopback cluster (local.py) and the driver pin every address to 127.0.0.1: Ray 2.60's
+``resolve_ip_for_localhost`` rewrites a loopback node address to the interface address (then a
+driver looks for its node there and hangs, and servers bind to the LAN); see local.py.
 """

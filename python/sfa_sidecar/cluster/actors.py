@@ -72,6 +72,9 @@ class _Base:
         self.root = Path(tempfile.mkdtemp(prefix="sfa-cluster-"))
         self.jobs: dict[str, JobContext] = {}
         self.lock = threading.Lock()
+        # One job at a time: the driver answers a cancel at once, and the next job waits here
+        # until the cancelled one has reached its next check and let go.
+        self.busy = threading.Lock()
         os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
 
     def where(self) -> dict[str, Any]:
@@ -96,16 +99,18 @@ class _Base:
         ctx = JobContext()
         with self.lock:
             self.jobs[job] = ctx
-        work = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
-        started = time.perf_counter()
-        try:
-            reply = body(ctx, work)
-        except BaseException as exc:  # noqa: BLE001 - every failure travels back as data
-            reply = error_reply(exc)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
-            with self.lock:
-                self.jobs.pop(job, None)
+        with self.busy:
+            work = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
+            started = time.perf_counter()
+            try:
+                ctx.check()
+                reply = body(ctx, work)
+            except BaseException as exc:  # noqa: BLE001 - every failure travels back as data
+                reply = error_reply(exc)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+                with self.lock:
+                    self.jobs.pop(job, None)
         reply["busySeconds"] = time.perf_counter() - started
         return reply
 

@@ -72,6 +72,35 @@ def _probe_tcp(address: ClusterAddress) -> None:
             "check that its head is running and reachable from this machine") from None
 
 
+def _probe_gcs(gcs: str) -> None:
+    """Ask the head's GCS once: a wrong token raises ray.exceptions.AuthenticationError here at
+    once, where ``ray.init`` would retry for ~20 s and then say only "Failed to connect"."""
+    from ray._raylet import GcsClient  # noqa: PLC0415
+
+    GcsClient(address=gcs).get_all_node_info(timeout=CONNECT_TIMEOUT_S)
+
+
+def _probe_client(hostport: str) -> None:
+    """One PING to the Ray Client server through Ray's own channel (which adds the token): a
+    refused token is UNAUTHENTICATED here, where ``ray.init("ray://...")`` retries until it
+    says only "ray client connection timeout". Any other answer is left to ``ray.init``."""
+    import grpc  # noqa: PLC0415
+    import ray.core.generated.ray_client_pb2 as pb  # noqa: PLC0415
+    import ray.core.generated.ray_client_pb2_grpc as pb_grpc  # noqa: PLC0415
+    from ray._private.grpc_utils import init_grpc_channel  # noqa: PLC0415
+
+    channel = init_grpc_channel(hostport, asynchronous=False)
+    try:
+        pb_grpc.RayletDriverStub(channel).ClusterInfo(pb.ClusterInfoRequest(type=pb.ClusterInfoType.PING),
+                                                      timeout=CONNECT_TIMEOUT_S, metadata=[("client_id", "sfa-probe")])
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNAUTHENTICATED:
+            raise ClusterAuthError(f"the Ray cluster at ray://{hostport} refused our authentication token; set the "
+                                   "cluster's token (SFA_RAY_TOKEN or the app's cluster settings)") from None
+    finally:
+        channel.close()
+
+
 def classify(exc: BaseException, address: str) -> SidecarError:
     """A Ray failure as one of our typed errors (the codes the engine's retry policy knows)."""
     import ray.exceptions as rex  # noqa: PLC0415
@@ -88,7 +117,8 @@ def classify(exc: BaseException, address: str) -> SidecarError:
     if isinstance(exc, (rex.RayActorError, rex.NodeDiedError, rex.ObjectLostError, rex.WorkerCrashedError,
                         rex.LocalRayletDiedError, rex.OwnerDiedError)):
         return NodeLostError(f"the cluster node running this job was lost ({text}); it will be retried")
-    if isinstance(exc, (ConnectionError, rex.RpcError, TimeoutError, rex.GetTimeoutError)):
+    if isinstance(exc, (ConnectionError, rex.RpcError, TimeoutError, rex.GetTimeoutError)) or \
+            type(exc).__module__.startswith("grpc"):  # Ray Client surfaces a dropped channel as grpc's error
         return ClusterUnreachableError(f"lost the connection to the Ray cluster at {address} ({text})")
     return SidecarError(f"cluster: {text}", "INTERNAL")
 
@@ -121,11 +151,13 @@ class Connection:
         common = dict(namespace="sfa", runtime_env=runtime_env, logging_level="WARNING", log_to_driver=False)
         try:
             if self.address.client:
+                _probe_client(f"{self.address.text[len('ray://'):]}")
                 ray.init(self.address.text, **common)
             else:
                 _keep_loopback()
-                ray.init(address=f"{'127.0.0.1' if self.address.host == 'localhost' else self.address.host}:"
-                                 f"{self.address.port}", _node_ip_address="127.0.0.1", **common)
+                gcs = f"{'127.0.0.1' if self.address.host == 'localhost' else self.address.host}:{self.address.port}"
+                _probe_gcs(gcs)
+                ray.init(address=gcs, _node_ip_address="127.0.0.1", **common)
         except Exception as exc:  # noqa: BLE001 - every failure to connect is typed below
             try:
                 ray.shutdown()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +22,12 @@ from .address import ClusterAddress
 from .connection import Connection, _probe_tcp, classify
 
 POLL_S = 0.2
-CANCEL_WAIT_S = 15.0
+# An actor that no node has room for (all CPUs/GPUs taken) waits this long before the job is
+# given back as CLUSTER_UNREACHABLE (the engine snoozes it without spending an attempt).
+ACTOR_START_TIMEOUT_S = 180.0
+# An actor holds its CPUs/GPU while it lives, even idle: one idle this long is released, so that
+# the other pool's actors (separation vs analysis drivers share the cluster) can be placed.
+IDLE_RELEASE_S = float(os.environ.get("SFA_CLUSTER_IDLE_S", "120"))
 # Stem files the driver accepts back: the local writer's names (separation/writer.py), nothing else.
 STEM_FILE = re.compile(r"[a-z][a-z0-9_]{0,40}\.(?:wav|flac|mp3)", re.ASCII)
 MODEL_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(?:th|yaml|yml)", re.ASCII)
@@ -43,15 +49,26 @@ def _read(path: Any, what: str = "params.path") -> tuple[str, bytes]:
 
 
 def _repo_files(repo: str, model: str) -> dict[str, bytes]:
-    """The model files of a local repo that ``model`` needs (its yaml and .th files), by name."""
+    """The files of a local model repo that ``model`` needs (its yaml and the signatures it names,
+    or its own .th), by name; the whole repo's model files when none match, so that the node
+    gives the local op's own error for a model the repo lacks."""
+    from ..separation.models import _bag_signatures  # noqa: PLC0415 - the loader's own reading
+
     root = Path(repo)
     if not root.is_dir():
         raise BadRequestError(f"model repo {repo} is not a folder")
-    files = {p.name: p.read_bytes() for p in sorted(root.iterdir())
-             if p.is_file() and MODEL_FILE.fullmatch(p.name)}
-    if not files:
+    candidates = [p for p in sorted(root.iterdir()) if p.is_file() and MODEL_FILE.fullmatch(p.name)]
+    if not candidates:
         raise BadRequestError(f"model repo {repo} holds no model files (*.th, *.yaml)")
-    return files
+    sigs = _bag_signatures(model, root) or [model]
+
+    def wanted(p: Path) -> bool:
+        if p.name == f"{model}.yaml":
+            return True
+        return p.suffix == ".th" and any(p.stem == sig or p.stem.startswith(f"{sig}-") for sig in sigs)
+
+    chosen = [p for p in candidates if wanted(p)] or candidates
+    return {p.name: p.read_bytes() for p in chosen}
 
 
 def write_stems(out_dir: str, files: dict[str, bytes], stems: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +118,22 @@ class Driver:
         self.actors: dict[str, Any] = {}  # kind -> handle
         self.where: dict[str, dict[str, Any]] = {}  # kind -> node facts
         self.repo_refs: dict[str, Any] = {}  # digest -> [ObjectRef] of the repo's files
+        self.lock = threading.RLock()  # actors/where/in_flight, shared with the idle reaper
+        self.in_flight: set[str] = set()
+        self.last_used: dict[str, float] = {}
+        self.reaper: threading.Thread | None = None
+
+    def _reap_idle(self) -> None:
+        while True:
+            time.sleep(min(5.0, IDLE_RELEASE_S))
+            with self.lock:
+                if not self.connection.connected:
+                    continue
+                for kind in list(self.actors):
+                    if kind not in self.in_flight and time.monotonic() - self.last_used.get(kind, 0.0) > IDLE_RELEASE_S:
+                        import ray  # noqa: PLC0415 - imported already: we are connected
+
+                        self._drop(ray, kind)
 
     # ------------------------------------------------------------------------------ actors
 
@@ -112,6 +145,9 @@ class Driver:
             return self.actors[kind]
         from . import actors  # noqa: PLC0415
 
+        if self.reaper is None:
+            self.reaper = threading.Thread(target=self._reap_idle, name="sfa-actor-reaper", daemon=True)
+            self.reaper.start()
         if kind == "separation":
             if self._gpus(ray) > 0:
                 options = {"num_gpus": 1, "num_cpus": 1}
@@ -121,8 +157,24 @@ class Driver:
         else:
             handle = ray.remote(num_cpus=1, max_concurrency=4)(actors.AnalysisActor).remote()
         self.actors[kind] = handle
-        self.where[kind] = ray.get(handle.where.remote())
         return handle
+
+    def _placed(self, ray: Any, kind: str, ctx: Context) -> dict[str, Any]:
+        """Where the ``kind`` actor runs, once it has started (bounded; a cancel is honoured)."""
+        if kind in self.where:
+            return self.where[kind]
+        ref = self.actors[kind].where.remote()
+        deadline = time.monotonic() + ACTOR_START_TIMEOUT_S
+        while not ray.wait([ref], timeout=POLL_S)[0]:
+            if ctx.cancelled.is_set():
+                raise CancelledError()
+            if time.monotonic() > deadline:
+                self._drop(ray, kind)
+                raise ClusterUnreachableError(
+                    f"no node of the Ray cluster at {self.address.text} had room for a {kind} actor within "
+                    f"{ACTOR_START_TIMEOUT_S:.0f} s (all CPUs/GPUs busy?); the job waits and is tried again")
+        self.where[kind] = ray.get(ref)
+        return self.where[kind]
 
     def _drop(self, ray: Any, kind: str) -> None:
         handle = self.actors.pop(kind, None)
@@ -141,9 +193,12 @@ class Driver:
         ray = self.connection.ensure()
         try:
             ctx.check()
-            ctx.progress(0.0, "connecting to the cluster", force=True)
-            actor = self._actor(ray, kind)
-            where = self.where[kind]
+            with self.lock:
+                self.in_flight.add(kind)
+                if kind not in self.where:
+                    ctx.progress(0.0, f"starting a {kind} actor on the cluster", force=True)
+                actor = self._actor(ray, kind)
+            where = self._placed(ray, kind, ctx)
             ctx.progress(0.0, f"running on node {where['nodeIp']} ({where['nodeId'][:8]})", force=True)
             job = uuid.uuid4().hex
             started = time.perf_counter()
@@ -169,20 +224,34 @@ class Driver:
             raise
         except Exception as exc:  # noqa: BLE001 - Ray's failures, typed
             error = classify(exc, self.address.text)
+            if error.code == "INTERNAL" and not self._head_reachable():
+                # e.g. Ray Client's "Cannot invoke RPC on closed channel" once its server is gone
+                self._forget_cluster()
+                raise ClusterUnreachableError(
+                    f"lost the connection to the Ray cluster at {self.address.text}: its head is not reachable"
+                ) from None
             if error.code == "NODE_LOST":
                 self._drop(ray, kind)
                 if not self._head_reachable():
-                    self.connection.lost()
-                    self.actors.clear()
-                    self.where.clear()
+                    self._forget_cluster()
                     raise ClusterUnreachableError(
                         f"lost the connection to the Ray cluster at {self.address.text}: its head is not reachable"
                     ) from None
             elif error.code == "CLUSTER_UNREACHABLE":
-                self.connection.lost()
-                self.actors.clear()
-                self.where.clear()
+                self._forget_cluster()
             raise error from None
+        finally:
+            with self.lock:
+                self.in_flight.discard(kind)
+                self.last_used[kind] = time.monotonic()
+
+    def _forget_cluster(self) -> None:
+        """The connection is gone: so are our actors and the objects we put."""
+        with self.lock:
+            self.connection.lost()
+            self.actors.clear()
+            self.where.clear()
+            self.repo_refs.clear()
 
     def _head_reachable(self) -> bool:
         try:
@@ -193,15 +262,13 @@ class Driver:
 
     def _cancel(self, ray: Any, actor: Any, job: str, ref: Any) -> None:
         """Ask the actor to stop the job (its op notices at the next check) and cancel the Ray
-        task; wait (bounded) until the actor has let go, so the next job starts on a free actor."""
+        task, then answer at once: the engine kills a sidecar that takes over 1.5 s to answer a
+        cancel. The actor runs one job at a time, so the next job waits there for this one to end;
+        nothing of a cancelled job is ever written here."""
         try:
             actor.cancel.remote(job)
             ray.cancel(ref)
         except Exception:  # noqa: BLE001 - the task may have finished in between
-            pass
-        try:
-            ray.wait([ref], timeout=CANCEL_WAIT_S)
-        except Exception:  # noqa: BLE001
             pass
 
     @staticmethod
@@ -240,11 +307,8 @@ class Driver:
                 digest, files = repo_arg
                 if digest not in self.repo_refs:
                     self.repo_refs[digest] = [ray.put(files)]
-                    sent_repo = sum(len(d) for d in files.values())
-                else:
-                    sent_repo = 0
-                if not ray.get(actor.has_repo.remote(digest)):
-                    sent += sent_repo or sum(len(d) for d in files.values())
+                if not ray.get(actor.has_repo.remote(digest)):  # the actor fetches the files once
+                    sent += sum(len(d) for d in files.values())
                 repo = (digest, self.repo_refs[digest])
             return actor.separate.remote(job, remote_params, audio_name, ray.put(audio), repo)
 
@@ -296,12 +360,16 @@ class Driver:
                      for n in ray.nodes()]
         except SidecarError as exc:
             if params.get("probe") and exc.code in ("CLUSTER_UNREACHABLE", "CLUSTER_AUTH"):
-                return {"address": self.address.text, "connected": False, "error": f"{exc.code}: {exc}",
-                        "nodes": [], "actors": [], "cpus": 0, "gpus": 0, "suggested": {"processing": 1, "analysis": 1}}
+                return self._probe_answer(exc)
             raise
         except Exception as exc:  # noqa: BLE001
-            self.connection.lost()
-            raise classify(exc, self.address.text) from None
+            self._forget_cluster()
+            error = classify(exc, self.address.text)
+            if error.code == "INTERNAL" and not self._head_reachable():
+                error = ClusterUnreachableError(f"the Ray cluster at {self.address.text} is not reachable ({exc})")
+            if params.get("probe") and error.code in ("CLUSTER_UNREACHABLE", "CLUSTER_AUTH"):
+                return self._probe_answer(error)
+            raise error from None
         alive = [n for n in nodes if n["alive"]]
         cpus = sum(n["cpus"] for n in alive)
         gpus = sum(n["gpus"] for n in alive)
@@ -314,6 +382,10 @@ class Driver:
             "suggested": {"processing": int(gpus) if gpus >= 1 else max(1, int(cpus // per_actor)),
                           "analysis": max(1, int(cpus))},
         }
+
+    def _probe_answer(self, exc: SidecarError) -> dict[str, Any]:
+        return {"address": self.address.text, "connected": False, "error": f"{exc.code}: {exc}",
+                "nodes": [], "actors": [], "cpus": 0, "gpus": 0, "suggested": {"processing": 1, "analysis": 1}}
 
     def ping(self, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         return {"pong": True, "pid": os.getpid(), "cluster": {"address": self.address.text,
