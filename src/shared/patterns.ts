@@ -46,4 +46,7 @@ const IPV6 = [
 ].join('|');
 export const CLUSTER_ADDRESS = new RegExp(`^(?:ray://(?:${IPV4}|${DNS_NAME}|\\[(?:${IPV6})\\])|127\\.0\\.0\\.1|localhost):${PORT}$`);
 
+/** A Ray auth token as the engine accepts it: printable, no spaces (it travels in an environment variable). */
+export const CLUSTER_TOKEN = /^[\x21-\x7e]{8,4096}$/;
+
 export const isClusterAddress = (value: unknown): value is string => typeof value === 'string' && value.length <= 300 && CLUSTER_ADDRESS.test(value);
