@@ -19,6 +19,7 @@ const BENCHMARKS = {
   'analysis-speed': [python, [join(root, 'bench', 'analysis_speed.py')]],
   separation: [python, [join(root, 'bench', 'separation.py')]],
   gpu: [python, [join(root, 'bench', 'gpu.py')]],
+  cluster: [python, [join(root, 'bench', 'cluster.py')]],
   ui: [process.execPath, [join(root, 'bench', 'ui.mjs')]],
 };
 

@@ -31,8 +31,20 @@ def main() -> int:
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
 
     from . import PROTOCOL_VERSION, environment
-    from .ops import registry
     from .server import Server
+
+    if "--cluster" in sys.argv:
+        # The cluster driver: the same protocol, its ops run on a Ray cluster (cluster/__init__.py).
+        from .cluster.driver import build
+
+        driver, facts = build()
+        ops = driver.ops()
+        channel.send({"type": "hello", "protocol": PROTOCOL_VERSION, "pid": os.getpid(), "ops": sorted(ops),
+                      "versions": environment.versions(), "devices": [], "cluster": facts})
+        Server(channel, ops).serve()
+        return 0
+
+    from .ops import registry
 
     ops = registry()
     channel.send(

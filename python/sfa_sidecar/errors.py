@@ -34,3 +34,25 @@ class CancelledError(SidecarError):
 
 class DecodeError(SidecarError):
     code = "DECODE_FAILED"
+
+
+class ClusterUnreachableError(SidecarError):
+    """The Ray cluster cannot be reached (jobs wait for it)."""
+
+    code = "CLUSTER_UNREACHABLE"
+
+
+class ClusterAuthError(SidecarError):
+    """The cluster refused our token (or wants one we do not have)."""
+
+    code = "CLUSTER_AUTH"
+
+
+class ClusterAddressError(SidecarError):
+    code = "CLUSTER_ADDRESS"
+
+
+class NodeLostError(SidecarError):
+    """The node (or the actor's process) running the job died; the engine retries elsewhere."""
+
+    code = "NODE_LOST"

@@ -1,0 +1,366 @@
+"""A loopback Ray cluster for tests and benchmarks: ``python -m sfa_sidecar.cluster.local CMD``.
+
+Subcommands (each prints one JSON line on stdout):
+  up --dir D [--workers 2] [--cpus 1] [--port P] [--token T] [--object-store-mb 200]
+  kill-worker --dir D --index I     SIGKILL one worker node (raylet, agents, its Ray workers)
+  add-worker --dir D                one more worker node
+  stop-head --dir D                 the whole cluster down (Ray workers cannot rejoin a new head
+                                    without GCS fault tolerance), state kept
+  start-head --dir D                the same address (and token) back, with the workers `up` and
+                                    `add-worker` asked for (killed ones come back too)
+  down --dir D                      everything stopped and the Ray temp dir removed (idempotent)
+
+Every node is ``ray start --block`` in its own session (process group), so one ``killpg`` ends
+that node's raylet, agents and Ray worker processes together and nothing is orphaned. Every node
+binds to 127.0.0.1 (``--node-ip-address``; a driver must pin ``_node_ip_address`` too: left to
+defaults it looks for its node at the interface address and hangs), the dashboard is off, usage
+stats are off, and every port is chosen free on 127.0.0.1 (several clusters can run at once).
+
+The head has 0 CPUs, so all actors land on the worker nodes (a killed worker really takes its
+actor with it); the head's raylet is still where a local driver attaches. Node death is noticed
+in about 2 s (health check every 500 ms, 4 misses) instead of Ray's default ~15 s.
+
+State (ports, pids, token) lives in ``D/cluster.json`` (mode 600: it holds the token); Ray's temp
+dir is a short path under /tmp (Unix socket paths are limited to ~107 characters).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 240.0
+FAST_FAILURE_ENV = {
+    "RAY_health_check_period_ms": "500",
+    "RAY_health_check_timeout_ms": "1000",
+    "RAY_health_check_failure_threshold": "4",
+    "RAY_health_check_initial_delay_ms": "0",
+}
+
+
+# `ray start --node-ip-address 127.0.0.1` is rewritten to the interface address by
+# ray._private.services.resolve_ip_for_localhost (Ray 2.60), so the nodes would advertise (and bind
+# to) the LAN address. The launcher keeps loopback as given; the driver does the same
+# (connection.py). Processes Ray spawns itself (the Ray Client server's per-client driver, Ray
+# workers) resolve "the node's address" through get_node_ip_address(), which answers 127.0.0.1
+# when RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 (set in ray_env); that flag would also make `ray start`
+# refuse to add a worker node, so the launcher itself sets it back on.
+LAUNCHER = (
+    "import sys, ray._private.services as s, ray._private.ray_constants as c\n"
+    "c.ENABLE_RAY_CLUSTER = True\n"
+    "_resolve = s.resolve_ip_for_localhost\n"
+    "s.resolve_ip_for_localhost = lambda host: host if host == '127.0.0.1' else _resolve(host)\n"
+    "from ray.scripts.scripts import main\n"
+    "sys.argv[0] = 'ray'\n"
+    "main()\n"
+)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def _state_path(d: Path) -> Path:
+    return d / "cluster.json"
+
+
+def _load(d: Path) -> dict[str, Any]:
+    path = _state_path(d)
+    if not path.is_file():
+        raise SystemExit(f"no cluster state in {path}: run `up` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _save(d: Path, state: dict[str, Any]) -> None:
+    d.mkdir(parents=True, exist_ok=True)
+    tmp = _state_path(d).with_suffix(".json.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(state, handle, indent=1)
+    os.replace(tmp, _state_path(d))
+
+
+def ray_env(token: str | None) -> dict[str, str]:
+    """The environment every node (and a test's driver) runs with."""
+    env = dict(os.environ)
+    env.update(FAST_FAILURE_ENV)
+    env["RAY_USAGE_STATS_ENABLED"] = "0"
+    env["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"  # loopback for the processes Ray spawns (LAUNCHER)
+    env.pop("RAY_ADDRESS", None)
+    for key in ("RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH"):
+        env.pop(key, None)
+    # Explicit either way: with RAY_AUTH_MODE unset, Ray turns token mode on by itself when it
+    # finds ~/.ray/auth_token, which would make the test cluster depend on the user's home.
+    env["RAY_AUTH_MODE"] = "token" if token else "disabled"
+    if token:
+        env["RAY_AUTH_TOKEN"] = token
+    return env
+
+
+def _common_args(name: str, cpus: int, object_store_mb: int) -> list[str]:
+    return ["--block", "--node-ip-address", HOST, "--node-name", name, "--num-cpus", str(cpus),
+            "--num-gpus", "0", "--object-store-memory", str(object_store_mb * 1024 * 1024),
+            "--disable-usage-stats", "--dashboard-agent-listen-port", str(_free_port()),
+            "--dashboard-agent-grpc-port", str(_free_port()), "--runtime-env-agent-port", str(_free_port()),
+            "--metrics-export-port", str(_free_port()), "--node-manager-port", str(_free_port()),
+            "--object-manager-port", str(_free_port()), "--min-worker-port", "0", "--max-worker-port", "0"]
+
+
+def _spawn(d: Path, name: str, args: list[str], token: str | None) -> int:
+    log = open(d / f"{name}.log", "ab")  # noqa: SIM115 - the child keeps it
+    proc = subprocess.Popen([sys.executable, "-c", LAUNCHER, "start", *args], stdin=subprocess.DEVNULL,
+                            stdout=log, stderr=subprocess.STDOUT, env=ray_env(token), start_new_session=True)
+    log.close()
+    return proc.pid
+
+
+def _start_head(d: Path, state: dict[str, Any]) -> None:
+    args = ["--head", "--port", str(state["port"]), "--ray-client-server-port", str(state["clientPort"]),
+            "--include-dashboard", "false", "--dashboard-host", HOST, "--dashboard-port", str(_free_port()),
+            "--temp-dir", state["tempDir"],
+            *_common_args("head", 0, state["objectStoreMb"])]
+    state["head"] = {"pid": _spawn(d, "head", args, state.get("token"))}
+
+
+def _start_worker(d: Path, state: dict[str, Any], index: int) -> dict[str, Any]:
+    name = f"worker{index}"
+    args = ["--address", f"{HOST}:{state['port']}", *_common_args(name, state["cpus"], state["objectStoreMb"])]
+    return {"index": index, "name": name, "pid": _spawn(d, name, args, state.get("token")), "nodeId": None}
+
+
+def alive_nodes(address: str, timeout: float = 5.0) -> dict[str, str]:
+    """node name -> node id (hex) of the nodes the GCS reports alive."""
+    from ray._raylet import GcsClient  # noqa: PLC0415
+    from ray.core.generated.gcs_pb2 import GcsNodeInfo  # noqa: PLC0415
+
+    client = GcsClient(address=address)
+    infos = client.get_all_node_info(timeout=timeout)
+    return {info.node_name: info.node_id.hex() for info in infos.values()
+            if info.state == GcsNodeInfo.GcsNodeState.ALIVE}
+
+
+def _wait_alive(d: Path, state: dict[str, Any], names: list[str], timeout: float = START_TIMEOUT_S) -> dict[str, str]:
+    """Wait until the named nodes are alive. ``ray start`` gives a node 30 s to register (fixed in
+    Ray's node.py); on a loaded machine a worker can miss that, so a worker that exited during
+    start-up is started again (twice at most)."""
+    address = f"{HOST}:{state['port']}"
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    retries = {name: 2 for name in names}
+    os.environ.update({k: v for k, v in ray_env(state.get("token")).items() if k.startswith("RAY_AUTH")})
+    while time.monotonic() < deadline:
+        if not _pid_alive(state["head"]["pid"]):
+            raise SystemExit(f"the Ray head exited during start-up: see {state['dir']}/head.log")
+        for worker in [w for w in state["workers"] if w["name"] in names]:
+            if not _pid_alive(worker["pid"]):
+                if retries[worker["name"]] == 0:
+                    raise SystemExit(f"Ray worker node {worker['name']} exited during start-up: see the logs in {state['dir']}")
+                retries[worker["name"]] -= 1
+                _kill_group(worker["pid"])
+                worker["pid"] = _start_worker(d, state, worker["index"])["pid"]
+                _save(d, state)
+        try:
+            nodes = alive_nodes(address)
+            if all(name in nodes for name in names):
+                return nodes
+        except Exception as exc:  # noqa: BLE001 - the GCS is not up yet
+            last = exc
+        time.sleep(0.5)
+    raise SystemExit(f"the loopback cluster did not come up in {timeout:.0f} s ({last}); logs in {state['dir']}")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        if waited == pid:
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def _report(state: dict[str, Any]) -> dict[str, Any]:
+    return {"address": f"{HOST}:{state['port']}", "clientAddress": f"ray://{HOST}:{state['clientPort']}",
+            "workers": [{"index": w["index"], "nodeId": w["nodeId"], "pid": w["pid"]}
+                        for w in state["workers"] if w.get("alive", True)],
+            "dir": state["dir"]}
+
+
+def _bring_up(d: Path, state: dict[str, Any], workers: int) -> dict[str, Any]:
+    _start_head(d, state)
+    state["workers"] = []
+    _save(d, state)
+    _wait_alive(d, state, ["head"])
+    state["workers"] = [_start_worker(d, state, i) for i in range(workers)]
+    _save(d, state)
+    nodes = _wait_alive(d, state, [w["name"] for w in state["workers"]])
+    for worker in state["workers"]:
+        worker["nodeId"] = nodes[worker["name"]]
+    _save(d, state)
+    return state
+
+
+def up(d: Path, workers: int, cpus: int, port: int | None, token: str | None, object_store_mb: int) -> dict[str, Any]:
+    if _state_path(d).is_file():
+        down(d)
+    d.mkdir(parents=True, exist_ok=True)
+    state: dict[str, Any] = {
+        "dir": str(d), "port": port or _free_port(), "clientPort": _free_port(), "cpus": cpus,
+        "objectStoreMb": object_store_mb, "token": token, "workerCount": workers,
+        "tempDir": tempfile.mkdtemp(prefix="sfa-ray-", dir="/tmp"), "head": None, "workers": [],
+    }
+    try:
+        _bring_up(d, state, workers)
+    except BaseException:
+        down(d)
+        raise
+    return _report(state)
+
+
+def kill_worker(d: Path, index: int) -> dict[str, Any]:
+    state = _load(d)
+    worker = next((w for w in state["workers"] if w["index"] == index and w.get("alive", True)), None)
+    if worker is None:
+        raise SystemExit(f"no live worker {index}")
+    try:
+        os.killpg(worker["pid"], signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _group_alive(worker["pid"]):
+        time.sleep(0.05)
+    worker["alive"] = False
+    _save(d, state)
+    return {"killed": worker["nodeId"]}
+
+
+def add_worker(d: Path) -> dict[str, Any]:
+    state = _load(d)
+    worker = _start_worker(d, state, 1 + max([w["index"] for w in state["workers"]], default=-1))
+    state["workers"].append(worker)
+    state["workerCount"] = int(state.get("workerCount", 0)) + 1
+    _save(d, state)
+    worker["nodeId"] = _wait_alive(d, state, [worker["name"]])[worker["name"]]
+    _save(d, state)
+    return {"index": worker["index"], "nodeId": worker["nodeId"], "pid": worker["pid"]}
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _group_alive(pgid):
+        time.sleep(0.05)
+
+
+def _stop_all(state: dict[str, Any]) -> None:
+    """SIGKILL every node's process group at once: nothing of a test cluster's session is worth a
+    graceful stop, and its temp dir is removed afterwards."""
+    pids = [w["pid"] for w in state.get("workers", [])] + ([state["head"]["pid"]] if state.get("head") else [])
+    # all at once (a node whose head vanished lingers), then wait for all
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_group_alive(pid) for pid in pids):
+        time.sleep(0.05)
+    for worker in state.get("workers", []):
+        worker["alive"] = False
+
+
+def stop_head(d: Path) -> dict[str, Any]:
+    state = _load(d)
+    _stop_all(state)
+    state["head"] = None
+    _save(d, state)
+    return {"stopped": f"{HOST}:{state['port']}"}
+
+
+def start_head(d: Path) -> dict[str, Any]:
+    state = _load(d)
+    if state.get("head") and _group_alive(state["head"]["pid"]):
+        raise SystemExit("the head is already running")
+    workers = int(state.get("workerCount", len(state["workers"])))
+    shutil.rmtree(state["tempDir"], ignore_errors=True)
+    os.makedirs(state["tempDir"], exist_ok=True)
+    _bring_up(d, state, workers)
+    return _report(state)
+
+
+def down(d: Path) -> dict[str, Any]:
+    path = _state_path(d)
+    if not path.is_file():
+        return {"down": True}
+    state = json.loads(path.read_text(encoding="utf-8"))
+    _stop_all(state)
+    shutil.rmtree(state.get("tempDir") or "/nonexistent", ignore_errors=True)
+    path.unlink(missing_ok=True)
+    return {"down": True}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sfa_sidecar.cluster.local")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_up = sub.add_parser("up")
+    p_up.add_argument("--workers", type=int, default=2)
+    p_up.add_argument("--cpus", type=int, default=1)
+    p_up.add_argument("--port", type=int)
+    p_up.add_argument("--token")
+    p_up.add_argument("--object-store-mb", type=int, default=200)
+    p_kill = sub.add_parser("kill-worker")
+    p_kill.add_argument("--index", type=int, required=True)
+    for name in ("add-worker", "stop-head", "start-head", "down"):
+        sub.add_parser(name)
+    for p in sub.choices.values():
+        p.add_argument("--dir", required=True)
+    args = parser.parse_args(argv)
+    d = Path(args.dir).resolve()
+    if args.cmd == "up":
+        out = up(d, args.workers, args.cpus, args.port, args.token, args.object_store_mb)
+    elif args.cmd == "kill-worker":
+        out = kill_worker(d, args.index)
+    elif args.cmd == "add-worker":
+        out = add_worker(d)
+    elif args.cmd == "stop-head":
+        out = stop_head(d)
+    elif args.cmd == "start-head":
+        out = start_head(d)
+    else:
+        out = down(d)
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,324 @@
+"""The cluster driver against a real loopback Ray cluster (head + 2 worker nodes, 1 CPU each).
+
+One cluster for the module (sfa_sidecar.cluster.local, token auth on), one shared driver process
+speaking the sidecar protocol. Order matters and is the file's order: identity and progress,
+cancel, a node killed mid-job, the head stopped and started again; the teardown proves nothing of
+the cluster is left running. Skipped, with the reason printed, where Ray is not installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT.parent / "src" / "shared" / "cluster-addresses.json"
+TOKEN = "sfa-test-token-3f9c2a"
+SR = 44100
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (python/requirements-cluster.txt)")
+
+from sfa_sidecar.cluster import address  # noqa: E402
+from sfa_sidecar.server import Context  # noqa: E402
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+class _Sink:
+    def __init__(self):
+        self.messages = []
+
+    def send(self, message):
+        self.messages.append(message)
+
+
+def local_ctx() -> Context:
+    return Context("local", _Sink())
+
+
+def cluster_cmd(d: Path, *args: str, timeout: float = 300) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "sfa_sidecar.cluster.local", *args, "--dir", str(d)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"cluster.local {args} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+class Driver:
+    """A cluster driver process (python -m sfa_sidecar --cluster) and its protocol."""
+
+    def __init__(self, address_text: str, token: str | None = TOKEN):
+        env = dict(os.environ, SFA_RAY_ADDRESS=address_text)
+        env.pop("SFA_RAY_TOKEN", None)
+        if token:
+            env["SFA_RAY_TOKEN"] = token
+        self.proc = subprocess.Popen([sys.executable, "-m", "sfa_sidecar", "--cluster"], cwd=ROOT, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, bufsize=1)
+        self.lines: "queue.Queue[dict | None]" = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+        self.started = time.monotonic()
+        self.hello = self.lines.get(timeout=60)
+        self.hello_seconds = time.monotonic() - self.started
+        self.count = 0
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(json.loads(line))
+        self.lines.put(None)
+
+    def send(self, message: dict):
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+
+    def request(self, op: str, params: dict, timeout: float = 240, on_progress=None):
+        """-> (final message, progress messages)."""
+        self.count += 1
+        rid = f"r{self.count}"
+        self.send({"type": "request", "id": rid, "op": op, "params": params})
+        progress = []
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            assert message is not None, "the driver exited"
+            if message.get("id") != rid:
+                continue
+            if message["type"] == "progress":
+                progress.append(message)
+                if on_progress:
+                    on_progress(message, rid)
+                continue
+            return message, progress
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.send({"type": "shutdown"})
+                self.proc.stdin.close()
+                self.proc.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+
+
+def write_mix(path: Path, seconds: float, seed: int = 7) -> str:
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(SR * seconds)) / SR
+    clicks = np.zeros_like(t)
+    clicks[:: SR // 2] = 1.0
+    drums = np.convolve(clicks, rng.standard_normal(1500) * np.exp(-np.arange(1500) / 200), "same") * 0.15
+    left = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 55 * t) + drums
+    right = 0.3 * np.sin(2 * np.pi * 330 * t) + 0.2 * np.sin(2 * np.pi * 55 * t) + drums
+    sf.write(str(path), np.stack([left, right], 1).astype(np.float32), SR, subtype="PCM_16")
+    return str(path)
+
+
+# ------------------------------------------------------------------------------------ no cluster needed
+
+def test_address_rule_matches_the_engines_golden_examples():
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    wrong_accepts = [a for a in golden["refused"] if address.is_cluster_address(a)]
+    wrong_refusals = [a for a in golden["accepted"] if not address.is_cluster_address(a)]
+    assert not wrong_accepts and not wrong_refusals, (wrong_accepts, wrong_refusals)
+    assert golden["pattern"] == "^" + address.SOURCE + "$"  # built from the same pieces
+    parsed = address.parse("ray://[::1]:10001")
+    assert (parsed.client, parsed.host, parsed.port) == (True, "::1", 10001)
+    assert not address.parse("localhost:6379").client
+
+
+def test_a_refused_address_answers_cluster_address_and_says_hello_first():
+    driver = Driver("http://evil.example:80")
+    try:
+        assert driver.hello["type"] == "hello" and driver.hello["cluster"]["address"] is None
+        reply, _ = driver.request("separate", {"path": "/nonexistent.wav", "outDir": "/tmp/x"})
+        assert reply["type"] == "error" and reply["code"] == "CLUSTER_ADDRESS", reply
+    finally:
+        driver.close()
+
+
+def test_nothing_listening_is_unreachable_fast_and_probe_reports_it():
+    driver = Driver("127.0.0.1:1")
+    try:
+        assert driver.hello["devices"] == [] and {"separate", "analyze", "cluster_status", "ping"} <= set(driver.hello["ops"])
+        t0 = time.monotonic()
+        reply, _ = driver.request("cluster_status", {})
+        assert reply["code"] == "CLUSTER_UNREACHABLE", reply
+        assert time.monotonic() - t0 < 15
+        probe, _ = driver.request("cluster_status", {"probe": True})
+        assert probe["type"] == "result" and probe["result"]["connected"] is False and probe["result"]["error"]
+    finally:
+        driver.close()
+
+
+# ------------------------------------------------------------------------------------ the cluster
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    d = tmp_path_factory.mktemp("raycluster")
+    try:
+        info = cluster_cmd(d, "up", "--workers", "2", "--cpus", "1", "--token", TOKEN, timeout=400)
+    except BaseException:
+        cluster_cmd(d, "down")
+        raise
+    info["dirPath"] = d
+    info["tempDir"] = json.loads((d / "cluster.json").read_text())["tempDir"]
+    yield info
+    cluster_cmd(d, "down")
+    leftovers = subprocess.run(["pgrep", "-f", info["tempDir"]], capture_output=True, text=True).stdout.split()
+    assert not leftovers, f"Ray processes left running after down: {leftovers}"
+
+
+@pytest.fixture(scope="module")
+def driver(cluster):
+    d = Driver(cluster["address"])
+    yield d
+    d.close()
+
+
+@pytest.fixture(scope="module")
+def audio(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("clusteraudio")
+    return {"short": write_mix(folder / "short.wav", 4.0), "long": write_mix(folder / "long.flac", 40.0, seed=3)}
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
+
+
+NODE_MESSAGE = re.compile(r"running on node 127\.0\.0\.1 \(([0-9a-f]{8})\)")
+
+
+@pytest.mark.parametrize("model", ["dsp", "tiny"])
+def test_separate_through_the_cluster_equals_the_local_op(driver, cluster, audio, repo, tmp_path, model):
+    from sfa_sidecar.separation import runner
+
+    params = {"path": audio["short"], "model": model, "threads": 1, "precision": "exact", "shifts": 0}
+    if model == "tiny":
+        params["repo"] = repo
+    local = runner.run(dict(params, outDir=str(tmp_path / "local")), local_ctx())
+    reply, progress = driver.request("separate", dict(params, outDir=str(tmp_path / "cluster")))
+    assert reply["type"] == "result", reply
+    remote = reply["result"]
+    assert _files(tmp_path / "cluster") == _files(tmp_path / "local")  # bit-identical stems, nothing else
+    assert set(remote["stems"]) == set(local["stems"])
+    for stem, info in remote["stems"].items():
+        assert info["path"] == str(tmp_path / "cluster" / f"{stem}.wav")
+        assert {k: info[k] for k in ("size", "duration", "format")} == {k: local["stems"][stem][k] for k in ("size", "duration", "format")}
+    same = ("model", "device", "sampleRate", "segment", "shifts", "overlap", "precision", "audioSeconds", "fallbacks")
+    assert {k: remote[k] for k in same} == {k: local[k] for k in same}
+    facts = remote["cluster"]
+    assert facts["nodeId"][:8] in {w["nodeId"][:8] for w in cluster["workers"]}  # the head has 0 CPUs
+    assert facts["nodeIp"] == "127.0.0.1" and facts["bytesSent"] >= os.path.getsize(audio["short"])
+    assert facts["bytesReceived"] == sum(i["size"] for i in remote["stems"].values())
+    messages = [m["message"] for m in progress]
+    named = [NODE_MESSAGE.fullmatch(m) for m in messages]
+    assert any(named) and next(n for n in named if n).group(1) == facts["nodeId"][:8], messages[:5]
+    assert progress[-1]["fraction"] == 1.0 and all(0 <= m["fraction"] <= 1 for m in progress)
+
+
+def test_analyze_through_the_cluster_equals_the_local_op(driver, audio):
+    from sfa_sidecar import analyze
+
+    local = analyze.run({"path": audio["short"]}, local_ctx())
+    reply, progress = driver.request("analyze", {"path": audio["short"]})
+    assert reply["type"] == "result", reply
+    remote = dict(reply["result"])
+    assert remote.pop("cluster")["nodeIp"] == "127.0.0.1"
+    assert json.loads(json.dumps(remote)) == json.loads(json.dumps(local))
+    assert any(NODE_MESSAGE.fullmatch(m["message"]) for m in progress)
+
+
+def test_our_own_error_codes_survive_the_trip(driver, tmp_path):
+    bogus = tmp_path / "not-audio.wav"
+    bogus.write_bytes(b"this is not audio at all" * 100)
+    reply, _ = driver.request("separate", {"path": str(bogus), "outDir": str(tmp_path / "out"), "model": "dsp"})
+    assert reply["type"] == "error" and reply["code"] in ("NOT_AUDIO", "DECODE_FAILED"), reply
+    missing, _ = driver.request("separate", {"path": str(tmp_path / "missing.wav"), "outDir": str(tmp_path / "o")})
+    assert missing["code"] == "FILE_NOT_FOUND"
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_cancel_mid_separation_leaves_no_files(driver, audio, repo, tmp_path):
+    out = tmp_path / "cancelled"
+
+    def cancel_when_computing(message, rid):
+        if message["message"].startswith("separating on"):
+            driver.send({"type": "cancel", "id": rid})
+
+    params = {"path": audio["long"], "outDir": str(out), "model": "tiny", "repo": repo, "threads": 1}
+    t0 = time.monotonic()
+    reply, progress = driver.request("separate", params, on_progress=cancel_when_computing)
+    assert reply["type"] == "error" and reply["code"] == "CANCELLED", (reply, progress[-3:])
+    assert time.monotonic() - t0 < 60
+    assert _files(out) == {}  # no stems, no part files
+    again, _ = driver.request("separate", dict(params, path=audio["short"]))  # the actor is free again
+    assert again["type"] == "result", again
+
+
+def test_a_worker_killed_mid_separation_is_node_lost_then_the_next_job_runs_elsewhere(driver, cluster, audio, repo, tmp_path):
+    # Only the separation actor may hold a worker's CPU here: the shared driver (and its actors) goes.
+    driver.close()
+    lone = Driver(cluster["address"])
+    killed = {}
+
+    def kill_when_computing(message, rid):
+        match = NODE_MESSAGE.fullmatch(message["message"])
+        if match:
+            killed["prefix"] = match.group(1)
+        if message["message"].startswith("separating on") and "index" not in killed:
+            index = next(w["index"] for w in cluster["workers"] if w["nodeId"].startswith(killed["prefix"]))
+            killed["index"] = index
+            killed["reply"] = cluster_cmd(cluster["dirPath"], "kill-worker", "--index", str(index))
+
+    try:
+        params = {"path": audio["long"], "outDir": str(tmp_path / "lost"), "model": "tiny", "repo": repo, "threads": 1}
+        reply, _ = lone.request("separate", params, on_progress=kill_when_computing)
+        assert "index" in killed, "the job never reported computing"
+        assert reply["type"] == "error" and reply["code"] == "NODE_LOST", reply
+        assert _files(tmp_path / "lost") == {}
+        again, _ = lone.request("separate", dict(params, path=audio["short"], outDir=str(tmp_path / "after")))
+        assert again["type"] == "result", again
+        assert not again["result"]["cluster"]["nodeId"].startswith(killed["prefix"])
+        assert sorted(_files(tmp_path / "after")) == ["bass.wav", "drums.wav", "other.wav", "vocals.wav"]
+    finally:
+        lone.close()
+
+
+def test_a_wrong_token_is_cluster_auth(cluster):
+    intruder = Driver(cluster["address"], token="not-the-token")
+    try:
+        reply, _ = intruder.request("cluster_status", {}, timeout=120)
+        assert reply["type"] == "error" and reply["code"] == "CLUSTER_AUTH", reply
+    finally:
+        intruder.close()
+
+
+def test_a_stopped_head_is_unreachable_then_the_same_driver_works_again(cluster, audio, tmp_path):
+    survivor = Driver(cluster["address"])
+    try:
+        first, _ = survivor.request("separate", {"path": audio["short"], "outDir": str(tmp_path / "a"), "model": "dsp"})
+        assert first["type"] == "result", first
+        cluster_cmd(cluster["dirPath"], "stop-head")
+        t0 = time.monotonic()
+        reply, _ = survivor.request("separate", {"path": audio["short"], "outDir": str(tmp_path / "b"), "model": "dsp"})
+        assert reply["type"] == "error" and reply["code"] == "CLUSTER_UNREACHABLE", reply
+        assert time.monotonic() - t0 < 30
+        status, _ = survivor.request("cluster_status", {"probe": True})
+        assert status["result"]["connected"] is False
+        back = cluster_cmd(cluster["dirPath"], "start-head", timeout=400)
+        assert back["address"] == cluster["address"] and len(back["workers"]) == 2
+        again, _ = survivor.request("separate", {"path": audio["short"], "outDir": str(tmp_path / "c"), "model": "dsp"})
+        assert again["type"] == "result", again
+        assert _files(tmp_path / "c") == _files(tmp_path / "a")
+    finally:
+        survivor.close()
