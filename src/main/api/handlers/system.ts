@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { SfaError } from '../../../shared/errors';
 import type { RequestParams } from '../../../shared/contract';
+import { rayCheck } from '../../cluster/doctor';
 import { checkClusterAddress, CLUSTER_SETTING_DEFAULTS, type ClusterSettings } from '../../cluster/config';
 import type { StoredSettings } from '../../settings';
 import { diagnosticsText } from '../../system/diagnostics';
@@ -41,6 +42,10 @@ function mergeCluster(stored: ClusterSettings | undefined, patch: ClusterPatch):
 }
 
 export function systemHandlers(s: Services): SystemHandlers {
+  const doctorWithRay = async () => {
+    const [report, ray] = await Promise.all([doctor(s.sidecars.probe), rayCheck(s.cluster)]);
+    return { checks: [...report.checks, ray] };
+  };
   const info = () => ({ version: s.version, home: s.paths.root, host: s.host, canPassPaths: s.canPassPaths });
   return {
     'settings.get': () => s.settings.current(),
@@ -70,12 +75,12 @@ export function systemHandlers(s: Services): SystemHandlers {
       for (const [q, limit] of Object.entries(concurrency ?? {})) s.scaleQueue(q, limit);
       return s.settings.current();
     },
-    'system.doctor': () => doctor(s.sidecars.probe),
+    'system.doctor': () => doctorWithRay(),
     'system.info': () => info(),
     'system.diagnostics': async () => ({
       text: await diagnosticsText({
         info: info(),
-        doctor: () => doctor(s.sidecars.probe),
+        doctor: doctorWithRay,
         setup: () => s.setup.status(),
         recentFailures: () => s.scheduler.recentFailures(10),
         logFile: join(s.paths.logs, 'engine.log'),
