@@ -19,7 +19,13 @@ import { buildTinyModel } from '../models/test/helpers';
 import { pythonEnvironment } from '../sidecar/environment';
 import { createEngineForTests, type TestEngine } from '../test/engine';
 
-const TOKEN = 'sfa-engine-test-token-7c1d';
+/**
+ * To iterate on these tests without waiting for a cluster each run: start one yourself
+ * (`python -m sfa_sidecar.cluster.local up --dir D --workers 2 --cpus 3 --token T`, cwd python/)
+ * and set SFA_TEST_RAY_DIR=D; the tests then use it (and its token) and leave it running.
+ */
+const REUSED = process.env.SFA_TEST_RAY_DIR;
+const TOKEN = REUSED ? (JSON.parse(readFileSync(join(REUSED, 'cluster.json'), 'utf8')) as { token: string }).token : 'sfa-engine-test-token-7c1d';
 const env = pythonEnvironment();
 const ray = spawnSync(env.python, ['-c', 'import ray; print(ray.__version__)'], { cwd: env.packageRoot, encoding: 'utf8' });
 const RAY_MISSING = ray.status === 0 ? null : `Ray is not installed in ${env.python} (pip install -r python/requirements-cluster.txt, or npm run setup -- --cluster)`;
@@ -39,7 +45,7 @@ const open: TestEngine[] = [];
 const savedToken = process.env.SFA_RAY_TOKEN;
 
 function local(...args: string[]): Record<string, unknown> {
-  const out = execFileSync(env.python, ['-m', 'sfa_sidecar.cluster.local', ...args, '--dir', join(dir, 'ray')], {
+  const out = execFileSync(env.python, ['-m', 'sfa_sidecar.cluster.local', ...args, '--dir', REUSED ?? join(dir, 'ray')], {
     cwd: env.packageRoot,
     encoding: 'utf8',
     timeout: 400_000,
@@ -114,7 +120,10 @@ describe.skipIf(RAY_MISSING !== null)('on a real loopback Ray cluster', () => {
     process.env.SFA_RAY_TOKEN = TOKEN;
     repo = buildTinyModel(join(dir, 'models')).dir;
     try {
-      cluster = local('up', '--workers', '2', '--cpus', '3', '--token', TOKEN) as unknown as ClusterInfo;
+      if (REUSED) {
+        const state = JSON.parse(readFileSync(join(REUSED, 'cluster.json'), 'utf8')) as { port: number; workers: ClusterInfo['workers'] };
+        cluster = { address: `127.0.0.1:${state.port}`, clientAddress: null, workers: state.workers };
+      } else cluster = local('up', '--workers', '2', '--cpus', '3', '--token', TOKEN) as unknown as ClusterInfo;
     } catch (error) {
       local('down');
       throw error;
@@ -123,7 +132,7 @@ describe.skipIf(RAY_MISSING !== null)('on a real loopback Ray cluster', () => {
 
   afterAll(async () => {
     for (const e of open.splice(0)) await e.close();
-    if (dir) local('down');
+    if (dir && !REUSED) local('down');
     if (savedToken === undefined) delete process.env.SFA_RAY_TOKEN;
     else process.env.SFA_RAY_TOKEN = savedToken;
     cleanup?.();
