@@ -10,7 +10,9 @@
  *   3. a Chromium for the end-to-end tests (scripts/browser.mjs): a system one, Playwright's
  *      download, or the OS package as root on Debian/Ubuntu; only a warning where none can be had;
  *   4. the build (`electron-vite build`): the CLI, `sfa serve` and the renderer.
- * Flags: --force (rebuild the Python environment), --skip-python, --skip-browser, --skip-build.
+ * Flags: --force (rebuild the Python environment), --skip-python, --skip-browser, --skip-build,
+ * --cluster (make sure the pinned Ray of python/requirements-cluster.txt is in the sidecar
+ * environment the engine uses, SFA_PYTHON's when set, and check that it imports).
  * Env: SFA_BOOTSTRAP_PYTHON (the Python 3.11 used to create the venv), SFA_SKIP_ELECTRON_DOWNLOAD,
  * SFA_CHROMIUM (the browser to use), SFA_SKIP_BROWSER_DOWNLOAD.
  */
@@ -125,6 +127,25 @@ async function ensurePython() {
   }
 }
 
+/**
+ * `--cluster`: Ray for the cluster backend (README, "Processing a large catalogue on a cluster").
+ * python/.venv already has it (its provisioning includes requirements-cluster.txt); an explicit
+ * interpreter (SFA_PYTHON, e.g. an environment made by hand or by an older setup) gets it here.
+ * The file pins every dependency the platform locks lack, so it installs with --no-deps.
+ */
+function ensureCluster() {
+  const python = process.env.SFA_PYTHON || venvPython(join(root, 'python', '.venv'));
+  if (!existsSync(python)) throw new Error(`cluster: no sidecar environment at ${python}: run npm run setup first`);
+  const requirements = join(root, 'python', 'requirements-cluster.txt');
+  if (process.env.SFA_PYTHON) {
+    log(`cluster: installing ${requirements} into ${python}`);
+    if (run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-deps', '-r', requirements]) !== 0) throw new Error('cluster: pip could not install Ray');
+  }
+  const check = spawnSync(python, ['-c', 'import ray; print(ray.__version__)'], { cwd: join(root, 'python'), encoding: 'utf8' });
+  if (check.status !== 0) throw new Error(`cluster: Ray does not import in ${python}:\n${(check.stderr ?? '').split('\n').slice(-5).join('\n')}`);
+  log(`cluster: ray ${check.stdout.trim()} ready in ${python}`);
+}
+
 function build() {
   log('build: electron-vite build');
   const bin = join(root, 'node_modules', '.bin', isWindows ? 'electron-vite.cmd' : 'electron-vite');
@@ -135,6 +156,7 @@ try {
   ensureElectron();
   ensureElectronSqlite();
   if (!args.has('--skip-python')) await ensurePython();
+  if (args.has('--cluster')) ensureCluster();
   if (!args.has('--skip-browser')) {
     provisionBrowser();
     provisionFfprobe();

@@ -32,6 +32,8 @@ import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
 import { ffmpegVars, setConfiguredFfmpeg } from './sidecar/ffmpeg';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
+import { ClusterBackend } from './cluster/backend';
+import { CLUSTER_SETTING_DEFAULTS, type ClusterSettings } from './cluster/config';
 import { analysisWorker } from './workers/analyze';
 import { analysisProcesses, threadVars, threadsEach } from './workers/parallelism';
 import type { WorkerDeps } from './workers/deps';
@@ -76,6 +78,11 @@ export interface EngineOptions {
   version?: string;
   /** Where secrets (the Spotify client secret) are kept: the Electron host passes the OS credential store; default a private file in the home. */
   secrets?: SecretStore;
+  /**
+   * The Ray cluster: `address` is the CLI's `--cluster` (before env SFA_RAY_ADDRESS and the
+   * setting); `retryDelay` how long jobs wait for an unreachable cluster (tests shorten it).
+   */
+  cluster?: { address?: string | null; retryDelay?: (waits: number) => number };
   /** Model store settings: a mirror `baseUrl`, an injected `fetch` (tests), retry timing. */
   models?: Omit<ModelStoreOptions, 'dir' | 'onProgress' | 'verifyLoad' | 'logger'>;
 }
@@ -175,6 +182,8 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     onProgress: (p) => events.emit('models:progress', p),
     // An imported model is loaded once in a processing sidecar (it stays warm there for the next separation).
     verifyLoad: async (name, repo) => {
+      // The processing pool runs cluster drivers (no `warm` op): the first separation checks the model there.
+      if (cluster.address) return logger.info(`models: ${name} imported; it loads on the cluster at its first separation`);
       try {
         await sidecars.processing.run('warm', { model: name, repo, device: 'cpu' }, { timeoutMs: 10 * 60_000 });
       } catch (error) {
@@ -190,7 +199,30 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     const clientSecret = clientId ? secrets.get('spotify.clientSecret') : null;
     return clientId && clientSecret ? { clientId, clientSecret } : null;
   };
-  const deps: WorkerDeps = { paths, tracks, analyses, stems, sidecars, logger, models, gpu: new GpuGate(), spotify: spotifyCredentials };
+  const clusterSettings = (): ClusterSettings => ({
+    ...CLUSTER_SETTING_DEFAULTS,
+    ...stored.cluster,
+    concurrency: { ...CLUSTER_SETTING_DEFAULTS.concurrency, ...stored.cluster?.concurrency },
+  });
+  const localConcurrency = () => {
+    const limits = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };
+    return { processing: limits.processing ?? 2, analysis: limits.analysis ?? 2 };
+  };
+  // The processing and analysis pools run cluster drivers while a cluster address is set.
+  const cluster = new ClusterBackend({
+    db,
+    logger,
+    pools: { processing: { pool: sidecars.processing, localArgs: [] }, analysis: { pool: sidecars.analysis, localArgs: ['--no-devices'] } },
+    base: { env, logger, vars },
+    cliAddress: options.cluster?.address ?? null,
+    settings: clusterSettings,
+    storedToken: () => secrets.get('cluster.token'),
+    scaleQueue: (queue, limit) => scaleQueue(queue, limit),
+    localConcurrency,
+    followResources: Boolean(options.runQueues),
+    retryDelay: options.cluster?.retryDelay,
+  });
+  const deps: WorkerDeps = { paths, tracks, analyses, stems, sidecars, logger, models, gpu: new GpuGate(), spotify: spotifyCredentials, cluster };
   const scheduler = createScheduler({
     db,
     queues,
@@ -198,16 +230,30 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     logger,
   });
   watchLinkTracks(scheduler, tracks);
+  try {
+    cluster.apply();
+  } catch (error) {
+    // a bad --cluster or SFA_RAY_ADDRESS (CLUSTER_ADDRESS): nothing has started yet
+    await Promise.all(Object.values(sidecars).map((p) => p.close()));
+    db.close();
+    lock?.release();
+    throw error;
+  }
   const importer = new Importer(tracks, sidecars.probe);
   // One precedence for every caller (pipeline, separation.run): stored settings, engine options, built-ins.
   const separationDefaults = (): SeparationSettings => ({ ...SEPARATION_DEFAULTS, ...options.separation, model: stored.defaultModel, device: stored.device, format: stored.format });
   const currentSettings = (): Settings => {
-    const { spotifyClientId = null, ...rest } = stored;
+    const { spotifyClientId = null, cluster: _cluster, ...rest } = stored;
     return {
       ...rest,
       concurrency: { ...stored.concurrency, ...Object.fromEntries(queueStats(scheduler.stats()).map((q) => [q.name, q.limit])) },
       libraryFolder: paths.root,
       spotify: { clientId: spotifyClientId, clientSecretStored: !!secrets.get('spotify.clientSecret'), secretStore: secrets.kind },
+      cluster: {
+        ...clusterSettings(),
+        active: cluster.address,
+        token: { stored: !!secrets.get('cluster.token'), fromEnv: !!process.env.SFA_RAY_TOKEN?.trim(), secretStore: secrets.kind },
+      },
     };
   };
   const scaleQueue = (queue: string, limit: number) => {
@@ -270,8 +316,11 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
           setConfiguredFfmpeg(next.toolPaths.ffmpeg);
           for (const pool of Object.values(sidecars)) pool.updateVars(ffmpegVars());
         }
+        // applied live too: the pools' processes become drivers (or sidecars again) as they come idle
+        cluster.apply();
       },
     },
+    cluster,
     peaks: new PeaksCache(),
     pipeline,
     trackDetail,
@@ -288,7 +337,9 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     media: mediaLookup(trackDetail, paths.stems),
     async prewarm() {
       const started = Date.now();
-      await Promise.allSettled([sidecars.analysis.run('analyze_warm', {}), sidecars.processing.warm()]).then((results) => {
+      // a cluster driver warms its actors on the cluster at its first job; librosa's JIT is local work
+      const analysisWarm = cluster.address ? sidecars.analysis.warm() : sidecars.analysis.run('analyze_warm', {});
+      await Promise.allSettled([analysisWarm, sidecars.processing.warm()]).then((results) => {
         for (const r of results) if (r.status === 'rejected') logger.warn(`prewarm: ${(r.reason as Error).message}`);
       });
       logger.info(`sidecars warm in ${Date.now() - started} ms`);
@@ -299,6 +350,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
       // a first-run setup in progress: end pip's process tree now, resume from that step next launch
       await setup.stop();
       if (options.runQueues) await scheduler.stop({ graceMs: 2000 });
+      await cluster.close();
       await Promise.all(Object.values(sidecars).map((p) => p.close()));
       db.close();
       lock?.release();

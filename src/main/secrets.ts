@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
  * `encryptedSecretStore` over Electron's safeStorage (the OS credential store: Keychain, DPAPI,
  * libsecret/kwallet); the CLI and `sfa serve` use a `fileSecretStore` readable only by the user.
  */
-export type SecretName = 'spotify.clientSecret';
+export type SecretName = 'spotify.clientSecret' | 'cluster.token';
 
 export interface SecretStore {
   /** `os`: encrypted with a key the OS credential store keeps; `file`: a file only the user can read. */
@@ -61,7 +61,7 @@ export function encryptedSecretStore(file: string, cipher: SecretCipher): Secret
   );
 }
 
-const NAMES: SecretName[] = ['spotify.clientSecret'];
+const NAMES: SecretName[] = ['spotify.clientSecret', 'cluster.token'];
 
 /**
  * The secret store for a data folder: encrypted with `cipher` (the desktop app's OS credential

@@ -1,13 +1,14 @@
 import type { Settings } from '../shared/domain';
+import type { ClusterSettings } from './cluster/config';
 import type { Db } from './db/connection';
 
 /**
  * What a fresh library starts with (env and engine options may change the model). The Spotify
  * client id is a setting; its secret lives in the host's SecretStore (src/main/secrets.ts).
  */
-export type StoredSettings = Omit<Settings, 'libraryFolder' | 'spotify'> & { spotifyClientId?: string | null };
+export type StoredSettings = Omit<Settings, 'libraryFolder' | 'spotify' | 'cluster'> & { spotifyClientId?: string | null; cluster?: ClusterSettings };
 
-const KEYS = ['defaultModel', 'device', 'format', 'autoPipeline', 'concurrency', 'toolPaths', 'keyNotation', 'energyField', 'stemCodec', 'spotifyClientId'] as const;
+const KEYS = ['defaultModel', 'device', 'format', 'autoPipeline', 'concurrency', 'toolPaths', 'keyNotation', 'energyField', 'stemCodec', 'spotifyClientId', 'cluster'] as const;
 
 /** Defaults of the DJ-software settings (tags and NI Stems), spread into the engine's defaults. */
 export const DJ_SETTING_DEFAULTS: Pick<StoredSettings, 'keyNotation' | 'energyField' | 'stemCodec'> = {

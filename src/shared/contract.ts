@@ -12,7 +12,7 @@ import type { ErrorInfo } from './errors';
 import type { AddResult, DoctorReport, ImportProgress, JobInfo, Peaks, QueueStats, Settings, TrackDetail, TrackListItem } from './domain';
 import { JOB_STATES } from './job-states';
 import { CAMELOT_CODE, LIST_MAX_IDS, LIST_MAX_LIMIT, LIST_SORT_COLUMNS, TITLES_MAX_IDS } from './listing';
-import { MODEL_NAME, STEM_NAME, TRACK_ID } from './patterns';
+import { CLUSTER_TOKEN, MODEL_NAME, STEM_NAME, TRACK_ID } from './patterns';
 import { DEVICES, SHIFTS_MAX, STEM_FORMATS } from './separation';
 
 /** A request's definition: a params schema plus a phantom result type. */
@@ -48,6 +48,8 @@ const libraryQuery = {
   /** Camelot codes the track's key must be one of ([] matches nothing). */
   keys: z.array(z.string().regex(CAMELOT_CODE, 'a Camelot code: 1A-12B')).max(24).nullable().optional(),
 };
+/** Queue slots on a cluster: one per actor, so more than a desktop's 16. */
+const clusterSlots = z.number().int().min(1).max(1024);
 /** A Spotify app's client id or secret (32 hex characters today; a little room either way). */
 const spotifyKey = z.string().regex(/^[A-Za-z0-9]{16,64}$/, 'a Spotify client id or secret: 16-64 letters and digits');
 
@@ -144,8 +146,24 @@ export const requests = {
       stemCodec: z.enum(['aac', 'alac']).optional(),
       /** The user's Spotify app (developer.spotify.com): null clears; the secret is stored apart and never returned. */
       spotify: z.strictObject({ clientId: spotifyKey.nullable().optional(), clientSecret: spotifyKey.nullable().optional() }).optional(),
+      /**
+       * Separation and analysis on a Ray cluster: `address` (null: this machine; checked against
+       * CLUSTER_ADDRESS, error code CLUSTER_ADDRESS), its auth `token` (the secret store, never
+       * returned; null clears), queue concurrency overrides (null: follow the cluster), threads per
+       * CPU separation actor.
+       */
+      cluster: z
+        .strictObject({
+          address: z.string().max(300).nullable().optional(),
+          token: z.string().regex(CLUSTER_TOKEN, 'a Ray auth token: 8-4096 printable characters, no spaces').nullable().optional(),
+          concurrency: z.strictObject({ processing: clusterSlots.nullable().optional(), analysis: clusterSlots.nullable().optional() }).optional(),
+          threads: z.number().int().min(1).max(256).nullable().optional(),
+        })
+        .optional(),
     }),
   ),
+  /** The cluster (when an address is set): nodes, CPUs/GPUs, actors, and the jobs running on each node. */
+  'cluster.status': request<ClusterStatus>()(z.strictObject({}).optional()),
   /** First-run setup of the Python engine environment: what is done, what will be downloaded. */
   'setup.status': request<SetupStatus>()(z.strictObject({}).optional()),
   /** Start (or resume) the setup; returns at once, progress comes as `setup:progress`. `offlineDir`: a folder of wheels/ and models/. */
@@ -254,6 +272,26 @@ export interface ModelProgress {
   percent: number;
   bytes: number;
   total: number | null;
+}
+
+/** `cluster.status`: the active cluster as its driver sees it, and where our jobs run on it. */
+export interface ClusterStatus {
+  /** null: no address configured (work runs on this machine). */
+  address: string | null;
+  /** Where the address came from: `--cluster`, env SFA_RAY_ADDRESS, or the setting. */
+  source: 'cli' | 'env' | 'setting' | null;
+  connected: boolean;
+  /** Why it is not connected (unreachable, token refused...). */
+  error: string | null;
+  nodes: { nodeId: string; ip: string; alive: boolean; cpus: number; gpus: number; inFlight: number }[];
+  actors: { kind: string; nodeId: string; state: string }[];
+  cpus: number;
+  gpus: number;
+  /** Concurrency the cluster's resources suggest, and what the queues use now (overrides included). */
+  suggested: { processing: number; analysis: number } | null;
+  concurrency: { processing: number; analysis: number };
+  /** Jobs executing now on the cluster, with their node once it is known. */
+  jobs: { id: number; worker: string; trackId: string | null; node: { ip: string; id: string } | null; progress: { percent: number; message: string | null } | null }[];
 }
 
 export interface SystemInfo {

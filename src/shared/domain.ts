@@ -113,6 +113,8 @@ export interface JobInfo {
   meta: Record<string, unknown>;
   /** What the worker returned on success (e.g. separation: model, device and why that device). */
   result: unknown;
+  /** The cluster node the latest attempt runs or ran on (node ip, Ray node id); null: this machine. */
+  node?: { ip: string; id: string } | null;
 }
 
 export interface QueueStats {
@@ -172,6 +174,18 @@ export interface Settings {
    * `os` (the OS credential store, desktop app) or `file` (a file only the user can read).
    */
   spotify?: { clientId: string | null; clientSecretStored: boolean; secretStore: 'os' | 'file' };
+  /**
+   * Separation and analysis on a Ray cluster. `address`: the stored setting; `active`: the address
+   * in use and where it came from (`--cluster`, env SFA_RAY_ADDRESS, the setting), null = this
+   * machine. The token: from env SFA_RAY_TOKEN or the secret store; never returned.
+   */
+  cluster?: {
+    address: string | null;
+    active: { address: string; source: 'cli' | 'env' | 'setting' } | null;
+    concurrency: { processing: number | null; analysis: number | null };
+    threads: number | null;
+    token: { stored: boolean; fromEnv: boolean; secretStore: 'os' | 'file' };
+  };
 }
 
 /** How a key is written into tags: "Am" (standard), "8A" (Camelot), "1m" (Open Key). */

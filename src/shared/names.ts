@@ -47,6 +47,7 @@ export const REQUEST_NAMES = [
   'export.traktor',
   'export.m3u',
   'export.stemFiles',
+  'cluster.status',
 ] as const satisfies readonly RequestName[];
 export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress', 'library:import'] as const satisfies readonly EventName[];
 

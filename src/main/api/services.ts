@@ -1,5 +1,6 @@
 import type { Settings, TrackDetail } from '../../shared/domain';
 import { SfaError } from '../../shared/errors';
+import type { ClusterBackend } from '../cluster/backend';
 import type { Db } from '../db/connection';
 import type { EventBus } from '../events';
 import type { HomePaths } from '../home';
@@ -45,6 +46,8 @@ export interface Services {
     /** Persist and apply. */
     save(next: StoredSettings): void;
   };
+  /** Where separation and analysis run: this machine or a Ray cluster. */
+  cluster: ClusterBackend;
   peaks: PeaksCache;
   /** Enqueues pipeline steps with the separation defaults (library/pipeline.ts). */
   pipeline: Pipeline;

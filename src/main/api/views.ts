@@ -24,6 +24,7 @@ export function jobInfo(job: Job<unknown>): JobInfo {
     args: (job.args ?? {}) as Record<string, unknown>,
     meta: job.meta,
     result: job.result ?? null,
+    node: job.node ?? null,
   };
 }
 

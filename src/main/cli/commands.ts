@@ -11,6 +11,7 @@ import { describeCounts, followImport, importForRun } from './run-import';
 import { models } from './models';
 import { tags, withDjExports } from './dj';
 import { spotify } from './spotify';
+import { cluster, clusterFlag, clusterOption } from './cluster';
 
 export { call } from './call';
 
@@ -120,13 +121,13 @@ const tracks: CommandSpec = {
 
 const serve: CommandSpec = {
   summary: 'serve the UI and the API to a browser on loopback (token-protected)',
-  usage: 'sfa serve [--host 127.0.0.1] [--port N]',
-  options: { host: { type: 'string' }, port: { type: 'string' } },
+  usage: 'sfa serve [--host 127.0.0.1] [--port N] [--cluster ray://HOST:PORT]',
+  options: { host: { type: 'string' }, port: { type: 'string' }, ...clusterOption },
   allowPositionals: false,
   async run(ctx, values) {
     const port = values.port === undefined ? 0 : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid --port ${String(values.port)}`);
-    const engine = await ctx.engine({ runQueues: true, host: 'serve' });
+    const engine = await ctx.engine({ runQueues: true, host: 'serve', cluster: clusterFlag(values) });
     const { startServer } = await import('../serve');
     const server = await startServer(engine, { host: typeof values.host === 'string' ? values.host : '127.0.0.1', port });
     process.stdout.write(`${JSON.stringify({ url: server.url, token: server.token })}\n`);
@@ -157,7 +158,7 @@ const jobs: CommandSpec = {
     });
     const jobsOut = list.jobs.map((j) => ({
       id: j.id, queue: j.queue, worker: j.worker, state: j.state, attempt: j.attempt, maxAttempts: j.maxAttempts,
-      priority: j.priority, trackId: j.trackId, progress: j.progress, errors: j.errors,
+      priority: j.priority, trackId: j.trackId, progress: j.progress, errors: j.errors, node: j.node ?? null,
     }));
     if (ctx.out.json) {
       ctx.out.result({ jobs: jobsOut }, () => '');
@@ -171,9 +172,10 @@ const jobs: CommandSpec = {
         queues.map((q) => [q.name, q.limit, q.paused ? 'yes' : '', ...JOB_STATE_NAMES.map((s) => q.counts[s] ?? 0)]),
       );
       const rows = table(
-        ['id', 'queue', 'worker', 'state', 'attempt', 'progress', 'track', 'last error'],
+        ['id', 'queue', 'worker', 'state', 'attempt', 'progress', 'track', 'node', 'last error'],
         list.jobs.map((j) => [j.id, j.queue, j.worker, j.waiting ? 'waiting' : j.state, `${j.attempt}/${j.maxAttempts}`,
-          j.progress ? `${Math.round(j.progress.percent)}%` : '', j.trackId?.slice(0, 8), j.errors.at(-1)?.error.slice(0, 60)]),
+          j.progress ? `${Math.round(j.progress.percent)}%` : '', j.trackId?.slice(0, 8), j.node ? `${j.node.ip} (${j.node.id.slice(0, 8)})` : '',
+          j.errors.at(-1)?.error.slice(0, 60)]),
       );
       const recent = failures.length
         ? `\n\nrecent failures:\n${failures.map((j) => `  #${j.id} ${j.worker} (${j.state}, attempt ${j.attempt}/${j.maxAttempts}): ${j.errors.at(-1)?.error ?? ''}`).join('\n')}`
@@ -186,11 +188,11 @@ const jobs: CommandSpec = {
 
 const runCommand: CommandSpec = {
   summary: 'work the queues (jobs enqueued by add, or the files and folders given, imported as a stream), with progress on a terminal',
-  usage: 'sfa run [<path|url>...] [--until-idle] [--json]',
-  options: { 'until-idle': { type: 'boolean' } },
+  usage: 'sfa run [<path|url>...] [--until-idle] [--cluster ray://HOST:PORT] [--json]',
+  options: { 'until-idle': { type: 'boolean' }, ...clusterOption },
   allowPositionals: true,
   async run(ctx, values, inputs) {
-    const engine = await ctx.engine({ runQueues: true });
+    const engine = await ctx.engine({ runQueues: true, cluster: clusterFlag(values) });
     const counts: Record<string, number> = Object.fromEntries(ATTEMPT_ENDS.map((state) => [state, 0]));
     const off = engine.events.subscribe((event, payload) => {
       const state = event === 'job:changed' ? (payload as { job: { state: JobState } }).job.state : null;
@@ -297,4 +299,5 @@ export const commands: Record<string, CommandSpec> = {
   doctor, add, tracks, analyze, separate, run: runCommand, jobs, export: withDjExports(exportCommand), serve,
   models, tags,
   spotify,
+  cluster,
 };

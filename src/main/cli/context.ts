@@ -12,7 +12,7 @@ export interface CommandContext {
    * and works the queues in this process; without it the command only reads and enqueues, which
    * is safe beside a running app.
    */
-  engine(options?: { runQueues?: boolean; host?: 'cli' | 'serve' }): Promise<Engine>;
+  engine(options?: { runQueues?: boolean; host?: 'cli' | 'serve'; cluster?: string }): Promise<Engine>;
   /** Close the engine if this command opened one. */
   close(): Promise<void>;
 }
@@ -31,7 +31,7 @@ export function commandContext(homeFlag: string | undefined, out: Output): Comma
       if (opened) return opened;
       // Logs never reach stdout; on a TTY without --json, warnings show on stderr.
       const logger = createLogger({ file: join(home, 'logs', 'cli.log'), consoleLevel: out.json ? 'silent' : 'warn' });
-      opened = await createEngine({ home, host: options.host ?? 'cli', logger, runQueues: options.runQueues });
+      opened = await createEngine({ home, host: options.host ?? 'cli', logger, runQueues: options.runQueues, cluster: { address: options.cluster ?? null } });
       return opened;
     },
     async close() {

@@ -4,7 +4,7 @@ import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 /** Error codes that mean "your input was rejected" (exit 2) rather than "the work failed" (exit 1). */
-const USAGE_CODES = new Set(['BAD_REQUEST', 'UNKNOWN_REQUEST', 'USAGE', 'INVALID_LINK', 'FILE_NOT_FOUND', 'NOT_AUDIO', 'NOT_FOUND']);
+const USAGE_CODES = new Set(['BAD_REQUEST', 'UNKNOWN_REQUEST', 'USAGE', 'INVALID_LINK', 'FILE_NOT_FOUND', 'NOT_AUDIO', 'NOT_FOUND', 'CLUSTER_ADDRESS']);
 
 export function exitCodeFor(error: ErrorInfo): number {
   return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failed;

@@ -124,7 +124,7 @@ export class Completer {
         row = ctx.store.cancelExecution(job.id, token, now, errorEntry(job.attempt, now, errorInfoOf(outcome.reason, 'CANCELLED')));
         break;
       case 'snooze':
-        row = ctx.store.snooze(job.id, token, now + Math.round(outcome.seconds * 1000));
+        row = ctx.store.snooze(job.id, token, now + Math.round(outcome.seconds * 1000), now, exec.lastMessage);
         break;
       case 'discard':
         row = ctx.store.discard(job.id, token, now, errorEntry(job.attempt, now, errorInfoOf(outcome.reason, 'DISCARDED')));

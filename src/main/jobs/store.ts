@@ -31,6 +31,9 @@ export interface JobRow {
   progress: number | null;
   progress_message: string | null;
   progress_at: number | null;
+  /** Migration 009: the cluster node of the latest attempt (null: this machine). */
+  node_ip?: string | null;
+  node_id?: string | null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -60,6 +63,7 @@ export function toJob(row: JobRow): Job {
     depsPending: row.deps_pending,
     onDependencyFailure: row.on_dependency_failure,
     progress: row.progress === null ? null : { percent: row.progress, message: row.progress_message, at: row.progress_at ?? 0 },
+    node: row.node_ip && row.node_id ? { ip: row.node_ip, id: row.node_id } : null,
   };
 }
 
@@ -180,8 +184,8 @@ export class JobStore {
   /** Fenced completion of the claimed `row`; returns the completed row (built, not read back). */
   complete(row: JobRow, now: number, result: string | null, message: string | null): JobRow | undefined {
     const token = row.attempted_by;
-    if (this.s.complete.run({ id: row.id, token, now, result, message }).changes !== 1) return undefined;
-    return { ...row, state: 'completed', completed_at: now, result, progress: 100, progress_message: message, progress_at: now };
+    // the row as stored now: columns the worker set during the attempt (its cluster node) included
+    return this.s.complete.get({ id: row.id, token, now, result, message }) as JobRow | undefined;
   }
 
   retryLater(id: number, token: string, at: number, error: JobError): JobRow | undefined {
@@ -196,8 +200,8 @@ export class JobStore {
     return this.s.cancelFenced.get({ id, token, now, error: JSON.stringify(error) }) as JobRow | undefined;
   }
 
-  snooze(id: number, token: string, at: number): JobRow | undefined {
-    return this.s.snooze.get({ id, token, at }) as JobRow | undefined;
+  snooze(id: number, token: string, at: number, now: number, message: string | null): JobRow | undefined {
+    return this.s.snooze.get({ id, token, at, now, message }) as JobRow | undefined;
   }
 
   /** Graceful shutdown: give the attempt back, the job runs again at next start. */
@@ -315,11 +319,15 @@ function prepareAll(db: Db) {
       `SELECT min(scheduled_at) AS t FROM jobs INDEXED BY jobs_stage WHERE state IN ('scheduled', 'retryable') AND deps_pending = 0`,
     ),
     complete: p(`UPDATE jobs SET state = 'completed', completed_at = @now, result = @result,
-        progress = 100, progress_message = @message, progress_at = @now WHERE ${FENCE}`),
+        progress = 100, progress_message = @message, progress_at = @now WHERE ${FENCE} RETURNING *`),
     retryLater: p(`UPDATE jobs SET state = 'retryable', scheduled_at = @at, ${APPEND_ERROR} WHERE ${FENCE} RETURNING *`),
     discard: p(`UPDATE jobs SET state = 'discarded', discarded_at = @now, ${APPEND_ERROR} WHERE ${FENCE} RETURNING *`),
     cancelFenced: p(`UPDATE jobs SET state = 'cancelled', cancelled_at = @now, ${APPEND_ERROR} WHERE ${FENCE} RETURNING *`),
-    snooze: p(`UPDATE jobs SET state = 'scheduled', scheduled_at = @at, max_attempts = max_attempts + 1
+    // A snoozed job keeps the worker's last word on why it waits (e.g. "cluster unreachable: ...").
+    snooze: p(`UPDATE jobs SET state = 'scheduled', scheduled_at = @at, max_attempts = max_attempts + 1,
+        progress = CASE WHEN @message IS NULL THEN progress ELSE coalesce(progress, 0) END,
+        progress_message = coalesce(@message, progress_message),
+        progress_at = CASE WHEN @message IS NULL THEN progress_at ELSE @now END
       WHERE ${FENCE} RETURNING *`),
     putBack: p(`UPDATE jobs SET state = 'available', scheduled_at = @now, attempt = attempt - 1, ${APPEND_ERROR}
       WHERE ${FENCE} RETURNING *`),

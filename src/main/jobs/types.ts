@@ -98,6 +98,8 @@ export interface Job<A = JsonObject> {
   depsPending: number;
   onDependencyFailure: DependencyFailurePolicy;
   progress: JobProgress | null;
+  /** The cluster node of the latest attempt (migration 009); null: this machine. */
+  node: { ip: string; id: string } | null;
 }
 
 export type DependencyFailurePolicy = 'cancel' | 'run';

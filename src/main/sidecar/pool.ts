@@ -37,16 +37,26 @@ export class SidecarPool {
    * processes stop at once, busy ones when their request ends, so a setting applies without a restart.
    */
   updateVars(patch: Record<string, string | undefined>): void {
+    this.update({ vars: patch });
+  }
+
+  /**
+   * Change the program's arguments and/or environment variables (as `updateVars`) for every
+   * process from now on: e.g. local sidecars become cluster drivers when a cluster address is set.
+   */
+  update(change: { args?: string[]; vars?: Record<string, string | undefined> }): void {
     const vars = { ...this.options.vars };
     let changed = false;
-    for (const [key, value] of Object.entries(patch)) {
+    for (const [key, value] of Object.entries(change.vars ?? {})) {
       if (vars[key] === value) continue;
       changed = true;
       if (value === undefined) delete vars[key];
       else vars[key] = value;
     }
+    const args = change.args ?? this.options.args;
+    if (change.args && JSON.stringify(change.args) !== JSON.stringify(this.options.args ?? [])) changed = true;
     if (!changed) return;
-    this.options = { ...this.options, vars };
+    this.options = { ...this.options, vars, args };
     for (const proc of this.all) this.stale.add(proc);
     for (const proc of this.idle.splice(0)) this.retire(proc);
   }

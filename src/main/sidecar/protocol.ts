@@ -33,6 +33,8 @@ export interface HelloMessage {
   ops: string[];
   versions: Record<string, string | null>;
   devices: SidecarDevice[];
+  /** A cluster driver (`--cluster`): the address it accepted, or null and why it refused it. */
+  cluster?: { address: string | null; error?: string };
 }
 
 export interface SidecarDevice {
@@ -79,7 +81,7 @@ export const MESSAGE_FIELDS = {
     shutdown: { required: ['type'], optional: [] },
   },
   fromSidecar: {
-    hello: { required: ['type', 'protocol', 'pid', 'ops', 'versions', 'devices'], optional: [] },
+    hello: { required: ['type', 'protocol', 'pid', 'ops', 'versions', 'devices'], optional: ['cluster'] },
     progress: { required: ['type', 'id', 'fraction', 'message'], optional: [] },
     result: { required: ['type', 'id', 'result'], optional: [] },
     error: { required: ['type', 'id', 'code', 'message'], optional: ['detail'] },

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { type AnalysisResult, checkAnalysisResult } from '../../shared/analysis';
 import { SfaError, discardsJob, toErrorInfo } from '../../shared/errors';
 import { defineWorker } from '../jobs';
+import { isUnreachable, workBackoff } from '../cluster/placement';
+import { runPlaced, waitForCluster } from '../cluster/run';
 import type { WorkerDeps } from './deps';
 
 export interface AnalyzeArgs {
@@ -11,6 +13,7 @@ export interface AnalyzeArgs {
 
 /** Minutes a single analysis may take before it is aborted and retried (a 2-hour mix takes ~1). */
 const ANALYSIS_TIMEOUT_MS = 15 * 60_000;
+const MAX_ATTEMPTS = 3;
 
 /**
  * AnalysisWorker (queue `analysis`, priority 2, 3 attempts): tempo, key, energy and spectral
@@ -24,7 +27,8 @@ export function analysisWorker(deps: WorkerDeps) {
     name: 'analyze',
     queue: 'analysis',
     priority: 2,
-    maxAttempts: 3,
+    maxAttempts: MAX_ATTEMPTS,
+    backoff: (job, error, { random }) => workBackoff(job.attempt, error, random),
     timeout: ANALYSIS_TIMEOUT_MS,
     async perform(job, ctx) {
       const track = deps.tracks.get(job.args.trackId);
@@ -35,12 +39,16 @@ export function analysisWorker(deps: WorkerDeps) {
       ctx.progress(0, 'starting analysis');
       let raw: unknown;
       try {
-        raw = await deps.sidecars.analysis.run<unknown>(
+        ({ result: raw } = await runPlaced<unknown>(
+          deps.sidecars.analysis,
+          deps.cluster,
+          job.id,
           'analyze',
           { path: track.path, ...(Object.keys(stems).length ? { stems } : {}) },
           { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (fraction, message) => ctx.progress(fraction * 100, message) },
-        );
+        ));
       } catch (error) {
+        if (isUnreachable(error)) return waitForCluster(deps.cluster, job, ctx, MAX_ATTEMPTS);
         const info = toErrorInfo(error);
         if (discardsJob(info.code)) return { discard: error };
         throw error;

@@ -5,6 +5,7 @@ import type { TrackRepository } from '../library/tracks';
 import type { Logger } from '../log';
 import type { ModelStore } from '../models';
 import type { SidecarPool } from '../sidecar/pool';
+import type { ClusterWork } from '../cluster/backend';
 import type { GpuGate } from './gpu-gate';
 
 /** What the workers need from the engine; passed in so tests can build workers on a temp home. */
@@ -22,4 +23,6 @@ export interface WorkerDeps {
   gpu: GpuGate;
   /** The user's own Spotify app for spotdl (settings + the host's secret store), or null for spotdl's shared one. */
   spotify?: () => { clientId: string; clientSecret: string } | null;
+  /** The cluster backend: whether the pools run cluster drivers now, and where jobs run (absent: always local). */
+  cluster?: ClusterWork;
 }

@@ -5,6 +5,8 @@ import { SfaError, discardsJob, toErrorInfo } from '../../shared/errors';
 import { SEPARATION_DEFAULTS, type Device, type StemFormat } from '../../shared/separation';
 import { defineWorker } from '../jobs';
 import type { SidecarDevice } from '../sidecar/protocol';
+import { isUnreachable, workBackoff } from '../cluster/placement';
+import { runPlaced, waitForCluster } from '../cluster/run';
 import type { WorkerDeps } from './deps';
 import { attemptTempDir } from './temp-dirs';
 
@@ -47,6 +49,7 @@ interface SeparationResult {
 }
 
 const SEPARATION_TIMEOUT_MS = 3 * 60 * 60_000;
+const MAX_ATTEMPTS = 3;
 
 /**
  * What makes two separations produce the same files (device and repo location do not). A run
@@ -101,7 +104,8 @@ export function processingWorker(deps: WorkerDeps) {
     name: 'separate',
     queue: 'processing',
     priority: 2,
-    maxAttempts: 3,
+    maxAttempts: MAX_ATTEMPTS,
+    backoff: (job, error, { random }) => workBackoff(job.attempt, error, random),
     timeout: SEPARATION_TIMEOUT_MS,
     async perform(job, ctx) {
       const args = job.args;
@@ -131,8 +135,10 @@ export function processingWorker(deps: WorkerDeps) {
           throw error;
         }
       }
-      // One GPU runs as many separations as its memory allows; the others wait here.
-      const devices = args.device === 'cpu' || args.model === 'dsp' ? [] : ((await deps.sidecars.processing.warm()).devices ?? []);
+      // One GPU runs as many separations as its memory allows; the others wait here. The gate is
+      // for this machine's GPUs: on a cluster, Ray places each actor on a GPU of its own.
+      const onCluster = deps.cluster?.active('processing') ?? false;
+      const devices = onCluster || args.device === 'cpu' || args.model === 'dsp' ? [] : ((await deps.sidecars.processing.warm()).devices ?? []);
       const releaseGpu = await deps.gpu.acquire(devices, {
         model: args.model,
         freeMemory: () => currentFreeMemory(deps, devices),
@@ -142,7 +148,10 @@ export function processingWorker(deps: WorkerDeps) {
       ctx.progress(0, `separating with ${args.model}`);
       let result: SeparationResult;
       try {
-        result = await deps.sidecars.processing.run<SeparationResult>(
+        ({ result } = await runPlaced<SeparationResult>(
+          deps.sidecars.processing,
+          deps.cluster,
+          job.id,
           'separate',
           {
             path: track.path,
@@ -166,9 +175,10 @@ export function processingWorker(deps: WorkerDeps) {
               ctx.progress(fraction * 100, message);
             },
           },
-        );
+        ));
       } catch (error) {
         rmSync(tempDir, { recursive: true, force: true });
+        if (isUnreachable(error)) return waitForCluster(deps.cluster, job, ctx, MAX_ATTEMPTS);
         const info = toErrorInfo(error);
         if (discardsJob(info.code)) return { discard: error };
         throw error;

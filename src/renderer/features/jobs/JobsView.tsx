@@ -64,6 +64,8 @@ const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; 
   const actions = useActions();
   const percent = job.progress?.percent ?? (job.state === 'completed' ? 100 : 0);
   const running = job.state === RUNNING_STATE;
+  // a job that put itself back to wait (e.g. "cluster unreachable: waiting (retrying in 10s)") says why
+  const snoozed = job.state === 'scheduled' && !job.waiting;
   const eta = running ? estimateEta(first, percent, now) : null;
   // The device a separation actually used (and why) is in its result; before that, what was asked.
   const outcome = (job.result ?? {}) as { device?: string; deviceReason?: string | null };
@@ -78,13 +80,18 @@ const JobRow = memo(function JobRow({ job, title, first, now }: { job: JobInfo; 
           <span className="job-track">{title}</span>
           {model && <span className="tag">{model}</span>}
           {device && <span className="tag">device {device}</span>}
+          {job.node && (
+            <span className="tag job-node" title={`Ray node ${job.node.id}`}>
+              on {job.node.ip} ({job.node.id.slice(0, 8)})
+            </span>
+          )}
         </div>
         <div className="job-meta small muted">
           <span className={`job-state state-${job.state}`}>{job.waiting && !running ? 'waiting for the previous step' : STATE_LABELS[job.state]}</span>
           <span>
             attempt {job.attempt}/{job.maxAttempts}
           </span>
-          {running && job.progress?.message && <span className="job-stage">{job.progress.message}</span>}
+          {(running || snoozed) && job.progress?.message && <span className="job-stage">{job.progress.message}</span>}
           {eta !== null && <span className="job-eta">{formatEta(eta)}</span>}
           <span>#{job.id}</span>
         </div>
