@@ -15,8 +15,8 @@ import soundfile as sf
 PYDIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PYDIR))
 
-from sfa_sidecar.separate import separate  # noqa: E402
-from sfa_sidecar.separation import models, precision, quantize  # noqa: E402
+from sfa_sidecar.separate import separate, warm  # noqa: E402
+from sfa_sidecar.separation import models, precision, quantize, runner  # noqa: E402
 from sfa_sidecar.server import Context  # noqa: E402
 
 SR = 44100
@@ -87,6 +87,9 @@ def test_int8_choice_is_opt_in_and_cpu_only():
 def test_an_int8_job_says_so_and_stays_close_to_float32(repo, mix_path, tmp_path):
     if not quantize.engine_ready():
         pytest.skip("this torch has no int8 CPU engine (fbgemm/x86/qnnpack)")
+    warmed = warm({"model": "tiny", "repo": repo, "device": "cpu", "precision": "int8"}, Context("t", Recorder()))
+    assert warmed["precision"] == "int8"
+    assert runner.cache().get("tiny", repo)[0] in quantize._copies  # the copy is made by warm
     base = {"path": mix_path, "model": "tiny", "repo": repo, "shifts": 0, "wavDepth": "float", "device": "cpu"}
     exact_before = separate({**base, "precision": "exact", "outDir": str(tmp_path / "a")}, Context("t", Recorder()))
     result = separate({**base, "precision": "int8", "outDir": str(tmp_path / "q")}, Context("t", Recorder()))

@@ -14,10 +14,11 @@ emulates bfloat16 and gets slower. So:
 - ``bf16``: bfloat16 autocast regardless (for measurements; slower on CPUs without native bf16).
 - ``int8``: the transformer's linear layers in int8 (``quantize.py``; fbgemm runs them natively
   on AVX2). Opt-in only: ``auto`` does not pick it. Measured on an AMD EPYC with AVX2 and no
-  AVX-512 (2 vCPUs): the transformer 1.28x faster, a whole segment only ~1.05x (the
-  convolutions and the attention itself stay float32); stems 130 dB SNR against float32 with
-  the benchmark's random weights, whose layer scales (1e-4) mute the transformer, and 39.9 dB
-  with those layer scales set to 1 -- below the 40 dB floor, and unmeasured on trained weights.
+  AVX-512 (1 thread, CPU time, loaded machine): the transformer 1.28x faster with its
+  feed-forward layers in int8, a whole segment only ~1.05x (the convolutions and the attention
+  itself stay float32); stems 130 dB SNR against float32 with the benchmark's random weights,
+  whose layer scales (1e-4) mute the transformer, and 39.9 dB with those layer scales set to 1
+  -- at the 40 dB floor, and unmeasured on trained weights.
 """
 
 from __future__ import annotations

@@ -385,6 +385,8 @@ def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         model.to(device)
     # The CPU precision's self-measurement (once per machine) happens here, not in the first job.
     used_precision, precision_reason = precision.choose(_str(params, "precision", default="auto"), device)
+    if used_precision == "int8":
+        quantize.quantized(model)  # made here, not in the first job
     return {"model": name, "device": device, "deviceReason": reason, "warm": was_warm,
             "load": time.perf_counter() - t0, "sources": list(model.sources),
             "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()],
