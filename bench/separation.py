@@ -22,6 +22,9 @@ sidecar gets ``threads`` = CPU count explicitly).
 (e) CPU seconds of both sides (the CLI's from os.wait4, the sidecar's from /proc/PID/stat per
     request): on a machine shared with other work, the ratio of work done, next to the wall-clock
     ratios. SFA_BENCH_SECONDS sets the clip length (e.g. 2 for a smoke run).
+SFA_BENCH_PRECISION (default ``auto``) sets the precision of the path under test, e.g. ``int8``
+for the opt-in int8 transformer: its figures then stand in the "default path" rows and its SNR
+against exact float32 is printed.
 The last line is the machine-readable summary.
 """
 
@@ -45,6 +48,7 @@ SECONDS = float(os.environ.get("SFA_BENCH_SECONDS", 10.0 if QUICK else 30.0))
 BATCH = 2 if QUICK else 4
 MODEL = "htdemucs_rand"
 SR = 44100
+PRECISION = os.environ.get("SFA_BENCH_PRECISION", "auto")
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -197,7 +201,7 @@ def main() -> int:
     log(f"clips: {BATCH} x {SECONDS:.0f} s; model {MODEL} (random full-size htdemucs); threads {THREADS}")
 
     base = {"model": MODEL, "repo": str(repo), "shifts": 1, "overlap": 0.25, "format": "wav", "wavDepth": 16,
-            "threads": THREADS}
+            "threads": THREADS, "precision": PRECISION}
     # --- (a) single track: ours cold (spawn + hello + load + separate), then one CLI call
     t0 = time.perf_counter()
     car = Sidecar()

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import audio
 from ..errors import BadRequestError, CancelledError
-from . import chunked, devices, dsp, models, precision
+from . import chunked, devices, dsp, models, precision, quantize
 from .writer import StemWriter
 
 DEFAULTS = {"model": "htdemucs", "device": "auto", "shifts": 1, "overlap": 0.25, "format": "wav",
@@ -219,7 +219,9 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
         chosen_precision = precision.choose(p["precision"], device)
         failure: str | None = None
         try:
-            out = _apply(model, mix, device, p, segment, on_chunk, precision.autocast_for(chosen_precision[0], device))
+            # int8 runs a quantized copy (made once per loaded model); the float32 model stays as it is.
+            runs = quantize.quantized(model) if chosen_precision[0] == "int8" else model
+            out = _apply(runs, mix, device, p, segment, on_chunk, precision.autocast_for(chosen_precision[0], device))
         except CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - only accelerator failures are handled here
@@ -383,6 +385,8 @@ def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         model.to(device)
     # The CPU precision's self-measurement (once per machine) happens here, not in the first job.
     used_precision, precision_reason = precision.choose(_str(params, "precision", default="auto"), device)
+    if used_precision == "int8":
+        quantize.quantized(model)  # made here, not in the first job
     return {"model": name, "device": device, "deviceReason": reason, "warm": was_warm,
             "load": time.perf_counter() - t0, "sources": list(model.sources),
             "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()],

@@ -22,8 +22,8 @@ export interface SeparationSettings {
   instrumental?: boolean;
   /** A local demucs model repository (a folder of `{sig}.th` + `{name}.yaml`). */
   repo?: string;
-  /** "auto" (bf16 on a CPU that runs it natively), "exact" (float32, the CLI's arithmetic) or "bf16". */
-  precision?: 'auto' | 'exact' | 'bf16';
+  /** "auto" (bf16 on a CPU that runs it natively), "exact" (float32, the CLI's arithmetic), "bf16" or "int8" (opt-in, not exact). */
+  precision?: 'auto' | 'exact' | 'bf16' | 'int8';
 }
 
 export interface SeparateArgs extends SeparationSettings {
