@@ -134,10 +134,42 @@ def evaluate(items: list[Song], verbose: bool, with_naive: bool = True) -> dict[
         if verbose:
             print(line, flush=True)
     out = {k: float(np.mean(v)) if v else float("nan") for k, v in rows.items()}
+    out["_per_song"] = {str(p["mix"]): {"a1": a1, "a2": a2, "dbf": f}
+                        for p, a1, a2, f in zip(paths, rows["ca1"], rows["ca2"], rows["dbf"])}
     errors = rows["berr"] or [float("nan")]
     out["berr_median"] = float(np.median(errors))
     out["berr_p95"] = float(np.quantile(errors, 0.95))
     return out
+
+
+def peer_rows(items: list[Song], per_song: dict[str, dict]) -> list[str]:
+    """Tempo and downbeat peers from bench/analysis_peers_tempo.py's cache, each beside ours on
+    the same songs (the peers are collected in the background and may cover only some)."""
+    from pathlib import Path
+
+    from analysis_peers_tempo import ESTIMATORS, cached
+
+    mixes = [Path(m) for m in per_song]
+    have = cached(mixes)
+    by_mix = {str(Path(m)): s for m, s in zip(per_song, items)}
+    lines = []
+    for e in ESTIMATORS:
+        got = have[e]
+        if not got:
+            continue
+        songs_ = [(by_mix[str(m)], r, per_song[str(m)]) for m, r in got.items()]
+        if "downbeats" in next(iter(got.values())):
+            theirs = [f_measure(r["downbeats"], bar_starts(s, 1e9)) for s, r, _ in songs_]
+            ours = [o["dbf"] for _, _, o in songs_]
+            lines.append(f"{e:22s} downbeat F {np.mean(theirs):.3f}   ours on the same {len(songs_)} songs {np.mean(ours):.3f}")
+        else:
+            a1 = [acc1(s.bpm, r["bpm"]) for s, r, _ in songs_]
+            a2 = [acc2(s.bpm, r["bpm"]) for s, r, _ in songs_]
+            o1 = [o["a1"] for _, _, o in songs_]
+            o2 = [o["a2"] for _, _, o in songs_]
+            lines.append(f"{e:22s} Accuracy1 {np.mean(a1):.3f} Accuracy2 {np.mean(a2):.3f}   ours on the same "
+                         f"{len(songs_)} songs {np.mean(o1):.3f} / {np.mean(o2):.3f}")
+    return lines
 
 
 def compare(items: list[Song]) -> None:
@@ -218,6 +250,10 @@ def main() -> int:
     print(f"BPM error of right-octave answers (ours, mix): median {m['berr_median']:.3f}, 95th percentile "
           f"{m['berr_p95']:.3f}; called steady {m['stable']:.3f}")
     print(f"downbeats (chosen grid vs the score's bar starts, 70 ms): F-measure {m['dbf']:.3f}; meter 4/4 {m['meter4']:.3f}")
+    peers = peer_rows(items, m["_per_song"]) if split == "heldout" else []
+    if peers:
+        print("tempo/downbeat peers (bench/analysis_peers_tempo.py cache; ours = chosen tempo, grid):")
+        print("\n".join(peers))
     print(f"BENCH analysis-accuracy key_weighted={m['kw']:.3f} key_exact={m['kx']:.3f} acc1={m['a1']:.3f} "
           f"acc2={m['a2']:.3f} bpm_err_median={m['berr_median']:.3f} bpm_err_p95={m['berr_p95']:.3f} "
           f"downbeat_f={m['dbf']:.3f} naive_key_weighted={m['nkw']:.3f} naive_acc1={m['na1']:.3f}")

@@ -33,6 +33,9 @@ import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 WARM_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba")
+# The app starts each analysis sidecar with OMP_NUM_THREADS = cores / 2 (src/main/engine.ts: two
+# sidecars share the cores; OpenBLAS reads it too). Both sides run with it: the same threads.
+THREADS = {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 2) // 2))}
 
 NAIVE = r"""
 import sys, time, numpy as np, librosa
@@ -60,7 +63,7 @@ def make_track(path: Path, seconds: float = 240.0) -> None:
 
 class Sidecar:
     def __init__(self, numba_dir: str):
-        env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir)
+        env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir, **THREADS)
         self.t_start = time.perf_counter()
         self.proc = subprocess.Popen([str(PY), "-m", "sfa_sidecar", "--no-devices"], cwd=ROOT / "python", env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -109,7 +112,7 @@ def main() -> int:
         car.close()
         warm_s = min(times)
         naive = subprocess.run([str(PY), "-c", NAIVE, str(track)], capture_output=True, text=True,
-                               env=dict(os.environ, NUMBA_CACHE_DIR=WARM_CACHE), cwd=tmp)
+                               env=dict(os.environ, NUMBA_CACHE_DIR=WARM_CACHE, **THREADS), cwd=tmp)
         naive_s = float(naive.stdout.strip().splitlines()[-1])
         cold_warm_cache = cold(track, WARM_CACHE)
         cold_fresh = cold(track, str(Path(tmp) / "fresh-numba"))
@@ -121,6 +124,7 @@ def main() -> int:
     print(f"{'pre-warm op analyze_warm':46s} {warm_call:8.2f}")
     print(f"{'cold: start + first analyze, warm numba cache':46s} {cold_warm_cache:8.2f}")
     print(f"{'cold: start + first analyze, fresh numba cache':46s} {cold_fresh:8.2f}")
+    print(f"load average at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {THREADS}")
     print(f"BENCH analysis-speed warm_s={warm_s:.2f} naive_s={naive_s:.2f} speedup={naive_s / warm_s:.2f} "
           f"cold_s={cold_warm_cache:.2f} cold_fresh_s={cold_fresh:.2f}")
     return 0

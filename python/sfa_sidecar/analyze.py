@@ -108,8 +108,7 @@ def grid_of(shared, tempo_result, seconds: float):
     from .analysis import features, grid
 
     beats = beats_of(shared, tempo_result, seconds)
-    chroma = grid.chroma_frames(shared.mag, SR, features.N_FFT)
-    return grid.beat_grid(beats, shared.onset_low, chroma, shared.fps)
+    return grid.beat_grid(beats, shared.mag, shared.fps, SR, features.N_FFT)
 
 
 def key_of(y22: np.ndarray):

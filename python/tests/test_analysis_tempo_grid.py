@@ -140,3 +140,69 @@ def test_seed_definitions_exact_on_a_signal_with_silence():
     assert spec["centroid_mean"] == pytest.approx(float(librosa.feature.spectral_centroid(y=y, sr=SR22).mean()), rel=1e-3)
     assert spec["rolloff_mean"] == pytest.approx(float(librosa.feature.spectral_rolloff(y=y, sr=SR22).mean()), rel=1e-3)
     assert spec["centroid_sounding_mean"] > spec["centroid_mean"]  # silence left out
+
+
+def _bass_and_moving_melody(bpm: float, seconds: float, pickup: int, sr: int = SR22) -> tuple[np.ndarray, list[float]]:
+    """A kick on every beat (no accent), a bass root that changes on each bar line, and a louder
+    melody whose note changes every half bar (as much in the middle of the bar as on the bar
+    line): only the bass register tells the bar line from the half bar."""
+    from analysis_signals import tone
+
+    beat = 60.0 / bpm
+    n = int(seconds * sr)
+    y = np.zeros(n, np.float32)
+    tt = np.arange(int(0.12 * sr)) / sr
+    kick = 0.6 * np.sin(2 * np.pi * (50 + 60 * np.exp(-tt * 40)) * tt) * np.exp(-tt * 25)
+    bass_midi = [45, 41, 43, 40]  # A2 F2 G2 E2, one per bar
+    melody_midi = [76, 81, 72, 79, 74, 77, 83]  # one per half bar, a 7-note cycle against 4 bars
+    downbeats = []
+    for k in range(-pickup, int(seconds / beat) + 1):
+        t = (k + pickup) * beat
+        i = int(round(t * sr))
+        if i >= n:
+            break
+        y[i : i + kick.size] += kick[: n - i]
+        if k % 4 == 0 and t >= 0:
+            downbeats.append(t)
+        if k % 4 == 0:
+            seg = tone(440 * 2 ** ((bass_midi[(k // 4) % 4] - 69) / 12), min(int(4 * beat * sr), n - i), sr)
+            y[i : i + seg.size] += 0.3 * seg
+        if k % 2 == 0:
+            seg = tone(440 * 2 ** ((melody_midi[(k // 2) % 7] - 69) / 12), min(int(2 * beat * sr), n - i), sr)
+            y[i : i + seg.size] += 0.5 * seg
+    return y / np.abs(y).max() * 0.8, downbeats
+
+
+@pytest.mark.parametrize("pickup", [0, 1, 2, 3])
+def test_bass_register_marks_the_bar_when_the_melody_moves_every_half_bar(pickup):
+    y, bar_starts = _bass_and_moving_melody(120, 24, pickup)
+    shared = features.stft_and_onsets(y, SR22)
+    result = tempo.estimate_tempo(shared.onset_env, shared.fps, shared.onset_low)
+    g = analyze.grid_of(shared, result, y.size / SR22)
+    assert g.meter == "4/4"
+    assert _f_measure(g.downbeats, bar_starts) >= 0.9, (g.downbeats[:4], bar_starts[:4])
+
+
+def test_grid_stops_at_the_last_beat_with_an_onset():
+    # 16 bars of music, then a 3 s decaying tail (reverb) whose envelope still wiggles: no bar
+    # line after the music (the score has none), and the first beat at t=0 is kept.
+    fps, period = 22050 / 512, 0.5
+    rng = np.random.default_rng(1)
+    env = 0.05 * rng.random(int(35 * fps))
+    music_beats = np.arange(0, 32, period)
+    for t in music_beats:
+        env[int(round((t + grid.ONSET_LAG_SECONDS) * fps))] += 1.0
+    tail = np.arange(32, 35, period)
+    beats = [float(t) for t in np.concatenate([music_beats, tail])]
+    trimmed = grid.trim_to_music(beats, env, fps)
+    assert trimmed[0] == 0.0 and trimmed[-1] == pytest.approx(music_beats[-1])
+
+
+def test_single_precision_stft_matches_librosa():
+    import librosa
+
+    y = _y22(drums(123, 6) + chords("D major", 6, bpm=123))
+    ours = features.magnitude(y)
+    theirs = np.abs(librosa.stft(y, n_fft=features.N_FFT, hop_length=features.HOP))
+    assert ours.shape == theirs.shape
+    assert np.max(np.abs(ours - theirs)) <= 1e-5 * float(theirs.max())

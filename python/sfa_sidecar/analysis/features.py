@@ -25,11 +25,35 @@ class Shared:
         return self.sr / self.hop
 
 
+STFT_BLOCK = 1024  # frames per FFT call: bounds the float32 frame copy to ~8 MB
+
+
+def magnitude(y: np.ndarray) -> np.ndarray:
+    """|STFT| exactly as ``librosa.stft(y, n_fft=N_FFT, hop_length=HOP)`` at its defaults (centred,
+    zero padding, periodic Hann), in single precision: librosa's transform runs in double
+    precision and then transposes, ~3x the CPU time for the same magnitudes (within 1e-6 of the
+    peak). Returned as a (bins, frames) view of a frames-major array (no transpose copy)."""
+    from scipy.fft import rfft
+    from scipy.signal import get_window
+
+    y = np.asarray(y, dtype=np.float32)
+    padded = np.pad(y, (N_FFT // 2, N_FFT // 2))
+    frames = 1 + (padded.size - N_FFT) // HOP
+    view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:frames]
+    window = get_window("hann", N_FFT, fftbins=True).astype(np.float32)
+    out = np.empty((frames, N_FFT // 2 + 1), np.float32)
+    for a in range(0, frames, STFT_BLOCK):
+        b = min(frames, a + STFT_BLOCK)
+        np.abs(rfft(view[a:b] * window, axis=1), out=out[a:b])
+    return out.T
+
+
 def stft_and_onsets(y: np.ndarray, sr: int) -> Shared:
     import librosa
 
-    mag = np.abs(librosa.stft(y, n_fft=N_FFT, hop_length=HOP, center=True)).astype(np.float32)
-    mel = librosa.feature.melspectrogram(S=mag**2, sr=sr, n_mels=96, fmax=min(11025, sr / 2))
+    mag = magnitude(y)
+    mel_basis = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=96, fmax=min(11025, sr / 2))
+    mel = mel_basis @ np.square(mag)  # what librosa.feature.melspectrogram(S=mag**2) computes
     mel_db = librosa.power_to_db(mel, ref=np.max)
     env = librosa.onset.onset_strength(S=mel_db, sr=sr, hop_length=HOP)
     return Shared(sr, HOP, mag, env.astype(np.float32), low_flux(mag, sr).astype(np.float32))
@@ -68,16 +92,22 @@ def spectral(shared: Shared) -> dict:
     if not nonzero.any():
         return {"centroid_mean": 0.0, "rolloff_mean": 0.0, "centroid_sounding_mean": 0.0,
                 "rolloff_sounding_mean": 0.0, "bandwidth_mean": 0.0, "flatness_mean": 1.0}
-    S = S[:, nonzero]
-    total = total[nonzero]
+    if not nonzero.all():
+        S = S[:, nonzero]
+        total = total[nonzero]
     loud = total > 1e-6  # sounding: not digital silence nor its window-edge leakage
-    centroid = (freqs * S).sum(axis=0) / total
-    bandwidth = np.sqrt((S * (freqs - centroid) ** 2).sum(axis=0) / total)
+    f = freqs[:, 0]
+    # Moments as matrix-vector products (one pass each, no frequency-weighted copies of S):
+    # bandwidth^2 = E[f^2] - centroid^2, the same sum librosa takes around the centroid.
+    centroid = (f @ S) / total
+    bandwidth = np.sqrt(np.maximum(((f * f) @ S) / total - centroid * centroid, 0.0))
     cumulative = np.cumsum(S, axis=0)
     rolloff_bin = np.argmax(cumulative >= 0.85 * cumulative[-1], axis=0)
-    rolloff = freqs[rolloff_bin, 0]
-    power = np.maximum(S * S, 1e-10)
-    flatness = np.exp(np.log(power).mean(axis=0)) / power.mean(axis=0)
+    rolloff = f[rolloff_bin]
+    # log(max(S^2, 1e-10)) = 2 log(max(S, 1e-5)): librosa's flatness without the squared copy's log.
+    log_mean = 2.0 * np.log(np.maximum(S, 1e-5)).mean(axis=0)
+    power_mean = np.maximum(S * S, 1e-10).mean(axis=0)
+    flatness = np.exp(log_mean) / power_mean
     return {
         "centroid_mean": round(float(centroid.sum() / frames), 2),
         "rolloff_mean": round(float(rolloff.sum() / frames), 2),

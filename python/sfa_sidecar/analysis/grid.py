@@ -6,10 +6,14 @@ the player's, the grid is the tempo's). Drifting track: the beats come from a dy
 beat tracker (librosa's) started at the global tempo, and follow the drift.
 
 Downbeats: per beat, the harmonic change across it (chords change on the bar line far more often
-than inside it: cosine distance between the chroma of the two beats after it and the two before)
-plus a little of the low-band accent (kick, bass note), folded by each meter m in {3, 4} and
-each phase; the meter and phase whose beats stand out most from the others win. With no contrast at all (a kick on every beat and one
-held chord), the first beat starts the bars and the meter is 4/4, the common case.
+than inside it: cosine distance between the chroma of the two beats after it and the two before),
+measured in the bass register (below BASS_FMAX: the bass note changes with the chord and, unlike
+the melody above it, rarely inside the bar) and over the whole spectrum, plus a little of the
+kick accent (below KICK_FMAX), folded by each meter m in {3, 4} and each phase; the meter and
+phase whose beats stand out most from the others win. With no contrast at all (a kick on every
+beat and one held chord), the first beat starts the bars and the meter is 4/4, the common case.
+The grid spans the music: leading and trailing beats without an onset (a silent intro, the
+reverb tail) are left out, so no bar line is drawn after the last note.
 """
 
 from __future__ import annotations
@@ -20,10 +24,20 @@ import numpy as np
 
 METERS = (4, 3)  # 4 first: it wins ties
 CHANGE_CONTEXT = 2  # beats on each side of a beat whose chroma means are compared
-# The kick/bass accent only breaks near-ties: on the generated corpus (bench/ANALYSIS.md) kicks
-# land off the bar line in half the drum styles (hip-hop, syncopated rock), and weighting them
-# like the harmonic change lost ~0.2 downbeat F-measure.
+# Bands whose chroma change marks the bar lines, with their weights (chosen on the dev corpus,
+# bench/ANALYSIS.md): the bass register alone found every dev bar phase where the whole
+# spectrum (melody notes moving inside the bar) missed 1 in 8; the whole spectrum stays in for
+# music without a bass line.
+CHANGE_BANDS = ((0.0, 250.0, 1.0), (0.0, None, 1.0))  # (low Hz, high Hz or None: Nyquist, weight)
+# The kick accent only breaks near-ties: kicks land off the bar line in half the corpus's drum
+# styles (hip-hop, syncopated rock); the band below 150 Hz holds the kick, not the snare body.
 ACCENT_WEIGHT = 0.1
+KICK_FMAX = 150.0
+# 4/4 is the meter of nearly all the music DJs play: a 3/4 fold must stand out this many times
+# more than the best 4/4 fold to win (on dev, a bass line held 2 bars at 153 BPM with no chords
+# folded 1.2x better in 3 than in 4).
+THREE_FOUR_MARGIN = 1.5
+EDGE_LEVEL = 0.25  # a first/last beat whose onset is below this x the median beat's is not music
 MIN_CONTRAST = 0.02  # below this the beats are alike: bars start on the first beat, in 4/4
 FULL_CONTRAST = 0.2  # contrast for downbeat confidence 1
 # The onset envelope's peak trails the onset by about one frame (its frames are centred and its
@@ -81,7 +95,29 @@ def steady_beats(env: np.ndarray, low: np.ndarray, fps: float, bpm: float, secon
     start, end = music_span(env, fps)
     # No beats where there is no music (a silent intro, a reverb tail). A beat of slack before the
     # first onset: an onset right at t=0 barely shows in the envelope (no frame before it).
-    return [max(0.0, float(t)) for t in np.arange(first, seconds, period) if start - period <= t <= end + period / 2]
+    beats = [max(0.0, float(t)) for t in np.arange(first, seconds, period) if start - period <= t <= end + period / 2]
+    return trim_to_music(beats, env, fps)
+
+
+def beat_onsets(beats: list[float], env: np.ndarray, fps: float) -> np.ndarray:
+    """Per beat, the strongest onset within a frame before to two after it (the envelope lags)."""
+    frames = np.clip(np.round((np.asarray(beats) + ONSET_LAG_SECONDS) * fps).astype(int), 0, max(env.size - 1, 0))
+    return np.array([env[max(0, f - 1) : f + 3].max() if env.size else 0.0 for f in frames], dtype=np.float64)
+
+
+def trim_to_music(beats: list[float], env: np.ndarray, fps: float) -> list[float]:
+    """Without the leading and trailing beats that carry no onset (below EDGE_LEVEL x the median
+    beat's): a render's reverb tail or a fade keeps the envelope above the music span's floor for
+    a bar or two, and a bar line drawn there marks nothing (the score has no bar there)."""
+    if len(beats) < 4:
+        return beats
+    strength = beat_onsets(beats, env, fps)
+    if beats[0] * fps < 3:
+        strength[0] = np.median(strength)  # no frame before the start for an onset at t=0 to rise from
+    music = np.flatnonzero(strength >= EDGE_LEVEL * float(np.median(strength)))
+    if music.size == 0:
+        return beats
+    return beats[int(music[0]) : int(music[-1]) + 1]
 
 
 def music_span(env: np.ndarray, fps: float) -> tuple[float, float]:
@@ -101,36 +137,73 @@ def tracked_beats(env: np.ndarray, sr: int, hop: int, bpm: float) -> list[float]
     if env.size < 8 or not np.any(env > 0):
         return []
     _, beats = librosa.beat.beat_track(onset_envelope=env, sr=sr, hop_length=hop, bpm=bpm, units="time", trim=True)
-    return [float(t) for t in beats]
+    return trim_to_music([float(t) for t in beats], env, sr / hop)
 
 
-def beat_cues(beats: list[float], low: np.ndarray, chroma: np.ndarray, fps: float) -> np.ndarray:
-    """Per beat: the harmonic change across it - cosine distance between the mean chroma of the
-    CHANGE_CONTEXT beats after it and of those before it (a chord held for a bar or more changes
-    on the bar line; a melody note or a passing chord inside the bar moves a 2-beat mean much
-    less) - plus ACCENT_WEIGHT x its low-band accent relative to the mean beat's. Absolute scales,
-    not standardised: a track whose beats are all alike must show no bar structure."""
-    frames = np.clip(np.round(np.asarray(beats) * fps).astype(int), 0, low.size - 1)
-    accent = np.array([low[max(0, f - 1) : f + 3].max() for f in frames], dtype=np.float64)
-    if frames[0] < 3 and accent.size > 1:
-        accent[0] = np.median(accent[1:])  # the envelope has no frame before the start to rise from
-    accent = accent / accent.mean() - 1.0 if accent.mean() > 1e-9 else np.zeros_like(accent)
-    edges = np.append(frames, chroma.shape[1])
-    means = np.stack([chroma[:, a : max(b, a + 1)].mean(axis=1) for a, b in zip(edges[:-1], edges[1:])])
-    csum = np.vstack([np.zeros((1, 12)), np.cumsum(means, axis=0)])
-    n, k = len(beats), CHANGE_CONTEXT
+def band_chroma_filters(sr: int, n_fft: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """(bins, 12 x len(bins) chroma filter, weight) per CHANGE_BANDS entry."""
+    import librosa
+
+    full = librosa.filters.chroma(sr=sr, n_fft=n_fft)
+    freqs = np.linspace(0, sr / 2, full.shape[1])
+    out = []
+    for lo, hi, weight in CHANGE_BANDS:
+        bins = np.flatnonzero((freqs >= lo) & (freqs < (hi if hi is not None else np.inf)))
+        out.append((bins, full[:, bins], weight))
+    return out
+
+
+def beat_power(mag: np.ndarray, beats: list[float], fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(bins x beats) mean power over each beat (its frame to the next beat's; the last to the
+    end) and the beats' frames: one pass over the spectrogram; any linear map (a chroma filter)
+    of these means equals the mean of that map per frame."""
+    frames = np.clip(np.round(np.asarray(beats) * fps).astype(int), 0, mag.shape[1] - 1)
+    frames = np.maximum.accumulate(frames)
+    starts = np.unique(frames)
+    sums = np.add.reduceat(np.square(mag), starts, axis=1)
+    counts = np.diff(np.append(starts, mag.shape[1]))
+    means = sums / np.maximum(counts, 1)[None, :]
+    return means[:, np.searchsorted(starts, frames)], frames
+
+
+def harmonic_change(means: np.ndarray, k: int = CHANGE_CONTEXT) -> np.ndarray:
+    """Per beat: cosine distance between the mean chroma (beats x 12) of the k beats after it and
+    of the k before it (a chord held for a bar or more changes on the bar line; a melody note or a
+    passing chord inside the bar moves a k-beat mean much less)."""
+    csum = np.vstack([np.zeros((1, means.shape[1])), np.cumsum(means, axis=0)])
+    n = means.shape[0]
     idx = np.arange(n)
     after = csum[np.minimum(idx + k, n)] - csum[idx]
     before = csum[idx] - csum[np.maximum(idx - k, 0)]
     norms = np.linalg.norm(after, axis=1) * np.linalg.norm(before, axis=1)
     change = np.where(norms > 1e-12, 1.0 - (after * before).sum(axis=1) / np.maximum(norms, 1e-12), 0.0)
     change[0] = np.median(change[1:]) if n > 1 else 0.0  # nothing before the first beat
+    return change
+
+
+def beat_cues(beats: list[float], mag: np.ndarray, fps: float, sr: int, n_fft: int) -> np.ndarray:
+    """Per beat: the weighted harmonic change of each CHANGE_BANDS band (weights summing to 1)
+    plus ACCENT_WEIGHT x its kick accent (flux below KICK_FMAX) relative to the mean beat's.
+    Absolute scales, not standardised: a track whose beats are all alike must show no bar structure."""
+    power, frames = beat_power(mag, beats, fps)
+    bands = band_chroma_filters(sr, n_fft)
+    total = sum(w for _, _, w in bands)
+    change = sum(w / total * harmonic_change((f @ power[bins]).T) for bins, f, w in bands)
+    freqs = np.linspace(0, sr / 2, mag.shape[0])
+    kick = mag[freqs < KICK_FMAX]
+    kick = np.log1p(100.0 * kick / max(float(kick.max()), 1e-12))
+    flux = np.maximum(0.0, np.diff(kick, axis=1, prepend=kick[:, :1])).sum(axis=0)
+    accent = np.array([flux[max(0, f - 1) : f + 3].max() for f in frames], dtype=np.float64)
+    if frames[0] < 3 and accent.size > 1:
+        accent[0] = np.median(accent[1:])  # the envelope has no frame before the start to rise from
+    accent = accent / accent.mean() - 1.0 if accent.mean() > 1e-9 else np.zeros_like(accent)
     return ACCENT_WEIGHT * accent + change
 
 
 def choose_bars(cues: np.ndarray) -> tuple[int, int, float]:
     """(beats per bar, index of the first downbeat, contrast of the winner)."""
     best = (4, 0, MIN_CONTRAST)
+    best_score = MIN_CONTRAST
     for m in METERS:
         if cues.size < 2 * m:
             continue
@@ -138,23 +211,18 @@ def choose_bars(cues: np.ndarray) -> tuple[int, int, float]:
             on = np.zeros(cues.size, bool)
             on[phase::m] = True
             contrast = float(cues[on].mean() - cues[~on].mean())
-            if contrast > best[2] + 1e-9:
-                best = (m, phase, contrast)
+            score = contrast if m == 4 else contrast / THREE_FOUR_MARGIN
+            if score > best_score + 1e-9:
+                best, best_score = (m, phase, contrast), score
     return best
 
 
-def beat_grid(beats: list[float], low: np.ndarray, chroma: np.ndarray, fps: float) -> Grid:
+def beat_grid(beats: list[float], mag: np.ndarray, fps: float, sr: int, n_fft: int) -> Grid:
+    """Bars and meter of ``beats`` from the (bins x frames) magnitude spectrogram ``mag``."""
     if len(beats) < 2:
         return Grid(list(beats), list(beats[:1]), "4/4", beats[0] if beats else None, 0.0)
-    cues = beat_cues(beats, low, chroma, fps)
+    cues = beat_cues(beats, mag, fps, sr, n_fft)
     m, phase, contrast = choose_bars(cues)
     downbeats = beats[phase::m]
     confidence = float(np.clip((contrast - MIN_CONTRAST) / (FULL_CONTRAST - MIN_CONTRAST), 0.0, 1.0))
     return Grid(list(beats), list(downbeats), f"{m}/4", downbeats[0] if downbeats else None, confidence)
-
-
-def chroma_frames(mag: np.ndarray, sr: int, n_fft: int) -> np.ndarray:
-    """12 x frames chroma of the shared magnitude spectrogram (one matrix product)."""
-    import librosa
-
-    return librosa.filters.chroma(sr=sr, n_fft=n_fft) @ (mag.astype(np.float32) ** 2)
