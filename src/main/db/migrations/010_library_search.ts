@@ -13,12 +13,8 @@ const HAYSTACK = `t.title || char(10) || coalesce(t.artist, '') || char(10) || c
     coalesce(s.camelot, '') || char(10) || coalesce(s.key, '')`;
 const FOR_TRACK = (id: string) => `(SELECT ${HAYSTACK} FROM tracks t LEFT JOIN track_summary s ON s.track_id = t.id WHERE t.id = ${id})`;
 
-/**
- * Numbered 011 for the merge (009 and 010 are other branches'); until they are in, this branch
- * lists it ninth, and `version` is its place in the list: set it to 11 when 009 and 010 land.
- */
-export const m011LibrarySearch: Migration = {
-  version: 9,
+export const m010LibrarySearch: Migration = {
+  version: 10,
   name: 'library_search',
   sql: `
 CREATE VIRTUAL TABLE library_search USING fts5(text, tokenize = 'trigram');
