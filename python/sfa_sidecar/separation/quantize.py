@@ -90,8 +90,9 @@ def quantized(model: Any) -> Any:
             return found
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # torch.ao.quantization's deprecation notices
+            # In place on the one copy: a second deep copy would raise the peak memory by a model.
             result = torch.ao.quantization.quantize_dynamic(with_projected_attention(model).eval(),
-                                                            {torch.nn.Linear}, dtype=torch.qint8)
+                                                            {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         _copies[model] = result
         return result
 
