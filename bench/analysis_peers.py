@@ -31,9 +31,12 @@ import numpy as np  # noqa: E402
 from analysis_accuracy import acc1, acc2, key_score, naive  # noqa: E402
 from corpus import render_all, songs  # noqa: E402
 from sfa_sidecar import analyze  # noqa: E402
-from sfa_sidecar.analysis import keys  # noqa: E402
+from sfa_sidecar.analysis import keys, source  # noqa: E402
 
 PEERS_PYTHON = ROOT / "bench" / ".venv-peers" / "bin" / "python"
+CORPUS_TAG = {"real dev": "real_dev", "real heldout": "real_heldout", "real detuned": "real_detuned",
+              "real in tune (the detuned ones' twins)": "real_twins", "generated": "generated"}
+TWINS = "real in tune (the detuned ones' twins)"
 BUCKETS = (0.0, 0.25, 0.5, 0.75, 1.0001)
 
 
@@ -53,9 +56,9 @@ def score_corpus(rebuild: bool = False) -> list[dict]:
     return json.loads(index.read_text())["items"]
 
 
-def digest(path: str, tempo: bool) -> str:
+def digest(path: str, tempo: bool, version: int = PEER_VERSION) -> str:
     """The peers' answers are cached per render content (re-running ours never re-runs them)."""
-    h = hashlib.sha1(f"{PEER_VERSION} {tempo}".encode())
+    h = hashlib.sha1(f"{version} {tempo}".encode())
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
@@ -67,6 +70,10 @@ def run_peers(paths: list[str], tempo: bool, cached_only: bool = False) -> dict[
     left out of the table, whose cells say n)."""
     PEER_CACHE.mkdir(parents=True, exist_ok=True)
     cached = {p: PEER_CACHE / f"{digest(p, tempo)}.json" for p in paths}
+    for p in paths:  # version 1 ran the same key peers (it also ran the tempo ones on request)
+        old = PEER_CACHE / f"{digest(p, tempo, 1)}.json"
+        if not tempo and not cached[p].exists() and old.exists():
+            cached[p] = old
     todo = [p for p in paths if not cached[p].exists()]
     if todo and not cached_only:
         args = [str(PEERS_PYTHON), str(ROOT / "bench" / "analysis_peers_worker.py")] + (["--tempo"] if tempo else [])
@@ -82,21 +89,60 @@ def run_peers(paths: list[str], tempo: bool, cached_only: bool = False) -> dict[
     return {p: json.loads(cached[p].read_text()) for p in paths if cached[p].exists()}
 
 
+OURS_CACHE = ROOT / "bench" / ".cache" / "ours"
+
+
+def ours_and_naive(path: str, key_only: bool) -> tuple[dict, tuple]:
+    """Ours (cached per render, analyzer version and the keys module's source) and the seed's."""
+    from sfa_sidecar.analysis import ANALYZER_VERSION
+
+    tag = hashlib.sha1((ANALYZER_VERSION + str(key_only) + Path(keys.__file__).read_text()).encode()).hexdigest()[:8]
+    out = OURS_CACHE / f"{digest(path, False)}-{tag}.json"
+    if out.exists():
+        r, nk, nt = json.loads(out.read_text())
+        return r, ((tuple(nk) if nk else None), nt)
+    if key_only:  # analyze.run's key path (decode, mono, key_of) without the tempo and grid stages
+        kr = analyze.key_of(analyze._mono(source.decode_window(path, analyze.SR, 2)))
+        r = {"key": kr.to_json(), "tempo": {"bpm": None}}
+    else:
+        r = analyze.run({"path": path, "beats": False})
+        r = {"key": r["key"], "tempo": {"bpm": r["tempo"]["bpm"]}}
+    nk, nt = naive_key(path) if key_only else naive(path)
+    OURS_CACHE.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([r, nk, nt]))
+    return r, (nk, nt)
+
+
+def naive_key(path: str) -> tuple[tuple[int, str], None]:
+    """The seed's key alone (analysis_accuracy.naive without its beat tracker)."""
+    import librosa
+
+    y, sr = librosa.load(path, sr=22050, mono=True)
+    chroma = librosa.feature.chroma_cqt(y=y, sr=sr).mean(axis=1)
+    tonic = int(np.argmax(chroma))
+    major, minor = (np.roll(np.array(p, float), tonic) for p in keys.PROFILES["binary"])
+    return (tonic, "major" if np.dot(chroma, major) >= np.dot(chroma, minor) else "minor"), None
+
+
 def parse(name: str) -> tuple[int, str]:
     tonic, mode = name.split()
     return keys.parse_key(f"{tonic} {mode.lower()}")
 
 
 def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: bool = False, corpora: str = "all",
-             tempo: bool = True, cached_only: bool = False, reverse: bool = False) -> dict:
-    real = score_corpus() if corpora in ("all", "real") else []
+             tempo: bool = True, cached_only: bool = False, reverse: bool = False, limit: int | None = None,
+             key_only: bool = False) -> dict:
+    real = (score_corpus() if corpora in ("all", "real") else [])[:limit]
     gen = songs("heldout", 202, per_key) if per_key > 0 and corpora in ("all", "generated") else []
     gen_paths = [p["mix"] for p in render_all(gen)]
     entries = []  # (corpus, path, truth key, truth bpm or None)
+    twins: set[str] = set()  # in-tune renders that have a detuned twin (the detuned column's reference)
     for item in real:
         for r in item["renders"]:
             corpus = "real detuned" if r["cents"] else f"real {item['split']}"
             entries.append((corpus, r["path"], (item["tonic"], item["mode"]), None, r["cents"]))
+        if len(item["renders"]) > 1:
+            twins.add(item["renders"][0]["path"])
     for song, path in zip(gen, gen_paths):
         entries.append(("generated", str(path), (song.tonic, song.mode), song.bpm, 0.0))
     t0 = time.monotonic()
@@ -122,12 +168,18 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
     def add(corpus: str, est: str, metric: str, value: float) -> None:
         rows.setdefault((corpus, est, metric), []).append(value)
 
+    ours_all = {e[1]: ours_and_naive(e[1], key_only) for e in entries}  # slow part first: the peers fill meanwhile
+    if with_peers and cached_only:
+        peers = run_peers([e[1] for e in entries], False, True)
+        if tempo:
+            for path, r in run_peers([e[1] for e in entries if e[0] == "generated"], True, True).items():
+                peers.setdefault(path, {"keys": {}, "tempo": {}})["tempo"] = r["tempo"]
     for corpus, path, truth, bpm, cents in entries:
-        r = analyze.run({"path": path, "beats": False})
-        estimates = {"ours": (keys.parse_key(r["key"]["key"]), r["tempo"]["bpm"])}
-        nk, nt = naive(path)
-        estimates["seed-naive"] = (nk, nt)
+        r, naive_est = ours_all[path]
+        estimates = {"ours": (keys.parse_key(r["key"]["key"]), r["tempo"]["bpm"]), "seed-naive": naive_est}
         p = peers.get(path, {"keys": {}, "tempo": {}})
+        if "madmom-cnn" in p["keys"]:  # ours again on just the clips the peers reached: a paired comparison
+            estimates["ours-on-peer-clips"] = (estimates["ours"][0], None)
         for name, label in p["keys"].items():
             estimates[name] = (parse(label), None)
         for name, value in p["tempo"].items():
@@ -135,9 +187,10 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
             estimates[name] = (estimates[name][0], value)
         for est, (k, t) in estimates.items():
             if k is not None:
-                add(corpus, est, "kw", key_score(truth, k))
-                add(corpus, est, "kx", float(k == truth))
-            if bpm is not None and t is not None:
+                for c in (corpus, TWINS) if path in twins else (corpus,):
+                    add(c, est, "kw", key_score(truth, k))
+                    add(c, est, "kx", float(k == truth))
+            if bpm is not None and t is not None and not key_only:
                 add(corpus, est, "a1", float(acc1(bpm, t)))
                 add(corpus, est, "a2", float(acc2(bpm, t)))
         buckets.append((corpus, r["key"]["confidence"], estimates["ours"][0] == truth))
@@ -147,13 +200,14 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
             print(f"{corpus:13s} {Path(path).parent.name[:34]:34s} truth {keys.key_name(*truth):9s} ours {r['key']['key']:9s}"
                   f" {r['key']['confidence']:.2f} tuning {r['key'].get('tuning_cents')} | "
                   + " ".join(f"{n}={lbl}" for n, lbl in p["keys"].items()), flush=True)
-    return {"rows": rows, "buckets": buckets, "tuning_err": tuning_err, "peer_seconds": peer_s,
-            "counts": {c: sum(1 for e in entries if e[0] == c) for c in {e[0] for e in entries}}}
+    counts = {c: sum(1 for e in entries if e[0] == c) for c in {e[0] for e in entries}}
+    counts[TWINS] = len(twins)
+    return {"rows": rows, "buckets": buckets, "tuning_err": tuning_err, "peer_seconds": peer_s, "counts": counts}
 
 
 def report(result: dict) -> dict[str, float]:
     rows = result["rows"]
-    corpora = [c for c in ("real dev", "real heldout", "real detuned", "generated") if c in result["counts"]]
+    corpora = [c for c in ("real dev", "real heldout", "real detuned", TWINS, "generated") if result["counts"].get(c)]
     estimators = sorted({e for (_, e, _) in rows}, key=lambda e: (e != "ours", e))
     mean = lambda c, e, m: float(np.mean(rows[(c, e, m)])) if (c, e, m) in rows else float("nan")  # noqa: E731
     print("\nkey: MIREX weighted / exact  (n = " + ", ".join(f"{c} {result['counts'][c]}" for c in corpora) + ")")
@@ -179,7 +233,7 @@ def report(result: dict) -> dict[str, float]:
         print(f"| {lo:.2f}-{min(hi, 1):.2f} | {cells[0]} | {cells[1]} |")
     if result["tuning_err"]:
         print(f"tuning estimate on detuned renders: median error {np.median(result['tuning_err']):.1f} cents")
-    out = {f"{e}:{c.replace(' ', '_')}": (mean(c, e, "kw"), mean(c, e, "kx")) for e in estimators for c in corpora
+    out = {f"{e}:{CORPUS_TAG[c]}": (mean(c, e, "kw"), mean(c, e, "kx")) for e in estimators for c in corpora
            if (c, e, "kw") in rows}
     out.update({f"{e}:tempo": (mean("generated", e, "a1"), mean("generated", e, "a2")) for e in estimators
                 if ("generated", e, "a1") in rows})
@@ -195,6 +249,9 @@ def main() -> int:
     ap.add_argument("--no-tempo-peers", action="store_true", help="key peers only (madmom's tempo: ~70 s a clip)")
     ap.add_argument("--cached-peers", action="store_true", help="report the peers' cached answers only (n per cell)")
     ap.add_argument("--reverse", action="store_true", help="peers: work through the clips from the end (a second worker)")
+    ap.add_argument("--key-only", action="store_true",
+                    help="key estimators only: ours through analyze's key path, the seed's chroma_cqt key (no tempo)")
+    ap.add_argument("--limit", type=int, default=None, help="the first N real spans only (a smoke run)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if not have_peers():  # music21 (the scores) lives there too
@@ -202,7 +259,8 @@ def main() -> int:
         return 2
     t0 = time.monotonic()
     result = evaluate(args.generated_per_key, args.verbose, not args.no_peers, args.peers_only, args.corpora,
-                      not args.no_tempo_peers, args.cached_peers, args.reverse)
+                      not args.no_tempo_peers and not args.key_only, args.cached_peers, args.reverse, args.limit,
+                      args.key_only)
     if args.peers_only:
         print(f"peers cached ({time.monotonic() - t0:.0f} s)")
         return 0
