@@ -120,13 +120,13 @@ def final(f: dict) -> np.ndarray:
 
 
 VARIANTS = {
-    "current (KK bass2 + func)": lambda f: prof(f, "krumhansl") + func(f),
+    "1.2.0 chosen (KK bass2 + func, V/V neutral)": lambda f: prof(f, "krumhansl") + func(f),
     "func alone": lambda f: func(f),
     "0.5 KK + func": lambda f: 0.5 * prof(f, "krumhansl") + func(f),
     "1.5 KK + func": lambda f: 1.5 * prof(f, "krumhansl") + func(f),
     "KK bass1 + func": lambda f: prof(f, "krumhansl", 1.0) + func(f),
     "KK bass3 + func": lambda f: prof(f, "krumhansl", 3.0) + func(f),
-    "KK + func(II major neutral)": lambda f: prof(f, "krumhansl") + func2(f),
+    "KK + func(II major neutral)": lambda f: prof(f, "krumhansl") + func2(f),  # = 1.2.0 since keys.FUNCTIONS has it
     "KK + funcII + minor 0.2": lambda f: prof(f, "krumhansl") + func2(f) + MINOR * 0.2,
     "KK + funcII + minor 0.4": lambda f: prof(f, "krumhansl") + func2(f) + MINOR * 0.4,
     "KK + funcII + minor 0.6": lambda f: prof(f, "krumhansl") + func2(f) + MINOR * 0.6,
