@@ -3,6 +3,9 @@ enter the app's environment (AGPL; non-commercial models).
 
     bench/.venv-peers/bin/python bench/analysis_peers_worker.py [--tempo] < paths.txt > results.jsonl
 
+Key peers by default; ``--tempo``: the tempo peers instead (cached apart by analysis_peers.py:
+madmom's CNN key and its RNN beats cost ~45 s and ~70 s per 30-s clip on the loaded 2-core machine).
+
 One JSON line per input path: ``{"path", "keys": {estimator: "A minor"}, "tempo": {estimator: bpm},
 "seconds": {estimator: s}}``. Configured the way each tool's docs recommend: essentia's
 KeyExtractor with its defaults except ``profileType`` (bgate is its default), MonoLoader at
@@ -22,21 +25,21 @@ PROFILES = ("bgate", "edma", "temperley", "krumhansl")
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tempo", action="store_true", help="also the tempo peers")
+    ap.add_argument("--tempo", action="store_true", help="the tempo peers instead of the key peers")
     ap.add_argument("--no-madmom", action="store_true")
     args = ap.parse_args()
     import essentia
     import essentia.standard as es
 
     essentia.log.warningActive = False
-    extractors = {p: es.KeyExtractor(profileType=p) for p in PROFILES}
+    extractors = {} if args.tempo else {p: es.KeyExtractor(profileType=p) for p in PROFILES}
     rhythm = es.RhythmExtractor2013(method="multifeature") if args.tempo else None
     if not args.no_madmom:
         from madmom.features.beats import RNNBeatProcessor
         from madmom.features.key import CNNKeyRecognitionProcessor, key_prediction_to_label
         from madmom.features.tempo import TempoEstimationProcessor
 
-        cnn_key = CNNKeyRecognitionProcessor()
+        cnn_key = None if args.tempo else CNNKeyRecognitionProcessor()
         beat_rnn = RNNBeatProcessor() if args.tempo else None
         tempo_est = TempoEstimationProcessor(fps=100) if args.tempo else None
     for line in sys.stdin:
@@ -58,9 +61,10 @@ def main() -> int:
             out["tempo"]["essentia-rhythm2013"] = float(bpm)
             out["seconds"]["essentia-rhythm2013"] = round(time.perf_counter() - t + load, 4)
         if not args.no_madmom:
-            t = time.perf_counter()
-            out["keys"]["madmom-cnn"] = key_prediction_to_label(cnn_key(path))
-            out["seconds"]["madmom-cnn"] = round(time.perf_counter() - t, 4)
+            if cnn_key is not None:
+                t = time.perf_counter()
+                out["keys"]["madmom-cnn"] = key_prediction_to_label(cnn_key(path))
+                out["seconds"]["madmom-cnn"] = round(time.perf_counter() - t, 4)
             if beat_rnn is not None:
                 t = time.perf_counter()
                 tempi = tempo_est(beat_rnn(path))

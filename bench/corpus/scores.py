@@ -2,21 +2,35 @@
 Bach chorales: those are kept for an independent check), rendered through fluidsynth.
 
 Run with the peers venv (music21 lives there, never in the app's):
-    bench/.venv-peers/bin/python bench/corpus/scores.py --pieces 48
+    bench/.venv-peers/bin/python bench/corpus/scores.py
 
-Ground truth from the score: the key signature at the start, the mode from the final chord's
-bass (the major tonic -> major, the relative minor's tonic -> minor); pieces whose signature
-changes, whose final bass is neither (modal endings, endings in another key) or that have no key
-signature are left out and counted. Each kept piece is transposed so that the set covers all 24
-keys (piece i goes to tonic i mod 12 in its own mode), its first MAX_MEASURES rendered with one
-of the soundfonts in turn, cut to its first CLIP_SECONDS, and also detuned by DETUNE_CENTS (resampled: a record
-played off A4 = 440 Hz). Split: pieces alternate dev / held-out in the (sorted) candidate order,
-so no piece has renders in both. Everything lands in bench/.cache/scores/<name>/.
+The truth describes the rendered span, not the whole score. From each movement up to two spans
+are taken: the opening (from the first bar to the last authentic cadence in the home key that
+ends within MAX_SECONDS) and the close (the last MAX_SECONDS or less, ending on the final
+cadence); a short piece is one span, whole. A span is kept only when three readings agree:
+
+1. the key signature in force over the whole span (one signature, no change inside; the
+   lowest part's, so transposing instruments do not count) gives the major tonic or the
+   relative minor's;
+2. the span ends on an authentic cadence on that tonic: a chord whose bass is the tonic and
+   whose notes are all in its triad, after a chord with the dominant in the bass and the
+   leading tone above it; the mode is whichever of the two tonics the cadence lands on;
+3. music21's own key analysis of the span (``stream.analyze('key')``) names the same key.
+
+Spans failing any of these (modal, modulating, ending elsewhere) are counted by reason and left
+out. Each kept span is transposed so that the set covers all 24 keys (the k-th major render of a
+split to the k-th key round the circle of fifths, the same for minor; minor spans, rare in these
+scores, are rendered in MINOR_COPIES keys each), rendered with one of the soundfonts in turn, cut
+one second after the cadence chord ends, and every other span of a split is also rendered
+detuned (DETUNE_CENTS in turn: resampled, a record played off A4 = 440 Hz). Split by work (a
+quartet's movements stay together), balanced greedily: no piece has renders in both splits.
+Everything lands in bench/.cache/scores/<name>/ (index: bench/.cache/scores/index.json).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -27,91 +41,194 @@ from pathlib import Path
 import numpy as np
 
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "scores"
-COMPOSERS = ("mozart", "haydn", "beethoven", "corelli", "schubert", "schumann", "joplin", "handel", "monteverdi",
-             "palestrina", "chopin", "scarlatti", "cpebach", "clementi")
+# Tonal, multi-voice scores only (the folk collections are single melodies; the early-music
+# folders are modal). Paths inside music21's corpus; a .krn twin of an .mxl is skipped.
+FOLDERS = ("beethoven", "haydn", "mozart", "schumann_robert", "schumann_clara", "chopin", "corelli", "cpebach",
+           "handel", "joplin", "schubert", "weber", "verdi", "beach", "johnson_j_r", "liliuokalani", "leadSheet")
+SKIP = {"opus133.mxl"}  # the Grosse Fuge: a 15-minute fugue through many keys (and the slowest parse)
 # MuseScore_General.sf3 is left out: fluidsynth decompresses its Vorbis samples at load, and
 # renders with it timed out (> 3-10 minutes) on the shared 2-core machine.
 SOUNDFONTS = ("/usr/share/sounds/sf2/FluidR3_GM.sf2", "/usr/share/sounds/sf2/TimGM6mb.sf2")
-MAX_MEASURES = 40  # only the opening is rendered (CLIP_SECONDS of it kept): bounded render time
-CLIP_SECONDS = 60.0
+MAX_SECONDS = 45.0  # a span's length at the score's tempo (bounded render and peer time)
+MIN_SECONDS = 12.0
+TAIL_SECONDS = 1.0  # kept after the cadence chord ends (the release)
 RENDER_SR = 44100
-DETUNE_CENTS = (25.0, -35.0)  # one detuned render each for every other piece
-PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+DETUNE_CENTS = (25.0, -35.0, 40.0, -20.0)
 MAJOR_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 MINOR_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"]
+# Minor spans are far fewer in these scores (about 1 in 8): each is rendered in this many keys
+# (same split) so that every minor key is heard.
+MINOR_COPIES = 3
+VERSION = 2  # bump when the span rule changes: cached truths of older rules are ignored
 
 
 def soundfonts() -> list[str]:
     return [p for p in SOUNDFONTS if os.path.exists(p)]
 
 
-def truth_of(score) -> tuple[int, str] | None:
-    """(tonic pitch class, mode) from the key signature and the final bass, or None."""
-    from music21 import key, note, chord
-
-    sigs = list(score.recurse().getElementsByClass(key.KeySignature))
-    if not sigs:
-        return None
-    sharps = {s.sharps for s in sigs}
-    if len(sharps) != 1:  # the signature changes: a modulating piece
-        return None
-    major_tonic = (7 * sigs[0].sharps) % 12
-    minor_tonic = (major_tonic + 9) % 12
-    lowest = None
-    last_offset = None
-    for el in score.flatten().notes:
-        end = el.offset + el.quarterLength
-        if last_offset is None or end >= last_offset - 1e-6:
-            pitches = el.pitches if isinstance(el, chord.Chord) else [el.pitch]
-            if last_offset is None or end > last_offset + 1e-6:
-                last_offset, lowest = end, None
-            for p in pitches:
-                if lowest is None or p.ps < lowest.ps:
-                    lowest = p
-    if lowest is None:
-        return None
-    bass = int(round(lowest.ps)) % 12
-    if bass == major_tonic:
-        return major_tonic, "major"
-    if bass == minor_tonic:
-        return minor_tonic, "minor"
-    return None
-
-
 def key_name(tonic: int, mode: str) -> str:
     return f"{(MAJOR_NAMES if mode == 'major' else MINOR_NAMES)[tonic % 12]} {mode}"
 
 
-def candidates(limit: int) -> list[Path]:
-    from music21 import corpus
+def sources() -> list[Path]:
+    import music21
 
-    paths: list[Path] = []
-    for composer in COMPOSERS:
-        try:
-            found = sorted(Path(p) for p in corpus.getComposer(composer))
-        except Exception:  # noqa: BLE001 - a composer missing from this music21 version
+    root = Path(music21.__file__).parent / "corpus"
+    found: list[Path] = []
+    for folder in FOLDERS:
+        for p in sorted((root / folder).rglob("*")):
+            if p.name in SKIP:
+                continue
+            if p.suffix in (".mxl", ".xml", ".musicxml") or (p.suffix == ".krn" and not p.with_suffix(".mxl").exists()):
+                found.append(p)
+    return found
+
+
+def work_of(path: Path) -> str:
+    """The work a file belongs to: a quartet's movements share their folder."""
+    import music21
+
+    rel = path.relative_to(Path(music21.__file__).parent / "corpus")
+    return str(rel.parent if rel.stem.startswith("movement") else rel.with_suffix(""))
+
+
+def seconds_at(stream, ql: float) -> float:
+    """Seconds from the stream's start to offset ``ql`` at its metronome marks (music21's MIDI tempo)."""
+    total = 0.0
+    for start, end, mark in stream.metronomeMarkBoundaries():
+        if ql <= start:
+            break
+        total += (min(ql, end) - start) * mark.secondsPerQuarter()
+    return total
+
+
+def cadences(chords: list[tuple], major_tonic: int) -> list[tuple[int, float, float, str]]:
+    """Authentic cadences on the signature's major or relative minor tonic, from chordified
+    events (offset, duration, pitch classes, bass pc, measure number): (measure, offset, end, mode)."""
+    out = []
+    for i, (off, dur, pcs, bass, meas) in enumerate(chords):
+        for tonic, mode, third in ((major_tonic, "major", 4), ((major_tonic + 9) % 12, "minor", 3)):
+            triad = {tonic, (tonic + third) % 12, (tonic + 7) % 12}
+            if bass != tonic or not pcs <= triad:
+                continue
+            j = i - 1  # the previous harmony: the last event with another bass
+            while j >= 0 and chords[j][3] == tonic:
+                j -= 1
+            if j >= 0 and chords[j][3] == (tonic + 7) % 12 and (tonic + 11) % 12 in chords[j][2]:
+                # The tonic chord lasts while the bass stays on the tonic.
+                end = off + dur
+                k = i + 1
+                while k < len(chords) and chords[k][3] == tonic and chords[k][2] <= triad:
+                    end = chords[k][0] + chords[k][1]
+                    k += 1
+                out.append((meas, off, end, mode))
+    return out
+
+
+def spans_of(path: Path) -> tuple[list[dict], dict[str, int]]:
+    """Candidate spans of one score that pass the three-way agreement, and the rejects by reason."""
+    from music21 import chord, converter, key
+
+    rejects: dict[str, int] = {}
+
+    def reject(reason: str) -> None:
+        rejects[reason] = rejects.get(reason, 0) + 1
+
+    try:
+        score = converter.parse(str(path)).toSoundingPitch()
+    except Exception:  # noqa: BLE001 - a score music21 cannot read is left out
+        reject("unreadable")
+        return [], rejects
+    if not score.parts:
+        reject("no parts")
+        return [], rejects
+    sigs = [(float(s.getOffsetInHierarchy(score.parts[-1])), s.sharps)
+            for s in score.parts[-1].recurse().getElementsByClass(key.KeySignature)]
+    if not sigs:
+        reject("no key signature")
+        return [], rejects
+    sigs.sort()
+    flat = score.chordify()
+    events = []
+    for c in flat.recurse().getElementsByClass(chord.Chord):
+        if not c.pitches:
             continue
-        paths.extend(p for p in found if p.suffix in (".mxl", ".xml", ".musicxml", ".krn", ".abc", ".mid"))
-    # Round-robin over composers so a small run still spans several styles.
-    by_composer: dict[str, list[Path]] = {}
-    for p in paths:
-        by_composer.setdefault(next(c for c in COMPOSERS if c in str(p).lower()), []).append(p)
-    ordered: list[Path] = []
-    while len(ordered) < limit * 4 and any(by_composer.values()):
-        for c in list(by_composer):
-            if by_composer[c]:
-                ordered.append(by_composer[c].pop(0))
-    return ordered
+        events.append((float(c.getOffsetInHierarchy(flat)), float(c.quarterLength),
+                       frozenset(p.pitchClass for p in c.pitches), c.bass().pitchClass, c.measureNumber))
+    if not events:
+        reject("no notes")
+        return [], rejects
+    measures = {m.number: float(m.getOffsetInHierarchy(score.parts[0])) for m in score.parts[0].getElementsByClass("Measure")}
+    piece_end = max(off + dur for off, dur, *_ in events)
+
+    def signature_over(a: float, b: float) -> int | None:
+        before = [s for o, s in sigs if o <= a + 1e-6] or [sigs[0][1]]
+        inside = {s for o, s in sigs if a + 1e-6 < o < b - 1e-6}
+        return before[-1] if not inside or inside == {before[-1]} else None
+
+    found: list[dict] = []
+    first_measure = min(measures)
+
+    def last_measure(end: float) -> int:  # the bar holding the cadence chord's end
+        return max(n for n, o in measures.items() if o < end - 1e-6)
+
+    # Opening: the last home cadence ending within MAX_SECONDS of the start.
+    sig0 = signature_over(0.0, 0.0)
+    opening = [c for c in cadences(events, (7 * sig0) % 12)
+               if MIN_SECONDS <= seconds_at(score, c[2]) <= MAX_SECONDS and signature_over(0.0, c[2]) == sig0]
+    if opening:
+        _, off, end, mode = opening[-1]
+        found.append({"part": "opening", "m0": first_measure, "m1": last_measure(end), "q0": 0.0, "q_end": end, "mode": mode, "sig": sig0})
+    else:
+        reject("no home cadence in the opening")
+    # Close: the final cadence (the last tonic chord reaches the piece's last beat), and the
+    # span before it, from a bar line, at most MAX_SECONDS long, not overlapping the opening.
+    sig_end = [s for o, s in sigs if o <= piece_end][-1]
+    final = [c for c in cadences(events, (7 * sig_end) % 12) if c[2] >= piece_end - 1e-6]
+    if final:
+        _, off, end, mode = final[-1]
+        opened = found[0]["q_end"] if found else 0.0
+        starts = [(n, o) for n, o in sorted(measures.items())
+                  if o >= opened - 1e-6 and seconds_at(score, end) - seconds_at(score, o) <= MAX_SECONDS]
+        if starts and seconds_at(score, end) - seconds_at(score, starts[0][1]) >= MIN_SECONDS:
+            n0, q0 = starts[0]
+            sig = signature_over(q0, end)
+            if sig is not None:
+                found.append({"part": "close", "m0": n0, "m1": last_measure(end), "q0": q0, "q_end": end, "mode": mode, "sig": sig})
+            else:
+                reject("signature changes in the close")
+        elif not found:
+            reject("too short or too long")
+    else:
+        reject("no final cadence on the signature's tonic (modal or ends elsewhere)")
+    kept = []
+    for span in found:
+        tonic = (7 * span["sig"]) % 12 if span["mode"] == "major" else (7 * span["sig"] + 9) % 12
+        excerpt = score.measures(span["m0"], span["m1"])
+        try:
+            k = excerpt.analyze("key")
+        except Exception:  # noqa: BLE001 - music21 cannot analyse this excerpt
+            reject("music21 analysis failed")
+            continue
+        if (k.tonic.pitchClass, k.mode) != (tonic, span["mode"]):
+            reject(f"music21 analysis disagrees ({span['part']})")
+            continue
+        span.update(tonic=tonic, excerpt=excerpt, analysis=f"{k.tonic.name} {k.mode}",
+                    seconds=seconds_at(excerpt, span["q_end"] - span["q0"]) + TAIL_SECONDS)
+        kept.append(span)
+    return kept, rejects
 
 
-def render(midi: Path, soundfont: str, out: Path) -> None:
+def render(midi: Path, soundfont: str, seconds: float, out: Path) -> None:
     part = out.with_suffix(".part.wav")
     subprocess.run(["fluidsynth", "-ni", "-q", "-F", str(part), "-r", str(RENDER_SR), "-g", "0.6", soundfont, str(midi)],
-                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180)
+                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
     import soundfile as sf
 
     y, sr = sf.read(part, dtype="float32", always_2d=True)
-    y = y[: int(CLIP_SECONDS * sr)]
+    y = y[: int(seconds * sr)]
+    fade = min(y.shape[0], int(0.3 * sr))
+    y[y.shape[0] - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
     peak = float(np.abs(y).max()) or 1.0
     sf.write(out, y / peak * 0.9, sr, subtype="PCM_16")
     part.unlink()
@@ -127,87 +244,131 @@ def detune(src: Path, cents: float, out: Path) -> None:
     sf.write(out, np.clip(resample(y, n, axis=0), -1, 1), sr, subtype="PCM_16")
 
 
-def build(pieces: int) -> list[dict]:
+def select(cached_only: bool = False) -> tuple[list[dict], dict[str, int]]:
+    """Every span that passes, with its source (cached per score: parsing and chordifying a
+    quartet movement takes a while). Smallest scores first."""
+    folder = CACHE / f"spans-v{VERSION}"
+    folder.mkdir(parents=True, exist_ok=True)
+    spans, rejects = [], {}
+    for path in sorted(sources(), key=lambda p: p.stat().st_size):
+        cache = folder / (work_of(path).replace("/", "-") + "-" + path.stem + ".json")
+        if cache.exists():
+            kept, rej = json.loads(cache.read_text())
+        elif cached_only:
+            rejects["not parsed (--cached-only)"] = rejects.get("not parsed (--cached-only)", 0) + 1
+            continue
+        else:
+            kept, rej = spans_of(path)
+            for s in kept:
+                s.pop("excerpt")
+                s.update(source=str(path), work=work_of(path))
+                print(f"  {work_of(path):32s} {path.stem:12s} {s['part']:7s} m{s['m0']}-{s['m1']} "
+                      f"{key_name(s['tonic'], s['mode']):9s} {s['seconds']:.0f} s", flush=True)
+            print(f"  {path.name}: {len(kept)} kept, rejected {rej}", flush=True)
+            cache.write_text(json.dumps([kept, rej]))
+        for k, v in rej.items():
+            rejects[k] = rejects.get(k, 0) + v
+        spans.extend(kept)
+    spans.sort(key=lambda s: (s["source"], s["part"]))
+    return spans, rejects
+
+
+def split(spans: list[dict]) -> dict[str, str]:
+    """Work -> 'dev' / 'heldout': biggest works first, each to the split with fewer spans so far."""
+    count: dict[str, int] = {}
+    for s in spans:
+        count[s["work"]] = count.get(s["work"], 0) + 1
+    sizes = {"dev": 0, "heldout": 0}
+    out = {}
+    for work in sorted(count, key=lambda w: (-count[w], w)):
+        side = min(sizes, key=lambda k: (sizes[k], k))
+        out[work] = side
+        sizes[side] += count[work]
+    return out
+
+
+def build(cached_only: bool = False) -> list[dict]:
     from music21 import converter
 
     fonts = soundfonts()
     if len(fonts) < 2 or shutil.which("fluidsynth") is None:
         sys.exit("fluidsynth and two soundfonts are needed: apt-get install -y fluidsynth fluid-soundfont-gm "
-                 "musescore-general-soundfont timgm6mb-soundfont")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    items: list[dict] = []
-    skipped: dict[str, int] = {}
-    for path in candidates(pieces):
-        if len(items) >= pieces:
-            break
-        name = f"{path.parent.name}-{path.stem}".replace(" ", "_")
-        folder = CACHE / name
-        meta = folder / "truth.json"
-        if meta.exists():
-            info = json.loads(meta.read_text())
-            if info.get("skip"):
-                skipped[info["skip"]] = skipped.get(info["skip"], 0) + 1
-                continue
-            items.append(info)
-            continue
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            score = converter.parse(str(path))
-        except Exception:  # noqa: BLE001 - a score music21 cannot read is left out
-            meta.write_text(json.dumps({"skip": "unreadable"}))
-            skipped["unreadable"] = skipped.get("unreadable", 0) + 1
-            continue
-        truth = truth_of(score)
-        if truth is None:
-            meta.write_text(json.dumps({"skip": "modal, modulating or no signature"}))
-            skipped["modal, modulating or no signature"] = skipped.get("modal, modulating or no signature", 0) + 1
-            continue
-        index = len(items)
-        tonic, mode = truth
-        target = index % 12
-        shift = (target - tonic + 6) % 12 - 6  # the nearest transposition, -6..+5 semitones
-        midi = folder / "score.mid"
-        try:
-            try:
-                opening = score.measures(0, MAX_MEASURES)
-                (opening.transpose(shift) if shift else opening).write("midi", fp=str(midi))
-            except Exception:  # noqa: BLE001 - a slice music21 cannot export: the whole score
-                (score.transpose(shift) if shift else score).write("midi", fp=str(midi))
-        except Exception:  # noqa: BLE001 - badly formed repeats and the like: left out, counted
-            meta.write_text(json.dumps({"skip": "no MIDI export"}))
-            skipped["no MIDI export"] = skipped.get("no MIDI export", 0) + 1
-            continue
+                 "timgm6mb-soundfont")
+    spans, rejects = select(cached_only)
+    sides = split(spans)
+    jobs: list[tuple[dict, dict]] = []
+    counters: dict[tuple[str, str], int] = {}
+    per_split: dict[str, int] = {}
+    for s, copy in ((s, c) for s in spans for c in range(MINOR_COPIES if s["mode"] == "minor" else 1)):
+        side = sides[s["work"]]
+        k = counters.get((side, s["mode"]), 0)
+        counters[(side, s["mode"])] = k + 1
+        index = per_split.get(side, 0)
+        per_split[side] = index + 1
+        target = (k * 7 + (0 if side == "dev" else 3)) % 12  # round the circle of fifths: far keys early
+        shift = (target - s["tonic"] + 6) % 12 - 6  # the nearest transposition, -6..+5 semitones
         font = fonts[index % len(fonts)]
+        tag = hashlib.sha1(json.dumps([VERSION, s["source"], s["part"], s["m0"], s["m1"], shift, font]).encode()).hexdigest()[:10]
+        name = f"{s['work'].replace('/', '-')}-{Path(s['source']).stem}-{s['part']}-{tag}"
+        folder = CACHE / name
         wav = folder / "render.wav"
-        try:
-            render(midi, font, wav)
-        except (subprocess.TimeoutExpired, subprocess.CalledProcessError):
-            meta.write_text(json.dumps({"skip": "render failed or too slow"}))
-            skipped["render failed or too slow"] = skipped.get("render failed or too slow", 0) + 1
-            continue
         renders = [{"path": str(wav), "cents": 0.0}]
         if index % 2 == 0:
             cents = DETUNE_CENTS[(index // 2) % len(DETUNE_CENTS)]
-            det = folder / f"detuned{cents:+.0f}.wav"
-            detune(wav, cents, det)
-            renders.append({"path": str(det), "cents": cents})
-        info = {"name": name, "source": str(path), "key": key_name(target, mode), "tonic": target, "mode": mode,
-                "shift": shift, "soundfont": Path(font).name, "split": "dev" if index % 2 == 0 else "heldout",
-                "renders": renders}
-        meta.write_text(json.dumps(info))
-        items.append(info)
-        print(f"{name:40s} {info['key']:9s} shift {shift:+d} {Path(font).name}", flush=True)
-    (CACHE / "index.json").write_text(json.dumps({"items": items, "skipped": skipped}, indent=1))
+            renders.append({"path": str(folder / f"detuned{cents:+.0f}.wav"), "cents": cents})
+        info = {"name": name, "source": s["source"], "work": s["work"], "part": s["part"], "copy": copy,
+                "measures": [s["m0"], s["m1"]], "key": key_name(target, s["mode"]), "tonic": target, "mode": s["mode"],
+                "shift": shift, "soundfont": Path(font).name, "split": side, "music21": s["analysis"],
+                "seconds": round(s["seconds"], 2), "renders": renders}
+        jobs.append((s, info))
+    done: list[dict] = []
+
+    def make(job: tuple[dict, dict]) -> None:
+        s, info = job
+        folder = CACHE / info["name"]
+        wav = Path(info["renders"][0]["path"])
+        if not all(Path(r["path"]).exists() for r in info["renders"]):
+            folder.mkdir(parents=True, exist_ok=True)
+            if not wav.exists():
+                score = converter.parse(s["source"]).toSoundingPitch()
+                excerpt = score.measures(s["m0"], s["m1"])
+                midi = folder / "score.mid"
+                try:
+                    (excerpt.transpose(info["shift"]) if info["shift"] else excerpt).write("midi", fp=str(midi))
+                    render(midi, fonts[[Path(f).name for f in fonts].index(info["soundfont"])], s["seconds"], wav)
+                except Exception as exc:  # noqa: BLE001 - badly formed repeats, render timeouts: counted
+                    why = f"no render ({type(exc).__name__})"
+                    rejects[why] = rejects.get(why, 0) + 1
+                    return
+            for r in info["renders"][1:]:
+                detune(wav, r["cents"], Path(r["path"]))
+        (folder / "truth.json").write_text(json.dumps(info))
+        done.append(info)
+        # Written after every render: the peers can start on the first ones (analysis_peers.py).
+        order = {i["name"]: n for n, (_, i) in enumerate(jobs)}
+        (CACHE / "index.json").write_text(json.dumps({"items": sorted(done, key=lambda i: order[i["name"]]),
+                                                      "rejected": rejects}, indent=1))
+        print(f"{info['name']:60s} {info['split']:7s} {info['key']:9s} shift {info['shift']:+d} {info['seconds']:5.1f} s "
+              f"{info['soundfont']}", flush=True)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # fluidsynth is single-threaded
+        list(pool.map(make, jobs))
+    items = sorted(done, key=lambda i: [j[1]["name"] for j in jobs].index(i["name"]))
+    (CACHE / "index.json").write_text(json.dumps({"items": items, "rejected": rejects}, indent=1))
     return items
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--pieces", type=int, default=48)
-    args = ap.parse_args()
-    items = build(args.pieces)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cached-only", action="store_true",
+                    help="only the scores whose spans are already selected (parsing the big quartets takes long)")
+    items = build(ap.parse_args().cached_only)
     keys = {i["key"] for i in items}
-    print(f"{len(items)} pieces, {len(keys)} distinct keys, index at {CACHE / 'index.json'}")
+    by_split = {s: sum(1 for i in items if i["split"] == s) for s in ("dev", "heldout")}
+    print(f"{len(items)} spans ({by_split}), {len({i['work'] for i in items})} works, {len(keys)} distinct keys, "
+          f"index at {CACHE / 'index.json'}")
     return 0
 
 

@@ -126,3 +126,21 @@ def bars(bpm: float, meter: int, seconds: float, pickup: int = 0, sr: int = 2205
                 y[start : start + seg_n] += 0.07 * env * sum(tone(440.0 * 2 ** ((p - 69) / 12), seg_n, sr) for p in notes)
         k += 1
     return y, downbeats
+
+
+def progression(tonic: str, degrees: list[tuple[int, int]], seconds: float = 16.0, sr: int = 44100,
+                bpm: float = 120.0) -> np.ndarray:
+    """A loop of triads, one per bar, each with its root in the bass: ``degrees`` are (semitones
+    above the tonic, third: 4 major / 3 minor)."""
+    bar = int(4 * 60.0 / bpm * sr)
+    y = np.zeros(int(seconds * sr), np.float32)
+    env = np.minimum(1.0, np.linspace(0, 20, bar)) * np.exp(-np.linspace(0, 2, bar))
+    i, c = 0, 0
+    while i < y.size:
+        offset, third = degrees[c % len(degrees)]
+        base = 48 + (NOTE[tonic] + offset) % 12
+        n = min(bar, y.size - i)
+        y[i : i + n] += 0.08 * sum(tone(440.0 * 2 ** ((m - 69) / 12), n, sr) for m in (base + 12, base + 12 + third, base + 19, base - 12)) * env[:n]
+        i += bar
+        c += 1
+    return y

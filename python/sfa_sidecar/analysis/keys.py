@@ -18,8 +18,9 @@ the fifth as on the tonic) and reads harmonic minor (major V) as major. The defa
    labels into a chord sequence, from which a chord histogram (share of time) is taken;
 3. each of the 24 keys scores the histogram with diatonic function weights: tonic chord 2,
    IV/V (the major V also in minor keys: harmonic minor) and, in minor, VI and VII 1, other
-   diatonic chords 0.5, chords outside the key -1. The tonic of a I-IV-V song is the chord whose
-   IV and V are both heard; its dominant would need a non-diatonic chord (the bVII);
+   diatonic chords 0.5, the major II of a major key (V of V) 0, chords outside the key -1. The
+   tonic of a I-IV-V song is the chord whose IV and V are both heard; its dominant would need a
+   non-diatonic chord (the bVII);
 4. the chord scores and the profile correlations are standardised over the 24 keys (z-scores)
    and added; the key is the argmax. Confidence comes from the winner's margin.
 
@@ -256,8 +257,11 @@ CHORD_CHANGE = 0.5  # Viterbi penalty for a chord change, in per-frame score uni
 # Diatonic function weights (theory, few free values): (semitones above the tonic, quality)
 # -> weight; quality 0 = major triad, 1 = minor triad. Anything else: OUTSIDE.
 TONIC_W, PRIMARY_W, OTHER_W, OUTSIDE_W = 2.0, 1.0, 0.5, -1.0
+# Major: the major II (V of V, or the Lydian II of pop) is neither for nor against the key: as
+# OUTSIDE it made every V/V vote for the dominant's key (an E major Haydn close read as B major).
+NEUTRAL_W = 0.0
 MAJOR_FUNCTIONS = {(0, 0): TONIC_W, (5, 0): PRIMARY_W, (7, 0): PRIMARY_W,
-                   (2, 1): OTHER_W, (4, 1): OTHER_W, (9, 1): OTHER_W}
+                   (2, 1): OTHER_W, (4, 1): OTHER_W, (9, 1): OTHER_W, (2, 0): NEUTRAL_W}
 # Minor: i, iv, V (harmonic minor) and VI, VII (natural minor, ubiquitous in pop/EDM) primary;
 # v, III and IV (melodic minor) other.
 MINOR_FUNCTIONS = {(0, 1): TONIC_W, (5, 1): PRIMARY_W, (7, 0): PRIMARY_W, (8, 0): PRIMARY_W,
@@ -337,6 +341,51 @@ def chord_histogram(semis: np.ndarray) -> np.ndarray:
     return h / h.sum()
 
 
+def chord_path(semis: np.ndarray) -> np.ndarray:
+    """The Viterbi chord sequence (indices into TRIADS) of the sounding frames."""
+    active = semis.max(axis=0) > 0
+    if not active.any():
+        return np.zeros(0, dtype=int)
+    return viterbi_chords(chord_observations(semis[:, active]))
+
+
+def chord_runs(path: np.ndarray, min_frames: int = 2) -> list[tuple[int, int]]:
+    """(chord, frames) runs of a chord path; runs shorter than ``min_frames`` (blips between two
+    chords) are dropped and equal neighbours merged."""
+    if path.size == 0:
+        return []
+    edges = np.flatnonzero(np.diff(path)) + 1
+    starts = np.concatenate(([0], edges))
+    lengths = np.diff(np.concatenate((starts, [path.size])))
+    runs: list[tuple[int, int]] = []
+    for start, length in zip(starts, lengths):
+        if length < min_frames:
+            continue
+        chord = int(path[start])
+        if runs and runs[-1][0] == chord:
+            runs[-1] = (chord, runs[-1][1] + int(length))
+        else:
+            runs.append((chord, int(length)))
+    return runs
+
+
+def cadence_scores(path: np.ndarray, min_frames: int = 2) -> np.ndarray:
+    """(24,) share of the chord changes that are authentic cadences in each key: the major triad
+    a fifth above the key's tonic (its dominant, major in minor keys too) followed by the tonic
+    triad. A key and its dominant share most chords, but the motion V -> I only lands on the
+    true tonic (in the dominant's key the same move is I -> IV). Measured in bench/key_study.py,
+    not part of the default method: it did not help on the dev corpora (bench/ANALYSIS.md)."""
+    runs = chord_runs(path, min_frames)
+    out = np.zeros(24)
+    if len(runs) < 2:
+        return out
+    for (a, _), (b, _) in zip(runs[:-1], runs[1:]):
+        tonic = b % 12
+        if a == (tonic + 7) % 12:  # a major triad on the fifth above b's root
+            out[b] += 1.0  # b: 0..11 major tonic triads, 12..23 minor: the same index as the key
+    return out / (len(runs) - 1)
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     sd = float(np.std(x))
     return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
@@ -349,7 +398,9 @@ def combined_scores(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weig
     return _z(prof) + _z(func)
 
 
-MARGIN_SCALE = 0.5  # z-units: a winner 0.5 ahead of the runner-up gets confidence 1 - 1/e
+# z-units: a winner 0.8 ahead of the runner-up gets confidence 1 - 1/e. Set on the dev corpora
+# so that the confidence buckets rise with the share of right answers (bench/ANALYSIS.md).
+MARGIN_SCALE = 0.8
 
 
 def estimate_key_combined(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT) -> KeyResult:

@@ -1,0 +1,208 @@
+"""Key-method study on the DEV splits only: real compositions (bench/corpus/scores.py, dev
+spans, in tune) and the 96 generated dev songs (analysis_accuracy.py --compare's set). The
+held-out halves are never read here.
+
+    python/.venv/bin/python bench/key_study.py [--variants a,b,...]
+
+Features (pitch spectrogram, tuning, chroma_cqt) are cached per render in bench/.cache/keyfeat,
+so a variant costs milliseconds. Prints, per variant, MIREX weighted / exact and the error kinds
+(fifth / relative / parallel / other) on each dev corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "python"))
+sys.path.insert(0, str(ROOT / "bench"))
+os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
+
+import numpy as np  # noqa: E402
+
+from analysis_accuracy import key_score  # noqa: E402
+from sfa_sidecar import analyze  # noqa: E402
+from sfa_sidecar.analysis import keys, source  # noqa: E402
+
+FEAT = ROOT / "bench" / ".cache" / "keyfeat"
+
+
+def features(path: str) -> dict[str, np.ndarray]:
+    h = hashlib.sha1(Path(path).read_bytes()).hexdigest()[:16]
+    out = FEAT / f"{h}.npz"
+    if out.exists():
+        f = dict(np.load(out))
+    else:
+        y = source.decode_window(path, 22050, 1)[0]
+        semis, cents = keys.pitch_spectrogram(analyze._down2(y), tuning=True)
+        f = {"semis": semis, "cents": np.array(cents)}
+        FEAT.mkdir(parents=True, exist_ok=True)
+        np.savez(out, **f)
+    f["path"] = path
+    return f
+
+
+def chroma_cqt(f: dict) -> np.ndarray:
+    """librosa's chroma_cqt (the costliest feature: computed only for the variants that use it)."""
+    if "cqt" in f:
+        return f["cqt"]
+    h = hashlib.sha1(Path(f["path"]).read_bytes()).hexdigest()[:16]
+    out = FEAT / f"{h}-cqt.npy"
+    if not out.exists():
+        import librosa
+
+        y = source.decode_window(f["path"], 22050, 1)[0]
+        np.save(out, librosa.feature.chroma_cqt(y=y, sr=22050))
+    return np.load(out)
+
+
+def _cached(f: dict, name: str, fn):
+    if name not in f:
+        f[name] = fn()
+    return f[name]
+
+
+def z(x: np.ndarray) -> np.ndarray:
+    return keys._z(np.asarray(x, dtype=float))
+
+
+def prof(f: dict, profile: str, bass: float = keys.BASS_WEIGHT) -> np.ndarray:
+    return _cached(f, f"prof-{profile}-{bass}", lambda: z(keys.key_scores(keys.chroma_profile(f["semis"], bass), profile)))
+
+
+def cqt(f: dict, profile: str) -> np.ndarray:
+    return _cached(f, f"cqt-{profile}", lambda: z(keys.key_scores(chroma_cqt(f).mean(axis=1), profile)))
+
+
+def path(f: dict) -> np.ndarray:
+    return _cached(f, "chord_path", lambda: keys.chord_path(f["semis"]))
+
+
+def func(f: dict) -> np.ndarray:
+    def build():
+        p = path(f)
+        h = np.bincount(p, minlength=24).astype(float)
+        return z(keys.FUNCTIONS @ (h / max(1.0, h.sum())))
+    return _cached(f, "func", build)
+
+
+MINOR = np.r_[np.zeros(12), np.ones(12)]
+FUNCTIONS_II = keys.FUNCTIONS.copy()
+for _t in range(12):  # the major II (V of V, Lydian II) neither for nor against a major key
+    FUNCTIONS_II[_t, (_t + 2) % 12] = 0.0
+
+
+def func2(f: dict) -> np.ndarray:
+    def build():
+        h = np.bincount(path(f), minlength=24).astype(float)
+        return z(FUNCTIONS_II @ (h / max(1.0, h.sum())))
+    return _cached(f, "func2", build)
+
+
+def cad(f: dict, min_frames: int = 2) -> np.ndarray:
+    return _cached(f, f"cad{min_frames}", lambda: z(keys.cadence_scores(path(f), min_frames)))
+
+
+def final(f: dict) -> np.ndarray:
+    """The last chord run's triad read as a tonic (a corpus-construction cue: measured, flagged)."""
+    def build():
+        runs = keys.chord_runs(path(f))
+        out = np.zeros(24)
+        if runs:
+            out[runs[-1][0]] = 1.0
+        return z(out)
+    return _cached(f, "final", build)
+
+
+VARIANTS = {
+    "1.2.0 chosen (KK bass2 + func, V/V neutral)": lambda f: prof(f, "krumhansl") + func(f),
+    "func alone": lambda f: func(f),
+    "0.5 KK + func": lambda f: 0.5 * prof(f, "krumhansl") + func(f),
+    "1.5 KK + func": lambda f: 1.5 * prof(f, "krumhansl") + func(f),
+    "KK bass1 + func": lambda f: prof(f, "krumhansl", 1.0) + func(f),
+    "KK bass3 + func": lambda f: prof(f, "krumhansl", 3.0) + func(f),
+    "KK + func(II major neutral)": lambda f: prof(f, "krumhansl") + func2(f),  # = 1.2.0 since keys.FUNCTIONS has it
+    "KK + funcII + minor 0.2": lambda f: prof(f, "krumhansl") + func2(f) + MINOR * 0.2,
+    "KK + funcII + minor 0.4": lambda f: prof(f, "krumhansl") + func2(f) + MINOR * 0.4,
+    "KK + funcII + minor 0.6": lambda f: prof(f, "krumhansl") + func2(f) + MINOR * 0.6,
+    "KK + temperley + func": lambda f: prof(f, "krumhansl") + prof(f, "temperley") + func(f),
+    "KK bass2 alone": lambda f: prof(f, "krumhansl"),
+    "albrecht bass2 + func": lambda f: prof(f, "albrecht") + func(f),
+    "temperley bass2 + func": lambda f: prof(f, "temperley") + func(f),
+    "cqt albrecht alone": lambda f: cqt(f, "albrecht"),
+    "cqt albrecht + func": lambda f: cqt(f, "albrecht") + func(f),
+    "cqt albrecht + KK + func": lambda f: cqt(f, "albrecht") + prof(f, "krumhansl") + func(f),
+    "KK + func + cad": lambda f: prof(f, "krumhansl") + func(f) + cad(f),
+    "KK + func + 0.5cad": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad(f),
+    "KK + func + cad1": lambda f: prof(f, "krumhansl") + func(f) + cad(f, 1),
+    "KK + func + cad3": lambda f: prof(f, "krumhansl") + func(f) + cad(f, 3),
+    "albrecht + func + cad": lambda f: prof(f, "albrecht") + func(f) + cad(f),
+    "cqt albrecht + KK + func + cad": lambda f: cqt(f, "albrecht") + prof(f, "krumhansl") + func(f) + cad(f),
+    "KK + func + final (flagged)": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * final(f),
+}
+
+
+def dev_items(generated: bool) -> dict[str, list[tuple[str, tuple[int, str]]]]:
+    corpora: dict[str, list[tuple[str, tuple[int, str]]]] = {}
+    index_path = ROOT / "bench" / ".cache" / "scores" / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {"items": []}
+    corpora["real dev"] = [(i["renders"][0]["path"], (i["tonic"], i["mode"])) for i in index["items"]
+                           if i["split"] == "dev" and Path(i["renders"][0]["path"]).exists()]
+    if generated:
+        import corpus as gen
+
+        items = gen.songs("dev", 101, 1) + gen.songs("dev", 102, 1) + gen.songs("devx", 111, 2)
+        # Only songs already rendered (another job may be rendering the rest into the shared cache).
+        done = [(s, gen.CACHE / f"{s.name}-{gen._digest(s)}") for s in items]
+        corpora["generated dev"] = [(str(d / "mix.wav"), (s.tonic, s.mode)) for s, d in done if (d / "truth.json").exists()]
+    return corpora
+
+
+def kind(truth: tuple[int, str], est: tuple[int, str]) -> str:
+    s = key_score(truth, est)
+    return {1.0: "=", 0.5: "f", 0.3: "r", 0.2: "p"}.get(s, "o")
+
+
+def unpack(i: int) -> tuple[int, str]:
+    return i % 12, "major" if i < 12 else "minor"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--variants", default="")
+    ap.add_argument("--no-generated", action="store_true")
+    ap.add_argument("--cqt", action="store_true", help="also the chroma_cqt variants (slow to extract)")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    args = ap.parse_args()
+    corpora = dev_items(not args.no_generated)
+    feats = {name: [(features(p), t, p) for p, t in items] for name, items in corpora.items()}
+    variants = VARIANTS if not args.variants else {k: VARIANTS[k] for k in args.variants.split(",")}
+    if not args.cqt:
+        variants = {k: v for k, v in variants.items() if "cqt" not in k}
+    print(f"{'variant':34s} " + " ".join(f"{c + f' ({len(v)})':>26s}" for c, v in feats.items()))
+    for name, fn in variants.items():
+        cells = []
+        for corpus, rows in feats.items():
+            ws, xs, kinds = [], [], {"f": 0, "r": 0, "p": 0, "o": 0}
+            for f, truth, path in rows:
+                scores = fn(f)
+                est = unpack(int(np.argmax(scores)))
+                ws.append(key_score(truth, est))
+                xs.append(float(est == truth))
+                k = kind(truth, est)
+                if k != "=":
+                    kinds[k] += 1
+                if args.verbose and k != "=":
+                    print(f"   {name} {corpus}: {Path(path).parent.name[:50]} truth {keys.key_name(*truth)} got {keys.key_name(*est)}")
+            cells.append(f"{np.mean(ws):.3f}/{np.mean(xs):.3f} {kinds['f']}/{kinds['r']}/{kinds['p']}/{kinds['o']}")
+        print(f"{name:34s} " + " ".join(f"{c:>26s}" for c in cells), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
