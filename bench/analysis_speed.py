@@ -1,6 +1,6 @@
 """Speed of a full analysis of a 4-minute track in a warm sidecar vs the seed's naive way.
 
-    python/.venv/bin/python bench/analysis_speed.py
+    python/.venv/bin/python bench/analysis_speed.py [--no-cold]
 
 - warm: the real sidecar (``python -m sfa_sidecar``, cwd python/), pre-warmed with
   ``analyze_warm``, then ``analyze`` of a 4-minute track; best of 3, wall clock around the
@@ -8,6 +8,8 @@
 - naive: the same feature set the seed's way, in a process of its own whose librosa JIT is
   already warm (we time its second run): librosa.load, beat_track, chroma_cqt, rms,
   spectral_centroid, spectral_rolloff, zero_crossing_rate, each from the waveform.
+- CPU seconds of both (the sidecar's from /proc, ffmpeg included; the naive process's own):
+  on a shared machine the wall clock moves with other jobs' load, the CPU time much less.
 - cold: the first analysis after the sidecar starts (process start included), once with a
   fresh NUMBA_CACHE_DIR and once with the warm per-user cache.
 The test track is generated (drums + chords with numpy), 4 minutes, 44.1 kHz stereo WAV.
@@ -49,7 +51,9 @@ def run(path):
     zcr = librosa.feature.zero_crossing_rate(y)
     return float(np.atleast_1d(tempo)[0]), int(np.argmax(chroma.mean(axis=1)))
 run(sys.argv[1])
-t0 = time.perf_counter(); run(sys.argv[1]); print(time.perf_counter() - t0)
+t0, c0 = time.perf_counter(), time.process_time()
+run(sys.argv[1])
+print(time.perf_counter() - t0, time.process_time() - c0)
 """
 
 
@@ -70,6 +74,12 @@ class Sidecar:
         hello = json.loads(self.proc.stdout.readline())
         assert hello["type"] == "hello", hello
         self.n = 0
+
+    def cpu(self) -> float:
+        """CPU seconds of the sidecar and its waited-for children (ffmpeg): utime, stime, cutime,
+        cstime of /proc/PID/stat. Unlike the wall clock, barely moved by other jobs' load."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
     def call(self, op: str, params: dict) -> tuple[dict, float]:
         self.n += 1
@@ -99,34 +109,41 @@ def cold(track: Path, numba_dir: str) -> float:
 
 
 def main() -> int:
+    skip_cold = "--no-cold" in sys.argv[1:]  # the warm/naive comparison only (cold runs take minutes)
     with tempfile.TemporaryDirectory() as tmp:
         track = Path(tmp) / "track.wav"
         make_track(track)
         # Warm sidecar: pre-warm, then best of 3.
         car = Sidecar(WARM_CACHE)
         _, warm_call = car.call("analyze_warm", {})
-        times = []
+        times, cpus = [], []
         for _ in range(3):
+            c0 = car.cpu()
             result, t = car.call("analyze", {"path": str(track)})
             times.append(t)
+            cpus.append(car.cpu() - c0)
         car.close()
-        warm_s = min(times)
+        warm_s, warm_cpu = min(times), min(cpus)
         naive = subprocess.run([str(PY), "-c", NAIVE, str(track)], capture_output=True, text=True,
                                env=dict(os.environ, NUMBA_CACHE_DIR=WARM_CACHE, **THREADS), cwd=tmp)
-        naive_s = float(naive.stdout.strip().splitlines()[-1])
-        cold_warm_cache = cold(track, WARM_CACHE)
-        cold_fresh = cold(track, str(Path(tmp) / "fresh-numba"))
+        naive_s, naive_cpu = (float(v) for v in naive.stdout.strip().splitlines()[-1].split())
+        cold_warm_cache = float("nan") if skip_cold else cold(track, WARM_CACHE)
+        cold_fresh = float("nan") if skip_cold else cold(track, str(Path(tmp) / "fresh-numba"))
     print(f"4-minute track: tempo {result['tempo']['bpm']} BPM, key {result['key']['key']}")
     print(f"{'measure':46s} {'seconds':>8s}")
     print(f"{'warm sidecar analyze (best of 3)':46s} {warm_s:8.2f}")
     print(f"{'naive per-feature librosa (warm JIT)':46s} {naive_s:8.2f}")
     print(f"{'speedup':46s} {naive_s / warm_s:8.2f}x")
+    print(f"{'warm sidecar analyze, CPU seconds (best of 3)':46s} {warm_cpu:8.2f}")
+    print(f"{'naive, CPU seconds':46s} {naive_cpu:8.2f}")
+    print(f"{'speedup in CPU time':46s} {naive_cpu / warm_cpu:8.2f}x")
     print(f"{'pre-warm op analyze_warm':46s} {warm_call:8.2f}")
     print(f"{'cold: start + first analyze, warm numba cache':46s} {cold_warm_cache:8.2f}")
     print(f"{'cold: start + first analyze, fresh numba cache':46s} {cold_fresh:8.2f}")
     print(f"load average at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {THREADS}")
     print(f"BENCH analysis-speed warm_s={warm_s:.2f} naive_s={naive_s:.2f} speedup={naive_s / warm_s:.2f} "
-          f"cold_s={cold_warm_cache:.2f} cold_fresh_s={cold_fresh:.2f}")
+          f"cold_s={cold_warm_cache:.2f} cold_fresh_s={cold_fresh:.2f} warm_cpu_s={warm_cpu:.2f} naive_cpu_s={naive_cpu:.2f} "
+          f"cpu_speedup={naive_cpu / warm_cpu:.2f} load={os.getloadavg()[0]:.1f}")
     return 0
 
 

@@ -140,30 +140,31 @@ def tracked_beats(env: np.ndarray, sr: int, hop: int, bpm: float) -> list[float]
     return trim_to_music([float(t) for t in beats], env, sr / hop)
 
 
-def band_chroma_filters(sr: int, n_fft: int) -> list[tuple[np.ndarray, np.ndarray, float]]:
-    """(bins, 12 x len(bins) chroma filter, weight) per CHANGE_BANDS entry."""
+def band_chroma_filters(sr: int, n_fft: int) -> list[tuple[slice, np.ndarray, float]]:
+    """(bins, 12 x bins float32 chroma filter, weight) per CHANGE_BANDS entry (float32 like the
+    spectrogram: a float64 filter would make numpy copy the whole power matrix to float64)."""
     import librosa
 
     full = librosa.filters.chroma(sr=sr, n_fft=n_fft)
     freqs = np.linspace(0, sr / 2, full.shape[1])
     out = []
     for lo, hi, weight in CHANGE_BANDS:
-        bins = np.flatnonzero((freqs >= lo) & (freqs < (hi if hi is not None else np.inf)))
-        out.append((bins, full[:, bins], weight))
+        inside = np.flatnonzero((freqs >= lo) & (freqs < (hi if hi is not None else np.inf)))
+        bins = slice(int(inside[0]), int(inside[-1]) + 1)  # a band is contiguous: a view, no copy
+        out.append((bins, full[:, bins].astype(np.float32), weight))
     return out
 
 
-def beat_power(mag: np.ndarray, beats: list[float], fps: float) -> tuple[np.ndarray, np.ndarray]:
-    """(bins x beats) mean power over each beat (its frame to the next beat's; the last to the
-    end) and the beats' frames: one pass over the spectrogram; any linear map (a chroma filter)
-    of these means equals the mean of that map per frame."""
-    frames = np.clip(np.round(np.asarray(beats) * fps).astype(int), 0, mag.shape[1] - 1)
+def beat_means(x: np.ndarray, beats: list[float], fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """(beats x rows) mean of the (rows x frames) ``x`` over each beat (its frame to the next
+    beat's; the last to the end) and the beats' frames."""
+    frames = np.clip(np.round(np.asarray(beats) * fps).astype(int), 0, x.shape[1] - 1)
     frames = np.maximum.accumulate(frames)
     starts = np.unique(frames)
-    sums = np.add.reduceat(np.square(mag), starts, axis=1)
-    counts = np.diff(np.append(starts, mag.shape[1]))
+    sums = np.add.reduceat(x, starts, axis=1)
+    counts = np.diff(np.append(starts, x.shape[1]))
     means = sums / np.maximum(counts, 1)[None, :]
-    return means[:, np.searchsorted(starts, frames)], frames
+    return means[:, np.searchsorted(starts, frames)].T, frames
 
 
 def harmonic_change(means: np.ndarray, k: int = CHANGE_CONTEXT) -> np.ndarray:
@@ -185,10 +186,13 @@ def beat_cues(beats: list[float], mag: np.ndarray, fps: float, sr: int, n_fft: i
     """Per beat: the weighted harmonic change of each CHANGE_BANDS band (weights summing to 1)
     plus ACCENT_WEIGHT x its kick accent (flux below KICK_FMAX) relative to the mean beat's.
     Absolute scales, not standardised: a track whose beats are all alike must show no bar structure."""
-    power, frames = beat_power(mag, beats, fps)
+    power = np.square(mag, dtype=np.float32)
     bands = band_chroma_filters(sr, n_fft)
     total = sum(w for _, _, w in bands)
-    change = sum(w / total * harmonic_change((f @ power[bins]).T) for bins, f, w in bands)
+    # Chroma per frame (small matrix products), then its mean per beat.
+    per_beat = [(beat_means(f @ power[bins], beats, fps), w) for bins, f, w in bands]
+    frames = per_beat[0][0][1]
+    change = sum(w / total * harmonic_change(means) for (means, _), w in per_beat)
     freqs = np.linspace(0, sr / 2, mag.shape[0])
     kick = mag[freqs < KICK_FMAX]
     kick = np.log1p(100.0 * kick / max(float(kick.max()), 1e-12))
