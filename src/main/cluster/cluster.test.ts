@@ -62,14 +62,16 @@ async function engineOn(home: string, onCluster: boolean): Promise<TestEngine> {
     host: 'cli',
     logger: silentLogger,
     runQueues: true,
-    queues: { processing: 1, analysis: 1 },
+    // 2 local separations share the 2 cores: 1 torch thread each, as the cluster's actors get
+    // (bit-identical demucs output needs the same thread count on both paths)
+    queues: { processing: onCluster ? 1 : 2, analysis: 1 },
     cluster: { address: onCluster ? cluster.address : null, retryDelay: () => 2 },
   });
   open.push(e);
-  // One separation actor (2 threads, as the local sidecar's 2 on this machine) and one analysis
-  // actor per engine: the worker nodes have 3 CPUs each, so one node can hold both after a kill.
+  // One separation actor (1 thread) and one analysis actor per engine: the worker nodes have 3
+  // CPUs each, so one node can hold both after a kill.
   if (onCluster) {
-    const reply = await e.api.handle('settings.set', { cluster: { threads: 2, concurrency: { processing: 1, analysis: 1 } } });
+    const reply = await e.api.handle('settings.set', { cluster: { threads: 1, concurrency: { processing: 1, analysis: 1 } } });
     expect(reply.ok).toBe(true);
   }
   return e;
