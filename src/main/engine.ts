@@ -230,15 +230,6 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     logger,
   });
   watchLinkTracks(scheduler, tracks);
-  try {
-    cluster.apply();
-  } catch (error) {
-    // a bad --cluster or SFA_RAY_ADDRESS (CLUSTER_ADDRESS): nothing has started yet
-    await Promise.all(Object.values(sidecars).map((p) => p.close()));
-    db.close();
-    lock?.release();
-    throw error;
-  }
   const importer = new Importer(tracks, sidecars.probe);
   // One precedence for every caller (pipeline, separation.run): stored settings, engine options, built-ins.
   const separationDefaults = (): SeparationSettings => ({ ...SEPARATION_DEFAULTS, ...options.separation, model: stored.defaultModel, device: stored.device, format: stored.format });
@@ -264,6 +255,16 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     }
     if (queue === 'processing') sidecars.processing.resize(limit);
   };
+  // after scaleQueue: a stored concurrency override is applied at once
+  try {
+    cluster.apply();
+  } catch (error) {
+    // a bad --cluster or SFA_RAY_ADDRESS (CLUSTER_ADDRESS): nothing has started yet
+    await Promise.all(Object.values(sidecars).map((p) => p.close()));
+    db.close();
+    lock?.release();
+    throw error;
+  }
 
   // Scheduler events become contract events; finished pipeline steps change the library.
   scheduler.on('job:state', ({ job }) => {

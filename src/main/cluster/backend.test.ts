@@ -141,6 +141,16 @@ describe('jobs on a cluster driver', () => {
     ]);
   });
 
+  it('reopens a home whose cluster settings override the concurrency (applied at start)', async () => {
+    const first = await engine({ address: ADDRESS });
+    await call(first, 'settings.set', { cluster: { concurrency: { processing: 2, analysis: 4 } } });
+    await first.close();
+    engines.splice(0);
+    const again = await engine({ address: ADDRESS });
+    expect(again.scheduler.stats().queues.processing?.limit).toBe(2);
+    expect(again.scheduler.stats().queues.analysis?.limit).toBe(4);
+  });
+
   it('switching the address off applies without a restart: the next job runs in a local sidecar', async () => {
     const e = await engine({ address: null });
     await call(e, 'settings.set', { cluster: { address: ADDRESS } });

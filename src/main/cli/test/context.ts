@@ -22,7 +22,7 @@ export async function cliTestContext(prefix: string, cleanups: (() => Promise<vo
     home: join(t.dir, 'home'),
     out: createOutput(true),
     engine: async (options = {}) =>
-      (engine ??= await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: options.runQueues, models: { baseUrl, torchHubDir: null, hfHubDir: null, retries: 0 } })),
+      (engine ??= await createEngine({ home: join(t.dir, 'home'), host: 'cli', logger: silentLogger, runQueues: options.runQueues, cluster: { address: options.cluster ?? null }, models: { baseUrl, torchHubDir: null, hfHubDir: null, retries: 0 } })),
     close: async () => engine?.close(),
   };
   cleanups.push(() => ctx.close());
