@@ -288,6 +288,7 @@ class Driver:
     def separate(self, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         from ..separation import runner  # noqa: PLC0415 - the local op's validation, no torch
 
+        t0 = time.perf_counter()
         p = runner.parse(params)
         audio_name, audio = _read(p["path"])
         repo_arg = None
@@ -298,7 +299,6 @@ class Driver:
                                              for n, d in sorted(files.items()))).hexdigest()
             repo_arg = (digest, files)
         remote_params = {k: v for k, v in params.items() if k not in ("path", "outDir", "repo")}
-        t0 = time.perf_counter()
 
         def submit(ray: Any, actor: Any, job: str) -> Any:
             nonlocal sent
@@ -325,6 +325,7 @@ class Driver:
         return result
 
     def analyze(self, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        t0 = time.perf_counter()
         audio_name, audio = _read(params.get("path"))
         stems_param = params.get("stems") or {}
         if not isinstance(stems_param, dict) or any(k not in ANALYSIS_STEMS for k in stems_param):
@@ -332,7 +333,6 @@ class Driver:
         stems = {name: _read(path, f"params.stems.{name}") for name, path in stems_param.items()}
         sent = len(audio) + sum(len(d) for _, d in stems.values())
         remote_params = {k: v for k, v in params.items() if k not in ("path", "stems")}
-        t0 = time.perf_counter()
 
         def submit(ray: Any, actor: Any, job: str) -> Any:
             return actor.analyze.remote(job, remote_params, audio_name, ray.put(audio), stems or None)
