@@ -110,6 +110,18 @@ def write_stems(out_dir: str, files: dict[str, bytes], stems: dict[str, Any]) ->
     return out
 
 
+def suggested(cpus: float, gpus: float, per_actor: int) -> dict[str, int]:
+    """Concurrency that fits the cluster when every driver holds one warm actor: one separation
+    per GPU (each also takes 1 CPU); on a CPU-only cluster separation actors of ``per_actor``
+    CPUs leave at least one CPU for analysis; analysis gets the CPUs left, at least 1."""
+    cpus_i = int(cpus)
+    if gpus >= 1:
+        processing = int(gpus)
+        return {"processing": processing, "analysis": max(1, cpus_i - processing)}
+    processing = max(1, (cpus_i - 1) // per_actor) if cpus_i > per_actor else 1
+    return {"processing": processing, "analysis": max(1, cpus_i - processing * per_actor)}
+
+
 class Driver:
     def __init__(self, address: ClusterAddress, token: str | None, threads: int | None):
         self.address = address
@@ -373,14 +385,11 @@ class Driver:
         alive = [n for n in nodes if n["alive"]]
         cpus = sum(n["cpus"] for n in alive)
         gpus = sum(n["gpus"] for n in alive)
-        per_actor = self.threads or 1
         return {
             "address": self.address.text, "connected": True, "nodes": nodes,
             "actors": [{"kind": kind, "nodeId": self.where.get(kind, {}).get("nodeId"), "state": "alive"}
                        for kind in self.actors],
-            "cpus": cpus, "gpus": gpus,
-            "suggested": {"processing": int(gpus) if gpus >= 1 else max(1, int(cpus // per_actor)),
-                          "analysis": max(1, int(cpus))},
+            "cpus": cpus, "gpus": gpus, "suggested": suggested(cpus, gpus, self.threads or 1),
         }
 
     def _probe_answer(self, exc: SidecarError) -> dict[str, Any]:

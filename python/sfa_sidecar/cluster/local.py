@@ -46,6 +46,9 @@ FAST_FAILURE_ENV = {
     "RAY_health_check_timeout_ms": "1000",
     "RAY_health_check_failure_threshold": "4",
     "RAY_health_check_initial_delay_ms": "0",
+    # a raylet waits this long for its dashboard agent's port file, then aborts: at load 20 on 2
+    # cores the agent can take longer than the default
+    "RAY_agent_register_timeout_ms": "120000",
 }
 
 
