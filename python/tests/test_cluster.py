@@ -261,6 +261,30 @@ def test_analyze_through_the_cluster_equals_the_local_op(driver, audio):
     assert any(NODE_MESSAGE.fullmatch(m["message"]) for m in progress)
 
 
+def test_cluster_status_lists_nodes_actors_and_a_concurrency_that_fits(driver, cluster):
+    reply, _ = driver.request("cluster_status", {})
+    status = reply["result"]
+    assert status["connected"] is True and status["address"] == cluster["address"]
+    alive = {n["nodeId"] for n in status["nodes"] if n["alive"]}
+    assert {w["nodeId"] for w in cluster["workers"]} <= alive and len(alive) == 3  # + the head
+    assert (status["cpus"], status["gpus"]) == (2.0, 0.0)
+    assert {a["kind"] for a in status["actors"]} == {"separation", "analysis"}
+    assert all(a["nodeId"] in alive for a in status["actors"])
+    assert status["suggested"] == {"processing": 1, "analysis": 1}  # 1 + 1 actors fit 2 CPUs
+
+
+def test_suggested_concurrency_never_asks_for_more_cpus_than_there_are():
+    from sfa_sidecar.cluster.driver import suggested
+
+    for cpus in range(2, 65):
+        for threads in (1, 2, 4, 8):
+            s = suggested(cpus, 0, threads)
+            assert s["processing"] >= 1 and s["analysis"] >= 1
+            if cpus > threads:
+                assert s["processing"] * threads + s["analysis"] <= cpus, (cpus, threads, s)
+    assert suggested(16, 4, 1) == {"processing": 4, "analysis": 12}
+
+
 def test_our_own_error_codes_survive_the_trip(driver, tmp_path):
     bogus = tmp_path / "not-audio.wav"
     bogus.write_bytes(b"this is not audio at all" * 100)

@@ -110,6 +110,18 @@ def write_stems(out_dir: str, files: dict[str, bytes], stems: dict[str, Any]) ->
     return out
 
 
+def suggested(cpus: float, gpus: float, per_actor: int) -> dict[str, int]:
+    """Concurrency that fits the cluster when every driver holds one warm actor: one separation
+    per GPU (each also takes 1 CPU); on a CPU-only cluster separation actors of ``per_actor``
+    CPUs leave at least one CPU for analysis; analysis gets the CPUs left, at least 1."""
+    cpus_i = int(cpus)
+    if gpus >= 1:
+        processing = int(gpus)
+        return {"processing": processing, "analysis": max(1, cpus_i - processing)}
+    processing = max(1, (cpus_i - 1) // per_actor) if cpus_i > per_actor else 1
+    return {"processing": processing, "analysis": max(1, cpus_i - processing * per_actor)}
+
+
 class Driver:
     def __init__(self, address: ClusterAddress, token: str | None, threads: int | None):
         self.address = address
@@ -288,6 +300,7 @@ class Driver:
     def separate(self, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         from ..separation import runner  # noqa: PLC0415 - the local op's validation, no torch
 
+        t0 = time.perf_counter()
         p = runner.parse(params)
         audio_name, audio = _read(p["path"])
         repo_arg = None
@@ -298,7 +311,6 @@ class Driver:
                                              for n, d in sorted(files.items()))).hexdigest()
             repo_arg = (digest, files)
         remote_params = {k: v for k, v in params.items() if k not in ("path", "outDir", "repo")}
-        t0 = time.perf_counter()
 
         def submit(ray: Any, actor: Any, job: str) -> Any:
             nonlocal sent
@@ -325,6 +337,7 @@ class Driver:
         return result
 
     def analyze(self, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
+        t0 = time.perf_counter()
         audio_name, audio = _read(params.get("path"))
         stems_param = params.get("stems") or {}
         if not isinstance(stems_param, dict) or any(k not in ANALYSIS_STEMS for k in stems_param):
@@ -332,7 +345,6 @@ class Driver:
         stems = {name: _read(path, f"params.stems.{name}") for name, path in stems_param.items()}
         sent = len(audio) + sum(len(d) for _, d in stems.values())
         remote_params = {k: v for k, v in params.items() if k not in ("path", "stems")}
-        t0 = time.perf_counter()
 
         def submit(ray: Any, actor: Any, job: str) -> Any:
             return actor.analyze.remote(job, remote_params, audio_name, ray.put(audio), stems or None)
@@ -373,14 +385,11 @@ class Driver:
         alive = [n for n in nodes if n["alive"]]
         cpus = sum(n["cpus"] for n in alive)
         gpus = sum(n["gpus"] for n in alive)
-        per_actor = self.threads or 1
         return {
             "address": self.address.text, "connected": True, "nodes": nodes,
             "actors": [{"kind": kind, "nodeId": self.where.get(kind, {}).get("nodeId"), "state": "alive"}
                        for kind in self.actors],
-            "cpus": cpus, "gpus": gpus,
-            "suggested": {"processing": int(gpus) if gpus >= 1 else max(1, int(cpus // per_actor)),
-                          "analysis": max(1, int(cpus))},
+            "cpus": cpus, "gpus": gpus, "suggested": suggested(cpus, gpus, self.threads or 1),
         }
 
     def _probe_answer(self, exc: SidecarError) -> dict[str, Any]:

@@ -46,6 +46,9 @@ FAST_FAILURE_ENV = {
     "RAY_health_check_timeout_ms": "1000",
     "RAY_health_check_failure_threshold": "4",
     "RAY_health_check_initial_delay_ms": "0",
+    # a raylet waits this long for its dashboard agent's port file, then aborts: at load 20 on 2
+    # cores the agent can take longer than the default
+    "RAY_agent_register_timeout_ms": "120000",
 }
 
 
@@ -61,6 +64,20 @@ LAUNCHER = (
     "c.ENABLE_RAY_CLUSTER = True\n"
     "_resolve = s.resolve_ip_for_localhost\n"
     "s.resolve_ip_for_localhost = lambda host: host if host == '127.0.0.1' else _resolve(host)\n"
+    # Ray gives a starting node 30 s (fixed, node.py) to appear in the GCS; on a loaded machine
+    # that is too short, so the launcher's lookup keeps trying for up to 4 minutes instead.
+    "import time\n"
+    "_get_node = s.get_node\n"
+    "def _patient_get_node(*a, **k):\n"
+    "    deadline = time.monotonic() + 240\n"
+    "    while True:\n"
+    "        try:\n"
+    "            return _get_node(*a, **k)\n"
+    "        except RuntimeError:\n"
+    "            if time.monotonic() > deadline:\n"
+    "                raise\n"
+    "            time.sleep(1)\n"
+    "s.get_node = _patient_get_node\n"
     "from ray.scripts.scripts import main\n"
     "sys.argv[0] = 'ray'\n"
     "main()\n"
@@ -218,12 +235,15 @@ def _bring_up(d: Path, state: dict[str, Any], workers: int) -> dict[str, Any]:
     state["workers"] = []
     _save(d, state)
     _wait_alive(d, state, ["head"])
-    state["workers"] = [_start_worker(d, state, i) for i in range(workers)]
-    _save(d, state)
-    nodes = _wait_alive(d, state, [w["name"] for w in state["workers"]])
-    for worker in state["workers"]:
-        worker["nodeId"] = nodes[worker["name"]]
-    _save(d, state)
+    # One worker at a time: nodes on one host pick their raylet/plasma socket names by looking
+    # for a free "raylet.N" in the shared session dir, so two starting at once can take the same
+    # name and one dies with "bind: Address already in use".
+    for i in range(workers):
+        worker = _start_worker(d, state, i)
+        state["workers"].append(worker)
+        _save(d, state)
+        worker["nodeId"] = _wait_alive(d, state, [worker["name"]])[worker["name"]]
+        _save(d, state)
     return state
 
 
@@ -239,7 +259,8 @@ def up(d: Path, workers: int, cpus: int, port: int | None, token: str | None, ob
     try:
         _bring_up(d, state, workers)
     except BaseException:
-        down(d)
+        _stop_all(state)  # the Ray logs stay in tempDir for the post-mortem
+        _state_path(d).unlink(missing_ok=True)
         raise
     return _report(state)
 
