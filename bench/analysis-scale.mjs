@@ -19,6 +19,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { wavHeader } from './wav.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = 22_050;
@@ -81,27 +82,10 @@ function generate(dir, count, seconds) {
       for (const f of chord) tone += Math.sin((2 * Math.PI * f * s) / RATE);
       data.writeInt16LE(Math.round(9000 * (0.6 * kick + hat + 0.12 * tone)), s * 2);
     }
-    writeFileSync(join(dir, `clip ${String(i).padStart(4, '0')}.wav`), Buffer.concat([wavHeader(data.length), data]));
+    writeFileSync(join(dir, `clip ${String(i).padStart(4, '0')}.wav`), Buffer.concat([wavHeader(RATE, data.length), data]));
   }
   writeFileSync(marker, '');
   return dir;
-}
-
-function wavHeader(bytes) {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + bytes, 4);
-  h.write('WAVEfmt ', 8, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(RATE, 24);
-  h.writeUInt32LE(RATE * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(bytes, 40);
-  return h;
 }
 
 function run(engineModule, clips, tracks, processes) {

@@ -23,6 +23,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { blockProbe } from './block-probe.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { wavHeader } from './wav.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The last commit whose import listed a folder first and probed file by file. */
@@ -79,23 +80,6 @@ function generate(dir, count) {
   }
   writeFileSync(marker, '');
   return folders;
-}
-
-function wavHeader(rate, bytes) {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(36 + bytes, 4);
-  h.write('WAVEfmt ', 8, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(1, 22);
-  h.writeUInt32LE(rate, 24);
-  h.writeUInt32LE(rate * 2, 28);
-  h.writeUInt16LE(2, 32);
-  h.writeUInt16LE(16, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(bytes, 40);
-  return h;
 }
 
 /** One import in an engine process of its own (fresh library); its figures come back as JSON. */
