@@ -157,7 +157,15 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     ...DJ_SETTING_DEFAULTS,
   };
   let stored = settingsRepo?.read(settingDefaults) ?? settingDefaults;
-  const queues = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };
+  // One precedence for queue limits: engine options, then stored settings, then the defaults.
+  const configuredQueues = () => ({ ...DEFAULTS.queues, ...stored.concurrency, ...options.queues });
+  const queues = configuredQueues();
+  /** The pooled queues' limits on this machine (what a cluster's suggestion gives way to when it is turned off). */
+  const localConcurrency = () => {
+    const limits = configuredQueues();
+    return { processing: limits.processing ?? 2, analysis: limits.analysis ?? 2 };
+  };
+  const local = localConcurrency();
   setConfiguredFfmpeg(stored.toolPaths.ffmpeg);
   // before the sidecar environment is resolved: it registers the first-run environment folder
   const setup = createSetup({ home: paths.root, modelsDir: paths.models, logger, provisioner: options.provisioner, emit: (p) => events.emit('setup:progress', p) });
@@ -165,14 +173,14 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
   const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE, ...ffmpegVars() };
   // Two processing sidecars share the cores instead of each taking all of them.
-  const threads = String(threadsEach(queues.processing ?? 2));
+  const threads = String(threadsEach(local.processing));
   const sidecars = {
     probe: new SidecarPool('probe', 1, { env, logger, vars, args: ['--no-devices'] }),
-    analysis: new SidecarPool('analysis', queues.analysis ?? 2, { env, logger, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(queues.analysis ?? 2)) } }),
-    processing: new SidecarPool('processing', queues.processing ?? 2, {
+    analysis: new SidecarPool('analysis', local.analysis, { env, logger, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(local.analysis)) } }),
+    processing: new SidecarPool('processing', local.processing, {
       env,
       logger,
-      vars: { ...vars, OMP_NUM_THREADS: threads, SFA_SIDECAR_CONCURRENCY: String(queues.processing ?? 2) },
+      vars: { ...vars, OMP_NUM_THREADS: threads, SFA_SIDECAR_CONCURRENCY: String(local.processing) },
     }),
   };
   const models = new ModelStore({
@@ -204,10 +212,6 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     ...stored.cluster,
     concurrency: { ...CLUSTER_SETTING_DEFAULTS.concurrency, ...stored.cluster?.concurrency },
   });
-  const localConcurrency = () => {
-    const limits = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };
-    return { processing: limits.processing ?? 2, analysis: limits.analysis ?? 2 };
-  };
   // The processing and analysis pools run cluster drivers while a cluster address is set.
   const cluster = new ClusterBackend({
     db,
