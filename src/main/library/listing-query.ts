@@ -172,7 +172,8 @@ export class LibraryListing {
     /** Index matches up to which a search reads the index rather than scanning (see `where`). */
     private readonly rareMatches = RARE_MATCHES,
   ) {
-    this.rowidRange = db.prepare('SELECT min(rowid) AS lo, max(rowid) AS hi FROM tracks');
+    // Two subqueries: min and max in one SELECT would scan the table instead of reading each end.
+    this.rowidRange = db.prepare('SELECT (SELECT min(rowid) FROM tracks) AS lo, (SELECT max(rowid) FROM tracks) AS hi');
     this.probe = db.prepare('SELECT count(*) FROM (SELECT rowid FROM library_search WHERE library_search MATCH ? LIMIT ?)').pluck();
     this.summaryRows = db.prepare(
       'SELECT track_id AS id, source, tempo, key, camelot, key_confidence, energy, loudness FROM track_summary WHERE track_id IN (SELECT value FROM json_each(?))',
