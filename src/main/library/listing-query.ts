@@ -10,7 +10,8 @@ import type { TrackRepository } from './tracks';
 /**
  * One window of the library, paged, sorted, filtered and searched in SQLite (the indexes and
  * `track_summary` of migration 008, the trigram index of migration 010), so that a library of
- * 100,000 tracks costs the renderer only the rows it shows. The per-track fields match
+ * 100,000 tracks costs the renderer only the rows it shows, and a search keystroke the rows it
+ * finds first (see `where`; with `quickCount` a common word's total is estimated, not counted). The per-track fields match
  * `library.list`'s full listing: the latest analysis result's summary, the stem count of the
  * latest stem set, and `missing` for a ready track whose file is gone (one stat per row shown).
  */
