@@ -69,15 +69,19 @@ export const requests = {
    * from `offset`, default 200) sorted (unknown values last), filtered and searched in the engine;
    * `total` counts every matching track, `libraryTotal` every track.
    */
-  'library.list': request<{ tracks: TrackListItem[]; total: number; libraryTotal: number }>()(
+  'library.list': request<{ tracks: TrackListItem[]; total: number; totalExact?: boolean; libraryTotal: number }>()(
     z
       .strictObject({
         offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
         limit: z.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
+        /** Estimate `total` where counting costs more than the window (`totalExact: false`; `library.count` counts). */
+        quickCount: z.boolean().optional(),
         ...libraryQuery,
       })
       .optional(),
   ),
+  /** Tracks matching the filter, exactly (after a `library.list` with `quickCount` estimated them). */
+  'library.count': request<{ total: number; libraryTotal: number }>()(z.strictObject(libraryQuery)),
   /** The ids of rows `offset`..`offset + limit - 1` of the table as sorted and filtered (a shift-click range). */
   'library.ids': request<{ ids: string[] }>()(
     z.strictObject({

@@ -10,6 +10,7 @@ export const REQUEST_NAMES = [
   'library.list',
   'library.get',
   'library.ids',
+  'library.count',
   'library.titles',
   'jobs.list',
   'jobs.get',
