@@ -31,6 +31,7 @@ function status(overrides: Partial<SetupStatus> = {}, done: string[] = []): Setu
     ],
     error: null,
     progress: null,
+    cluster: { state: 'absent', installed: null, sizeMb: 80, progress: null, error: null },
     ...overrides,
   };
 }
