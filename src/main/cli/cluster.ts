@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { ClusterInstallStatus, ClusterStatus } from '../../shared/contract';
 import type { Engine } from '../engine';
 import { checkClusterAddress } from '../cluster/config';
@@ -117,7 +118,8 @@ export const cluster: CommandSpec = {
     }
     if (sub === 'install') {
       if (rest.length) throw new UsageError('install takes no argument (an offline folder of wheels: --offline DIR)');
-      return install(ctx, await ctx.engine(), typeof values.offline === 'string' ? values.offline : undefined);
+      // a relative folder is the shell's, not the engine's
+      return install(ctx, await ctx.engine(), typeof values.offline === 'string' ? resolve(values.offline) : undefined);
     }
     throw new UsageError(`unknown cluster command "${sub}" (status, set, off, install)`);
   },

@@ -47,22 +47,24 @@ export function createClusterInstall(deps: ClusterInstallDeps): ClusterInstall {
   let error: ClusterInstallStatus['error'] = null;
   let progress: ClusterInstallStatus['progress'] = null;
   let run: Promise<void> | null = null;
+  /** Set before the installer is called: its first progress comes before `run` is assigned. */
+  let installing = false;
   let abort: AbortController | null = null;
   let lastEmit = 0;
 
   const status = (): ClusterInstallStatus => ({
-    state: run ? 'installing' : installed ? 'ready' : error ? 'failed' : 'absent',
+    state: installing ? 'installing' : installed ? 'ready' : error ? 'failed' : 'absent',
     installed,
     sizeMb: core.DOWNLOAD_ESTIMATES_MB.cluster ?? 80,
-    progress: run ? progress : null,
-    error: run ? null : error,
+    progress: installing ? progress : null,
+    error: installing ? null : error,
   });
 
   return {
     status,
     running: () => run,
     async refresh() {
-      if (!run) installed = await probe();
+      if (!installing) installed = await probe();
       return status();
     },
     async stop() {
@@ -70,7 +72,8 @@ export function createClusterInstall(deps: ClusterInstallDeps): ClusterInstall {
       await run;
     },
     start(options = {}) {
-      if (run || installed) return status();
+      if (installing || installed) return status();
+      installing = true;
       abort = new AbortController();
       error = null;
       progress = { fraction: 0, message: 'Starting the Ray install…' };
@@ -103,6 +106,7 @@ export function createClusterInstall(deps: ClusterInstallDeps): ClusterInstall {
           deps.logger?.error(`cluster: the Ray install failed: ${error.message}\n${error.detail}`);
         })
         .finally(() => {
+          installing = false;
           run = null;
           abort = null;
           deps.emit(status());
