@@ -43,6 +43,8 @@ export function ClusterSettings() {
     tokenOk ? null : 'The token must be 8-4096 printable characters without spaces.',
     numbersOk ? null : 'Threads: 1-256; separations and analyses at once: 1-1024 (blank: follow the cluster).',
   ].filter((p): p is string => !!p);
+  // nothing leaves the form that the engine would refuse (it checks again: CLUSTER_ADDRESS)
+  const valid = addressOk && problems.length === 0;
 
   const save = async () => {
     const ok = await actions.saveSettings({
@@ -81,7 +83,14 @@ export function ClusterSettings() {
         {cluster?.active ? `Using ${cluster.active.address} (from ${SOURCE[cluster.active.source]}); token ${tokenState}.` : `Off: work runs on this machine; token ${tokenState}.`}
       </p>
       <ClusterSupport />
-      <form className="settings-form" noValidate onSubmit={(e) => (e.preventDefault(), void save())}>
+      <form
+        className="settings-form"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (valid) void save();
+        }}
+      >
         <label>
           <span>Address</span>
           <input type="text" className="mono" aria-label="Cluster address" placeholder="ray://head.internal:10001" aria-invalid={!!address.trim() && !addressOk} value={address} onChange={edit(setAddress)} />
@@ -114,7 +123,7 @@ export function ClusterSettings() {
         )}
         <div className="toolbar">
           {saved && <span className="ok-text small">{saved}</span>}
-          <button type="submit" className="button" disabled={!addressOk || problems.length > 0}>
+          <button type="submit" className="button" disabled={!valid}>
             Save cluster
           </button>
           {cluster?.address && (
