@@ -4,7 +4,7 @@ export declare const STEPS: readonly StepName[];
 export declare const STEP_TITLES: Record<StepName, string>;
 export declare const STATE_FILE: string;
 export declare const PYTHON_MINOR: string;
-export declare const DOWNLOAD_ESTIMATES_MB: Record<string, number>;
+export declare const DOWNLOAD_ESTIMATES_MB: Record<string, number> & { runtime: number; cluster: number };
 
 export interface ProvisionEvent {
   step: StepName;

@@ -41,8 +41,8 @@ export const STEP_TITLES = {
   models: 'Separation models from the offline folder',
   verify: 'Check the engine (doctor)',
 };
-/** Rough download sizes, for the setup screen (MB). torch dominates; CUDA builds are far bigger; `cluster`: Ray and what it adds (~250 MB installed). */
-export const DOWNLOAD_ESTIMATES_MB = { runtime: 30, cluster: 80, 'linux-cpu': 900, 'linux-cuda': 3300, 'linux-cuda126': 3300, 'windows-cpu': 450, 'windows-cuda': 3000, 'windows-cuda126': 3000, 'macos-arm64': 350, 'macos-x64': 400 };
+/** Rough download sizes, for the setup screen (MB). torch dominates; CUDA builds are far bigger; `cluster`: Ray and what it adds (88 MB of wheels on linux-x86_64, ~270 MB installed). */
+export const DOWNLOAD_ESTIMATES_MB = { runtime: 30, cluster: 90, 'linux-cpu': 900, 'linux-cuda': 3300, 'linux-cuda126': 3300, 'windows-cpu': 450, 'windows-cuda': 3000, 'windows-cuda126': 3000, 'macos-arm64': 350, 'macos-x64': 400 };
 
 const isWindows = process.platform === 'win32';
 
@@ -722,7 +722,7 @@ export async function installCluster(options) {
 function pipFailure(output, python, offlineDir) {
   const seeBelow = 'See the last lines of pip output below.';
   if (/No space left on device|Errno 28/i.test(output)) {
-    return { reason: 'no space left on the disk', nextSteps: [`Free about ${DOWNLOAD_ESTIMATES_MB.cluster * 4} MB on the disk holding ${dirname(dirname(python))} (Ray takes ~250 MB installed), then install again.`, seeBelow] };
+    return { reason: 'no space left on the disk', nextSteps: [`Free about ${DOWNLOAD_ESTIMATES_MB.cluster * 4} MB on the disk holding ${dirname(dirname(python))} (Ray takes ~270 MB installed), then install again.`, seeBelow] };
   }
   if (/Permission denied|Errno 13|Access is denied/i.test(output)) {
     return { reason: 'the environment is not writable', nextSteps: [`Make ${dirname(dirname(python))} writable by this user (or set SFA_PYTHON to an environment you own), then install again.`, seeBelow] };

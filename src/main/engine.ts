@@ -169,7 +169,8 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     logger,
     provisioner: options.provisioner,
     emit: (p) => events.emit('setup:progress', p),
-    // Ray just installed: the pools' drivers are started again, now importing it (no restart)
+    // Ray just installed, no restart: drivers import it at their next connection (a new package is
+    // found by a running Python), and the backend asks the cluster for its resources again at once
     cluster: { ...options.clusterInstall, emit: (c) => events.emit('cluster:install', c), onInstalled: () => cluster.apply() },
   });
   const env = pythonEnvironment();

@@ -55,7 +55,7 @@ export function createClusterInstall(deps: ClusterInstallDeps): ClusterInstall {
   const status = (): ClusterInstallStatus => ({
     state: installing ? 'installing' : installed ? 'ready' : error ? 'failed' : 'absent',
     installed,
-    sizeMb: core.DOWNLOAD_ESTIMATES_MB.cluster ?? 80,
+    sizeMb: core.DOWNLOAD_ESTIMATES_MB.cluster,
     progress: installing ? progress : null,
     error: installing ? null : error,
   });

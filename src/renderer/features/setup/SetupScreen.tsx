@@ -138,13 +138,14 @@ export function SetupScreen() {
 function SetupDone() {
   const actions = useActions();
   const cluster = useSetupStore((s) => s.status?.cluster);
-  const installing = cluster?.state === 'installing';
+  if (!cluster) return null;
+  const installing = cluster.state === 'installing';
   return (
     <div className="setup-screen" role="dialog" aria-modal="true" aria-labelledby="setup-done-heading">
       <div className="setup-card">
         <h1 id="setup-done-heading">The separation engine is ready</h1>
         <section aria-labelledby="setup-cluster-heading">
-          <h2 id="setup-cluster-heading">Cluster support (Ray, about {cluster?.sizeMb ?? 80} MB) — optional</h2>
+          <h2 id="setup-cluster-heading">Cluster support (Ray, about {cluster.sizeMb} MB) — optional</h2>
           <p className="muted small">
             Only for separating a large catalogue on a Ray cluster of your own (Settings → Cluster). It can be installed later from Settings too.
           </p>
