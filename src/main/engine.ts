@@ -32,6 +32,7 @@ import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
 import { ffmpegVars, setConfiguredFfmpeg } from './sidecar/ffmpeg';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
+import type { ClusterInstallDeps } from './provision/cluster';
 import { ClusterBackend } from './cluster/backend';
 import { CLUSTER_SETTING_DEFAULTS, type ClusterSettings } from './cluster/config';
 import { analysisWorker } from './workers/analyze';
@@ -70,6 +71,8 @@ export interface EngineOptions {
   separation?: Partial<SeparationSettings>;
   /** First-run setup: a fake provisioner (tests); default the shared core in scripts/provision/. */
   provisioner?: Provisioner;
+  /** The optional Ray install (`cluster.install`): stand-ins for the installer and the version probe (tests). */
+  clusterInstall?: Pick<ClusterInstallDeps, 'installer' | 'probe'>;
   /** Extra workers (tests). */
   workers?: AnyWorker[];
   /** The better-sqlite3 binary to load (the desktop app under Electron: its ABI build); default npm's. */
@@ -168,7 +171,16 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   const local = localConcurrency();
   setConfiguredFfmpeg(stored.toolPaths.ffmpeg);
   // before the sidecar environment is resolved: it registers the first-run environment folder
-  const setup = createSetup({ home: paths.root, modelsDir: paths.models, logger, provisioner: options.provisioner, emit: (p) => events.emit('setup:progress', p) });
+  const setup = createSetup({
+    home: paths.root,
+    modelsDir: paths.models,
+    logger,
+    provisioner: options.provisioner,
+    emit: (p) => events.emit('setup:progress', p),
+    // Ray just installed, no restart: drivers import it at their next connection (a new package is
+    // found by a running Python), and the backend asks the cluster for its resources again at once
+    cluster: { ...options.clusterInstall, emit: (c) => events.emit('cluster:install', c), onInstalled: () => cluster.apply() },
+  });
   const env = pythonEnvironment();
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
   const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE, ...ffmpegVars() };
