@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOWNLOAD_ESTIMATES_MB, installCluster, venvPython, type ClusterInstallEvent, type ProvisionError } from '../../../scripts/provision/index.mjs';
 import { appRoot } from '../paths';
 import { basePython } from './fixtures';
+import { processAlive as alive } from '../../test/fixtures';
 
 const requirements = join(appRoot(), 'python', 'requirements-cluster.txt');
 let work: string;
@@ -18,14 +19,6 @@ let python: string;
 /** Where the stand-in pip "installs" (on PYTHONPATH of both pip and the import check). */
 let site: string;
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A pip that records its arguments, prints `lines`, installs a `ray` package when told, and exits with `code`. */
 function fakePip(name: string, { lines, code = 0, installs = true, sleep = 0 }: { lines: string[]; code?: number; installs?: boolean; sleep?: number }): string {

@@ -1,5 +1,6 @@
 import { useActions } from '../../actions/context';
 import { useSetupStore } from '../../stores/setup';
+import { SetupError } from './SetupError';
 
 /**
  * The optional cluster support (Ray) in the engine's environment: its state, the Install button,
@@ -33,24 +34,7 @@ export function ClusterSupport() {
         {installing ? `Installing Ray: ${Math.round((cluster.progress?.fraction ?? 0) * 100)}%${cluster.progress?.message ? ` — ${cluster.progress.message}` : ''}` : 'Ray is not installed: work runs on this machine only.'}
       </p>
       {installing && <progress max={1} value={cluster.progress?.fraction ?? 0} aria-label="Ray install progress" />}
-      {cluster.error && !installing && (
-        <div className="setup-error" role="alert">
-          <strong>The Ray install failed:</strong> {cluster.error.message}
-          {cluster.error.nextSteps.length > 0 && (
-            <ul>
-              {cluster.error.nextSteps.map((n) => (
-                <li key={n}>{n}</li>
-              ))}
-            </ul>
-          )}
-          {cluster.error.detail && (
-            <details>
-              <summary>Details</summary>
-              <pre>{cluster.error.detail}</pre>
-            </details>
-          )}
-        </div>
-      )}
+      {cluster.error && !installing && <SetupError title="The Ray install failed:" error={cluster.error} />}
       {requestError && <p role="alert">{requestError}</p>}
       <button type="button" className="button" disabled={installing} onClick={() => void actions.setup.installCluster()}>
         {installing ? 'Installing Ray…' : `Install cluster support (Ray, about ${cluster.sizeMb} MB)`}

@@ -4,6 +4,7 @@ import { useActions } from '../../actions/context';
 import { useSettingsStore, useSystemStore } from '../../stores';
 import { useSetupStore } from '../../stores/setup';
 import { ClusterSupport } from './ClusterSupport';
+import { SetupError } from './SetupError';
 
 const STATE_LABEL: Record<SetupStatus['steps'][number]['state'], string> = { done: 'done', pending: 'to do', running: 'running', failed: 'failed' };
 const mb = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} GB` : `${Math.round(n)} MB`);
@@ -72,22 +73,7 @@ export function SetupScreen() {
           </p>
         )}
         {status.error && !running && (
-          <div className="setup-error" role="alert">
-            <strong>Setup stopped at “{status.steps.find((s) => s.name === status.error!.step)?.title ?? status.error.step}”:</strong> {status.error.message}
-            {status.error.nextSteps.length > 0 && (
-              <ul>
-                {status.error.nextSteps.map((n) => (
-                  <li key={n}>{n}</li>
-                ))}
-              </ul>
-            )}
-            {status.error.detail && (
-              <details>
-                <summary>Details</summary>
-                <pre>{status.error.detail}</pre>
-              </details>
-            )}
-          </div>
+          <SetupError title={<>Setup stopped at “{status.steps.find((s) => s.name === status.error!.step)?.title ?? status.error.step}”:</>} error={status.error} />
         )}
         {requestError && <p role="alert">{requestError}</p>}
         <div className="setup-actions">
