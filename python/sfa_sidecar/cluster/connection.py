@@ -62,6 +62,16 @@ def _keep_loopback() -> None:
     services.resolve_ip_for_localhost = resolve
 
 
+def _initialized(ray: Any) -> bool:
+    """``ray.is_initialized()``, False where it raises: a Ray Client whose server went away raises
+    ValueError("Cannot invoke RPC on closed channel!") here, which once escaped as INTERNAL (an
+    attempt spent) instead of CLUSTER_UNREACHABLE (a wait)."""
+    try:
+        return bool(ray.is_initialized())
+    except Exception:  # noqa: BLE001 - a connection that cannot say is not one
+        return False
+
+
 def _tcp_open(address: ClusterAddress) -> bool:
     try:
         _probe_tcp(address)
@@ -158,7 +168,7 @@ class Connection:
         with self.lock:
             import ray  # noqa: PLC0415
 
-            if self.connected and ray.is_initialized():
+            if self.connected and _initialized(ray):
                 self._check_same_cluster(ray)
             else:
                 self._connect(ray)
@@ -186,8 +196,9 @@ class Connection:
         self._connect(ray)
 
     def _connect(self, ray: Any) -> None:
+        self.connected = False
         _probe_tcp(self.address)
-        if ray.is_initialized():
+        if _initialized(ray):
             ray.shutdown()
         runtime_env = {"py_modules": [PACKAGE_DIR], "excludes": ["__pycache__", "*.pyc"]}
         common = dict(namespace="sfa", runtime_env=runtime_env, logging_level="WARNING", log_to_driver=False)
