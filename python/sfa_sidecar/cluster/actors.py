@@ -127,9 +127,6 @@ class SeparationActor(_Base):
         self.threads = threads
         self.repos: dict[str, str] = {}
 
-    def has_repo(self, digest: str) -> bool:
-        return digest in self.repos
-
     def _repo(self, digest: str, files_ref: list) -> str:
         """A model repo's files, unpacked once per actor under its digest."""
         if digest not in self.repos:
