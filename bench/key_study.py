@@ -26,6 +26,7 @@ os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), "
 import numpy as np  # noqa: E402
 
 from analysis_accuracy import key_score  # noqa: E402
+from corpus.scores import index_items  # noqa: E402
 from sfa_sidecar import analyze  # noqa: E402
 from sfa_sidecar.analysis import keys, source  # noqa: E402
 
@@ -119,6 +120,73 @@ def final(f: dict) -> np.ndarray:
     return _cached(f, "final", build)
 
 
+def _sevenths_and_dims() -> np.ndarray:
+    """(24, 12): dominant sevenths (root, 3rd, 5th, b7) on C..B, then diminished triads on C..B."""
+    t = np.zeros((24, 12), dtype=np.float32)
+    for r in range(12):
+        t[r, [r, (r + 4) % 12, (r + 7) % 12, (r + 10) % 12]] = 1.0
+        t[12 + r, [r, (r + 3) % 12, (r + 6) % 12]] = 1.0
+    return t / np.linalg.norm(t, axis=1, keepdims=True)
+
+
+TEMPLATES48 = np.vstack([keys.TRIADS, _sevenths_and_dims()])
+
+
+def path48(f: dict, dims: bool = True, bias: float = 0.0) -> np.ndarray:
+    """The chord path over triads + dominant sevenths (+ diminished triads)."""
+    def build():
+        semis = f["semis"]
+        active = semis.max(axis=0) > 0
+        s = semis[:, active]
+        treble = keys._fold(s, keys.BASS_SPLIT, keys.HI_MIDI)
+        low = keys._fold(s, keys.LO_MIDI, keys.BASS_SPLIT)
+        treble /= np.maximum(np.linalg.norm(treble, axis=0, keepdims=True), 1e-9)
+        low /= np.maximum(np.linalg.norm(low, axis=0, keepdims=True), 1e-9)
+        t = TEMPLATES48 if dims else TEMPLATES48[:36]
+        obs = t @ treble + keys.CHORD_BASS * np.tile(low, (t.shape[0] // 12, 1))
+        obs[24:] -= bias  # a triad plus its root's 7th harmonic (31 cents under the b7) is not a V7
+        return keys.viterbi_chords(obs)
+    return _cached(f, f"path48-{dims}-{bias}", build)
+
+
+def functions48(v7: float, dim: float, v7_other: float = 0.0, dim_other: float = 0.0) -> np.ndarray:
+    w = np.zeros((24, 48))
+    w[:, :24] = keys.FUNCTIONS
+    w[:, 24:36] = v7_other
+    w[:, 36:] = dim_other
+    for t in range(12):
+        for m in (0, 12):
+            w[m + t, 24 + (t + 7) % 12] = v7  # V7 of the key (major V in minor too)
+            w[m + t, 36 + (t + 11) % 12] = dim  # vii°
+    return w
+
+
+def func48(f: dict, v7: float, dim: float, dims: bool = True, v7_other: float = 0.0, dim_other: float = 0.0,
+           bias: float = 0.0) -> np.ndarray:
+    def build():
+        p = path48(f, dims, bias)
+        h = np.bincount(p, minlength=48).astype(float)
+        return z(functions48(v7, dim, v7_other, dim_other) @ (h / max(1.0, h.sum())))
+    return _cached(f, f"func48-{v7}-{dim}-{dims}-{v7_other}-{dim_other}-{bias}", build)
+
+
+def functions_w(iv: float, v: float, minor_v: float | None = None) -> np.ndarray:
+    """keys.FUNCTIONS with the IV and V weights of both modes changed (V the major triad a fifth up)."""
+    w = keys.FUNCTIONS.copy()
+    for t in range(12):
+        for m, iv_quality in ((0, 0), (12, 12)):
+            w[m + t, iv_quality + (t + 5) % 12] = iv
+            w[m + t, (t + 7) % 12] = v if m == 0 or minor_v is None else minor_v
+    return w
+
+
+def funcw(f: dict, iv: float, v: float, minor_v: float | None = None) -> np.ndarray:
+    def build():
+        h = np.bincount(path(f), minlength=24).astype(float)
+        return z(functions_w(iv, v, minor_v) @ (h / max(1.0, h.sum())))
+    return _cached(f, f"funcw-{iv}-{v}-{minor_v}", build)
+
+
 VARIANTS = {
     "1.2.0 chosen (KK bass2 + func, V/V neutral)": lambda f: prof(f, "krumhansl") + func(f),
     "func alone": lambda f: func(f),
@@ -144,14 +212,49 @@ VARIANTS = {
     "albrecht + func + cad": lambda f: prof(f, "albrecht") + func(f) + cad(f),
     "cqt albrecht + KK + func + cad": lambda f: cqt(f, "albrecht") + prof(f, "krumhansl") + func(f) + cad(f),
     "KK + func + final (flagged)": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * final(f),
+    "V7 1 (triads+V7)": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 0.0, False),
+    "V7 2 (triads+V7)": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 0.0, False),
+    "V7 1 other -1": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 0.0, False, -1.0),
+    "V7 2 other -0.5": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 0.0, False, -0.5),
+    "V7 1 dim 1": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 1.0),
+    "V7 2 dim 1": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 1.0),
+    "V7 2 dim 0.5": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 0.5),
+    "V7 1 dim 0": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 0.0),
+    "V7 1 bias 0.05": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 0.0, False, bias=0.05),
+    "V7 2 bias 0.05": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 0.0, False, bias=0.05),
+    "V7 2 dim 1 bias 0.05": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 1.0, True, bias=0.05),
+    "V7 1 bias 0.1": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 0.0, False, bias=0.1),
+    "V7 2 bias 0.1": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 0.0, False, bias=0.1),
+    "V7 2 dim 1 bias 0.1": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 1.0, True, bias=0.1),
+    "V7 1 bias 0.15": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 0.0, False, bias=0.15),
+    "V7 2 bias 0.15": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 0.0, False, bias=0.15),
+    "V7 2 dim 1 bias 0.15": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 1.0, True, bias=0.15),
+    "V7 1 bias 0.2": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 0.0, False, bias=0.2),
+    "V7 2 bias 0.2": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 0.0, False, bias=0.2),
+    "V7 2 dim 1 bias 0.2": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 1.0, True, bias=0.2),
+    "V7 1 bias 0.3": lambda f: prof(f, "krumhansl") + func48(f, 1.0, 0.0, False, bias=0.3),
+    "V7 2 bias 0.3": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 0.0, False, bias=0.3),
+    "V7 2 dim 1 bias 0.3": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 1.0, True, bias=0.3),
+    "IV 0.75 V 1.25": lambda f: prof(f, "krumhansl") + funcw(f, 0.75, 1.25),
+    "IV 0.5 V 1.5": lambda f: prof(f, "krumhansl") + funcw(f, 0.5, 1.5),
+    "IV 1 V 1.5": lambda f: prof(f, "krumhansl") + funcw(f, 1.0, 1.5),
+    "IV 0.75 V 1": lambda f: prof(f, "krumhansl") + funcw(f, 0.75, 1.0),
+    "IV 0.5 V 1": lambda f: prof(f, "krumhansl") + funcw(f, 0.5, 1.0),
+    "KK + func + 0.25 binary": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * prof(f, "binary"),
+    "KK + func + 0.25 binary bass1": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * prof(f, "binary", 1.0),
+    "KK + func + 0.5 binary": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * prof(f, "binary"),
+    "KK + func + 0.5 binary bass1": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * prof(f, "binary", 1.0),
+    "KK + func + 1 binary": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * prof(f, "binary"),
+    "KK + func + 1 binary bass1": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * prof(f, "binary", 1.0),
+    "V7 2 dim 1 other -0.5": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 1.0, True, -0.5, -0.5),
 }
 
 
 def dev_items(generated: bool) -> dict[str, list[tuple[str, tuple[int, str]]]]:
     corpora: dict[str, list[tuple[str, tuple[int, str]]]] = {}
     index_path = ROOT / "bench" / ".cache" / "scores" / "index.json"
-    index = json.loads(index_path.read_text()) if index_path.exists() else {"items": []}
-    corpora["real dev"] = [(i["renders"][0]["path"], (i["tonic"], i["mode"])) for i in index["items"]
+    items = index_items() if index_path.exists() else []
+    corpora["real dev"] = [(i["renders"][0]["path"], (i["tonic"], i["mode"])) for i in items
                            if i["split"] == "dev" and Path(i["renders"][0]["path"]).exists()]
     if generated:
         import corpus as gen
