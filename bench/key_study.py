@@ -187,7 +187,48 @@ def funcw(f: dict, iv: float, v: float, minor_v: float | None = None) -> np.ndar
     return _cached(f, f"funcw-{iv}-{v}-{minor_v}", build)
 
 
+# Diatonic-set profiles: which of the seven-note collections the music uses (what separates a key
+# from its dominant is one pitch class: F vs F# for C vs G). Minor with the raised 7th (the V
+# chord of harmonic minor), or with both 7ths at half weight.
+keys.PROFILES.setdefault("binary-harmonic", ([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], [1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 0, 1]))
+keys.PROFILES.setdefault("binary-both", ([1, 0, 1, 0, 1, 1, 0, 1, 0, 1, 0, 1], [1, 0, 1, 1, 0, 1, 0, 1, 1, 0, 0.5, 0.5]))
+
+
+def cad_pc(f: dict, three: bool = False, min_frames: int = 2, raw: bool = False, tail: float = 0.0) -> np.ndarray:
+    """Authentic cadences credited to the tonic's pitch class in both modes (a V -> I motion says
+    which note is the tonic, not the mode: the chord after V may be a Picardy third or misread).
+    ``three``: only predominant -> V -> tonic (IV or ii before the V; iv in minor), which an I -> IV
+    motion of the dominant's key cannot imitate as easily."""
+    def build():
+        runs = keys.chord_runs(path(f), min_frames)
+        out = np.zeros(24)
+        if len(runs) < 2:
+            return out
+        chords = [c for c, _ in runs]
+        starts = np.cumsum([0] + [n for _, n in runs])[:-1] * keys.KEY_HOP / keys.KEY_SR
+        end = sum(n for _, n in runs) * keys.KEY_HOP / keys.KEY_SR
+        for i in range(1, len(chords)):
+            if tail and (i == len(chords) - 1 or starts[i] > end - tail):
+                continue  # the corpus cuts each span after a cadence: cadences near the end are not counted
+            a, b = chords[i - 1], chords[i]
+            tonic = b % 12
+            if a != (tonic + 7) % 12:
+                continue
+            if three:
+                if i < 2:
+                    continue
+                pre = chords[i - 2]
+                if pre not in ((tonic + 5) % 12, 12 + (tonic + 2) % 12, 12 + (tonic + 5) % 12):
+                    continue
+            out[tonic] += 1.0
+            out[12 + tonic] += 1.0
+        share = out / (len(chords) - 1)
+        return share if raw else z(share)
+    return _cached(f, f"cadpc-{three}-{min_frames}-{raw}-{tail}", build)
+
+
 VARIANTS = {
+    "keys.py as it stands": lambda f: keys.combined_scores(f["semis"]),
     "1.2.0 chosen (KK bass2 + func, V/V neutral)": lambda f: prof(f, "krumhansl") + func(f),
     "func alone": lambda f: func(f),
     "0.5 KK + func": lambda f: 0.5 * prof(f, "krumhansl") + func(f),
@@ -246,6 +287,48 @@ VARIANTS = {
     "KK + func + 0.5 binary bass1": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * prof(f, "binary", 1.0),
     "KK + func + 1 binary": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * prof(f, "binary"),
     "KK + func + 1 binary bass1": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * prof(f, "binary", 1.0),
+    "KK + func + 0.5 binary-harmonic bass1": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * prof(f, "binary-harmonic", 1.0),
+    "KK + func + 0.5 binary-harmonic bass2": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * prof(f, "binary-harmonic", 2.0),
+    "KK + func + 0.5 binary-both bass1": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * prof(f, "binary-both", 1.0),
+    "KK + func + 0.5 binary-both bass2": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * prof(f, "binary-both", 2.0),
+    "KK + func + 1 binary-harmonic bass1": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * prof(f, "binary-harmonic", 1.0),
+    "KK + func + 1 binary-harmonic bass2": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * prof(f, "binary-harmonic", 2.0),
+    "KK + func + 1 binary-both bass1": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * prof(f, "binary-both", 1.0),
+    "KK + func + 1 binary-both bass2": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * prof(f, "binary-both", 2.0),
+    "KK + func + 1.5 binary-harmonic bass1": lambda f: prof(f, "krumhansl") + func(f) + 1.5 * prof(f, "binary-harmonic", 1.0),
+    "KK + func + 1.5 binary-harmonic bass2": lambda f: prof(f, "krumhansl") + func(f) + 1.5 * prof(f, "binary-harmonic", 2.0),
+    "KK + func + 1.5 binary-both bass1": lambda f: prof(f, "krumhansl") + func(f) + 1.5 * prof(f, "binary-both", 1.0),
+    "KK + func + 1.5 binary-both bass2": lambda f: prof(f, "krumhansl") + func(f) + 1.5 * prof(f, "binary-both", 2.0),
+    "KK + func + 1.5 binary bass1": lambda f: prof(f, "krumhansl") + func(f) + 1.5 * prof(f, "binary", 1.0),
+    "KK + func + 2 binary bass1": lambda f: prof(f, "krumhansl") + func(f) + 2 * prof(f, "binary", 1.0),
+    "KK + func + 0.25 cad both modes": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * cad_pc(f),
+    "KK + func + 0.25 cad3 both modes": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * cad_pc(f, True),
+    "KK + func + 0.5 cad both modes": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f),
+    "KK + func + 0.5 cad3 both modes": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f, True),
+    "KK + func + 1 cad both modes": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * cad_pc(f),
+    "KK + func + 1 cad3 both modes": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * cad_pc(f, True),
+    "KK + func + 2 raw cad both modes": lambda f: prof(f, "krumhansl") + func(f) + 2.0 * cad_pc(f, raw=True),
+    "KK + func + 2 raw cad3 both modes": lambda f: prof(f, "krumhansl") + func(f) + 2.0 * cad_pc(f, True, raw=True),
+    "KK + func + 4 raw cad both modes": lambda f: prof(f, "krumhansl") + func(f) + 4.0 * cad_pc(f, raw=True),
+    "KK + func + 4 raw cad3 both modes": lambda f: prof(f, "krumhansl") + func(f) + 4.0 * cad_pc(f, True, raw=True),
+    "KK + func + 8 raw cad both modes": lambda f: prof(f, "krumhansl") + func(f) + 8.0 * cad_pc(f, raw=True),
+    "KK + func + 8 raw cad3 both modes": lambda f: prof(f, "krumhansl") + func(f) + 8.0 * cad_pc(f, True, raw=True),
+    "KK + func + 0.25 cad + 0.25 cad3": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * cad_pc(f) + 0.25 * cad_pc(f, True),
+    "KK + func + 0.5 cad + 0.5 cad3": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f) + 0.5 * cad_pc(f, True),
+    "KK + func + 0.5 cad (min 3 frames)": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f, False, 3),
+    "KK + func + 0.5 cad (min 1 frame)": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f, False, 1),
+    "KK + func + 0.25 cad both, not last 4 s": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * cad_pc(f, tail=4.0),
+    "KK + func + 0.25 cad + cad3 both, not last 4 s": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * cad_pc(f, tail=4.0) + 0.25 * cad_pc(f, True, tail=4.0),
+    "KK + func + 0.25 cad both, not last 8 s": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * cad_pc(f, tail=8.0),
+    "KK + func + 0.25 cad + cad3 both, not last 8 s": lambda f: prof(f, "krumhansl") + func(f) + 0.25 * cad_pc(f, tail=8.0) + 0.25 * cad_pc(f, True, tail=8.0),
+    "KK + func + 0.5 cad both, not last 4 s": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f, tail=4.0),
+    "KK + func + 0.5 cad + cad3 both, not last 4 s": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f, tail=4.0) + 0.5 * cad_pc(f, True, tail=4.0),
+    "KK + func + 0.5 cad both, not last 8 s": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f, tail=8.0),
+    "KK + func + 0.5 cad + cad3 both, not last 8 s": lambda f: prof(f, "krumhansl") + func(f) + 0.5 * cad_pc(f, tail=8.0) + 0.5 * cad_pc(f, True, tail=8.0),
+    "KK + func + 1 cad both, not last 4 s": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * cad_pc(f, tail=4.0),
+    "KK + func + 1 cad + cad3 both, not last 4 s": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * cad_pc(f, tail=4.0) + 1.0 * cad_pc(f, True, tail=4.0),
+    "KK + func + 1 cad both, not last 8 s": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * cad_pc(f, tail=8.0),
+    "KK + func + 1 cad + cad3 both, not last 8 s": lambda f: prof(f, "krumhansl") + func(f) + 1.0 * cad_pc(f, tail=8.0) + 1.0 * cad_pc(f, True, tail=8.0),
     "V7 2 dim 1 other -0.5": lambda f: prof(f, "krumhansl") + func48(f, 2.0, 1.0, True, -0.5, -0.5),
 }
 
@@ -280,10 +363,25 @@ def main() -> int:
     ap.add_argument("--variants", default="")
     ap.add_argument("--no-generated", action="store_true")
     ap.add_argument("--cqt", action="store_true", help="also the chroma_cqt variants (slow to extract)")
-    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--buckets", type=float, nargs="*", default=None,
+                    help="per dev corpus, how often keys.py's answer is right per confidence bucket, at these margin scales")
+    ap.add_argument("-v", "--verbose", action="count", default=0, help="-v: the real errors; -vv: the generated ones too")
     args = ap.parse_args()
     corpora = dev_items(not args.no_generated)
     feats = {name: [(features(p), t, p) for p, t in items] for name, items in corpora.items()}
+    if args.buckets is not None:
+        for scale in args.buckets or [keys.MARGIN_SCALE]:
+            for corpus, rows in feats.items():
+                cells = np.zeros((4, 2), dtype=int)
+                for f, truth, _ in rows:
+                    scores = keys.combined_scores(f["semis"])
+                    top = np.sort(scores)[::-1]
+                    conf = 1.0 - np.exp(-(top[0] - top[1]) / scale)
+                    b = min(3, int(conf * 4))
+                    cells[b] += (unpack(int(np.argmax(scores))) == truth, 1)
+                print(f"margin scale {scale:g} {corpus:14s} " + "  ".join(
+                    f"{lo:.2f}-{lo + 0.25:.2f}: {r}/{n}" for lo, (r, n) in zip((0, 0.25, 0.5, 0.75), cells)))
+        return 0
     variants = VARIANTS if not args.variants else {k: VARIANTS[k] for k in args.variants.split(",")}
     if not args.cqt:
         variants = {k: v for k, v in variants.items() if "cqt" not in k}
@@ -300,7 +398,7 @@ def main() -> int:
                 k = kind(truth, est)
                 if k != "=":
                     kinds[k] += 1
-                if args.verbose and k != "=":
+                if args.verbose and k != "=" and (corpus.startswith("real") or args.verbose > 1):
                     print(f"   {name} {corpus}: {Path(path).parent.name[:50]} truth {keys.key_name(*truth)} got {keys.key_name(*est)}")
             cells.append(f"{np.mean(ws):.3f}/{np.mean(xs):.3f} {kinds['f']}/{kinds['r']}/{kinds['p']}/{kinds['o']}")
         print(f"{name:34s} " + " ".join(f"{c:>26s}" for c in cells), flush=True)

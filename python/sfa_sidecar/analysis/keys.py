@@ -369,21 +369,41 @@ def chord_runs(path: np.ndarray, min_frames: int = 2) -> list[tuple[int, int]]:
     return runs
 
 
-def cadence_scores(path: np.ndarray, min_frames: int = 2) -> np.ndarray:
-    """(24,) share of the chord changes that are authentic cadences in each key: the major triad
-    a fifth above the key's tonic (its dominant, major in minor keys too) followed by the tonic
-    triad. A key and its dominant share most chords, but the motion V -> I only lands on the
-    true tonic (in the dominant's key the same move is I -> IV). Measured in bench/key_study.py,
-    not part of the default method: it did not help on the dev corpora (bench/ANALYSIS.md)."""
+# Authentic cadences (V -> I) near the end are not counted: the real-composition corpus cuts each
+# span just after a cadence, and a cue read there would be flattered by the cut (a whole track's
+# last seconds are a fade or an outro anyway).
+CADENCE_TAIL_S = 4.0
+CADENCE_W = 0.25  # weight of the cadence term in the z-sum (dev: 0.25-0.5 alike, 1 worse)
+
+
+def cadence_scores(path: np.ndarray, min_frames: int = 2, predominant: bool = False,
+                   tail_s: float = CADENCE_TAIL_S) -> np.ndarray:
+    """(24,) share of the chord changes that are authentic cadences on each key's tonic: the
+    major triad a fifth above (the dominant, major in minor keys too) followed by a triad on the
+    tonic. A key and its dominant share most chords, but V -> I lands only on the true tonic (in
+    the dominant's key the same move is I -> IV). The cadence names the tonic, not the mode (the
+    last chord may be a Picardy third or misheard), so both modes of that tonic are credited.
+
+    ``predominant``: only IV/ii -> V -> I (iv in minor), which a pop I -> IV of the dominant's key
+    imitates less. Cadences landing in the last ``tail_s`` seconds (or on the last chord) are left out."""
     runs = chord_runs(path, min_frames)
     out = np.zeros(24)
     if len(runs) < 2:
         return out
-    for (a, _), (b, _) in zip(runs[:-1], runs[1:]):
-        tonic = b % 12
-        if a == (tonic + 7) % 12:  # a major triad on the fifth above b's root
-            out[b] += 1.0  # b: 0..11 major tonic triads, 12..23 minor: the same index as the key
-    return out / (len(runs) - 1)
+    chords = [c for c, _ in runs]
+    starts = np.cumsum([0] + [n for _, n in runs])[:-1] * KEY_HOP / KEY_SR
+    end = sum(n for _, n in runs) * KEY_HOP / KEY_SR
+    for i in range(1, len(chords)):
+        if tail_s and (i == len(chords) - 1 or starts[i] > end - tail_s):
+            continue
+        tonic = chords[i] % 12
+        if chords[i - 1] != (tonic + 7) % 12:  # a major triad on the fifth above
+            continue
+        if predominant and (i < 2 or chords[i - 2] not in ((tonic + 5) % 12, 12 + (tonic + 2) % 12, 12 + (tonic + 5) % 12)):
+            continue
+        out[tonic] += 1.0
+        out[12 + tonic] += 1.0
+    return out / (len(chords) - 1)
 
 
 def _z(x: np.ndarray) -> np.ndarray:
@@ -392,15 +412,17 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 
 def combined_scores(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT) -> np.ndarray:
-    """(24,) z(profile correlations) + z(chord-function scores)."""
+    """(24,) z(profile correlations) + z(chord-function scores) + CADENCE_W x z(cadences)."""
     prof = key_scores(chroma_profile(semis, bass_weight), profile)
-    func = FUNCTIONS @ chord_histogram(semis)
-    return _z(prof) + _z(func)
+    path = chord_path(semis)
+    hist = np.bincount(path, minlength=24).astype(float) / max(1, path.size)
+    return _z(prof) + _z(FUNCTIONS @ hist) + CADENCE_W * _z(cadence_scores(path))
 
 
-# z-units: a winner 0.8 ahead of the runner-up gets confidence 1 - 1/e. Set on the dev corpora
-# so that the confidence buckets rise with the share of right answers (bench/ANALYSIS.md).
-MARGIN_SCALE = 0.8
+# z-units: a winner 1.2 ahead of the runner-up gets confidence 1 - 1/e. Set on the dev corpora
+# so that the confidence buckets rise with the share of right answers (bench/ANALYSIS.md; 0.8
+# before the cadence term widened the margins).
+MARGIN_SCALE = 1.2
 
 
 def estimate_key_combined(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT) -> KeyResult:
