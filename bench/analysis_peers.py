@@ -117,7 +117,7 @@ def ours_and_naive(path: str, key_only: bool) -> tuple[dict, tuple]:
     nk, nt = naive_cached(path, key_only)
     OURS_CACHE.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps([r, nk, nt]))
-    return r, (nk, nt)
+    return r, ((tuple(nk) if nk else None), nt)
 
 
 def naive_cached(path: str, key_only: bool) -> tuple:
@@ -127,7 +127,7 @@ def naive_cached(path: str, key_only: bool) -> tuple:
     for old in sorted(OURS_CACHE.glob(f"{d}-*.json")):
         _, nk, nt = json.loads(old.read_text())
         if nk and (key_only or nt is not None):
-            return nk, (None if key_only else nt)
+            return tuple(nk), (None if key_only else nt)
     return naive_key(path) if key_only else naive(path)
 
 
