@@ -106,7 +106,16 @@ def func2(f: dict) -> np.ndarray:
 
 
 def cad(f: dict, min_frames: int = 2) -> np.ndarray:
-    return _cached(f, f"cad{min_frames}", lambda: z(keys.cadence_scores(path(f), min_frames)))
+    """1.2.0's cadence cue (measured there, not taken): V -> I credited to the mode of the triad
+    landed on, every cadence counted, the last one included."""
+    def build():
+        runs = keys.chord_runs(path(f), min_frames)
+        out = np.zeros(24)
+        for (a, _), (b, _) in zip(runs[:-1], runs[1:]):
+            if a == (b % 12 + 7) % 12:
+                out[b] += 1.0
+        return z(out / max(1, len(runs) - 1))
+    return _cached(f, f"cad{min_frames}", build)
 
 
 def final(f: dict) -> np.ndarray:
