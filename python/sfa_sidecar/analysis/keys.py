@@ -21,8 +21,12 @@ the fifth as on the tonic) and reads harmonic minor (major V) as major. The defa
    diatonic chords 0.5, the major II of a major key (V of V) 0, chords outside the key -1. The
    tonic of a I-IV-V song is the chord whose IV and V are both heard; its dominant would need a
    non-diatonic chord (the bVII);
-4. the chord scores and the profile correlations are standardised over the 24 keys (z-scores)
-   and added; the key is the argmax. Confidence comes from the winner's margin.
+4. authentic cadences in the chord path (V -> I: the dominant's key hears the same move as
+   I -> IV) credit the tonic they land on, in both modes (``cadence_scores``; none in the last
+   ``CADENCE_TAIL_S`` seconds);
+5. the chord scores, the cadence share (weight ``CADENCE_W``) and the profile correlations are
+   standardised over the 24 keys (z-scores) and added; the key is the argmax. Confidence comes
+   from the winner's margin.
 
 Chosen on a 96-song dev corpus, reported on held-out: bench/ANALYSIS.md.
 """
