@@ -30,6 +30,7 @@ import { fileSecretStore, type SecretStore } from './secrets';
 import { DJ_SETTING_DEFAULTS, SettingsRepository, type StoredSettings } from './settings';
 import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
 import { ffmpegVars, setConfiguredFfmpeg } from './sidecar/ffmpeg';
+import { JitCache } from './sidecar/jit-cache';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
 import type { ClusterInstallDeps } from './provision/cluster';
@@ -183,15 +184,18 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   });
   const env = pythonEnvironment();
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
-  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE, ...ffmpegVars() };
+  const jitCache = new JitCache(join(userCacheDir(), 'sfa', 'numba'), logger, process.env.NUMBA_CACHE_DIR);
+  const vars = { ...jitCache.vars, ...PYTHON_NO_BYTECODE, ...ffmpegVars() };
+  const onNativeCrash = (reason: string) => jitCache.quarantineAfter(reason);
   // Two processing sidecars share the cores instead of each taking all of them.
   const threads = String(threadsEach(local.processing));
   const sidecars = {
-    probe: new SidecarPool('probe', 1, { env, logger, vars, args: ['--no-devices'] }),
-    analysis: new SidecarPool('analysis', local.analysis, { env, logger, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(local.analysis)) } }),
+    probe: new SidecarPool('probe', 1, { env, logger, vars, onNativeCrash, args: ['--no-devices'] }),
+    analysis: new SidecarPool('analysis', local.analysis, { env, logger, onNativeCrash, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(local.analysis)) } }),
     processing: new SidecarPool('processing', local.processing, {
       env,
       logger,
+      onNativeCrash,
       vars: { ...vars, OMP_NUM_THREADS: threads, SFA_SIDECAR_CONCURRENCY: String(local.processing) },
     }),
   };
