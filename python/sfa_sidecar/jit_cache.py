@@ -30,7 +30,8 @@ def _version(package: str) -> str:
 
 
 def environment_key() -> str:
-    facts = [os.path.realpath(sys.executable), sys.version, *(f"{p}={_version(p)}" for p in _PACKAGES)]
+    # sys.prefix, not the interpreter: a venv's python is a link to the one base interpreter of every venv
+    facts = [os.path.realpath(sys.prefix), sys.version, *(f"{p}={_version(p)}" for p in _PACKAGES)]
     return hashlib.sha256("\n".join(facts).encode()).hexdigest()[:16]
 
 

@@ -28,6 +28,20 @@ def test_another_numba_gets_another_folder(monkeypatch):
     assert jit_cache.environment_key() != before
 
 
+def test_each_venv_gets_its_own_folder(tmp_path):
+    """Two venvs made from one base interpreter (their python links to the same file) differ."""
+    import venv
+
+    keys = set()
+    for name in ("a", "b"):
+        venv.create(tmp_path / name, with_pip=False, symlinks=True)
+        python = tmp_path / name / ("Scripts" if os.name == "nt" else "bin") / "python"
+        out = subprocess.run([str(python), "-c", "from sfa_sidecar import jit_cache; print(jit_cache.environment_key())"],
+                             env={**os.environ, "PYTHONPATH": str(PACKAGE_ROOT)}, capture_output=True, text=True, check=True)
+        keys.add(out.stdout.strip())
+    assert len(keys) == 2
+
+
 def test_a_users_numba_cache_dir_is_kept(monkeypatch, tmp_path):
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "mine"))
     monkeypatch.setenv(jit_cache.ROOT_VARIABLE, str(tmp_path / "root"))
