@@ -13,6 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import metadata
 
 # The engine passes its root (per-user cache folder of the platform); scripts and cluster
@@ -42,3 +45,55 @@ def configure() -> str:
         root = os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT
         os.environ["NUMBA_CACHE_DIR"] = os.path.join(root, environment_key())
     return os.environ["NUMBA_CACHE_DIR"]
+
+
+@contextmanager
+def exclusive() -> Iterator[None]:
+    """Hold this environment's cache folder against every other process on the machine.
+
+    numba writes a cached ufunc as two files, not atomically (numba issue #10128, open): a process
+    that loads while another writes the same function can take a mismatched pair, and then crashes
+    in it each time it loads it (SIGSEGV, jump to address 0). Two analysis sidecars start together
+    by default, so they would compile librosa's kernels together on a fresh cache."""
+    folder = configure()
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, ".compile.lock"), "a+b") as handle:
+        if os.name == "nt":
+            import msvcrt  # noqa: PLC0415
+
+            handle.seek(0)
+            while True:  # LK_LOCK gives up after 10 s: a first compile takes longer
+                try:
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    continue
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+        else:
+            import fcntl  # noqa: PLC0415
+
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_compiled = False
+_compiled_lock = threading.Lock()
+
+
+def compile_once(compile_kernels: Callable[[], object]) -> None:
+    """Compile (or load) the kernels once in this process, holding `exclusive()` meanwhile, so that
+    afterwards this process never reads or writes the cache while another one writes it."""
+    global _compiled
+    with _compiled_lock:
+        if _compiled:
+            return
+        with exclusive():
+            compile_kernels()
+        _compiled = True

@@ -60,3 +60,29 @@ def test_numba_compiles_into_the_keyed_folder(tmp_path):
     folder = Path(out.stdout.strip())
     assert folder.parent == tmp_path / "root"
     assert any(p.suffix == ".nbi" for p in folder.rglob("*"))
+
+
+def test_exclusive_holds_off_every_other_process(tmp_path):
+    """Two processes each hold the lock 0.5 s and log when: the spans never overlap."""
+    log = tmp_path / "spans.txt"
+    code = ("import sys, time; from sfa_sidecar import jit_cache\n"
+            "with jit_cache.exclusive():\n"
+            "    start = time.monotonic(); time.sleep(0.5)\n"
+            "    open(sys.argv[1], 'a').write(f'{start} {time.monotonic()}\\n')\n")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env.update({jit_cache.ROOT_VARIABLE: str(tmp_path / "root"), "PYTHONPATH": str(PACKAGE_ROOT)})
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(log)], env=env) for _ in range(3)]
+    assert all(p.wait(timeout=60) == 0 for p in procs)
+    spans = sorted(tuple(map(float, line.split())) for line in log.read_text().splitlines())
+    assert len(spans) == 3
+    assert all(later[0] >= earlier[1] for earlier, later in zip(spans, spans[1:]))
+
+
+def test_compile_once_runs_once_per_process(monkeypatch, tmp_path):
+    monkeypatch.setattr(jit_cache, "_compiled", False)
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv(jit_cache.ROOT_VARIABLE, str(tmp_path))
+    calls = []
+    jit_cache.compile_once(lambda: calls.append(1))
+    jit_cache.compile_once(lambda: calls.append(2))
+    assert calls == [1]
