@@ -141,8 +141,8 @@ describe('pipeline: import -> separate -> analyze', () => {
     expect(failed.errors.at(-1)).toMatchObject({ attempt: 1, code: 'SIDECAR_CRASHED' });
     expect(engine.stems.forTrack(track.id)).toEqual([]);
     engine.scheduler.retry(separate!.id); // skip the backoff wait
-    const done = await engine.scheduler.waitFor(separate!.id, { timeoutMs: 120_000 });
+    const done = await engine.scheduler.waitFor(separate!.id, { timeoutMs: 240_000 });
     expect(done).toMatchObject({ state: 'completed', attempt: 2 });
     expect(engine.stems.forTrack(track.id)).toHaveLength(4);
-  }, 200_000);
+  }, 360_000);
 });
