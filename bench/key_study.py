@@ -472,16 +472,6 @@ def early_func(f: dict, share: float = 0.33) -> np.ndarray:
     return _cached(f, f"early-{share}", build)
 
 
-def change_func(f: dict) -> np.ndarray:
-    """Chord functions counted once per chord run (>= 2 frames), not per frame: every chord heard
-    counts alike, whatever its length (the opposite of metrical/duration weighting: a control)."""
-    def build():
-        runs = keys.chord_runs(path(f))
-        h = np.bincount([c for c, _ in runs], minlength=24).astype(float)
-        return z(keys.FUNCTIONS @ (h / max(1.0, h.sum())))
-    return _cached(f, "change", build)
-
-
 def long_func(f: dict, power: float = 2.0) -> np.ndarray:
     """Chord functions with each run weighted by its length ** power (long chords: strong beats, the
     harmonic goals; short ones: passing and neighbour chords)."""
@@ -492,6 +482,11 @@ def long_func(f: dict, power: float = 2.0) -> np.ndarray:
             h[c] += float(n) ** power
         return z(keys.FUNCTIONS @ (h / max(1e-9, h.sum())))
     return _cached(f, f"long-{power}", build)
+
+
+def run_func(f: dict, min_frames: int = 2) -> np.ndarray:
+    """Chord functions, one count per chord run of >= ``min_frames`` frames (keys.run_histogram: 1.4.0)."""
+    return _cached(f, f"runf-{min_frames}", lambda: z(keys.FUNCTIONS @ keys.run_histogram(path(f), min_frames)))
 
 
 STUDY14 = {
@@ -513,7 +508,7 @@ STUDY14 = {
     "+0.25 late third funcs": lambda f: base13(f) + 0.25 * late_func(f),
     "+0.5 late third funcs": lambda f: base13(f) + 0.5 * late_func(f),
     "+0.25 early third funcs": lambda f: base13(f) + 0.25 * early_func(f),
-    "funcs per chord run (control)": lambda f: prof(f, "krumhansl") + change_func(f) + 0.25 * cad_pc(f, tail=4.0),
+    "funcs per chord run (1.4.0)": lambda f: prof(f, "krumhansl") + run_func(f) + 0.25 * cad_pc(f, tail=4.0),
     "funcs x run length^1": lambda f: prof(f, "krumhansl") + long_func(f, 1.0) + 0.25 * cad_pc(f, tail=4.0),
     "funcs x run length^1.5": lambda f: prof(f, "krumhansl") + long_func(f, 1.5) + 0.25 * cad_pc(f, tail=4.0),
     "funcs x run length^2": lambda f: prof(f, "krumhansl") + long_func(f, 2.0) + 0.25 * cad_pc(f, tail=4.0),
@@ -522,13 +517,7 @@ STUDY14 = {
 VARIANTS.update(STUDY14)
 
 
-def run_func(f: dict, min_frames: int = 2) -> np.ndarray:
-    """Chord functions, one count per chord run of >= ``min_frames`` frames (not per frame)."""
-    def build():
-        runs = keys.chord_runs(path(f), min_frames)
-        h = np.bincount([c for c, _ in runs], minlength=24).astype(float)
-        return z(keys.FUNCTIONS @ (h / max(1.0, h.sum())))
-    return _cached(f, f"runf-{min_frames}", build)
+
 
 
 def tonic_w_func(f: dict, tonic: float) -> np.ndarray:
