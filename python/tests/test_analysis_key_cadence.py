@@ -112,6 +112,7 @@ def test_run_histogram_counts_each_chord_once():
     assert int(np.argmax(keys.FUNCTIONS @ per_frame)) == G
     assert int(np.argmax(keys.FUNCTIONS @ h)) == C
     assert keys.run_histogram(_path((C, 4), (G, 1), (C, 4)))[G] == 0.0  # a one-frame blip is no chord
+    assert keys.run_histogram(_path((G, 1)))[G] == 1.0  # a clip too short for a run still has its chord
     assert not keys.run_histogram(np.zeros(0, dtype=int)).any()
 
 

@@ -419,7 +419,7 @@ def run_histogram(path: np.ndarray, min_frames: int = 2) -> np.ndarray:
     however long it is held. The function weights ask which chords the music uses; counted per
     frame, the chord held longest (a dominant pedal, a long V7, a vamp) outweighed the progression
     around it (chosen on dev: bench/ANALYSIS.md, "Key 1.4.0")."""
-    runs = chord_runs(path, min_frames)
+    runs = chord_runs(path, min_frames) or chord_runs(path, 1)  # a clip too short for any run: its frames
     h = np.bincount([c for c, _ in runs], minlength=24).astype(float)
     return h / max(1.0, h.sum())
 
