@@ -344,6 +344,233 @@ VARIANTS = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# 1.4.0 study (issue 14, part 3): tonic cues that keys.py can read from its own pitch spectrogram.
+
+def base13(f: dict) -> np.ndarray:
+    """keys.py 1.3.0: z(KK bass x2) + z(chord functions) + 0.25 z(cadences, none in the last 4 s)."""
+    return prof(f, "krumhansl") + func(f) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S)
+
+
+def first_chord(f: dict, both: bool = True) -> np.ndarray:
+    """The first chord run (>= 2 frames) read as a tonic: pieces start on I more often than on V."""
+    def build():
+        runs = keys.chord_runs(path(f))
+        out = np.zeros(24)
+        if runs:
+            c = runs[0][0]
+            out[c] = 1.0
+            if both:
+                out[(c + 12) % 24] = 1.0 if c < 12 else 1.0
+                out[c % 12] = out[12 + c % 12] = 1.0
+        return z(out)
+    return _cached(f, f"first-{both}", build)
+
+
+def first_bass(f: dict, seconds: float = 2.0) -> np.ndarray:
+    """The bass pitch class of the first sounding seconds, credited to both modes of that tonic."""
+    def build():
+        semis = f["semis"]
+        active = semis.max(axis=0) > 0
+        s = semis[:, active][:, : max(1, int(seconds * keys.KEY_SR / keys.KEY_HOP))]
+        low = keys._fold(s, keys.LO_MIDI, keys.BASS_SPLIT).sum(axis=1)
+        out = np.zeros(24)
+        if low.max() > 0:
+            pc = int(np.argmax(low))
+            out[pc] = out[12 + pc] = 1.0
+        return z(out)
+    return _cached(f, f"firstbass-{seconds}", build)
+
+
+def _line(semis: np.ndarray, lo: int, hi: int, top: bool) -> np.ndarray:
+    """A voice as semitone numbers per sounding frame: the strongest semitone in [lo, hi) (top=False)
+    or the highest semitone within 3 dB-ish (0.8 of the frame's max, log scale) of it (top=True)."""
+    midi = np.arange(keys.LO_MIDI, keys.HI_MIDI)
+    rows = (midi >= lo) & (midi < hi)
+    s = semis[rows]
+    active = s.max(axis=0) > 0
+    s = s[:, active]
+    if s.shape[1] == 0:
+        return np.zeros(0, dtype=int)
+    if top:
+        strong = s >= 0.8 * s.max(axis=0, keepdims=True)
+        idx = s.shape[0] - 1 - np.argmax(strong[::-1], axis=0)
+    else:
+        idx = np.argmax(s, axis=0)
+    return midi[rows][idx]
+
+
+def _runs(line: np.ndarray, min_frames: int = 2) -> list[int]:
+    out: list[int] = []
+    if line.size == 0:
+        return out
+    edges = np.flatnonzero(np.diff(line)) + 1
+    starts = np.concatenate(([0], edges))
+    lengths = np.diff(np.concatenate((starts, [line.size])))
+    for st, n in zip(starts, lengths):
+        if n >= min_frames and (not out or out[-1] != line[st]):
+            out.append(int(line[st]))
+    return out
+
+
+def leading_tone(f: dict, voice: str = "top", min_frames: int = 1, tail: float = keys.CADENCE_TAIL_S,
+                 on_chord: bool = False) -> np.ndarray:
+    """Rising semitone steps (leading tone -> tonic) in a voice, credited to both modes of the note
+    landed on. ``on_chord``: only when the chord path at the landing frame is a triad on that note."""
+    def build():
+        semis = f["semis"]
+        active = semis.max(axis=0) > 0
+        n_tail = int(tail * keys.KEY_SR / keys.KEY_HOP)
+        s = semis[:, active]
+        if n_tail and s.shape[1] > n_tail:
+            s = s[:, :-n_tail]
+        lo, hi = (keys.BASS_SPLIT, keys.HI_MIDI) if voice != "bass" else (keys.LO_MIDI, keys.BASS_SPLIT)
+        line = _line(s, lo, hi, voice == "top")
+        out = np.zeros(24)
+        if line.size < 2:
+            return out
+        p = path(f)[: line.size]
+        edges = np.flatnonzero(np.diff(line)) + 1
+        steps = 0
+        prev = None
+        starts = np.concatenate(([0], edges))
+        lengths = np.diff(np.concatenate((starts, [line.size])))
+        for st, n in zip(starts, lengths):
+            if n < min_frames:
+                continue
+            note = int(line[st])
+            if prev is not None and note != prev:
+                steps += 1
+                if note - prev == 1:
+                    pc = note % 12
+                    if not on_chord or p[st] % 12 == pc:
+                        out[pc] += 1.0
+                        out[12 + pc] += 1.0
+            prev = note
+        return z(out / max(1, steps))
+    return _cached(f, f"lt-{voice}-{min_frames}-{tail}-{on_chord}", build)
+
+
+def late_func(f: dict, share: float = 0.33, tail: float = keys.CADENCE_TAIL_S) -> np.ndarray:
+    """Chord functions of the last ``share`` of the sounding frames (the last ``tail`` s left out)."""
+    def build():
+        p = path(f)
+        n_tail = int(tail * keys.KEY_SR / keys.KEY_HOP)
+        q = p[: max(1, p.size - n_tail)]
+        q = q[int(q.size * (1 - share)):]
+        h = np.bincount(q, minlength=24).astype(float)
+        return z(keys.FUNCTIONS @ (h / max(1.0, h.sum())))
+    return _cached(f, f"late-{share}-{tail}", build)
+
+
+def early_func(f: dict, share: float = 0.33) -> np.ndarray:
+    def build():
+        p = path(f)
+        q = p[: max(1, int(p.size * share))]
+        h = np.bincount(q, minlength=24).astype(float)
+        return z(keys.FUNCTIONS @ (h / max(1.0, h.sum())))
+    return _cached(f, f"early-{share}", build)
+
+
+def long_func(f: dict, power: float = 2.0) -> np.ndarray:
+    """Chord functions with each run weighted by its length ** power (long chords: strong beats, the
+    harmonic goals; short ones: passing and neighbour chords)."""
+    def build():
+        runs = keys.chord_runs(path(f))
+        h = np.zeros(24)
+        for c, n in runs:
+            h[c] += float(n) ** power
+        return z(keys.FUNCTIONS @ (h / max(1e-9, h.sum())))
+    return _cached(f, f"long-{power}", build)
+
+
+def run_func(f: dict, min_frames: int = 2) -> np.ndarray:
+    """Chord functions, one count per chord run of >= ``min_frames`` frames (keys.run_histogram: 1.4.0)."""
+    return _cached(f, f"runf-{min_frames}", lambda: z(keys.FUNCTIONS @ keys.run_histogram(path(f), min_frames)))
+
+
+STUDY14 = {
+    "1.3.0 (base)": base13,
+    "+0.25 first chord": lambda f: base13(f) + 0.25 * first_chord(f),
+    "+0.5 first chord": lambda f: base13(f) + 0.5 * first_chord(f),
+    "+0.25 first bass 2s": lambda f: base13(f) + 0.25 * first_bass(f),
+    "+0.5 first bass 2s": lambda f: base13(f) + 0.5 * first_bass(f),
+    "+0.25 first bass 5s": lambda f: base13(f) + 0.25 * first_bass(f, 5.0),
+    "+0.25 LT top": lambda f: base13(f) + 0.25 * leading_tone(f, "top"),
+    "+0.5 LT top": lambda f: base13(f) + 0.5 * leading_tone(f, "top"),
+    "+0.25 LT top min2": lambda f: base13(f) + 0.25 * leading_tone(f, "top", 2),
+    "+0.25 LT top on chord": lambda f: base13(f) + 0.25 * leading_tone(f, "top", 1, on_chord=True),
+    "+0.5 LT top on chord": lambda f: base13(f) + 0.5 * leading_tone(f, "top", 1, on_chord=True),
+    "+0.25 LT strongest": lambda f: base13(f) + 0.25 * leading_tone(f, "strong"),
+    "+0.25 LT strongest on chord": lambda f: base13(f) + 0.25 * leading_tone(f, "strong", 1, on_chord=True),
+    "+0.25 LT bass": lambda f: base13(f) + 0.25 * leading_tone(f, "bass"),
+    "+0.25 LT bass on chord": lambda f: base13(f) + 0.25 * leading_tone(f, "bass", 1, on_chord=True),
+    "+0.25 late third funcs": lambda f: base13(f) + 0.25 * late_func(f),
+    "+0.5 late third funcs": lambda f: base13(f) + 0.5 * late_func(f),
+    "+0.25 early third funcs": lambda f: base13(f) + 0.25 * early_func(f),
+    "funcs per chord run (1.4.0)": lambda f: prof(f, "krumhansl") + run_func(f) + 0.25 * cad_pc(f, tail=4.0),
+    "funcs x run length^1": lambda f: prof(f, "krumhansl") + long_func(f, 1.0) + 0.25 * cad_pc(f, tail=4.0),
+    "funcs x run length^1.5": lambda f: prof(f, "krumhansl") + long_func(f, 1.5) + 0.25 * cad_pc(f, tail=4.0),
+    "funcs x run length^2": lambda f: prof(f, "krumhansl") + long_func(f, 2.0) + 0.25 * cad_pc(f, tail=4.0),
+    "+0.5 funcs x run length^2": lambda f: base13(f) + 0.5 * long_func(f, 2.0),
+}
+VARIANTS.update(STUDY14)
+
+
+
+
+
+def tonic_w_func(f: dict, tonic: float) -> np.ndarray:
+    def build():
+        w = keys.FUNCTIONS.copy()
+        w[w == keys.TONIC_W] = tonic
+        h = np.bincount(path(f), minlength=24).astype(float)
+        return z(w @ (h / max(1.0, h.sum())))
+    return _cached(f, f"tonicw-{tonic}", build)
+
+
+def regions(f: dict, window_s: float = 8.0, weight: str = "functions") -> np.ndarray:
+    """Local keys (keys.combined_scores per window, half-overlapping; measured with 1.3.0's), then each global key
+    scores the local keys with the chord-function weights read at the key level (local key on the
+    tonic 2, on IV/V 1, ...): a piece in C visits C, G and F; one in G visits G, D and C."""
+    def build():
+        semis = f["semis"]
+        n = int(window_s * keys.KEY_SR / keys.KEY_HOP)
+        hop = max(1, n // 2)
+        h = np.zeros(24)
+        for s0 in range(0, max(1, semis.shape[1] - n + 1), hop):
+            seg = semis[:, s0:s0 + n]
+            if not seg.max() > 0:
+                continue
+            h[int(np.argmax(keys.combined_scores(seg)))] += 1.0
+        return z(keys.FUNCTIONS @ (h / max(1.0, h.sum())))
+    return _cached(f, f"regions-{window_s}", build)
+
+
+VARIANTS.update({
+    "funcs per run min3": lambda f: prof(f, "krumhansl") + run_func(f, 3) + 0.25 * cad_pc(f, tail=4.0),
+    "funcs per run min4": lambda f: prof(f, "krumhansl") + run_func(f, 4) + 0.25 * cad_pc(f, tail=4.0),
+    "funcs half frame half run": lambda f: prof(f, "krumhansl") + 0.5 * func(f) + 0.5 * run_func(f) + 0.25 * cad_pc(f, tail=4.0),
+    "tonic weight 2.5": lambda f: prof(f, "krumhansl") + tonic_w_func(f, 2.5) + 0.25 * cad_pc(f, tail=4.0),
+    "tonic weight 3": lambda f: prof(f, "krumhansl") + tonic_w_func(f, 3.0) + 0.25 * cad_pc(f, tail=4.0),
+    "V 1.25": lambda f: prof(f, "krumhansl") + funcw(f, 1.0, 1.25) + 0.25 * cad_pc(f, tail=4.0),
+    "V 1.5": lambda f: prof(f, "krumhansl") + funcw(f, 1.0, 1.5) + 0.25 * cad_pc(f, tail=4.0),
+    "+0.25 regions 8s": lambda f: base13(f) + 0.25 * regions(f, 8.0),
+    "+0.5 regions 8s": lambda f: base13(f) + 0.5 * regions(f, 8.0),
+    "+0.5 regions 12s": lambda f: base13(f) + 0.5 * regions(f, 12.0),
+    "+1 regions 12s": lambda f: base13(f) + 1.0 * regions(f, 12.0),
+})
+
+
+VARIANTS.update({
+    "funcs x run length^0.5": lambda f: prof(f, "krumhansl") + long_func(f, 0.5) + 0.25 * cad_pc(f, tail=4.0),
+    "funcs x run length^0.25": lambda f: prof(f, "krumhansl") + long_func(f, 0.25) + 0.25 * cad_pc(f, tail=4.0),
+    "funcs per run cad 0.5": lambda f: prof(f, "krumhansl") + run_func(f) + 0.5 * cad_pc(f, tail=4.0),
+    "funcs per run cad 0": lambda f: prof(f, "krumhansl") + run_func(f),
+    "funcs per run min1": lambda f: prof(f, "krumhansl") + run_func(f, 1) + 0.25 * cad_pc(f, tail=4.0),
+})
+
+
 def dev_items(generated: bool) -> dict[str, list[tuple[str, tuple[int, str]]]]:
     corpora: dict[str, list[tuple[str, tuple[int, str]]]] = {}
     index_path = ROOT / "bench" / ".cache" / "scores" / "index.json"

@@ -64,12 +64,12 @@ def test_no_changes_no_cadence():
 
 # Function weights and the confidence on ambiguous loops (signals at 11025 Hz, as key_from_signal takes).
 
-def _key(tonic: str, degrees: list[tuple[int, int]]) -> keys.KeyResult:
+def _key(tonic: str, degrees: list[tuple[int, int]], seconds: float = 16.0) -> keys.KeyResult:
     from scipy.signal import resample_poly
 
     from analysis_signals import progression
 
-    return keys.key_from_signal(resample_poly(progression(tonic, degrees), 1, 4).astype(np.float32))
+    return keys.key_from_signal(resample_poly(progression(tonic, degrees, seconds), 1, 4).astype(np.float32))
 
 
 def test_v_of_v_is_neutral_in_major_keys():
@@ -98,3 +98,28 @@ def test_cadential_loop_is_confident(tonic):
     result = _key(tonic, [(0, 4), (5, 4), (7, 4), (0, 4)])
     assert keys.key_name(result.tonic_pc, result.mode) == f"{tonic} major"
     assert result.confidence > 0.5
+
+
+# Chord functions count chord runs, not frames (1.4.0).
+
+def test_run_histogram_counts_each_chord_once():
+    # I-IV-V with the V held four times as long: per frame the V's key wins the function score
+    # (the tonic's IV is the dominant key's bVII, but the held V is the dominant key's tonic).
+    path = _path((C, 4), (F, 4), (G, 16), (C, 4), (F, 4), (G, 16))
+    h = keys.run_histogram(path)
+    assert h[C] == h[F] == h[G] == pytest.approx(1 / 3)
+    per_frame = np.bincount(path, minlength=24) / path.size
+    assert int(np.argmax(keys.FUNCTIONS @ per_frame)) == G
+    assert int(np.argmax(keys.FUNCTIONS @ h)) == C
+    assert keys.run_histogram(_path((C, 4), (G, 1), (C, 4)))[G] == 0.0  # a one-frame blip is no chord
+    assert keys.run_histogram(_path((G, 1)))[G] == 1.0  # a clip too short for a run still has its chord
+    assert not keys.run_histogram(np.zeros(0, dtype=int)).any()
+
+
+@pytest.mark.parametrize("tonic,third,expected", [("C", 4, "C major"), ("E", 4, "E major"),
+                                                  ("C", 3, "C minor"), ("F", 3, "F minor")])
+def test_held_dominant_reads_the_tonic(tonic, third, expected):
+    # I-IV-V-V-V-V (i-iv-V-V-V-V) twice: the V sounds two thirds of the time. 1.3.0, which
+    # counted frames, read G major, B major, G major and C major here.
+    result = _key(tonic, [(0, third), (5, third), (7, 4), (7, 4), (7, 4), (7, 4)], seconds=24.0)
+    assert keys.key_name(result.tonic_pc, result.mode) == expected

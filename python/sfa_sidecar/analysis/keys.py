@@ -15,7 +15,8 @@ the fifth as on the tonic) and reads harmonic minor (major V) as major. The defa
 1. per frame, 24 major/minor triad templates scored on the treble chroma (cosine) plus the
    bass chroma at the chord's root (weight ``CHORD_BASS``);
 2. a Viterbi pass with a constant chord-change penalty (``CHORD_CHANGE``) smooths the frame
-   labels into a chord sequence, from which a chord histogram (share of time) is taken;
+   labels into a chord sequence, from which a chord histogram is taken: each chord run counts
+   once, however long (``run_histogram``; 1.2.0-1.3.0 counted frames, i.e. time);
 3. each of the 24 keys scores the histogram with diatonic function weights: tonic chord 2,
    IV/V (the major V also in minor keys: harmonic minor) and, in minor, VI and VII 1, other
    diatonic chords 0.5, the major II of a major key (V of V) 0, chords outside the key -1. The
@@ -413,17 +414,26 @@ def cadence_scores(path: np.ndarray, min_frames: int = 2, predominant: bool = Fa
     return out / (len(chords) - 1)
 
 
+def run_histogram(path: np.ndarray, min_frames: int = 2) -> np.ndarray:
+    """(24,) share of the chord runs (``chord_runs``) on each triad: every chord heard counts once,
+    however long it is held. The function weights ask which chords the music uses; counted per
+    frame, the chord held longest (a dominant pedal, a long V7, a vamp) outweighed the progression
+    around it (chosen on dev: bench/ANALYSIS.md, "Key 1.4.0")."""
+    runs = chord_runs(path, min_frames) or chord_runs(path, 1)  # a clip too short for any run: its frames
+    h = np.bincount([c for c, _ in runs], minlength=24).astype(float)
+    return h / max(1.0, h.sum())
+
+
 def _z(x: np.ndarray) -> np.ndarray:
     sd = float(np.std(x))
     return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
 
 
 def combined_scores(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT) -> np.ndarray:
-    """(24,) z(profile correlations) + z(chord-function scores) + CADENCE_W x z(cadences)."""
+    """(24,) z(profile correlations) + z(chord-function scores of the chord runs) + CADENCE_W x z(cadences)."""
     prof = key_scores(chroma_profile(semis, bass_weight), profile)
     path = chord_path(semis)
-    hist = np.bincount(path, minlength=24).astype(float) / max(1, path.size)
-    return _z(prof) + _z(FUNCTIONS @ hist) + CADENCE_W * _z(cadence_scores(path))
+    return _z(prof) + _z(FUNCTIONS @ run_histogram(path)) + CADENCE_W * _z(cadence_scores(path))
 
 
 # z-units: a winner 1.2 ahead of the runner-up gets confidence 1 - 1/e. Set on the dev corpora
