@@ -20,6 +20,7 @@ import Database from 'better-sqlite3';
 import { chromium } from '@playwright/test';
 import WebSocket from 'ws';
 import { findBrowser, missingBrowserMessage } from '../scripts/browser.mjs';
+import { wavHeader } from '../scripts/wav.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
 const root = process.cwd();
@@ -27,13 +28,10 @@ const home = mkdtempSync(join(tmpdir(), 'sfa-bench-ui-'));
 const CAMELOT = Array.from({ length: 24 }, (_, i) => `${Math.floor(i / 2) + 1}${i % 2 ? 'B' : 'A'}`);
 const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'ghost', 'pulse', 'orbit', 'golden', 'shadow', 'storm', 'city', 'dream', 'fire'];
 
+/** One second of mono silence: the file every seeded track points at. */
 function wav() {
   const data = Buffer.alloc(44_100 * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii'); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8, 'ascii'); h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(44_100, 24); h.writeUInt32LE(88_200, 28);
-  h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36, 'ascii'); h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return Buffer.concat([wavHeader(44_100, data.length), data]);
 }
 
 async function startServe() {
