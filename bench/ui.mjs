@@ -7,7 +7,8 @@
  * engine's search included, and the frame that paints them; also the keystroke to its next frame
  * alone), scroll frame times (wheel for ~2 s, rAF deltas) and the renderer's JS heap, with the
  * machine's load average (the figures depend on it); then the engine alone (the same requests over
- * the WebSocket from Node), to tell its share from the browser's. Needs `npm run build`. Ends
+ * the WebSocket from Node), to tell its share from the browser's, and two sorts that used to cost the
+ * whole library (status; the last page by BPM). Needs `npm run build`. Ends
  * with `BENCH ui ...`.
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ import Database from 'better-sqlite3';
 import { chromium } from '@playwright/test';
 import WebSocket from 'ws';
 import { findBrowser, missingBrowserMessage } from '../scripts/browser.mjs';
+import { wavHeader } from '../scripts/wav.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
 const root = process.cwd();
@@ -27,13 +29,10 @@ const home = mkdtempSync(join(tmpdir(), 'sfa-bench-ui-'));
 const CAMELOT = Array.from({ length: 24 }, (_, i) => `${Math.floor(i / 2) + 1}${i % 2 ? 'B' : 'A'}`);
 const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'ghost', 'pulse', 'orbit', 'golden', 'shadow', 'storm', 'city', 'dream', 'fire'];
 
+/** One second of mono silence: the file every seeded track points at. */
 function wav() {
   const data = Buffer.alloc(44_100 * 2);
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii'); h.writeUInt32LE(36 + data.length, 4); h.write('WAVE', 8, 'ascii'); h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16); h.writeUInt16LE(1, 20); h.writeUInt16LE(1, 22); h.writeUInt32LE(44_100, 24); h.writeUInt32LE(88_200, 28);
-  h.writeUInt16LE(2, 32); h.writeUInt16LE(16, 34); h.write('data', 36, 'ascii'); h.writeUInt32LE(data.length, 40);
-  return Buffer.concat([h, data]);
+  return Buffer.concat([wavHeader(44_100, data.length), data]);
 }
 
 async function startServe() {
@@ -115,6 +114,10 @@ async function engineAlone() {
   for (const text of ['n', 'ni', 'nig', 'nigh', 'night']) result.search.push(await median('library.list', { sort, search: text, offset: 0, limit: 50, quickCount: true }));
   // A word the browser part did not search, so its count is not remembered from there.
   result.count = await timed('library.count', { sort, search: 'drive' });
+  // Sorts the table offers whose pages used to sort or join the whole library: by status (first
+  // page), and the last page by BPM (OFFSET deep in the index).
+  result.statusSort = await median('library.list', { sort: { column: 'status', dir: 'asc' }, offset: 0, limit: 50, quickCount: true });
+  result.bpmDeep = await median('library.list', { sort: { column: 'bpm', dir: 'asc' }, offset: Math.max(0, N - 50), limit: 50, quickCount: true });
   ws.close();
   return result;
 }
@@ -234,10 +237,10 @@ try {
   console.log(pad('scroll frame (max)', 34) + pad(`${maxFrame.toFixed(1)} ms`, 14) + '<= 16 ms' + `   (p95 ${p95.toFixed(1)} ms, ${frames.length} frames)`);
   console.log(pad('JS heap used', 34) + pad(`${heapMb.toFixed(1)} MB`, 14) + '<= 60 MB');
   const engine = await engineAlone();
-  console.log(`engine alone (median of 5 over the WebSocket): first window ${engine.first.toFixed(1)} ms; search window per keystroke ${engine.search.map((t) => t.toFixed(1)).join(', ')} ms; exact count of "drive" (not remembered) ${engine.count.toFixed(1)} ms`);
+  console.log(`engine alone (median of 5 over the WebSocket): first window ${engine.first.toFixed(1)} ms; search window per keystroke ${engine.search.map((t) => t.toFixed(1)).join(', ')} ms; exact count of "drive" (not remembered) ${engine.count.toFixed(1)} ms; first page by status ${engine.statusSort.toFixed(1)} ms; last page by BPM ${engine.bpmDeep.toFixed(1)} ms`);
   const load = loadavg().map((v) => v.toFixed(2));
   console.log(`machine load average (1, 5, 15 min): ${load.join(', ')} on ${cpus().length} cores`);
-  console.log(`BENCH ui tracks=${N} first_render_ms=${firstRender.toFixed(0)} search_ms=${searchMs.toFixed(1)} max_frame_ms=${maxFrame.toFixed(1)} heap_mb=${heapMb.toFixed(1)} keystroke_ms=${keystrokeMs.toFixed(1)} load1=${load[0]}`);
+  console.log(`BENCH ui tracks=${N} first_render_ms=${firstRender.toFixed(0)} search_ms=${searchMs.toFixed(1)} max_frame_ms=${maxFrame.toFixed(1)} heap_mb=${heapMb.toFixed(1)} keystroke_ms=${keystrokeMs.toFixed(1)} load1=${load[0]} status_sort_ms=${engine.statusSort.toFixed(1)} bpm_last_page_ms=${engine.bpmDeep.toFixed(1)}`);
 } finally {
   await browser?.close();
   server.child.kill('SIGTERM');

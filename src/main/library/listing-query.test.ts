@@ -77,6 +77,43 @@ describe('LibraryListing', () => {
     expect(titles.every((title) => title.startsWith('drive'))).toBe(true);
   });
 
+  it('reads a deep page of a summary or status sort from its index before joining the tracks, pages matching one window', () => {
+    const lib = library(300);
+    const windows: string[] = [];
+    const prepare = lib.db.prepare.bind(lib.db);
+    lib.db.prepare = ((sql: string) => {
+      if (/ORDER BY[\s\S]*LIMIT \? OFFSET \?/.test(sql)) windows.push(sql);
+      return prepare(sql);
+    }) as typeof lib.db.prepare;
+    /** The query plan of the window's statement: its steps, the inner window's (a co-routine) apart. */
+    const plan = (sql: string) => {
+      const rows = prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...Array<null>((sql.match(/\?/g) ?? []).length).fill(null)) as { id: number; parent: number; detail: string }[];
+      const inner = rows.find((r) => r.detail.startsWith('CO-ROUTINE'));
+      return { inner: rows.filter((r) => inner && r.parent === inner.id).map((r) => r.detail), all: rows.map((r) => r.detail).join(' | ') };
+    };
+    for (const [key, index] of [
+      ['status', /^SCAN s USING COVERING INDEX track_status_rank$/],
+      ['bpm', /^SEARCH a USING INDEX track_summary_tempo/],
+      ['energy', /^SEARCH a USING INDEX track_summary_energy/],
+    ] as const) {
+      for (const dir of [1, -1] as const) {
+        const all = lib.listing.list({ sort: { key, dir }, limit: 1000 }).tracks.map((t) => t.id);
+        windows.length = 0;
+        const pages = [0, 50, 100, 150, 200, 250].flatMap((offset) => lib.listing.list({ sort: { key, dir }, offset, limit: 50 }).tracks.map((t) => t.id));
+        expect(pages).toEqual(all);
+        // The window (LIMIT/OFFSET) walks the sort's index alone: OFFSET skips index entries, and
+        // only the rows kept are joined to their tracks; no sort of the library.
+        const { inner, all: steps } = plan(windows[0]!);
+        expect(inner).toEqual([expect.stringMatching(index)]);
+        expect(steps).not.toContain('TEMP B-TREE');
+      }
+    }
+    // A filter on the tracks' own text cannot be read from the sort's table alone: the join stays.
+    windows.length = 0;
+    lib.listing.list({ sort: { key: 'status', dir: 1 }, search: 'night', limit: 50 });
+    expect(plan(windows[0]!).inner).toEqual([]);
+  });
+
   it('filters by BPM range and Camelot keys, and counts the matches', () => {
     const lib = library(300);
     const page = lib.listing.list({ bpmMin: 100, bpmMax: 120, camelot: ['8A', '9A'], limit: 1000 });

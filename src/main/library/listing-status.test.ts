@@ -33,12 +33,13 @@ const CASES: Record<string, Case> = {
   ready: {},
 };
 
-function library() {
+/** The cases in a new library, or (`upgraded`) in one made before migration 11, which then ranks them. */
+function library(upgraded = false) {
   const t = tempDir();
   cleanups.push(t.cleanup);
   const db: Db = openDatabase(join(t.dir, 'db.sqlite'));
   cleanups.push(() => db.close());
-  migrate(db, migrations);
+  migrate(db, upgraded ? migrations.filter((m) => m.version < 11) : migrations);
   const tracks = new TrackRepository(db);
   const analyses = new AnalysisRepository(db);
   const ids = new Map<string, string>();
@@ -48,6 +49,7 @@ function library() {
     if (c.analysed) analyses.save(track.id, null, analysisResult({}));
     for (const [worker, state] of c.jobs ?? []) addJob(db, track.id, worker, state);
   }
+  if (upgraded) migrate(db, migrations);
   return { db, tracks, analyses, ids, listing: new LibraryListing(db, tracks, new StemRepository(db)) };
 }
 
@@ -89,6 +91,12 @@ describe('sort by status', () => {
     const kinds = rendererKinds(lib);
     expect(new Set(kinds.values())).toEqual(new Set(STATUS_KINDS.filter((k) => k !== 'missing')));
     const titles = expectSortedByStatus(lib);
+    expect(titles[0]).toBe('running');
+    expect(titles.at(-1)).toBe('ready');
+  });
+
+  it('ranks the tracks of a library made before the rank was stored (migration 11)', () => {
+    const titles = expectSortedByStatus(library(true));
     expect(titles[0]).toBe('running');
     expect(titles.at(-1)).toBe('ready');
   });

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/* global window, document, requestAnimationFrame */
+/**
+ * Where a scroll frame of the library table goes (issue 17's scroll target; bench/ui.mjs
+ * measures the frames): the same wheel as bench/ui.mjs for ~2 s over `SFA_BENCH_TRACKS` tracks
+ * (seeded once into /tmp/sfa-ui-probe-N and reused), with Chromium tracing; prints the rAF
+ * deltas, the long animation frames, and the renderer main thread's CPU time per frame (thread
+ * time, so comparable on a loaded machine, where wall-clock frames are not) with the CPU of
+ * each rendering phase. PROBE_CSS adds a style sheet (try a layout change without a build);
+ * PROBE_LAYERS prints the compositor's layers. Needs `npm run build`. Investigation, not a target.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { chromium } from '@playwright/test';
+import { findBrowser } from '../scripts/browser.mjs';
+import { wavHeader } from '../scripts/wav.mjs';
+
+const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
+const home = join(tmpdir(), `sfa-ui-probe-${N}`);
+const css = process.env.PROBE_CSS ?? '';
+const trace = process.env.PROBE_TRACE ?? join(home, 'trace.json');
+mkdirSync(home, { recursive: true });
+const fresh = !existsSync(join(home, 'library.sqlite'));
+const child = spawn(process.execPath, ['bin/sfa.mjs', '--home', home, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SFA_LOG: 'warn', SFA_DEFAULT_MODEL: 'dsp' } });
+const server = JSON.parse(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
+if (fresh) {
+  const CAMELOT = Array.from({ length: 24 }, (_, i) => `${Math.floor(i / 2) + 1}${i % 2 ? 'B' : 'A'}`);
+  const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'ghost', 'pulse', 'orbit', 'golden', 'shadow', 'storm', 'city', 'dream', 'fire'];
+  const audio = join(home, 'one.wav');
+  writeFileSync(audio, Buffer.concat([wavHeader(44100, 88200), Buffer.alloc(88200)]));
+  const db = new Database(join(home, 'library.sqlite'));
+  db.pragma('busy_timeout = 5000');
+  const insTrack = db.prepare(`INSERT INTO tracks (id, title, artist, album, source_kind, source, path, content_hash, duration, sample_rate, channels, codec, added_at, status, error)
+    VALUES (?, ?, ?, NULL, 'file', ?, ?, NULL, ?, 44100, 2, 'pcm_s16le', ?, 'ready', NULL)`);
+  const insAnalysis = db.prepare(`INSERT INTO analysis_results (track_id, job_id, source, tempo, key, camelot, key_confidence, tempo_confidence, energy, loudness, duration, result, created_at)
+    VALUES (?, NULL, 'mix', ?, ?, ?, ?, 0.8, ?, ?, ?, ?, ?)`);
+  let seedN = 42;
+  const rand = () => ((seedN = (seedN * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const pick = (a) => a[Math.floor(rand() * a.length)];
+  const now = Date.now();
+  const t0 = Date.now();
+  db.transaction(() => {
+    for (let i = 0; i < N; i++) {
+      const id = randomUUID();
+      const title = `${pick(WORDS)} ${pick(WORDS)} ${i}`.replace(/^./, (c) => c.toUpperCase());
+      const artist = `${pick(WORDS)} ${pick(['collective', 'sound', 'trio', 'dj'])}`;
+      const bpm = Math.round((80 + rand() * 90) * 10) / 10;
+      const camelot = pick(CAMELOT);
+      const duration = 120 + rand() * 300;
+      const at = new Date(now - i * 1000).toISOString();
+      insTrack.run(id, title, artist, audio, audio, duration, at);
+      const result = { source: 'mix', tempo: { bpm, confidence: 0.8 }, key: { key: 'A minor', camelot, confidence: 0.7 }, energy: { rms_mean: rand() * 0.3, loudness_lufs: -6 - rand() * 10, level: rand() } };
+      insAnalysis.run(id, bpm, 'A minor', camelot, 0.7, result.energy.rms_mean, result.energy.loudness_lufs, duration, JSON.stringify(result), at);
+    }
+  })();
+  db.close();
+  console.log(`seeded ${N} in ${Date.now() - t0} ms`);
+}
+const browser = await chromium.launch({ executablePath: findBrowser()?.executablePath, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info', ...(process.env.PROBE_ARGS ? process.env.PROBE_ARGS.split(' ') : [])] });
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?token=${server.token}`);
+  await page.evaluate(() => localStorage.setItem('sfa:first-run-dismissed', '1'));
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('[data-track-id]');
+  if (css) await page.addStyleTag({ content: css });
+  await page.waitForTimeout(500);
+  const box = await page.locator('.library-table').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const cdp = await context.newCDPSession(page);
+  let chunks = [];
+  if (process.env.PROBE_LAYERS) {
+    let layers = [];
+    cdp.on('LayerTree.layerTreeDidChange', (e) => { if (e.layers) layers = e.layers; });
+    await cdp.send('DOM.enable');
+    await cdp.send('LayerTree.enable');
+    await page.evaluate(() => { document.querySelector('.library-table').scrollTop = 720; });
+    await page.waitForTimeout(800);
+    for (const l of layers) {
+      let reasons = [];
+      try { reasons = (await cdp.send('LayerTree.compositingReasons', { layerId: l.layerId })).compositingReasonIds; } catch { /* a layer gone meanwhile */ }
+      console.log('layer', l.layerId, `${l.width}x${l.height}`, 'at', l.offsetX, l.offsetY, 'node', l.backendNodeId ?? '-', 'draws', l.drawsContent, 'scrollRects', JSON.stringify(l.scrollRects ?? []), reasons.join(','));
+    }
+  }
+  if (trace) {
+    cdp.on('Tracing.dataCollected', (e) => chunks.push(...e.value));
+    await cdp.send('Tracing.start', { traceConfig: { includedCategories: (process.env.PROBE_CATS ?? 'devtools.timeline,disabled-by-default-devtools.timeline,disabled-by-default-devtools.timeline.frame,cc,viz,benchmark,input,blink,toplevel').split(',') }, transferMode: 'ReportEvents' });
+  }
+  await page.evaluate(() => {
+    const w = window;
+    w.__frames = [];
+    w.__loaf = [];
+    w.__fetches = 0;
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) w.__loaf.push({ start: e.startTime, dur: e.duration, block: e.blockingDuration, render: e.renderStart ? e.renderStart - e.startTime : null, style: e.styleAndLayoutStart ? e.styleAndLayoutStart - e.startTime : null, scripts: e.scripts.map((s) => `${s.invokerType}:${s.invoker}:${Math.round(s.duration)}`).join(' ') }); }).observe({ type: 'long-animation-frame', buffered: false });
+    let last = performance.now();
+    w.__sampling = true;
+    const loop = (t) => { w.__frames.push([t, t - last]); last = t; if (w.__sampling) requestAnimationFrame(loop); };
+    requestAnimationFrame(loop);
+  });
+  const t0 = Date.now();
+  while (Date.now() - t0 < 2000) {
+    await page.mouse.wheel(0, 600);
+    await page.waitForTimeout(16);
+  }
+  const res = await page.evaluate(() => { window.__sampling = false; return { frames: window.__frames.slice(1), loaf: window.__loaf, top: document.querySelector('.library-table').scrollTop }; });
+  if (trace) {
+    const done = new Promise((r) => cdp.once('Tracing.tracingComplete', r));
+    await cdp.send('Tracing.end');
+    await done;
+    writeFileSync(trace, JSON.stringify({ traceEvents: chunks }));
+  }
+  const d = res.frames.map((f) => f[1]);
+  const sorted = [...d].sort((a, b) => a - b);
+  console.log(`N=${N} css=${JSON.stringify(css)} frames=${d.length} p50=${sorted[Math.floor(d.length / 2)].toFixed(1)} p95=${sorted[Math.floor(d.length * 0.95)].toFixed(1)} max=${sorted.at(-1).toFixed(1)} scrolled=${Math.round(res.top)} load=${loadavg()[0].toFixed(2)}`);
+  console.log('deltas', d.map((x) => x.toFixed(0)).join(' '));
+  for (const l of res.loaf) console.log('loaf', JSON.stringify(l));
+  mainThreadPerFrame(JSON.parse(readFileSync(trace, 'utf8')).traceEvents);
+} finally {
+  await browser.close();
+  child.kill('SIGTERM');
+}
+
+/** The renderer main thread's CPU per frame (tasks between two BeginMainFrames) and per phase. */
+function mainThreadPerFrame(events) {
+  const main = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args.name === 'CrRendererMain');
+  const on = events.filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === 'X');
+  const frames = on.filter((e) => e.name === 'ProxyMain::BeginMainFrame').map((e) => e.ts).sort((a, b) => a - b);
+  const cpu = new Array(frames.length).fill(0);
+  for (const task of on.filter((e) => e.name === 'ThreadControllerImpl::RunTask')) {
+    const i = frames.findLastIndex((ts) => ts <= task.ts);
+    if (i >= 0) cpu[i] += (task.tdur ?? 0) / 1000;
+  }
+  const sorted = [...cpu].sort((a, b) => a - b);
+  const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))].toFixed(1);
+  console.log(`main thread CPU per frame: p50 ${q(0.5)} ms, p95 ${q(0.95)} ms, max ${sorted.at(-1).toFixed(1)} ms over ${cpu.length} frames`);
+  const phases = {};
+  for (const e of on) if (['FunctionCall', 'UpdateLayoutTree', 'Layout', 'PrePaint', 'Paint', 'Commit'].includes(e.name)) phases[e.name] = (phases[e.name] ?? 0) + (e.tdur ?? 0) / 1000;
+  console.log(`main thread CPU by phase (ms): ${Object.entries(phases).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+}
