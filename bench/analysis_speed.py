@@ -4,7 +4,10 @@
 
 - warm: the real sidecar (``python -m sfa_sidecar``, cwd python/), pre-warmed with
   ``analyze_warm``, then ``analyze`` of a 4-minute track; best of 3, wall clock around the
-  request/response on the protocol.
+  request/response on the protocol. Twice, under the two thread budgets the app gives an
+  analysis sidecar (src/main/workers/parallelism.ts: OMP_NUM_THREADS = cores / analysis
+  concurrency): all the cores (one track alone: concurrency 1) and one thread (a library-scale
+  batch: one sidecar per core, the default concurrency). The BENCH line's warm_s is the first.
 - naive: the same feature set the seed's way, in a process of its own whose librosa JIT is
   already warm (we time its second run): librosa.load, beat_track, chroma_cqt, rms,
   spectral_centroid, spectral_rolloff, zero_crossing_rate, each from the waveform.
@@ -35,9 +38,14 @@ import numpy as np  # noqa: E402
 import soundfile as sf  # noqa: E402
 
 WARM_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba")
-# The app starts each analysis sidecar with OMP_NUM_THREADS = cores / 2 (src/main/engine.ts: two
-# sidecars share the cores; OpenBLAS reads it too). Both sides run with it: the same threads.
-THREADS = {"OMP_NUM_THREADS": str(max(1, (os.cpu_count() or 2) // 2))}
+CORES = os.cpu_count() or 2
+
+
+def threads(n: int) -> dict[str, str]:
+    """The thread variables the engine sets for a sidecar (threadVars in parallelism.ts); both
+    sides of a comparison run with the same ones."""
+    v = str(n)
+    return {"OMP_NUM_THREADS": v, "OPENBLAS_NUM_THREADS": v, "MKL_NUM_THREADS": v, "NUMBA_NUM_THREADS": v}
 
 NAIVE = r"""
 import sys, time, numpy as np, librosa
@@ -66,8 +74,8 @@ def make_track(path: Path, seconds: float = 240.0) -> None:
 
 
 class Sidecar:
-    def __init__(self, numba_dir: str):
-        env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir, **THREADS)
+    def __init__(self, numba_dir: str, n_threads: int = CORES):
+        env = dict(os.environ, NUMBA_CACHE_DIR=numba_dir, **threads(n_threads))
         self.t_start = time.perf_counter()
         self.proc = subprocess.Popen([str(PY), "-m", "sfa_sidecar", "--no-devices"], cwd=ROOT / "python", env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -108,42 +116,60 @@ def cold(track: Path, numba_dir: str) -> float:
     return total
 
 
+def warm_runs(track: Path, n_threads: int) -> tuple[float, float, float, dict]:
+    """(best wall, best CPU seconds, the pre-warm op's seconds, a result) of a warm sidecar."""
+    car = Sidecar(WARM_CACHE, n_threads)
+    _, warm_call = car.call("analyze_warm", {})
+    times, cpus = [], []
+    for _ in range(3):
+        c0 = car.cpu()
+        result, t = car.call("analyze", {"path": str(track)})
+        times.append(t)
+        cpus.append(car.cpu() - c0)
+    car.close()
+    return min(times), min(cpus), warm_call, result
+
+
+def naive_run(track: Path, n_threads: int, cwd: str) -> tuple[float, float]:
+    naive = subprocess.run([str(PY), "-c", NAIVE, str(track)], capture_output=True, text=True,
+                           env=dict(os.environ, NUMBA_CACHE_DIR=WARM_CACHE, **threads(n_threads)), cwd=cwd)
+    wall, cpu = (float(v) for v in naive.stdout.strip().splitlines()[-1].split())
+    return wall, cpu
+
+
 def main() -> int:
     skip_cold = "--no-cold" in sys.argv[1:]  # the warm/naive comparison only (cold runs take minutes)
     with tempfile.TemporaryDirectory() as tmp:
         track = Path(tmp) / "track.wav"
         make_track(track)
-        # Warm sidecar: pre-warm, then best of 3.
-        car = Sidecar(WARM_CACHE)
-        _, warm_call = car.call("analyze_warm", {})
-        times, cpus = [], []
-        for _ in range(3):
-            c0 = car.cpu()
-            result, t = car.call("analyze", {"path": str(track)})
-            times.append(t)
-            cpus.append(car.cpu() - c0)
-        car.close()
-        warm_s, warm_cpu = min(times), min(cpus)
-        naive = subprocess.run([str(PY), "-c", NAIVE, str(track)], capture_output=True, text=True,
-                               env=dict(os.environ, NUMBA_CACHE_DIR=WARM_CACHE, **THREADS), cwd=tmp)
-        naive_s, naive_cpu = (float(v) for v in naive.stdout.strip().splitlines()[-1].split())
+        warm_s, warm_cpu, warm_call, result = warm_runs(track, CORES)
+        naive_s, naive_cpu = naive_run(track, CORES, tmp)
+        warm1_s, warm1_cpu, _, _ = warm_runs(track, 1)
+        naive1_s, naive1_cpu = naive_run(track, 1, tmp)
         cold_warm_cache = float("nan") if skip_cold else cold(track, WARM_CACHE)
         cold_fresh = float("nan") if skip_cold else cold(track, str(Path(tmp) / "fresh-numba"))
+    load = os.getloadavg()[0]
     print(f"4-minute track: tempo {result['tempo']['bpm']} BPM, key {result['key']['key']}")
-    print(f"{'measure':46s} {'seconds':>8s}")
-    print(f"{'warm sidecar analyze (best of 3)':46s} {warm_s:8.2f}")
-    print(f"{'naive per-feature librosa (warm JIT)':46s} {naive_s:8.2f}")
-    print(f"{'speedup':46s} {naive_s / warm_s:8.2f}x")
-    print(f"{'warm sidecar analyze, CPU seconds (best of 3)':46s} {warm_cpu:8.2f}")
-    print(f"{'naive, CPU seconds':46s} {naive_cpu:8.2f}")
-    print(f"{'speedup in CPU time':46s} {naive_cpu / warm_cpu:8.2f}x")
-    print(f"{'pre-warm op analyze_warm':46s} {warm_call:8.2f}")
-    print(f"{'cold: start + first analyze, warm numba cache':46s} {cold_warm_cache:8.2f}")
-    print(f"{'cold: start + first analyze, fresh numba cache':46s} {cold_fresh:8.2f}")
-    print(f"load average at the end {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; {THREADS}")
+    print(f"{'measure':52s} {f'{CORES} threads':>10s} {'1 thread':>10s}")
+    rows = [
+        ("warm sidecar analyze, wall (best of 3)", warm_s, warm1_s),
+        ("naive per-feature librosa (warm JIT), wall", naive_s, naive1_s),
+        ("speedup, wall", naive_s / warm_s, naive1_s / warm1_s),
+        ("warm sidecar analyze, CPU s incl. ffmpeg (best of 3)", warm_cpu, warm1_cpu),
+        ("naive, CPU s", naive_cpu, naive1_cpu),
+        ("speedup in CPU time", naive_cpu / warm_cpu, naive1_cpu / warm1_cpu),
+    ]
+    for name, a, b in rows:
+        print(f"{name:52s} {a:10.2f} {b:10.2f}")
+    print(f"{'pre-warm op analyze_warm':52s} {warm_call:10.2f}")
+    print(f"{'cold: start + first analyze, warm numba cache':52s} {cold_warm_cache:10.2f}")
+    print(f"{'cold: start + first analyze, fresh numba cache':52s} {cold_fresh:10.2f}")
+    print(f"load average at the end {load:.2f} on {CORES} cores")
     print(f"BENCH analysis-speed warm_s={warm_s:.2f} naive_s={naive_s:.2f} speedup={naive_s / warm_s:.2f} "
           f"cold_s={cold_warm_cache:.2f} cold_fresh_s={cold_fresh:.2f} warm_cpu_s={warm_cpu:.2f} naive_cpu_s={naive_cpu:.2f} "
-          f"cpu_speedup={naive_cpu / warm_cpu:.2f} load={os.getloadavg()[0]:.1f}")
+          f"cpu_speedup={naive_cpu / warm_cpu:.2f} threads={CORES} warm_1t_s={warm1_s:.2f} naive_1t_s={naive1_s:.2f} "
+          f"speedup_1t={naive1_s / warm1_s:.2f} warm_1t_cpu_s={warm1_cpu:.2f} cpu_speedup_1t={naive1_cpu / warm1_cpu:.2f} "
+          f"load={load:.1f}")
     return 0
 
 

@@ -19,13 +19,14 @@ Result shape: see src/shared/analysis.ts (kept in sync by hand) and DESIGN.md 4.
 from __future__ import annotations
 
 import math
+import os
 from typing import Any
 
 import numpy as np
 
 from . import audio
 from .analysis import ANALYZER_VERSION
-from .analysis.source import decode_window, waveform_peaks
+from .analysis.source import decode_interleaved, decode_window, waveform_peaks
 from .errors import BadRequestError, SidecarError
 
 SR = 22050
@@ -81,6 +82,81 @@ def _mono(stereo: np.ndarray) -> np.ndarray:
     return stereo.mean(axis=0).astype(np.float32) if stereo.shape[0] > 1 else stereo[0]
 
 
+class MixStream:
+    """What the analysis can compute while ffmpeg is still decoding: the peak, the loudness
+    (its filters carry their state from block to block) and the mono downmix (the mean of the
+    channels, as librosa.load makes it). Fed (samples, channels) blocks in order."""
+
+    def __init__(self, channels: int, capacity: int = 0):
+        from .analysis import loudness
+
+        self.channels = channels
+        self.meter = loudness.LoudnessMeter(SR, channels)
+        self.peak = 0.0
+        self._mono = np.empty(capacity, np.float32)
+        self.samples = 0
+
+    def __call__(self, block: np.ndarray) -> None:
+        n = block.shape[0]
+        if n == 0:
+            return
+        self.meter.feed(block.T)
+        self.peak = max(self.peak, float(np.max(np.abs(block))))
+        if self.samples + n > self._mono.size:
+            self._mono = np.concatenate([self._mono[: self.samples], np.empty(max(n, self.samples), np.float32)])
+        self._mono[self.samples : self.samples + n] = _mono(block.T)
+        self.samples += n
+
+    @property
+    def mono(self) -> np.ndarray:
+        return self._mono[: self.samples]
+
+    @classmethod
+    def of(cls, stereo: np.ndarray) -> "MixStream":
+        stream = cls(stereo.shape[0], stereo.shape[1])
+        stream(stereo.T)
+        return stream
+
+
+def thread_budget() -> int:
+    """Threads this sidecar may keep busy: the engine's OMP_NUM_THREADS (a library-scale batch
+    runs one single-threaded sidecar per core), else every CPU it may run on."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+class _Inline:
+    """A future run in the caller's thread, when the budget is one thread."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def result(self):
+        return self.fn(*self.args)
+
+
+def _beside(fn, *args):
+    """Run ``fn`` in a second thread when the budget allows (numpy's and scipy's FFTs and filters
+    release the GIL, so the key stage runs beside the spectrogram stages), else when asked."""
+    if thread_budget() < 2:
+        return _Inline(fn, *args)
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sfa-analysis")
+    return _POOL.submit(fn, *args)
+
+
+_POOL = None
+
+
 def _down2(y: np.ndarray) -> np.ndarray:
     from scipy.signal import resample_poly
 
@@ -117,28 +193,33 @@ def key_of(y22: np.ndarray):
     return keys.key_from_signal(_down2(y22))
 
 
-def analyze_signal(stereo: np.ndarray, ctx=None) -> dict[str, Any]:
+def analyze_signal(stereo: np.ndarray, ctx=None, with_grid: bool = False) -> dict[str, Any]:
     """Mix analysis of a decoded (channels, samples) 22.05 kHz signal; raises TOO_SHORT / SILENT."""
-    from .analysis import features, loudness
+    return analyze_stream(MixStream.of(stereo), ctx, with_grid)
+
+
+def analyze_stream(stream: MixStream, ctx=None, with_grid: bool = False) -> dict[str, Any]:
+    """Mix analysis of a fully fed MixStream. ``with_grid``: the beat grid at the mix's tempo too
+    (computed while the key stage runs)."""
+    from .analysis import features
 
     ctx = ctx or _NoContext()
-    seconds = stereo.shape[1] / SR
+    seconds = stream.samples / SR
     if seconds < MIN_SECONDS:
         raise TooShortError(f"the audio lasts {seconds:.2f} s; analysis needs at least {MIN_SECONDS:g} s")
-    peak = loudness.peak_db(stereo)
+    peak = float(20 * math.log10(stream.peak)) if stream.peak > 0 else -120.0
     if peak < SILENCE_PEAK_DB:
         raise SilentError(f"the audio is silent (peak {peak:.1f} dBFS)")
-    lufs = loudness.integrated_lufs(stereo, SR)
-    y = _mono(stereo)
+    lufs = stream.meter.integrated()
+    y = stream.mono
+    key_future = _beside(key_of, y)
     ctx.progress(0.25, "spectrogram", force=True)
     shared = features.stft_and_onsets(y, SR)
     spectral = features.spectral(shared)
     rms = features.rms_windowed_frames(shared)
     ctx.progress(0.4, "tempo", force=True)
     tempo_result, _ = tempo_of(y, shared)
-    ctx.progress(0.6, "key", force=True)
-    key_result = key_of(y)
-    ctx.progress(0.75, "energy", force=True)
+    grid = grid_of(shared, tempo_result, seconds) if with_grid else None
     rate = features.onset_rate(shared.onset_env, shared.fps)
     energy = {
         "rms_mean": round(features.rms_mean(y), 5),
@@ -150,6 +231,9 @@ def analyze_signal(stereo: np.ndarray, ctx=None) -> dict[str, Any]:
         "onset_rate": round(rate, 3),
         "level": features.energy_level(lufs, rate, tempo_result.bpm),
     }
+    ctx.progress(0.6, "key", force=True)
+    key_result = key_future.result()
+    ctx.progress(0.75, "energy", force=True)
     return {
         "tempo": tempo_result,
         "key": key_result,
@@ -157,6 +241,7 @@ def analyze_signal(stereo: np.ndarray, ctx=None) -> dict[str, Any]:
         "spectral": spectral,
         "seconds": seconds,
         "shared": shared,
+        "grid": grid,
     }
 
 
@@ -226,10 +311,12 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     ctx.progress(0.03, "decode", force=True)
     # The file's own channel count (at most 2): a mono file decoded as stereo is upmixed at -3 dB,
     # and the seed's fields are defined on librosa.load's mono signal (the mean of the channels).
-    stereo = decode_window(path, SR, max(1, min(info.channels, 2)), start, seconds, ctx.check)
+    channels = max(1, min(info.channels, 2))
+    stream = MixStream(channels, int(seconds * SR) + SR)
+    decode_interleaved(path, SR, channels, start, seconds, stream, ctx.check)
     ctx.progress(0.15, "features", force=True)
-    mix = analyze_signal(stereo, ctx)
-    del stereo
+    mix = analyze_stream(stream, ctx, with_grid=beats and not stems)
+    del stream
 
     tempo_result, key_result = mix["tempo"], mix["key"]
     source_t = source_k = "mix"
@@ -253,7 +340,9 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     tempo_json = dict(tempo_result.to_json(), source=source_t)
     key_json = dict(key_result.to_json(), source=source_k)
     ctx.progress(0.95, "beat grid", force=True)
-    if beats:
+    if mix["grid"] is not None:
+        grid_json = mix["grid"].to_json()
+    elif beats:
         grid_json = grid_of(mix["shared"], tempo_result, mix["seconds"]).to_json()
     else:
         grid_json = {"beats": [], "downbeats": [], "meter": None, "first_downbeat": None, "downbeat_confidence": 0.0}
@@ -290,8 +379,7 @@ def warm(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     y = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t)) / 2
     y[(t % 0.5) < 0.01] += 0.5
     stereo = np.stack([y, y]).astype(np.float32)
-    mix = analyze_signal(stereo, ctx)
-    grid_of(mix["shared"], mix["tempo"], mix["seconds"])
+    analyze_signal(stereo, ctx, with_grid=True)
     return {"warm": True, "seconds": round(time.monotonic() - t0, 3), "analyzer_version": ANALYZER_VERSION}
 
 
