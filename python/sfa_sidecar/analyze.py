@@ -1,12 +1,14 @@
 """The ``analyze``, ``peaks`` and ``analyze_warm`` ops: what a DJ needs to know about a track.
 
 Pipeline (each stage reports progress, so a cancel lands between stages):
-  probe -> decode a bounded window at 22.05 kHz, stereo (loudness and peak; the mono downmix
-  for the rest) -> one STFT shared by RMS, centroid, rolloff, bandwidth, flatness and onset strength
-  -> tempo (comb-filtered autocorrelation + octave choice + whole-track refinement, tempo.py)
-  -> key (long-window STFT
-  pitch spectrogram: Krumhansl profile + chord functions, keys.py) -> optional stems pass -> beat
-  grid and downbeats at the chosen tempo (grid.py) -> result.
+  probe -> decode a bounded window at 22.05 kHz, stereo, while the loudness, the peak, the mono
+  downmix, the frames of the one STFT (shared by RMS, centroid, rolloff, bandwidth, flatness and
+  onset strength) and the key stage's half-rate signal are computed from each decoded block
+  (analysis/stream.py) -> tempo (comb-filtered autocorrelation + octave choice + whole-track
+  refinement, tempo.py) and the beat grid, beside the key (long-window STFT pitch spectrogram:
+  Krumhansl profile + chord functions, keys.py) in a second thread when the sidecar's thread
+  budget (OMP_NUM_THREADS) has two -> optional stems pass (then the grid at the chosen tempo,
+  grid.py) -> result. The order of the work changes, its result does not (bit for bit; tested).
 
 Long files: only a window of ``maxSeconds`` (default 600 s) is decoded, centred in the file
 when the file is longer, and ``window`` in the result says which part was analysed; memory is
@@ -20,6 +22,8 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import wait
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -27,6 +31,7 @@ import numpy as np
 from . import audio
 from .analysis import ANALYZER_VERSION
 from .analysis.source import decode_interleaved, decode_window, waveform_peaks
+from .analysis.stream import MixStream
 from .errors import BadRequestError, SidecarError
 
 SR = 22050
@@ -82,42 +87,6 @@ def _mono(stereo: np.ndarray) -> np.ndarray:
     return stereo.mean(axis=0).astype(np.float32) if stereo.shape[0] > 1 else stereo[0]
 
 
-class MixStream:
-    """What the analysis can compute while ffmpeg is still decoding: the peak, the loudness
-    (its filters carry their state from block to block) and the mono downmix (the mean of the
-    channels, as librosa.load makes it). Fed (samples, channels) blocks in order."""
-
-    def __init__(self, channels: int, capacity: int = 0):
-        from .analysis import loudness
-
-        self.channels = channels
-        self.meter = loudness.LoudnessMeter(SR, channels)
-        self.peak = 0.0
-        self._mono = np.empty(capacity, np.float32)
-        self.samples = 0
-
-    def __call__(self, block: np.ndarray) -> None:
-        n = block.shape[0]
-        if n == 0:
-            return
-        self.meter.feed(block.T)
-        self.peak = max(self.peak, float(np.max(np.abs(block))))
-        if self.samples + n > self._mono.size:
-            self._mono = np.concatenate([self._mono[: self.samples], np.empty(max(n, self.samples), np.float32)])
-        self._mono[self.samples : self.samples + n] = _mono(block.T)
-        self.samples += n
-
-    @property
-    def mono(self) -> np.ndarray:
-        return self._mono[: self.samples]
-
-    @classmethod
-    def of(cls, stereo: np.ndarray) -> "MixStream":
-        stream = cls(stereo.shape[0], stereo.shape[1])
-        stream(stereo.T)
-        return stream
-
-
 def thread_budget() -> int:
     """Threads this sidecar may keep busy: the engine's OMP_NUM_THREADS (a library-scale batch
     runs one single-threaded sidecar per core), else every CPU it may run on."""
@@ -141,20 +110,41 @@ class _Inline:
         return self.fn(*self.args)
 
 
-def _beside(fn, *args):
-    """Run ``fn`` in a second thread when the budget allows (numpy's and scipy's FFTs and filters
-    release the GIL, so the key stage runs beside the spectrogram stages), else when asked."""
-    if thread_budget() < 2:
-        return _Inline(fn, *args)
+_POOL = None
+
+
+@contextmanager
+def _beside(budget: int, fn, *args):
+    """Yield a future of ``fn(*args)``: run in a second thread when the budget allows (numpy's and
+    scipy's FFTs and filters release the GIL, so the key stage runs beside the spectrogram stages),
+    else in the caller's thread when it asks for the result. With two threads of ours, BLAS runs
+    single-threaded (two threads of ours each starting the budget's BLAS threads would exceed
+    it), and leaving waits for the second thread (a cancel leaves no work behind)."""
+    if budget < 2:
+        yield _Inline(fn, *args)
+        return
     global _POOL
     if _POOL is None:
         from concurrent.futures import ThreadPoolExecutor
 
         _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sfa-analysis")
-    return _POOL.submit(fn, *args)
+    with _blas_threads(1):
+        future = _POOL.submit(fn, *args)
+        try:
+            yield future
+        finally:
+            wait([future])
 
 
-_POOL = None
+@contextmanager
+def _blas_threads(n: int):
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # a dependency of scikit-learn (librosa's): present wherever librosa is
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
 
 
 def _down2(y: np.ndarray) -> np.ndarray:
@@ -187,22 +177,21 @@ def grid_of(shared, tempo_result, seconds: float):
     return grid.beat_grid(beats, shared.mag, shared.fps, SR, features.N_FFT)
 
 
-def key_of(y22: np.ndarray):
+def key_of(y22: np.ndarray, y11: np.ndarray | None = None):
+    """Key of a 22.05 kHz signal; ``y11``: its ``_down2`` when already made."""
     from .analysis import keys
 
-    return keys.key_from_signal(_down2(y22))
+    return keys.key_from_signal(_down2(y22) if y11 is None else y11)
 
 
 def analyze_signal(stereo: np.ndarray, ctx=None, with_grid: bool = False) -> dict[str, Any]:
     """Mix analysis of a decoded (channels, samples) 22.05 kHz signal; raises TOO_SHORT / SILENT."""
-    return analyze_stream(MixStream.of(stereo), ctx, with_grid)
+    return analyze_stream(MixStream.of(SR, stereo), ctx, with_grid)
 
 
 def analyze_stream(stream: MixStream, ctx=None, with_grid: bool = False) -> dict[str, Any]:
-    """Mix analysis of a fully fed MixStream. ``with_grid``: the beat grid at the mix's tempo too
+    """Mix analysis of a finished MixStream. ``with_grid``: the beat grid at the mix's tempo too
     (computed while the key stage runs)."""
-    from .analysis import features
-
     ctx = ctx or _NoContext()
     seconds = stream.samples / SR
     if seconds < MIN_SECONDS:
@@ -210,11 +199,23 @@ def analyze_stream(stream: MixStream, ctx=None, with_grid: bool = False) -> dict
     peak = float(20 * math.log10(stream.peak)) if stream.peak > 0 else -120.0
     if peak < SILENCE_PEAK_DB:
         raise SilentError(f"the audio is silent (peak {peak:.1f} dBFS)")
+    with _beside(thread_budget(), key_of, stream.mono, stream.half_rate) as key_future:
+        out = _mix_features(stream, peak, ctx, with_grid)
+        ctx.progress(0.6, "key", force=True)
+        out["key"] = key_future.result()
+    ctx.progress(0.75, "energy", force=True)
+    return out
+
+
+def _mix_features(stream: MixStream, peak: float, ctx, with_grid: bool) -> dict[str, Any]:
+    """Everything but the key: spectral features, energy, tempo and (``with_grid``) the grid."""
+    from .analysis import features
+
+    seconds = stream.samples / SR
     lufs = stream.meter.integrated()
     y = stream.mono
-    key_future = _beside(key_of, y)
     ctx.progress(0.25, "spectrogram", force=True)
-    shared = features.stft_and_onsets(y, SR)
+    shared = features.stft_and_onsets(y, SR, stream.mag)
     spectral = features.spectral(shared)
     rms = features.rms_windowed_frames(shared)
     ctx.progress(0.4, "tempo", force=True)
@@ -231,12 +232,8 @@ def analyze_stream(stream: MixStream, ctx=None, with_grid: bool = False) -> dict
         "onset_rate": round(rate, 3),
         "level": features.energy_level(lufs, rate, tempo_result.bpm),
     }
-    ctx.progress(0.6, "key", force=True)
-    key_result = key_future.result()
-    ctx.progress(0.75, "energy", force=True)
     return {
         "tempo": tempo_result,
-        "key": key_result,
         "energy": energy,
         "spectral": spectral,
         "seconds": seconds,
@@ -312,8 +309,9 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     # The file's own channel count (at most 2): a mono file decoded as stereo is upmixed at -3 dB,
     # and the seed's fields are defined on librosa.load's mono signal (the mean of the channels).
     channels = max(1, min(info.channels, 2))
-    stream = MixStream(channels, int(seconds * SR) + SR)
+    stream = MixStream(SR, channels, int(seconds * SR) + SR)
     decode_interleaved(path, SR, channels, start, seconds, stream, ctx.check)
+    stream.finish()
     ctx.progress(0.15, "features", force=True)
     mix = analyze_stream(stream, ctx, with_grid=beats and not stems)
     del stream
