@@ -30,7 +30,7 @@ import numpy as np
 
 from . import audio
 from .analysis import ANALYZER_VERSION
-from .analysis.source import decode_interleaved, decode_window, waveform_peaks
+from .analysis.source import EarlyDecode, decode_interleaved, decode_window, waveform_peaks
 from .analysis.stream import MixStream
 from .errors import BadRequestError, SidecarError
 
@@ -304,13 +304,19 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
         raise BadRequestError(f"params.stems must map some of {', '.join(STEM_NAMES)} to file paths")
 
     ctx.progress(0.0, "probe", force=True)
-    info, start, seconds = _window(path, max_seconds)
-    ctx.progress(0.03, "decode", force=True)
-    # The file's own channel count (at most 2): a mono file decoded as stereo is upmixed at -3 dB,
-    # and the seed's fields are defined on librosa.load's mono signal (the mean of the channels).
-    channels = max(1, min(info.channels, 2))
-    stream = MixStream(SR, channels, int(seconds * SR) + SR)
-    decode_interleaved(path, SR, channels, start, seconds, stream, ctx.check)
+    # The decode most files need (stereo, from the start) runs while the probe reads the file.
+    early = EarlyDecode.start(path, SR, 2, 0.0, max_seconds)
+    try:
+        info, start, seconds = _window(path, max_seconds)
+        ctx.progress(0.03, "decode", force=True)
+        # The file's own channel count (at most 2): a mono file decoded as stereo is upmixed at -3 dB,
+        # and the seed's fields are defined on librosa.load's mono signal (the mean of the channels).
+        channels = max(1, min(info.channels, 2))
+        stream = MixStream(SR, channels, int(seconds * SR) + SR)
+        decode_interleaved(path, SR, channels, start, seconds, stream, ctx.check, early)
+    finally:
+        if early is not None:
+            early.discard()
     stream.finish()
     ctx.progress(0.15, "features", force=True)
     mix = analyze_stream(stream, ctx, with_grid=beats and not stems)

@@ -104,3 +104,50 @@ def test_one_thread_and_two_threads_agree(monkeypatch):
     two = _comparable(analyze.analyze_signal(stereo, with_grid=True))
     assert one == two
     assert one["key"]["key"] == "D minor"
+
+
+def test_early_decode_is_taken_when_the_probe_agrees(write_wav, tmp_path):
+    from sfa_sidecar.analysis.source import EarlyDecode
+
+    stereo = _signal(4.0)
+    path = str(write_wav("e.wav", stereo.T, sr=SR))
+    plain = decode_interleaved(path, SR, 2, 0.0, 600.0, None, None)
+    early = EarlyDecode.start(path, SR, 2, 0.0, 600.0)
+    proc = early.proc
+    assert np.array_equal(decode_interleaved(path, SR, 2, 0.0, 600.0, None, None, early), plain)
+    assert early.proc is None and proc.returncode == 0  # read to its end, not killed
+
+    other = EarlyDecode.start(path, SR, 2, 0.0, 600.0)
+    proc = other.proc
+    mono = decode_interleaved(path, SR, 1, 0.0, 600.0, None, None, other)  # the probe said mono
+    assert mono.shape == (plain.shape[0], 1) and proc.returncode is not None and other.proc is None
+    (tmp_path / "empty.wav").write_bytes(b"")
+    for name in ("missing.wav", "empty.wav"):  # the probe reports these
+        assert EarlyDecode.start(str(tmp_path / name), SR, 2, 0.0, 600.0) is None
+
+
+def test_cancel_after_probe_ends_the_early_decode(write_wav, monkeypatch):
+    from sfa_sidecar.analysis import source
+    from sfa_sidecar.errors import CancelledError
+    from sfa_sidecar.server import Context
+
+    started = []
+    real_start = source.EarlyDecode.start.__func__
+
+    def spy(cls, *args):
+        early = real_start(cls, *args)
+        started.append(early.proc)
+        return early
+
+    monkeypatch.setattr(source.EarlyDecode, "start", classmethod(spy))
+
+    class CancelAtProbe:
+        def send(self, message):
+            if message.get("message") == "probe":
+                c.cancelled.set()
+
+    c = Context("c", CancelAtProbe())
+    path = str(write_wav("x.wav", _signal(4.0).T, sr=SR))
+    with pytest.raises(CancelledError):
+        analyze.run({"path": path}, c)
+    assert len(started) == 1 and started[0].returncode is not None  # killed and waited for

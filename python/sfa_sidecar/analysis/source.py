@@ -92,18 +92,58 @@ def _stream(path: str, sr: int, channels: int, start: float, seconds: float | No
     _finish(proc, p, got_any)
 
 
+class EarlyDecode:
+    """An ffmpeg decode started before the file's probe is back, so that the two overlap: taken
+    by ``decode_interleaved`` when the probe asks for the same decode (most files: stereo,
+    shorter than the window), else ended unread (``discard``)."""
+
+    def __init__(self, path: str, sr: int, channels: int, start: float, seconds: float):
+        self.key = (sr, channels, f"{start:.3f}", f"{seconds:.3f}")
+        self.proc: subprocess.Popen | None = _ffmpeg(Path(path), sr, channels, start, seconds)
+
+    @classmethod
+    def start(cls, path: str, sr: int, channels: int, start: float, seconds: float) -> "EarlyDecode | None":
+        p = Path(path)
+        if not p.is_file() or p.stat().st_size == 0:
+            return None  # the probe gives the error
+        return cls(path, sr, channels, start, seconds)
+
+    def take(self, sr: int, channels: int, start: float, seconds: float) -> subprocess.Popen | None:
+        proc, self.proc = self.proc, None
+        if proc is not None and self.key != (sr, channels, f"{start:.3f}", f"{seconds:.3f}"):
+            _end(proc)
+            return None
+        return proc
+
+    def discard(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            _end(proc)
+
+
+def _end(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
 def decode_interleaved(path: str, sr: int, channels: int, start: float, seconds: float,
-               on_block: Callable[[np.ndarray], None] | None, check: Callable[[], None] | None) -> np.ndarray:
+                       on_block: Callable[[np.ndarray], None] | None, check: Callable[[], None] | None,
+                       early: EarlyDecode | None = None) -> np.ndarray:
     """The window decoded straight into one preallocated interleaved (samples, channels) buffer
     (no per-chunk copies, no final concatenation); ``on_block`` sees each newly filled part."""
     p = _check_file(path)
+    proc = early.take(sr, channels, start, seconds) if early is not None else None
     capacity = int(seconds * sr) + sr
     buf = np.empty((capacity, channels), "<f4")
     raw = memoryview(buf).cast("B")
     filled = 0  # bytes
     done = 0  # whole frames handed to on_block
     frame_bytes = 4 * channels
-    proc = _ffmpeg(p, sr, channels, start, seconds)
+    if proc is None:
+        proc = _ffmpeg(p, sr, channels, start, seconds)
     try:
         while filled < len(raw):
             n = proc.stdout.readinto(raw[filled : filled + CHUNK_BYTES])
@@ -119,8 +159,7 @@ def decode_interleaved(path: str, sr: int, channels: int, start: float, seconds:
         if filled == len(raw):
             proc.kill()  # ffmpeg's -t can overshoot by a packet: the window is full
     except BaseException:
-        proc.kill()
-        proc.wait()
+        _end(proc)
         raise
     _finish(proc, p, filled >= frame_bytes)
     return buf[: filled // frame_bytes]
