@@ -1,6 +1,6 @@
 """Speed of a full analysis of a 4-minute track in a warm sidecar vs the seed's naive way.
 
-    python/.venv/bin/python bench/analysis_speed.py [--no-cold]
+    python/.venv/bin/python bench/analysis_speed.py [--no-cold] [--parts]
 
 - warm: the real sidecar (``python -m sfa_sidecar``, cwd python/), pre-warmed with
   ``analyze_warm``, then ``analyze`` of a 4-minute track; best of 3, wall clock around the
@@ -15,6 +15,10 @@
   on a shared machine the wall clock moves with other jobs' load, the CPU time much less.
 - cold: the first analysis after the sidecar starts (process start included), once with a
   fresh NUMBA_CACHE_DIR and once with the warm per-user cache.
+- parts (``--parts``, in this process, the thread budget of OMP_NUM_THREADS): the CPU seconds of
+  each thread's share of a warm analysis (what runs while ffmpeg decodes, the main thread after
+  it, the key thread) and ffmpeg's: with the wall clock swamped by other jobs' load, they give
+  the critical path on an idle machine.
 The test track is generated (drums + chords with numpy), 4 minutes, 44.1 kHz stereo WAV.
 """
 
@@ -137,7 +141,47 @@ def naive_run(track: Path, n_threads: int, cwd: str) -> tuple[float, float]:
     return wall, cpu
 
 
+def parts(track: Path, runs: int = 4) -> None:
+    sys.path.insert(0, str(ROOT / "python"))
+    from sfa_sidecar import analyze
+    from sfa_sidecar.analysis import stream
+
+    spent: dict[str, float] = {}
+
+    def timed(owner, name: str, label: str) -> None:
+        fn = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            c0 = time.thread_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.thread_time() - c0
+
+        setattr(owner, name, wrapper)
+
+    timed(stream.MixStream, "__call__", "main, during the decode")
+    timed(analyze, "_mix_features", "main, after the decode")
+    timed(analyze, "key_of", "key stage")
+    analyze.warm({})
+    print(f"parts of a warm analysis, CPU seconds per thread (budget {analyze.thread_budget()} threads)")
+    for _ in range(runs):
+        spent.clear()
+        before, t0 = os.times(), time.perf_counter()
+        analyze.run({"path": str(track)})
+        wall, after = time.perf_counter() - t0, os.times()
+        ffmpeg = after.children_user + after.children_system - before.children_user - before.children_system
+        print(f"  wall {wall:.2f}  ffmpeg (probe + decode) {ffmpeg:.2f}  " + "  ".join(f"{k} {v:.2f}" for k, v in spent.items()))
+    print(f"  load average {os.getloadavg()[0]:.1f}")
+
+
 def main() -> int:
+    if "--parts" in sys.argv[1:]:
+        with tempfile.TemporaryDirectory() as tmp:
+            track = Path(tmp) / "track.wav"
+            make_track(track)
+            parts(track)
+        return 0
     skip_cold = "--no-cold" in sys.argv[1:]  # the warm/naive comparison only (cold runs take minutes)
     with tempfile.TemporaryDirectory() as tmp:
         track = Path(tmp) / "track.wav"
