@@ -193,15 +193,18 @@ def main() -> int:
         cold_warm_cache = float("nan") if skip_cold else cold(track, WARM_CACHE)
         cold_fresh = float("nan") if skip_cold else cold(track, str(Path(tmp) / "fresh-numba"))
     load = os.getloadavg()[0]
+    # The naive side at its better thread count (its BLAS threads can spin under load): the ratios
+    # never flatter us by a bad choice for the peer.
+    naive_best, naive_best_cpu = min(naive_s, naive1_s), min(naive_cpu, naive1_cpu)
     print(f"4-minute track: tempo {result['tempo']['bpm']} BPM, key {result['key']['key']}")
     print(f"{'measure':52s} {f'{CORES} threads':>10s} {'1 thread':>10s}")
     rows = [
         ("warm sidecar analyze, wall (best of 3)", warm_s, warm1_s),
         ("naive per-feature librosa (warm JIT), wall", naive_s, naive1_s),
-        ("speedup, wall", naive_s / warm_s, naive1_s / warm1_s),
+        ("speedup, wall (vs the naive's better)", naive_best / warm_s, naive_best / warm1_s),
         ("warm sidecar analyze, CPU s incl. ffmpeg (best of 3)", warm_cpu, warm1_cpu),
         ("naive, CPU s", naive_cpu, naive1_cpu),
-        ("speedup in CPU time", naive_cpu / warm_cpu, naive1_cpu / warm1_cpu),
+        ("speedup in CPU time (vs the naive's better)", naive_best_cpu / warm_cpu, naive_best_cpu / warm1_cpu),
     ]
     for name, a, b in rows:
         print(f"{name:52s} {a:10.2f} {b:10.2f}")
@@ -209,10 +212,10 @@ def main() -> int:
     print(f"{'cold: start + first analyze, warm numba cache':52s} {cold_warm_cache:10.2f}")
     print(f"{'cold: start + first analyze, fresh numba cache':52s} {cold_fresh:10.2f}")
     print(f"load average at the end {load:.2f} on {CORES} cores")
-    print(f"BENCH analysis-speed warm_s={warm_s:.2f} naive_s={naive_s:.2f} speedup={naive_s / warm_s:.2f} "
-          f"cold_s={cold_warm_cache:.2f} cold_fresh_s={cold_fresh:.2f} warm_cpu_s={warm_cpu:.2f} naive_cpu_s={naive_cpu:.2f} "
-          f"cpu_speedup={naive_cpu / warm_cpu:.2f} threads={CORES} warm_1t_s={warm1_s:.2f} naive_1t_s={naive1_s:.2f} "
-          f"speedup_1t={naive1_s / warm1_s:.2f} warm_1t_cpu_s={warm1_cpu:.2f} cpu_speedup_1t={naive1_cpu / warm1_cpu:.2f} "
+    print(f"BENCH analysis-speed warm_s={warm_s:.2f} naive_s={naive_best:.2f} speedup={naive_best / warm_s:.2f} "
+          f"cold_s={cold_warm_cache:.2f} cold_fresh_s={cold_fresh:.2f} warm_cpu_s={warm_cpu:.2f} naive_cpu_s={naive_best_cpu:.2f} "
+          f"cpu_speedup={naive_best_cpu / warm_cpu:.2f} threads={CORES} warm_1t_s={warm1_s:.2f} "
+          f"speedup_1t={naive_best / warm1_s:.2f} warm_1t_cpu_s={warm1_cpu:.2f} cpu_speedup_1t={naive_best_cpu / warm1_cpu:.2f} "
           f"load={load:.1f}")
     return 0
 
