@@ -10,7 +10,8 @@
   batch: one sidecar per core, the default concurrency). The BENCH line's warm_s is the first.
 - naive: the same feature set the seed's way, in a process of its own whose librosa JIT is
   already warm (we time its second run): librosa.load, beat_track, chroma_cqt, rms,
-  spectral_centroid, spectral_rolloff, zero_crossing_rate, each from the waveform.
+  spectral_centroid, spectral_rolloff, zero_crossing_rate, each from the waveform; run with each
+  budget's thread variables, and the ratios taken against its better run.
 - CPU seconds of both (the sidecar's from /proc, ffmpeg included; the naive process's own):
   on a shared machine the wall clock moves with other jobs' load, the CPU time much less.
 - cold: the first analysis after the sidecar starts (process start included), once with a
