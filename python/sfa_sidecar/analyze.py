@@ -192,11 +192,13 @@ def analyze_signal(stereo: np.ndarray, ctx=None, with_grid: bool = False) -> dic
 def analyze_stream(stream: MixStream, ctx=None, with_grid: bool = False) -> dict[str, Any]:
     """Mix analysis of a finished MixStream. ``with_grid``: the beat grid at the mix's tempo too
     (computed while the key stage runs)."""
+    from .analysis import loudness
+
     ctx = ctx or _NoContext()
     seconds = stream.samples / SR
     if seconds < MIN_SECONDS:
         raise TooShortError(f"the audio lasts {seconds:.2f} s; analysis needs at least {MIN_SECONDS:g} s")
-    peak = float(20 * math.log10(stream.peak)) if stream.peak > 0 else -120.0
+    peak = loudness.amplitude_db(stream.peak)
     if peak < SILENCE_PEAK_DB:
         raise SilentError(f"the audio is silent (peak {peak:.1f} dBFS)")
     with _beside(thread_budget(), key_of, stream.mono, stream.half_rate) as key_future:

@@ -98,5 +98,8 @@ def integrated_lufs(x: np.ndarray, sr: int) -> float | None:
 
 
 def peak_db(x: np.ndarray) -> float:
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    return amplitude_db(float(np.max(np.abs(x))) if x.size else 0.0)
+
+
+def amplitude_db(peak: float) -> float:
     return float(20 * math.log10(peak)) if peak > 0 else -120.0

@@ -45,10 +45,14 @@ def _widen_pipe(pipe) -> None:
     keeps decoding while we compute on the block before."""
     try:
         import fcntl
-
-        fcntl.fcntl(pipe.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
-    except (ImportError, OSError):
-        pass
+    except ImportError:  # Windows
+        return
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only (Python >= 3.10)
+    if set_size is not None:
+        try:
+            fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
+        except OSError:  # above /proc/sys/fs/pipe-max-size: the default size works, a little slower
+            pass
 
 
 PIPE_BYTES = 1 << 20
