@@ -17,7 +17,7 @@ const ENGINE_INTERNALS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'python/**', 'test-results/**', 'playwright-report/**', 'bench/.cache/**'] },
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'python/**', 'test-results/**', 'playwright-report/**', 'bench/.cache/**', 'bench/.venv-peers/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -14,12 +14,11 @@
  *    is one process of 2 threads: threads instead of processes).
  * Last line: BENCH analysis-scale tracks=.. tracks_per_min=.. baseline_tracks_per_min=.. processes=.. threads=..
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { wavHeader } from './wav.mjs';
+import { wavHeader } from '../scripts/wav.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RATE = 22_050;
@@ -88,27 +87,11 @@ function generate(dir, count, seconds) {
   return dir;
 }
 
-function run(engineModule, clips, tracks, processes) {
-  const home = mkdtempSync(join(tmpdir(), 'sfa-bench-analysis-scale-'));
-  return new Promise((resolveRun, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', engineModule, home, clips, String(processes ?? '')], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, SFA_APP_ROOT: root },
-    });
-    let out = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.on('exit', (code) => {
-      rmSync(home, { recursive: true, force: true });
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`analysis run failed (exit ${code}): ${out.slice(-2000)}`));
-      else {
-        const r = JSON.parse(line);
-        if (r.completed !== tracks) console.error(`only ${r.completed} of ${tracks} analyses completed`);
-        resolveRun(r);
-      }
-    });
-  });
+async function run(engineModule, clips, tracks, processes) {
+  const { runEngineChild } = await import('./engine-bundle.mjs');
+  const r = await runEngineChild(fileURLToPath(import.meta.url), engineModule, [clips, String(processes ?? '')], { root, label: 'analysis-scale' });
+  if (r.completed !== tracks) console.error(`only ${r.completed} of ${tracks} analyses completed`);
+  return r;
 }
 
 async function child(engineModule, home, clips, processes) {

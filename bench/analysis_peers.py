@@ -24,12 +24,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "python"))
 sys.path.insert(0, str(ROOT / "bench"))
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
+from sfa_sidecar import jit_cache  # noqa: E402
+
+jit_cache.configure()
 
 import numpy as np  # noqa: E402
 
 from analysis_accuracy import acc1, acc2, key_score, naive  # noqa: E402
 from corpus import render_all, songs  # noqa: E402
+from corpus.scores import index_items  # noqa: E402
 from sfa_sidecar import analyze  # noqa: E402
 from sfa_sidecar.analysis import keys, source  # noqa: E402
 
@@ -53,7 +56,7 @@ def score_corpus(rebuild: bool = False) -> list[dict]:
     index = ROOT / "bench" / ".cache" / "scores" / "index.json"
     if rebuild or not index.exists():
         subprocess.run([str(PEERS_PYTHON), str(ROOT / "bench" / "corpus" / "scores.py")], check=True, stdin=subprocess.DEVNULL)
-    return json.loads(index.read_text())["items"]
+    return index_items()
 
 
 def digest(path: str, tempo: bool, version: int = PEER_VERSION) -> str:
@@ -65,28 +68,34 @@ def digest(path: str, tempo: bool, version: int = PEER_VERSION) -> str:
     return h.hexdigest()[:16]
 
 
-def run_peers(paths: list[str], tempo: bool, cached_only: bool = False) -> dict[str, dict]:
+def run_peers(paths: list[str], tempo: bool, cached_only: bool = False, essentia_only: bool = False) -> dict[str, dict]:
     """Peer answers per path; with ``cached_only`` only those already cached (missing ones are
-    left out of the table, whose cells say n)."""
+    left out of the table, whose cells say n). ``essentia_only``: essentia's estimators alone,
+    cached apart (seconds a clip, where madmom's CNN key costs ~45-60 s): a clip madmom has not
+    reached yet still counts for essentia's cells."""
     PEER_CACHE.mkdir(parents=True, exist_ok=True)
     cached = {p: PEER_CACHE / f"{digest(p, tempo)}.json" for p in paths}
     for p in paths:  # version 1 ran the same key peers (it also ran the tempo ones on request)
         old = PEER_CACHE / f"{digest(p, tempo, 1)}.json"
         if not tempo and not cached[p].exists() and old.exists():
             cached[p] = old
-    todo = [p for p in paths if not cached[p].exists()]
+    partial = {p: PEER_CACHE / f"{digest(p, tempo)}-essentia.json" for p in paths}
+    target = partial if essentia_only else cached
+    todo = [p for p in paths if not cached[p].exists() and not target[p].exists()]
     if todo and not cached_only:
-        args = [str(PEERS_PYTHON), str(ROOT / "bench" / "analysis_peers_worker.py")] + (["--tempo"] if tempo else [])
+        args = ([str(PEERS_PYTHON), str(ROOT / "bench" / "analysis_peers_worker.py")] + (["--tempo"] if tempo else [])
+                + (["--no-madmom"] if essentia_only else []))
         with subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as proc:
             proc.stdin.write("\n".join(todo) + "\n")
             proc.stdin.close()
             for line in proc.stdout:  # one line per clip, cached as it comes (a long run can be cut)
                 r = json.loads(line)
-                cached[r["path"]].write_text(json.dumps(r))
+                target[r["path"]].write_text(json.dumps(r))
                 print(f"  peers: {Path(r['path']).parent.name[:40]} {r['keys']} {r['tempo']}", flush=True)
         if proc.returncode:
             raise subprocess.CalledProcessError(proc.returncode, args)
-    return {p: json.loads(cached[p].read_text()) for p in paths if cached[p].exists()}
+    found = {p: cached[p] if cached[p].exists() else partial[p] for p in paths}
+    return {p: json.loads(f.read_text()) for p, f in found.items() if f.exists()}
 
 
 OURS_CACHE = ROOT / "bench" / ".cache" / "ours"
@@ -107,10 +116,21 @@ def ours_and_naive(path: str, key_only: bool) -> tuple[dict, tuple]:
     else:
         r = analyze.run({"path": path, "beats": False})
         r = {"key": r["key"], "tempo": {"bpm": r["tempo"]["bpm"]}}
-    nk, nt = naive_key(path) if key_only else naive(path)
+    nk, nt = naive_cached(path, key_only)
     OURS_CACHE.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps([r, nk, nt]))
-    return r, (nk, nt)
+    return r, ((tuple(nk) if nk else None), nt)
+
+
+def naive_cached(path: str, key_only: bool) -> tuple:
+    """The seed's answers do not change with our analyzer: taken from any earlier entry of this
+    render (its chroma_cqt costs ~5-20 s a clip)."""
+    d = digest(path, False)
+    for old in sorted(OURS_CACHE.glob(f"{d}-*.json")):
+        _, nk, nt = json.loads(old.read_text())
+        if nk and (key_only or nt is not None):
+            return tuple(nk), (None if key_only else nt)
+    return naive_key(path) if key_only else naive(path)
 
 
 def naive_key(path: str) -> tuple[tuple[int, str], None]:
@@ -131,7 +151,7 @@ def parse(name: str) -> tuple[int, str]:
 
 def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: bool = False, corpora: str = "all",
              tempo: bool = True, cached_only: bool = False, reverse: bool = False, limit: int | None = None,
-             key_only: bool = False) -> dict:
+             key_only: bool = False, essentia_only: bool = False) -> dict:
     real = (score_corpus() if corpora in ("all", "real") else [])[:limit]
     gen = songs("heldout", 202, per_key) if per_key > 0 and corpora in ("all", "generated") else []
     gen_paths = [p["mix"] for p in render_all(gen)]
@@ -151,7 +171,7 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
         ordered = sorted(entries, key=lambda e: e[0] == "real detuned")
         if reverse:  # a second worker: each group from its end
             ordered = [e for e in ordered if e[0] != "real detuned"][::-1] + [e for e in ordered if e[0] == "real detuned"][::-1]
-        peers = run_peers([e[1] for e in ordered], False, cached_only)
+        peers = run_peers([e[1] for e in ordered], False, cached_only, essentia_only)
         if tempo:
             gen_paths = [e[1] for e in entries if e[0] == "generated"]
             for path, r in run_peers(gen_paths[:: -1 if reverse else 1], True, cached_only).items():
@@ -251,6 +271,8 @@ def main() -> int:
     ap.add_argument("--reverse", action="store_true", help="peers: work through the clips from the end (a second worker)")
     ap.add_argument("--key-only", action="store_true",
                     help="key estimators only: ours through analyze's key path, the seed's chroma_cqt key (no tempo)")
+    ap.add_argument("--essentia-only", action="store_true",
+                    help="with --peers-only: essentia's key estimators alone (seconds a clip), cached apart from madmom's")
     ap.add_argument("--limit", type=int, default=None, help="the first N real spans only (a smoke run)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
@@ -260,7 +282,7 @@ def main() -> int:
     t0 = time.monotonic()
     result = evaluate(args.generated_per_key, args.verbose, not args.no_peers, args.peers_only, args.corpora,
                       not args.no_tempo_peers and not args.key_only, args.cached_peers, args.reverse, args.limit,
-                      args.key_only)
+                      args.key_only, args.essentia_only)
     if args.peers_only:
         print(f"peers cached ({time.monotonic() - t0:.0f} s)")
         return 0

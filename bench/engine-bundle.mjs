@@ -3,8 +3,9 @@
  * of their own, as the app does: this checkout's, or an earlier commit's (extracted with
  * `git archive`) so that a benchmark can compare with the code it replaced in the same run.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'rolldown';
 
@@ -36,4 +37,28 @@ export async function bundleEngineAt(root, commit, outDir) {
   execFileSync('tar', ['-x', '-C', src], { input: tar });
   if (!existsSync(join(src, 'src/main/engine.ts'))) return null;
   return bundleEngine(src, outDir);
+}
+
+/**
+ * Runs `script --child engineModule HOME ...args` in a node process of its own on a fresh, temporary
+ * library home (removed afterwards), so each measured run starts as the app does; resolves with the
+ * JSON object the child prints as its last stdout line.
+ */
+export function runEngineChild(script, engineModule, args, { root, label }) {
+  const home = mkdtempSync(join(tmpdir(), `sfa-bench-${label}-`));
+  return new Promise((resolveRun, reject) => {
+    const proc = spawn(process.execPath, [script, '--child', engineModule, home, ...args], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, SFA_APP_ROOT: root },
+    });
+    let out = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.on('exit', (code) => {
+      rmSync(home, { recursive: true, force: true });
+      const line = out.trim().split('\n').at(-1) ?? '';
+      if (code !== 0 || !line.startsWith('{')) reject(new Error(`${label} run failed (exit ${code}): ${out.slice(-2000)}`));
+      else resolveRun(JSON.parse(line));
+    });
+  });
 }

@@ -17,13 +17,12 @@
  * Last line: BENCH import files=.. seconds=.. files_per_s=.. peak_rss_mb=.. max_stall_ms=.. max_block_ms=..
  *            baseline_files=.. baseline_files_per_s=.. speedup=..
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { blockProbe } from './block-probe.mjs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { wavHeader } from './wav.mjs';
+import { wavHeader } from '../scripts/wav.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The last commit whose import listed a folder first and probed file by file. */
@@ -83,23 +82,9 @@ function generate(dir, count) {
 }
 
 /** One import in an engine process of its own (fresh library); its figures come back as JSON. */
-function run(engineModule, inputs) {
-  const home = mkdtempSync(join(tmpdir(), 'sfa-bench-import-'));
-  return new Promise((resolveRun, reject) => {
-    const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), '--child', engineModule, home, JSON.stringify(inputs)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, SFA_APP_ROOT: root },
-    });
-    let out = '';
-    proc.stdout.on('data', (d) => (out += d));
-    proc.on('exit', (code) => {
-      rmSync(home, { recursive: true, force: true });
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) reject(new Error(`import run failed (exit ${code}): ${out.slice(-2000)}`));
-      else resolveRun(JSON.parse(line));
-    });
-  });
+async function run(engineModule, inputs) {
+  const { runEngineChild } = await import('./engine-bundle.mjs');
+  return runEngineChild(fileURLToPath(import.meta.url), engineModule, [JSON.stringify(inputs)], { root, label: 'import' });
 }
 
 async function child(engineModule, home, inputs) {

@@ -6,7 +6,9 @@
  * row in the DOM), search keystroke latency (input -> the rows shown answer the new text, the
  * engine's search included, and the frame that paints them; also the keystroke to its next frame
  * alone), scroll frame times (wheel for ~2 s, rAF deltas) and the renderer's JS heap, with the
- * machine's load average (the figures depend on it). Needs `npm run build`. Ends with `BENCH ui ...`.
+ * machine's load average (the figures depend on it); then the engine alone (the same requests over
+ * the WebSocket from Node), to tell its share from the browser's. Needs `npm run build`. Ends
+ * with `BENCH ui ...`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { chromium } from '@playwright/test';
+import WebSocket from 'ws';
 import { findBrowser, missingBrowserMessage } from '../scripts/browser.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
@@ -74,6 +77,48 @@ function seed() {
   db.close();
 }
 
+/**
+ * The engine alone, over the same WebSocket API without a browser: the median time of each
+ * request the table makes (first window, one per search keystroke, the count that follows), so
+ * the browser's share of the figures above can be told from the engine's.
+ */
+async function engineAlone() {
+  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws').replace(/\/$/, '')}/ws?token=${server.token}`, { headers: { Origin: server.url.replace(/\/$/, '') } });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const waiting = new Map();
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data));
+    waiting.get(m.id)?.(m.reply);
+    waiting.delete(m.id);
+  });
+  let id = 0;
+  const timed = async (name, params) => {
+    const my = ++id;
+    const t0 = performance.now();
+    const reply = await new Promise((resolve) => {
+      waiting.set(my, resolve);
+      ws.send(JSON.stringify({ id: my, name, params }));
+    });
+    if (!reply.ok) throw new Error(`${name}: ${reply.error.message}`);
+    return performance.now() - t0;
+  };
+  const median = async (name, params) => {
+    const times = [];
+    for (let i = 0; i < 5; i++) times.push(await timed(name, params));
+    return times.sort((a, b) => a - b)[2];
+  };
+  const sort = { column: 'addedAt', dir: 'desc' };
+  const result = { first: await median('library.list', { sort, offset: 0, limit: 50, quickCount: true }), search: [] };
+  for (const text of ['n', 'ni', 'nig', 'nigh', 'night']) result.search.push(await median('library.list', { sort, search: text, offset: 0, limit: 50, quickCount: true }));
+  // A word the browser part did not search, so its count is not remembered from there.
+  result.count = await timed('library.count', { sort, search: 'drive' });
+  ws.close();
+  return result;
+}
+
 const server = await startServe();
 let browser;
 try {
@@ -130,6 +175,11 @@ try {
       times.push({ frameMs, ms: changed ? performance.now() - t0 : NaN, changed });
       await new Promise((r) => setTimeout(r, 50));
     }
+    // A common word's rows come with an estimated count ("about ..."), counted once the search
+    // stands (outside the times above): the count printed is the exact one.
+    const counted = () => document.querySelector('[data-testid="library-count"]').dataset.exact === 'true';
+    const countStart = performance.now();
+    while (!counted() && performance.now() - countStart < 5000) await new Promise((r) => setTimeout(r, 20));
     const count = document.querySelector('[data-testid="library-count"]').textContent;
     setter.call(input, '');
     input.dispatchEvent(new Event('input', { bubbles: true }));
@@ -183,6 +233,8 @@ try {
   console.log(pad('search result shown (max of 5)', 34) + pad(`${searchMs.toFixed(1)} ms`, 14) + '<= 30 ms' + `   (each: ${search.times.map((t) => (t.changed ? t.ms.toFixed(1) : 'not shown in 2 s')).join(', ')})`);
   console.log(pad('scroll frame (max)', 34) + pad(`${maxFrame.toFixed(1)} ms`, 14) + '<= 16 ms' + `   (p95 ${p95.toFixed(1)} ms, ${frames.length} frames)`);
   console.log(pad('JS heap used', 34) + pad(`${heapMb.toFixed(1)} MB`, 14) + '<= 60 MB');
+  const engine = await engineAlone();
+  console.log(`engine alone (median of 5 over the WebSocket): first window ${engine.first.toFixed(1)} ms; search window per keystroke ${engine.search.map((t) => t.toFixed(1)).join(', ')} ms; exact count of "drive" (not remembered) ${engine.count.toFixed(1)} ms`);
   const load = loadavg().map((v) => v.toFixed(2));
   console.log(`machine load average (1, 5, 15 min): ${load.join(', ')} on ${cpus().length} cores`);
   console.log(`BENCH ui tracks=${N} first_render_ms=${firstRender.toFixed(0)} search_ms=${searchMs.toFixed(1)} max_frame_ms=${maxFrame.toFixed(1)} heap_mb=${heapMb.toFixed(1)} keystroke_ms=${keystrokeMs.toFixed(1)} load1=${load[0]}`);

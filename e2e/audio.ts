@@ -1,3 +1,5 @@
+import { wavHeader } from '../scripts/wav.mjs';
+
 /** Generated test audio: a 16-bit PCM WAV with a kick on each beat over a chord (tempo and key to find). */
 export function beatWav({ seconds = 8, bpm = 120, sampleRate = 22_050, chord = [220, 261.63, 329.63] } = {}): Buffer {
   const frames = Math.round(seconds * sampleRate);
@@ -13,19 +15,5 @@ export function beatWav({ seconds = 8, bpm = 120, sampleRate = 22_050, chord = [
     if (hat < 0.02 * sampleRate) v += (Math.random() * 2 - 1) * 0.15 * Math.exp(-hat / (0.005 * sampleRate));
     data.writeInt16LE(Math.max(-32767, Math.min(32767, Math.round(v * 32767))), i * 2);
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0, 'ascii');
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8, 'ascii');
-  header.write('fmt ', 12, 'ascii');
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(1, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36, 'ascii');
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return Buffer.concat([wavHeader(sampleRate, data.length), data]);
 }

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { provisionBrowser } from './browser.mjs';
 import { provisionFfprobe } from './ffprobe.mjs';
 import { buildElectronSqlite, electronSqlitePath, missingElectronSqliteMessage } from './native.mjs';
-import { PYTHON_MINOR, ProvisionError, STATE_FILE, lockHash, provision, pythonVersion, readState, venvPython } from './provision/index.mjs';
+import { PYTHON_MINOR, ProvisionError, STATE_FILE, installCluster, lockHash, provision, pythonVersion, readState, venvPython } from './provision/index.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
@@ -128,22 +128,24 @@ async function ensurePython() {
 }
 
 /**
- * `--cluster`: Ray for the cluster backend (README, "Processing a large catalogue on a cluster").
- * python/.venv already has it (its provisioning includes requirements-cluster.txt); an explicit
- * interpreter (SFA_PYTHON, e.g. an environment made by hand or by an older setup) gets it here.
- * The file pins every dependency the platform locks lack, so it installs with --no-deps.
+ * `--cluster`: Ray for the cluster backend (README, "Processing a large catalogue on a cluster"),
+ * by the provisioning core's installCluster (the routine the app's setup screen and Settings run):
+ * into the sidecar environment the engine uses (SFA_PYTHON's when set, else python/.venv, whose
+ * provisioning already includes requirements-cluster.txt: pip then finds everything present),
+ * then `import ray` checked.
  */
-function ensureCluster() {
+async function ensureCluster() {
   const python = process.env.SFA_PYTHON || venvPython(join(root, 'python', '.venv'));
-  if (!existsSync(python)) throw new Error(`cluster: no sidecar environment at ${python}: run npm run setup first`);
   const requirements = join(root, 'python', 'requirements-cluster.txt');
-  if (process.env.SFA_PYTHON) {
-    log(`cluster: installing ${requirements} into ${python}`);
-    if (run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--no-deps', '-r', requirements]) !== 0) throw new Error('cluster: pip could not install Ray');
+  log(`cluster: installing ${requirements} into ${python}`);
+  try {
+    const { version } = await installCluster({ python, requirements, onOutput: (line) => process.stdout.write(`  ${line}\n`) });
+    log(`cluster: ray ${version} ready in ${python}`);
+  } catch (error) {
+    if (!(error instanceof ProvisionError)) throw error;
+    const detail = error.detail ? `\n${error.detail.split('\n').slice(-10).map((l) => `  | ${l}`).join('\n')}` : '';
+    throw new Error(`cluster: ${error.message}${detail}\nNext steps:\n${error.nextSteps.map((s) => `  - ${s}`).join('\n')}`);
   }
-  const check = spawnSync(python, ['-c', 'import ray; print(ray.__version__)'], { cwd: join(root, 'python'), encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`cluster: Ray does not import in ${python}:\n${(check.stderr ?? '').split('\n').slice(-5).join('\n')}`);
-  log(`cluster: ray ${check.stdout.trim()} ready in ${python}`);
 }
 
 function build() {
@@ -156,7 +158,7 @@ try {
   ensureElectron();
   ensureElectronSqlite();
   if (!args.has('--skip-python')) await ensurePython();
-  if (args.has('--cluster')) ensureCluster();
+  if (args.has('--cluster')) await ensureCluster();
   if (!args.has('--skip-browser')) {
     provisionBrowser();
     provisionFfprobe();

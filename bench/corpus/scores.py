@@ -36,6 +36,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -82,6 +83,30 @@ def sources() -> list[Path]:
             if p.suffix in (".mxl", ".xml", ".musicxml") or (p.suffix == ".krn" and not p.with_suffix(".mxl").exists()):
                 found.append(p)
     return found
+
+
+def corpus_file(source: str) -> Path:
+    """A span's score in this checkout's music21 corpus: the cached spans keep the absolute path
+    of the checkout that parsed them (it is part of each render's tag, so it stays as written)."""
+    import music21
+
+    return Path(music21.__file__).parent / "corpus" / source.split("/music21/corpus/", 1)[-1]
+
+
+def write_index(items: list[dict], rejects: dict[str, int]) -> None:
+    part = CACHE / "index.json.part"
+    part.write_text(json.dumps({"items": items, "rejected": rejects}, indent=1))
+    os.replace(part, CACHE / "index.json")
+
+
+def index_items(cache: Path = CACHE) -> list[dict]:
+    """The index's items with each render's path in this checkout's cache (the index is written
+    with the paths of the checkout that rendered them)."""
+    items = json.loads((cache / "index.json").read_text())["items"]
+    for item in items:
+        for r in item["renders"]:
+            r["path"] = str(cache / item["name"] / Path(r["path"]).name)
+    return items
 
 
 def work_of(path: Path) -> str:
@@ -220,18 +245,40 @@ def spans_of(path: Path) -> tuple[list[dict], dict[str, int]]:
 
 
 def render(midi: Path, soundfont: str, seconds: float, out: Path) -> None:
-    part = out.with_suffix(".part.wav")
-    subprocess.run(["fluidsynth", "-ni", "-q", "-F", str(part), "-r", str(RENDER_SR), "-g", "0.6", soundfont, str(midi)],
-                   check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+    """The first ``seconds`` of fluidsynth's rendering of ``midi``, faded out and normalised.
+
+    fluidsynth streams raw 16-bit stereo to a pipe and is stopped once the span is read: some of
+    music21's MIDI exports make it run on for hours after the music (it wrote 0.4-1.5 GB files
+    and hit the time limit), so its own end is never waited for."""
     import soundfile as sf
 
-    y, sr = sf.read(part, dtype="float32", always_2d=True)
-    y = y[: int(seconds * sr)]
-    fade = min(y.shape[0], int(0.3 * sr))
+    need = int(seconds * RENDER_SR) * 2 * 2
+    proc = subprocess.Popen(["fluidsynth", "-ni", "-q", "-T", "raw", "-O", "s16", "-F", "-", "-r", str(RENDER_SR), "-g", "0.6",
+                             soundfont, str(midi)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    timer = threading.Timer(300, proc.kill)
+    timer.start()
+    try:
+        chunks, got = [], 0
+        while got < need:
+            chunk = proc.stdout.read(min(1 << 20, need - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+    finally:
+        timer.cancel()
+        proc.kill()
+        proc.wait()
+    raw = b"".join(chunks)
+    if got < need // 2:
+        raise RuntimeError(f"fluidsynth gave {got} of {need} bytes")
+    y = np.frombuffer(raw[: len(raw) // 4 * 4], dtype="<i2").reshape(-1, 2).astype(np.float32) / 32768.0
+    fade = min(y.shape[0], int(0.3 * RENDER_SR))
     y[y.shape[0] - fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, None]
     peak = float(np.abs(y).max()) or 1.0
-    sf.write(out, y / peak * 0.9, sr, subtype="PCM_16")
-    part.unlink()
+    part = out.with_suffix(".part.wav")
+    sf.write(part, y / peak * 0.9, RENDER_SR, subtype="PCM_16")
+    os.replace(part, out)
 
 
 def detune(src: Path, cents: float, out: Path) -> None:
@@ -273,18 +320,30 @@ def select(cached_only: bool = False) -> tuple[list[dict], dict[str, int]]:
     return spans, rejects
 
 
-def split(spans: list[dict]) -> dict[str, str]:
-    """Work -> 'dev' / 'heldout': biggest works first, each to the split with fewer spans so far."""
+def split(spans: list[dict], frozen: dict[str, str] | None = None) -> dict[str, str]:
+    """Work -> 'dev' / 'heldout': the works of an earlier index keep their side (a growing corpus
+    never moves a work that results were already read on); the others, biggest first, each to the
+    split with fewer spans so far."""
     count: dict[str, int] = {}
     for s in spans:
         count[s["work"]] = count.get(s["work"], 0) + 1
+    out = {w: side for w, side in (frozen or {}).items() if w in count}
     sizes = {"dev": 0, "heldout": 0}
-    out = {}
-    for work in sorted(count, key=lambda w: (-count[w], w)):
+    for w, side in out.items():
+        sizes[side] += count[w]
+    for work in sorted((w for w in count if w not in out), key=lambda w: (-count[w], w)):
         side = min(sizes, key=lambda k: (sizes[k], k))
         out[work] = side
         sizes[side] += count[work]
     return out
+
+
+def earlier_renders() -> dict[tuple[str, str, int], dict]:
+    """(source, part, copy) -> the index entry of a span rendered by an earlier run: it keeps its
+    key, soundfont and detuning, so a grown corpus re-renders nothing and re-runs no peer."""
+    if not (CACHE / "index.json").exists():
+        return {}
+    return {(i["source"], i["part"], i["copy"]): i for i in index_items()}
 
 
 def build(cached_only: bool = False) -> list[dict]:
@@ -295,11 +354,18 @@ def build(cached_only: bool = False) -> list[dict]:
         sys.exit("fluidsynth and two soundfonts are needed: apt-get install -y fluidsynth fluid-soundfont-gm "
                  "timgm6mb-soundfont")
     spans, rejects = select(cached_only)
-    sides = split(spans)
+    earlier = earlier_renders()
+    sides = split(spans, {i["work"]: i["split"] for i in earlier.values()})
     jobs: list[tuple[dict, dict]] = []
+    # The new spans continue the earlier ones' round of keys, soundfonts and detunings.
     counters: dict[tuple[str, str], int] = {}
     per_split: dict[str, int] = {}
-    for s, copy in ((s, c) for s in spans for c in range(MINOR_COPIES if s["mode"] == "minor" else 1)):
+    for i in earlier.values():
+        counters[(i["split"], i["mode"])] = counters.get((i["split"], i["mode"]), 0) + 1
+        per_split[i["split"]] = per_split.get(i["split"], 0) + 1
+    all_copies = [(s, c) for s in spans for c in range(MINOR_COPIES if s["mode"] == "minor" else 1)]
+    jobs.extend((s, earlier[(s["source"], s["part"], c)]) for s, c in all_copies if (s["source"], s["part"], c) in earlier)
+    for s, copy in ((s, c) for s, c in all_copies if (s["source"], s["part"], c) not in earlier):
         side = sides[s["work"]]
         k = counters.get((side, s["mode"]), 0)
         counters[(side, s["mode"])] = k + 1
@@ -322,6 +388,7 @@ def build(cached_only: bool = False) -> list[dict]:
                 "seconds": round(s["seconds"], 2), "renders": renders}
         jobs.append((s, info))
     done: list[dict] = []
+    index_lock = threading.Lock()
 
     def make(job: tuple[dict, dict]) -> None:
         s, info = job
@@ -330,7 +397,7 @@ def build(cached_only: bool = False) -> list[dict]:
         if not all(Path(r["path"]).exists() for r in info["renders"]):
             folder.mkdir(parents=True, exist_ok=True)
             if not wav.exists():
-                score = converter.parse(s["source"]).toSoundingPitch()
+                score = converter.parse(str(corpus_file(s["source"]))).toSoundingPitch()
                 excerpt = score.measures(s["m0"], s["m1"])
                 midi = folder / "score.mid"
                 try:
@@ -343,11 +410,11 @@ def build(cached_only: bool = False) -> list[dict]:
             for r in info["renders"][1:]:
                 detune(wav, r["cents"], Path(r["path"]))
         (folder / "truth.json").write_text(json.dumps(info))
-        done.append(info)
-        # Written after every render: the peers can start on the first ones (analysis_peers.py).
-        order = {i["name"]: n for n, (_, i) in enumerate(jobs)}
-        (CACHE / "index.json").write_text(json.dumps({"items": sorted(done, key=lambda i: order[i["name"]]),
-                                                      "rejected": rejects}, indent=1))
+        with index_lock:  # two render threads: one writer at a time, and readers never see half a file
+            done.append(info)
+            # Written after every render: the peers can start on the first ones (analysis_peers.py).
+            order = {i["name"]: n for n, (_, i) in enumerate(jobs)}
+            write_index(sorted(done, key=lambda i: order[i["name"]]), rejects)
         print(f"{info['name']:60s} {info['split']:7s} {info['key']:9s} shift {info['shift']:+d} {info['seconds']:5.1f} s "
               f"{info['soundfont']}", flush=True)
 
@@ -356,7 +423,7 @@ def build(cached_only: bool = False) -> list[dict]:
     with ThreadPoolExecutor(max_workers=2) as pool:  # fluidsynth is single-threaded
         list(pool.map(make, jobs))
     items = sorted(done, key=lambda i: [j[1]["name"] for j in jobs].index(i["name"]))
-    (CACHE / "index.json").write_text(json.dumps({"items": items, "rejected": rejects}, indent=1))
+    write_index(items, rejects)
     return items
 
 

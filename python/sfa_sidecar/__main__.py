@@ -28,7 +28,9 @@ def main() -> int:
     from .protocol import Channel
 
     channel = Channel.claim_stdout()
-    os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
+    from .jit_cache import configure
+
+    configure()
 
     from . import PROTOCOL_VERSION, environment
     from .server import Server

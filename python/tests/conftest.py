@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 # librosa's numba JIT costs 20-30 s per fresh cache: share the sidecar's per-user cache.
-os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
+from sfa_sidecar import jit_cache  # noqa: E402
+
+jit_cache.configure()
 
 
 @pytest.fixture

@@ -25,17 +25,37 @@ def test_runs_drop_blips_and_merge_neighbours():
 def test_cadence_lands_on_the_tonic_not_on_the_dominant_key():
     # I-IV-V-I in C twice: C and G share the chords C and G, but only C hears V -> I.
     path = _path((C, 4), (F, 4), (G, 4), (C, 4), (F, 4), (G, 4), (C, 4))
-    cad = keys.cadence_scores(path)
+    cad = keys.cadence_scores(path, tail_s=0)
     assert cad[C] == 2 / 6
     assert cad[G] == 0.0  # the G key would need D -> G
-    assert int(np.argmax(cad)) == C
+    assert int(np.argmax(cad)) in (C, 12 + C)
 
 
-def test_minor_cadence_uses_the_major_dominant():
-    path = _path((A_MIN, 4), (E_MAJ, 4), (A_MIN, 4))
-    cad = keys.cadence_scores(path)
-    assert cad[A_MIN] == 0.5
-    assert cad[9] == 0.0  # A major: the E -> A minor move is no cadence on an A major triad
+def test_cadence_names_the_tonic_not_the_mode():
+    # V -> i in A minor credits A minor and A major alike: the mode is the other terms' call
+    # (a Picardy third or a misheard third must not flip it).
+    path = _path((A_MIN, 4), (E_MAJ, 4), (A_MIN, 4), (D, 4))
+    cad = keys.cadence_scores(path, tail_s=0)
+    assert cad[A_MIN] == cad[9] == 1 / 3
+    assert cad[4] == cad[12 + 4] == 0.0  # E: nothing resolves onto it
+
+
+def test_cadences_at_the_end_are_not_counted():
+    # The corpus cuts each span just after a cadence: the last chord and the last tail_s seconds
+    # never vote (that cue would be flattered by the cut).
+    frames_per_s = keys.KEY_SR / keys.KEY_HOP
+    n = int(3 * frames_per_s)  # 3-second chords
+    path = _path((C, n), (G, n), (C, n), (F, n), (G, n), (C, n))
+    early = 1 / 5  # only the first G -> C: the last one lands on the final chord
+    assert keys.cadence_scores(path)[C] == pytest.approx(early)
+    assert keys.cadence_scores(path, tail_s=0)[C] == pytest.approx(2 / 5)
+    assert keys.cadence_scores(path, tail_s=12 * 3)[C] == 0.0  # the whole span is "the end"
+
+
+def test_predominant_cadences_need_iv_or_ii_before_the_v():
+    path = _path((C, 4), (G, 4), (C, 4), (F, 4), (G, 4), (C, 4), (D + 12, 4), (G, 4), (C, 4), (A_MIN, 4))
+    assert keys.cadence_scores(path, tail_s=0)[C] == 3 / 9
+    assert keys.cadence_scores(path, predominant=True, tail_s=0)[C] == 2 / 9  # F-G-C and Dm-G-C, not C-G-C
 
 
 def test_no_changes_no_cadence():
@@ -73,6 +93,8 @@ def test_mixolydian_vamp_gets_low_confidence(tonic):
 
 @pytest.mark.parametrize("tonic", ["D", "A"])
 def test_cadential_loop_is_confident(tonic):
+    # In the 0.5-0.75 bucket, where the dev corpora's answers are right ~80 % of the time
+    # (MARGIN_SCALE, bench/ANALYSIS.md), and well above the ambiguous loops (< 0.45, < 0.2).
     result = _key(tonic, [(0, 4), (5, 4), (7, 4), (0, 4)])
     assert keys.key_name(result.tonic_pc, result.mode) == f"{tonic} major"
-    assert result.confidence > 0.7
+    assert result.confidence > 0.5

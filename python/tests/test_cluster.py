@@ -1,9 +1,13 @@
-"""The cluster driver against a real loopback Ray cluster (head + 2 worker nodes, 1 CPU each).
+"""The cluster driver's own contract: address rules, returned-file checks, error mapping, and, on
+a real loopback Ray cluster (head + 1 worker node with 2 CPUs, token auth on), the protocol's
+details: the result's ``cluster`` facts and the node named in progress, status, our error codes
+surviving the trip, a refused token, a stopped head. What the engine proves end to end on a real
+cluster (identical stems and analysis for 8 tracks with both models, cancel, a worker killed, the
+head restarted, the engine restarted) is in src/main/cluster/cluster.test.ts, not repeated here.
 
-One cluster for the module (sfa_sidecar.cluster.local, token auth on), one shared driver process
-speaking the sidecar protocol. Order matters and is the file's order: identity and progress,
-cancel, a node killed mid-job, the head stopped and started again; the teardown proves nothing of
-the cluster is left running. Skipped, with the reason printed, where Ray is not installed.
+One cluster for the module (sfa_sidecar.cluster.local), one shared driver process. Order matters:
+the stopped head comes last; the teardown proves nothing of the cluster is left running. Skipped,
+with the reason printed, where Ray is not installed.
 """
 
 from __future__ import annotations
@@ -183,13 +187,81 @@ def test_returned_files_must_be_exactly_the_stems(tmp_path):
     assert sorted(p.name for p in (tmp_path / "ok").iterdir()) == ["drums.wav"]  # no part file left
 
 
+def test_a_restarted_head_is_a_wait_not_a_refused_token():
+    """Ray 2.60 answers a client of a head restarted at the same address with AuthenticationError
+    ("WrongClusterID"): that once discarded jobs as CLUSTER_AUTH after a head restart."""
+    import ray.exceptions as rex
+    from sfa_sidecar.cluster.connection import classify
+
+    restarted = classify(rex.AuthenticationError("RPC error: WrongClusterID: Perhaps the client is accessing GCS "
+                                                 "after it has restarted."), "127.0.0.1:6379")
+    assert restarted.code == "CLUSTER_UNREACHABLE"
+    refused = classify(rex.AuthenticationError("Authentication failed: invalid token"), "127.0.0.1:6379")
+    assert refused.code == "CLUSTER_AUTH"
+
+
+class _StaleGcs:
+    """The GCS client of a driver whose head restarted (what Ray 2.60 raises, measured)."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def internal_kv_get(self, *args, **kwargs):
+        import ray.exceptions as rex
+
+        self.calls += 1
+        raise rex.AuthenticationError("RPC error: WrongClusterID: Perhaps the client is accessing GCS after it has restarted.")
+
+
+def _stale_connection(monkeypatch, text: str):
+    import ray
+    from sfa_sidecar.cluster.connection import Connection
+
+    gcs = _StaleGcs()
+    monkeypatch.setattr(ray, "is_initialized", lambda: True)
+    monkeypatch.setattr(ray._private.worker.global_worker, "gcs_client", gcs, raising=False)
+    conn = Connection(address.parse(text), None)
+    conn.connected = True
+    return conn, gcs
+
+
+def test_a_local_driver_whose_head_restarted_connects_again_before_the_op(monkeypatch):
+    """An idle local-head driver whose head restarted must not touch the old cluster (Ray's core
+    aborts the process, which cost the job an attempt): ensure() finds out with one GCS call and
+    connects again (a new generation: the driver forgets the old actors)."""
+    import ray
+
+    conn, gcs = _stale_connection(monkeypatch, "127.0.0.1:6379")
+    reconnected = []
+    monkeypatch.setattr("sfa_sidecar.cluster.connection._tcp_open", lambda address: True)
+    monkeypatch.setattr(conn, "_connect", lambda r: reconnected.append(r) or setattr(conn, "generation", conn.generation + 1))
+    assert conn.ensure() is ray
+    assert gcs.calls == 1 and reconnected == [ray] and conn.generation == 1
+
+
+def test_a_local_driver_whose_head_is_gone_answers_unreachable(monkeypatch):
+    from sfa_sidecar.errors import ClusterUnreachableError
+
+    conn, gcs = _stale_connection(monkeypatch, "127.0.0.1:1")  # nothing listens on port 1
+    with pytest.raises(ClusterUnreachableError):
+        conn.ensure()
+    assert gcs.calls == 1 and conn.connected is False
+
+
+def test_a_ray_client_driver_is_not_checked(monkeypatch):
+    import ray
+
+    conn, gcs = _stale_connection(monkeypatch, "ray://127.0.0.1:1")  # Ray Client reconnects by itself
+    assert conn.ensure() is ray and gcs.calls == 0
+
+
 # ------------------------------------------------------------------------------------ the cluster
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     d = tmp_path_factory.mktemp("raycluster")
     try:
-        info = cluster_cmd(d, "up", "--workers", "2", "--cpus", "1", "--token", TOKEN, timeout=400)
+        info = cluster_cmd(d, "up", "--workers", "1", "--cpus", "2", "--token", TOKEN, timeout=400)
     except BaseException:
         cluster_cmd(d, "down")
         raise
@@ -210,8 +282,7 @@ def driver(cluster):
 
 @pytest.fixture(scope="module")
 def audio(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("clusteraudio")
-    return {"short": write_mix(folder / "short.wav", 4.0), "long": write_mix(folder / "long.flac", 40.0, seed=3)}
+    return write_mix(tmp_path_factory.mktemp("clusteraudio") / "short.wav", 2.0)
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -221,44 +292,27 @@ def _files(folder: Path) -> dict[str, bytes]:
 NODE_MESSAGE = re.compile(r"running on node 127\.0\.0\.1 \(([0-9a-f]{8})\)")
 
 
-@pytest.mark.parametrize("model", ["dsp", "tiny"])
-def test_separate_through_the_cluster_equals_the_local_op(driver, cluster, audio, repo, tmp_path, model):
+def test_a_separation_result_carries_where_it_ran_and_its_traffic(driver, cluster, audio, tmp_path):
     from sfa_sidecar.separation import runner
 
-    params = {"path": audio["short"], "model": model, "threads": 1, "precision": "exact", "shifts": 0}
-    if model == "tiny":
-        params["repo"] = repo
+    params = {"path": audio, "model": "dsp"}
     local = runner.run(dict(params, outDir=str(tmp_path / "local")), local_ctx())
     reply, progress = driver.request("separate", dict(params, outDir=str(tmp_path / "cluster")))
     assert reply["type"] == "result", reply
     remote = reply["result"]
-    assert _files(tmp_path / "cluster") == _files(tmp_path / "local")  # bit-identical stems, nothing else
-    assert set(remote["stems"]) == set(local["stems"])
+    assert _files(tmp_path / "cluster") == _files(tmp_path / "local")  # the stems and nothing else
     for stem, info in remote["stems"].items():
         assert info["path"] == str(tmp_path / "cluster" / f"{stem}.wav")
         assert {k: info[k] for k in ("size", "duration", "format")} == {k: local["stems"][stem][k] for k in ("size", "duration", "format")}
-    same = ("model", "device", "sampleRate", "segment", "shifts", "overlap", "precision", "audioSeconds", "fallbacks")
-    assert {k: remote[k] for k in same} == {k: local[k] for k in same}
     facts = remote["cluster"]
-    assert facts["nodeId"][:8] in {w["nodeId"][:8] for w in cluster["workers"]}  # the head has 0 CPUs
-    assert facts["nodeIp"] == "127.0.0.1" and facts["bytesSent"] >= os.path.getsize(audio["short"])
+    assert facts["nodeId"] == cluster["workers"][0]["nodeId"]  # the head has 0 CPUs
+    assert facts["nodeIp"] == "127.0.0.1" and facts["bytesSent"] >= os.path.getsize(audio)
     assert facts["bytesReceived"] == sum(i["size"] for i in remote["stems"].values())
+    assert 0 <= facts["transferSeconds"] <= facts["totalSeconds"] and 0 <= facts["busySeconds"] <= facts["totalSeconds"]
     messages = [m["message"] for m in progress]
     named = [NODE_MESSAGE.fullmatch(m) for m in messages]
     assert any(named) and next(n for n in named if n).group(1) == facts["nodeId"][:8], messages[:5]
     assert progress[-1]["fraction"] == 1.0 and all(0 <= m["fraction"] <= 1 for m in progress)
-
-
-def test_analyze_through_the_cluster_equals_the_local_op(driver, audio):
-    from sfa_sidecar import analyze
-
-    local = analyze.run({"path": audio["short"]}, local_ctx())
-    reply, progress = driver.request("analyze", {"path": audio["short"]})
-    assert reply["type"] == "result", reply
-    remote = dict(reply["result"])
-    assert remote.pop("cluster")["nodeIp"] == "127.0.0.1"
-    assert json.loads(json.dumps(remote)) == json.loads(json.dumps(local))
-    assert any(NODE_MESSAGE.fullmatch(m["message"]) for m in progress)
 
 
 def test_cluster_status_lists_nodes_actors_and_a_concurrency_that_fits(driver, cluster):
@@ -266,10 +320,9 @@ def test_cluster_status_lists_nodes_actors_and_a_concurrency_that_fits(driver, c
     status = reply["result"]
     assert status["connected"] is True and status["address"] == cluster["address"]
     alive = {n["nodeId"] for n in status["nodes"] if n["alive"]}
-    assert {w["nodeId"] for w in cluster["workers"]} <= alive and len(alive) == 3  # + the head
+    assert cluster["workers"][0]["nodeId"] in alive and len(alive) == 2  # + the head
     assert (status["cpus"], status["gpus"]) == (2.0, 0.0)
-    assert {a["kind"] for a in status["actors"]} == {"separation", "analysis"}
-    assert all(a["nodeId"] in alive for a in status["actors"])
+    assert [a["kind"] for a in status["actors"]] == ["separation"] and status["actors"][0]["nodeId"] in alive
     assert status["suggested"] == {"processing": 1, "analysis": 1}  # 1 + 1 actors fit 2 CPUs
 
 
@@ -295,52 +348,6 @@ def test_our_own_error_codes_survive_the_trip(driver, tmp_path):
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_cancel_mid_separation_leaves_no_files(driver, audio, repo, tmp_path):
-    out = tmp_path / "cancelled"
-
-    def cancel_when_computing(message, rid):
-        if message["message"].startswith("separating on"):
-            driver.send({"type": "cancel", "id": rid})
-
-    params = {"path": audio["long"], "outDir": str(out), "model": "tiny", "repo": repo, "threads": 1}
-    t0 = time.monotonic()
-    reply, progress = driver.request("separate", params, on_progress=cancel_when_computing)
-    assert reply["type"] == "error" and reply["code"] == "CANCELLED", (reply, progress[-3:])
-    assert time.monotonic() - t0 < 60
-    assert _files(out) == {}  # no stems, no part files
-    again, _ = driver.request("separate", dict(params, path=audio["short"]))  # the actor is free again
-    assert again["type"] == "result", again
-
-
-def test_a_worker_killed_mid_separation_is_node_lost_then_the_next_job_runs_elsewhere(driver, cluster, audio, repo, tmp_path):
-    # Only the separation actor may hold a worker's CPU here: the shared driver (and its actors) goes.
-    driver.close()
-    lone = Driver(cluster["address"])
-    killed = {}
-
-    def kill_when_computing(message, rid):
-        match = NODE_MESSAGE.fullmatch(message["message"])
-        if match:
-            killed["prefix"] = match.group(1)
-        if message["message"].startswith("separating on") and "index" not in killed:
-            index = next(w["index"] for w in cluster["workers"] if w["nodeId"].startswith(killed["prefix"]))
-            killed["index"] = index
-            killed["reply"] = cluster_cmd(cluster["dirPath"], "kill-worker", "--index", str(index))
-
-    try:
-        params = {"path": audio["long"], "outDir": str(tmp_path / "lost"), "model": "tiny", "repo": repo, "threads": 1}
-        reply, _ = lone.request("separate", params, on_progress=kill_when_computing)
-        assert "index" in killed, "the job never reported computing"
-        assert reply["type"] == "error" and reply["code"] == "NODE_LOST", reply
-        assert _files(tmp_path / "lost") == {}
-        again, _ = lone.request("separate", dict(params, path=audio["short"], outDir=str(tmp_path / "after")))
-        assert again["type"] == "result", again
-        assert not again["result"]["cluster"]["nodeId"].startswith(killed["prefix"])
-        assert sorted(_files(tmp_path / "after")) == ["bass.wav", "drums.wav", "other.wav", "vocals.wav"]
-    finally:
-        lone.close()
-
-
 @pytest.mark.parametrize("kind", ["address", "clientAddress"])
 def test_a_wrong_token_is_cluster_auth(cluster, kind):
     intruder = Driver(cluster[kind], token="not-the-token")
@@ -354,40 +361,38 @@ def test_a_wrong_token_is_cluster_auth(cluster, kind):
         intruder.close()
 
 
-def test_a_stopped_head_is_unreachable_then_drivers_work_again(cluster, audio, tmp_path):
-    """Through Ray Client (ray://, the remote-cluster path) the same driver answers
-    CLUSTER_UNREACHABLE and reconnects. A local-head driver (127.0.0.1:PORT) is a Ray core worker
-    attached to the head's raylet, and Ray ends that process when its raylet dies: the engine
-    sees the crash (one attempt), and a new driver answers CLUSTER_UNREACHABLE until the head is
-    back, then works."""
+def test_a_stopped_head_is_unreachable_for_every_kind_of_driver(cluster, driver, audio, tmp_path):
+    """Last (the cluster stays down; the engine test restarts it and proves jobs finish after).
+    Through Ray Client (ray://) the driver answers CLUSTER_UNREACHABLE and stays. A local-head
+    driver (127.0.0.1:PORT) is a Ray core worker attached to the head's raylet: Ray may end it with
+    the raylet; if it is still there it checks its cluster before the op and answers
+    CLUSTER_UNREACHABLE; a fresh one answers CLUSTER_UNREACHABLE fast. None of them costs a job
+    more than a wait."""
     survivor = Driver(cluster["clientAddress"])
-    attached = Driver(cluster["address"])
-    drivers = [survivor, attached]
-    dsp = {"path": audio["short"], "model": "dsp"}
+    drivers = [survivor]
+    dsp = {"path": audio, "model": "dsp"}
     try:
-        for name, d in (("a", survivor), ("a2", attached)):
-            first, _ = d.request("separate", dict(dsp, outDir=str(tmp_path / name)))
-            assert first["type"] == "result", first
+        first, _ = survivor.request("cluster_status", {})  # connected before the stop
+        assert first["type"] == "result" and first["result"]["connected"], first
         cluster_cmd(cluster["dirPath"], "stop-head")
         t0 = time.monotonic()
         reply, _ = survivor.request("separate", dict(dsp, outDir=str(tmp_path / "b")))
         assert reply["type"] == "error" and reply["code"] == "CLUSTER_UNREACHABLE", reply
-        assert time.monotonic() - t0 < 30
+        assert time.monotonic() - t0 < 30 and survivor.proc.poll() is None
         assert _files(tmp_path / "b") == {}
         status, _ = survivor.request("cluster_status", {"probe": True})
         assert status["result"]["connected"] is False
-        attached.proc.wait(timeout=60)  # documented: Ray ends a driver whose raylet died
+        if driver.proc.poll() is None:  # the shared local-head driver, attached before the stop
+            try:
+                attached, _ = driver.request("separate", dict(dsp, outDir=str(tmp_path / "c")), timeout=60)
+                assert attached["type"] == "error" and attached["code"] == "CLUSTER_UNREACHABLE", attached
+            except AssertionError as exc:
+                assert "the driver exited" in str(exc)  # Ray ended it meanwhile
         fresh = Driver(cluster["address"])
         drivers.append(fresh)
         t0 = time.monotonic()
         down, _ = fresh.request("separate", dict(dsp, outDir=str(tmp_path / "d")))
         assert down["code"] == "CLUSTER_UNREACHABLE" and time.monotonic() - t0 < 15, down
-        back = cluster_cmd(cluster["dirPath"], "start-head", timeout=400)
-        assert back["address"] == cluster["address"] and len(back["workers"]) == 2
-        for name, d in (("c", survivor), ("e", fresh)):
-            again, _ = d.request("separate", dict(dsp, outDir=str(tmp_path / name)))
-            assert again["type"] == "result", again
-            assert _files(tmp_path / name) == _files(tmp_path / "a")
     finally:
         for d in drivers:
             d.close()

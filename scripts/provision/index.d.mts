@@ -4,7 +4,7 @@ export declare const STEPS: readonly StepName[];
 export declare const STEP_TITLES: Record<StepName, string>;
 export declare const STATE_FILE: string;
 export declare const PYTHON_MINOR: string;
-export declare const DOWNLOAD_ESTIMATES_MB: Record<string, number>;
+export declare const DOWNLOAD_ESTIMATES_MB: Record<string, number> & { runtime: number; cluster: number };
 
 export interface ProvisionEvent {
   step: StepName;
@@ -74,7 +74,8 @@ export interface ProvisionResult {
 
 export declare class ProvisionError extends Error {
   constructor(step: string, message: string, nextSteps: string[], detail?: string);
-  step: StepName;
+  /** `cluster`: the optional Ray install (installCluster), outside the setup's steps. */
+  step: StepName | 'cluster';
   nextSteps: string[];
   detail: string;
   /** Set when the run was stopped (signal), not failed. */
@@ -147,3 +148,28 @@ export declare function cudaBuildFor(driverVersion: string, computeCapability: s
 export declare function lockInstallArgs(lockText: string): string[];
 export declare function parseLock(text: string): { indexes: string[]; pins: { name: string; version: string }[] };
 export declare function macosVersion(platform?: string, release?: string): string | null;
+
+/** Progress of installCluster: the packages step's shape, as a one-step run named `cluster`. */
+export interface ClusterInstallEvent extends Omit<ProvisionEvent, 'step'> {
+  step: 'cluster';
+}
+
+export interface ClusterInstallOptions {
+  /** The engine environment's interpreter (the sidecars' own: SFA_PYTHON, python/.venv or the provisioned env). */
+  python: string;
+  /** python/requirements-cluster.txt: Ray and every dependency the platform locks lack (installed with --no-deps). */
+  requirements: string;
+  /** An offline install folder: its `wheels/` (or the folder itself) instead of PyPI. */
+  offlineDir?: string;
+  /** How pip is run with `python` (default `['-m', 'pip']`; tests put a stand-in here). */
+  pipCommand?: string[];
+  env?: Record<string, string>;
+  /** Stops the install: pip's process tree is ended (ProvisionError with `cancelled`). */
+  signal?: AbortSignal;
+  onProgress?: (event: ClusterInstallEvent) => void;
+  /** Each line of pip's output. */
+  onOutput?: (line: string) => void;
+}
+
+/** Installs the pinned Ray into `python`'s environment and checks that it imports; resolves with its version. */
+export declare function installCluster(options: ClusterInstallOptions): Promise<{ python: string; version: string }>;

@@ -41,8 +41,8 @@ export const STEP_TITLES = {
   models: 'Separation models from the offline folder',
   verify: 'Check the engine (doctor)',
 };
-/** Rough download sizes, for the setup screen (MB). torch dominates; CUDA builds are far bigger. */
-export const DOWNLOAD_ESTIMATES_MB = { runtime: 30, 'linux-cpu': 900, 'linux-cuda': 3300, 'linux-cuda126': 3300, 'windows-cpu': 450, 'windows-cuda': 3000, 'windows-cuda126': 3000, 'macos-arm64': 350, 'macos-x64': 400 };
+/** Rough download sizes, for the setup screen (MB). torch dominates; CUDA builds are far bigger; `cluster`: Ray and what it adds (88 MB of wheels on linux-x86_64, ~270 MB installed). */
+export const DOWNLOAD_ESTIMATES_MB = { runtime: 30, cluster: 90, 'linux-cpu': 900, 'linux-cuda': 3300, 'linux-cuda126': 3300, 'windows-cpu': 450, 'windows-cuda': 3000, 'windows-cuda126': 3000, 'macos-arm64': 350, 'macos-x64': 400 };
 
 const isWindows = process.platform === 'win32';
 
@@ -543,8 +543,40 @@ async function stepVenv(options, state, report, onLine, run) {
   }
 }
 
+/** pip's arguments for an offline install folder (`<dir>/wheels`, or the folder itself); none without one. */
+function offlineArgs(offlineDir) {
+  if (!offlineDir) return [];
+  const wheels = existsSync(join(offlineDir, 'wheels')) ? join(offlineDir, 'wheels') : offlineDir;
+  return ['--no-index', '--find-links', wheels];
+}
+
 function pinnedCount(lockText) {
   return lockText.split('\n').filter((l) => l.trim() && !l.startsWith('#') && !l.startsWith('-')).length;
+}
+
+/**
+ * A pip output line reader turning pip's own lines into progress (packages resolved out of
+ * `total`, MB downloaded): shared by the packages step and the cluster install.
+ */
+function pipProgress(total, report, onLine) {
+  total = Math.max(1, total);
+  let seen = 0;
+  let downloadedMb = 0;
+  return (line) => {
+    onLine?.(line);
+    const collecting = /^\s*(Collecting|Requirement already satisfied:|Processing|Looking in links)\s+(\S+)/.exec(line);
+    if (collecting && collecting[1] !== 'Looking in links') {
+      seen++;
+      report(0.85 * Math.min(1, seen / total), `${collecting[1] === 'Requirement already satisfied:' ? 'Present' : 'Resolving'} ${collecting[2]} (${Math.min(seen, total)}/${total})`);
+    }
+    const downloading = /^\s*Downloading\s+(\S+)\s+\(([\d.]+)\s*(kB|MB|GB)\)/.exec(line);
+    if (downloading) {
+      const mb = Number(downloading[2]) * (downloading[3] === 'GB' ? 1000 : downloading[3] === 'kB' ? 0.001 : 1);
+      downloadedMb += mb;
+      report(0.85 * Math.min(1, seen / total), `Downloading ${downloading[1]} (${downloading[2]} ${downloading[3]})`, { bytes: Math.round(downloadedMb * 1e6) });
+    }
+    if (/^Installing collected packages/.test(line)) report(0.9, 'Installing the packages…');
+  };
 }
 
 /** This Mac's macOS version (`14.0`, `10.15`) from the Darwin kernel's major version; null elsewhere. */
@@ -571,31 +603,8 @@ async function stepPackages(options, lockText, report, onLine, run) {
   }
   const requirements = [options.lockFile, ...(options.extraRequirements ?? [])].flatMap((f) => ['-r', f]);
   const args = [...(options.pipCommand ?? ['-m', 'pip']), 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', ...lockInstallArgs(lockText), ...requirements];
-  if (options.offlineDir) {
-    const wheels = existsSync(join(options.offlineDir, 'wheels')) ? join(options.offlineDir, 'wheels') : options.offlineDir;
-    args.push('--no-index', '--find-links', wheels);
-  }
-  const total = Math.max(1, pinnedCount(lockText));
-  let seen = 0;
-  let downloadedMb = 0;
-  const result = await runCommand(python, args, {
-    ...run,
-    onLine: (line) => {
-      onLine?.(line);
-      const collecting = /^\s*(Collecting|Requirement already satisfied:|Processing|Looking in links)\s+(\S+)/.exec(line);
-      if (collecting && collecting[1] !== 'Looking in links') {
-        seen++;
-        report(0.85 * Math.min(1, seen / total), `${collecting[1] === 'Requirement already satisfied:' ? 'Present' : 'Resolving'} ${collecting[2]} (${Math.min(seen, total)}/${total})`);
-      }
-      const downloading = /^\s*Downloading\s+(\S+)\s+\(([\d.]+)\s*(kB|MB|GB)\)/.exec(line);
-      if (downloading) {
-        const mb = Number(downloading[2]) * (downloading[3] === 'GB' ? 1000 : downloading[3] === 'kB' ? 0.001 : 1);
-        downloadedMb += mb;
-        report(0.85 * Math.min(1, seen / total), `Downloading ${downloading[1]} (${downloading[2]} ${downloading[3]})`, { bytes: Math.round(downloadedMb * 1e6) });
-      }
-      if (/^Installing collected packages/.test(line)) report(0.9, 'Installing the packages…');
-    },
-  });
+  args.push(...offlineArgs(options.offlineDir));
+  const result = await runCommand(python, args, { ...run, onLine: pipProgress(pinnedCount(lockText), report, onLine) });
   if (result.aborted) throw cancelledError('packages');
   if (result.code !== 0) {
     const offline = options.offlineDir ? ` from the offline folder ${options.offlineDir}` : '';
@@ -661,4 +670,73 @@ async function stepVerify(options, report, run) {
   if (missing.length) throw new ProvisionError('verify', `The environment lacks ${missing.join(', ')}.`, nextStepsFor('verify', options), JSON.stringify(versions));
   if (result.ffmpeg && !existsSync(result.ffmpeg)) throw new ProvisionError('verify', `ffmpeg is missing (${result.ffmpeg}).`, nextStepsFor('verify', options));
   report(1, `torch ${versions.torch}, demucs ${versions.demucs}, librosa ${versions.librosa}`);
+}
+
+/**
+ * The optional cluster support: the pinned Ray of `requirements` (python/requirements-cluster.txt,
+ * which pins every dependency the platform locks lack, hence --no-deps) pip-installed into the
+ * environment of `python`, then `import ray` checked. One routine for `npm run setup -- --cluster`,
+ * the app's setup screen and Settings, and `sfa cluster install`. Progress as the packages step's
+ * (step `cluster`); failure: a ProvisionError (step `cluster`) whose next steps follow pip's own
+ * messages (network, disk full, permissions); `signal` ends pip's process tree (`cancelled`).
+ * @param {import('./index.d.mts').ClusterInstallOptions} options
+ * @returns {Promise<{ python: string; version: string }>}
+ */
+export async function installCluster(options) {
+  const { python, requirements, signal } = options;
+  const report = (fraction, message, extra = {}) => {
+    const f = Math.max(0, Math.min(1, fraction));
+    options.onProgress?.({ step: 'cluster', index: 0, count: 1, fraction: f, overall: f, message, ...extra });
+  };
+  if (!existsSync(python)) {
+    throw new ProvisionError('cluster', `No Python environment at ${python}: Ray installs into the engine's environment.`, [
+      'Finish the engine setup first (the setup screen in the app, `npm run setup` in a checkout), then install cluster support.',
+    ]);
+  }
+  const stopped = () =>
+    Object.assign(new ProvisionError('cluster', 'The Ray install was stopped.', ['Start it again: pip keeps what it finished downloading.']), { cancelled: true });
+  report(0, 'Installing Ray (cluster support)…');
+  const requirementsText = readFileSync(requirements, 'utf8');
+  const args = [...(options.pipCommand ?? ['-m', 'pip']), 'install', '--disable-pip-version-check', '--no-input', '--progress-bar', 'off', '--no-deps', '-r', requirements, ...offlineArgs(options.offlineDir)];
+  const result = await runCommand(python, args, { signal, env: options.env, onLine: pipProgress(pinnedCount(requirementsText), report, options.onOutput) });
+  if (result.aborted) throw stopped();
+  if (result.code !== 0) {
+    const { reason, nextSteps } = pipFailure(result.tail.join('\n'), python, options.offlineDir);
+    throw new ProvisionError('cluster', `Installing Ray failed${reason ? `: ${reason}` : ''} (pip exit ${result.code}).`, nextSteps, result.tail.join('\n'));
+  }
+  report(0.95, 'Checking that Ray imports…');
+  const check = await runCommand(python, ['-c', 'import ray; print(ray.__version__)'], { signal, env: options.env });
+  if (check.aborted) throw stopped();
+  const version = check.tail.filter((l) => l.trim()).at(-1)?.trim() ?? '';
+  if (check.code !== 0 || !/^\d+\.\d+/.test(version)) {
+    throw new ProvisionError('cluster', `Ray was installed but does not import in ${python}: ${version || `exit ${check.code}`}`, [
+      'Install it again (a download cut short leaves a broken package).',
+      'Run the doctor (`sfa doctor`, or System in the app) and see the lines below.',
+    ], check.tail.join('\n'));
+  }
+  report(1, `Ray ${version} ready`);
+  return { python, version };
+}
+
+/** What pip's last lines say went wrong, and what a person can do about it. */
+function pipFailure(output, python, offlineDir) {
+  const seeBelow = 'See the last lines of pip output below.';
+  if (/No space left on device|Errno 28/i.test(output)) {
+    return { reason: 'no space left on the disk', nextSteps: [`Free about ${DOWNLOAD_ESTIMATES_MB.cluster * 4} MB on the disk holding ${dirname(dirname(python))} (Ray takes ~270 MB installed), then install again.`, seeBelow] };
+  }
+  if (/Permission denied|Errno 13|Access is denied/i.test(output)) {
+    return { reason: 'the environment is not writable', nextSteps: [`Make ${dirname(dirname(python))} writable by this user (or set SFA_PYTHON to an environment you own), then install again.`, seeBelow] };
+  }
+  if (/NewConnectionError|Failed to establish a new connection|Temporary failure in name resolution|Name or service not known|getaddrinfo failed|Network is unreachable|ConnectTimeout|ReadTimeout|timed out|ProxyError|SSLError|Could not fetch URL/i.test(output)) {
+    return {
+      reason: 'PyPI could not be reached',
+      nextSteps: ['Check the internet connection (pypi.org and files.pythonhosted.org, or your proxy) and install again: finished downloads are kept.', 'Without internet access: an offline folder with the wheels of python/requirements-cluster.txt (docs/PACKAGING.md).', seeBelow],
+    };
+  }
+  if (/No matching distribution found|Could not find a version/i.test(output)) {
+    return offlineDir
+      ? { reason: `a package is missing from the offline folder ${offlineDir}`, nextSteps: [`Put the wheels of python/requirements-cluster.txt for this platform in ${offlineDir}/wheels (\`pip download --no-deps -r python/requirements-cluster.txt -d wheels\`), then install again.`, seeBelow] }
+      : { reason: 'no Ray build for this platform and Python', nextSteps: ['Ray publishes builds for Linux (x86-64, arm64), macOS on Apple silicon and Windows x86-64; on another platform, run the cluster from a supported machine.', seeBelow] };
+  }
+  return { reason: '', nextSteps: ['Install again; if it fails the same way, run the doctor (`sfa doctor`) and report the lines below.', seeBelow] };
 }

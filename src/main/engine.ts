@@ -30,8 +30,10 @@ import { fileSecretStore, type SecretStore } from './secrets';
 import { DJ_SETTING_DEFAULTS, SettingsRepository, type StoredSettings } from './settings';
 import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
 import { ffmpegVars, setConfiguredFfmpeg } from './sidecar/ffmpeg';
+import { JitCache } from './sidecar/jit-cache';
 import { SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
+import type { ClusterInstallDeps } from './provision/cluster';
 import { ClusterBackend } from './cluster/backend';
 import { CLUSTER_SETTING_DEFAULTS, type ClusterSettings } from './cluster/config';
 import { analysisWorker } from './workers/analyze';
@@ -70,6 +72,8 @@ export interface EngineOptions {
   separation?: Partial<SeparationSettings>;
   /** First-run setup: a fake provisioner (tests); default the shared core in scripts/provision/. */
   provisioner?: Provisioner;
+  /** The optional Ray install (`cluster.install`): stand-ins for the installer and the version probe (tests). */
+  clusterInstall?: Pick<ClusterInstallDeps, 'installer' | 'probe'>;
   /** Extra workers (tests). */
   workers?: AnyWorker[];
   /** The better-sqlite3 binary to load (the desktop app under Electron: its ABI build); default npm's. */
@@ -157,22 +161,42 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     ...DJ_SETTING_DEFAULTS,
   };
   let stored = settingsRepo?.read(settingDefaults) ?? settingDefaults;
-  const queues = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };
+  // One precedence for queue limits: engine options, then stored settings, then the defaults.
+  const configuredQueues = () => ({ ...DEFAULTS.queues, ...stored.concurrency, ...options.queues });
+  const queues = configuredQueues();
+  /** The pooled queues' limits on this machine (what a cluster's suggestion gives way to when it is turned off). */
+  const localConcurrency = () => {
+    const limits = configuredQueues();
+    return { processing: limits.processing ?? 2, analysis: limits.analysis ?? 2 };
+  };
+  const local = localConcurrency();
   setConfiguredFfmpeg(stored.toolPaths.ffmpeg);
   // before the sidecar environment is resolved: it registers the first-run environment folder
-  const setup = createSetup({ home: paths.root, modelsDir: paths.models, logger, provisioner: options.provisioner, emit: (p) => events.emit('setup:progress', p) });
+  const setup = createSetup({
+    home: paths.root,
+    modelsDir: paths.models,
+    logger,
+    provisioner: options.provisioner,
+    emit: (p) => events.emit('setup:progress', p),
+    // Ray just installed, no restart: drivers import it at their next connection (a new package is
+    // found by a running Python), and the backend asks the cluster for its resources again at once
+    cluster: { ...options.clusterInstall, emit: (c) => events.emit('cluster:install', c), onInstalled: () => cluster.apply() },
+  });
   const env = pythonEnvironment();
   // numba's JIT cache is per user, not per library: every library (and test home) shares warm code.
-  const vars = { NUMBA_CACHE_DIR: process.env.NUMBA_CACHE_DIR ?? join(userCacheDir(), 'sfa', 'numba'), ...PYTHON_NO_BYTECODE, ...ffmpegVars() };
+  const jitCache = new JitCache(join(userCacheDir(), 'sfa', 'numba'), logger, process.env.NUMBA_CACHE_DIR);
+  const vars = { ...jitCache.vars, ...PYTHON_NO_BYTECODE, ...ffmpegVars() };
+  const onNativeCrash = (reason: string) => jitCache.quarantineAfter(reason);
   // Two processing sidecars share the cores instead of each taking all of them.
-  const threads = String(threadsEach(queues.processing ?? 2));
+  const threads = String(threadsEach(local.processing));
   const sidecars = {
-    probe: new SidecarPool('probe', 1, { env, logger, vars, args: ['--no-devices'] }),
-    analysis: new SidecarPool('analysis', queues.analysis ?? 2, { env, logger, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(queues.analysis ?? 2)) } }),
-    processing: new SidecarPool('processing', queues.processing ?? 2, {
+    probe: new SidecarPool('probe', 1, { env, logger, vars, onNativeCrash, args: ['--no-devices'] }),
+    analysis: new SidecarPool('analysis', local.analysis, { env, logger, onNativeCrash, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(local.analysis)) } }),
+    processing: new SidecarPool('processing', local.processing, {
       env,
       logger,
-      vars: { ...vars, OMP_NUM_THREADS: threads, SFA_SIDECAR_CONCURRENCY: String(queues.processing ?? 2) },
+      onNativeCrash,
+      vars: { ...vars, OMP_NUM_THREADS: threads, SFA_SIDECAR_CONCURRENCY: String(local.processing) },
     }),
   };
   const models = new ModelStore({
@@ -204,10 +228,6 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     ...stored.cluster,
     concurrency: { ...CLUSTER_SETTING_DEFAULTS.concurrency, ...stored.cluster?.concurrency },
   });
-  const localConcurrency = () => {
-    const limits = { ...DEFAULTS.queues, ...stored.concurrency, ...options.queues };
-    return { processing: limits.processing ?? 2, analysis: limits.analysis ?? 2 };
-  };
   // The processing and analysis pools run cluster drivers while a cluster address is set.
   const cluster = new ClusterBackend({
     db,

@@ -69,15 +69,19 @@ export const requests = {
    * from `offset`, default 200) sorted (unknown values last), filtered and searched in the engine;
    * `total` counts every matching track, `libraryTotal` every track.
    */
-  'library.list': request<{ tracks: TrackListItem[]; total: number; libraryTotal: number }>()(
+  'library.list': request<{ tracks: TrackListItem[]; total: number; totalExact?: boolean; libraryTotal: number }>()(
     z
       .strictObject({
         offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
         limit: z.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
+        /** Estimate `total` where counting costs more than the window (`totalExact: false`; `library.count` counts). */
+        quickCount: z.boolean().optional(),
         ...libraryQuery,
       })
       .optional(),
   ),
+  /** Tracks matching the filter, exactly (after a `library.list` with `quickCount` estimated them). */
+  'library.count': request<{ total: number; libraryTotal: number }>()(z.strictObject(libraryQuery)),
   /** The ids of rows `offset`..`offset + limit - 1` of the table as sorted and filtered (a shift-click range). */
   'library.ids': request<{ ids: string[] }>()(
     z.strictObject({
@@ -169,6 +173,11 @@ export const requests = {
   /** Start (or resume) the setup; returns at once, progress comes as `setup:progress`. `offlineDir`: a folder of wheels/ and models/. */
   'setup.start': request<SetupStatus>()(z.strictObject({ offlineDir: input.optional() }).optional()),
   /**
+   * Install the optional cluster support (the pinned Ray) into the engine's Python environment, once
+   * the setup is ready; returns at once, progress comes as `cluster:install`. `offlineDir`: a folder of wheels.
+   */
+  'cluster.install': request<ClusterInstallStatus>()(z.strictObject({ offlineDir: input.optional() }).optional()),
+  /**
    * Analyse one track now, ahead of the queue, and wait for the result. `input`: a track id, or a
    * file to import first (without the pipeline). Progress: `job:progress` of the returned job.
    */
@@ -244,6 +253,18 @@ export interface SetupStatus {
   downloads: { name: string; sizeMb: number }[];
   error: { step: SetupStepName; message: string; nextSteps: string[]; detail: string } | null;
   progress: SetupProgress | null;
+  /** The optional cluster support (Ray) in the same environment. */
+  cluster: ClusterInstallStatus;
+}
+
+/** Ray in the engine's environment (`cluster.install`): `installed` is its version, null when absent. */
+export interface ClusterInstallStatus {
+  state: 'absent' | 'installing' | 'ready' | 'failed';
+  installed: string | null;
+  /** Approximate download, MB. */
+  sizeMb: number;
+  progress: { fraction: number; message: string } | null;
+  error: { message: string; nextSteps: string[]; detail: string } | null;
 }
 
 /** A separation model as the model store lists it. */
@@ -319,6 +340,8 @@ export interface Events {
   'models:progress': ModelProgress;
   /** The first-run setup progressed (a few per second at most). */
   'setup:progress': SetupProgress;
+  /** The Ray install progressed, started or ended (its whole status, a few per second at most). */
+  'cluster:install': ClusterInstallStatus;
   /** A tag write or DJ export progressed. */
   'dj:progress': DjProgress;
   /** A `library.add` progressed: files seen, imported, skipped, failed (a few per second at most). */
@@ -326,7 +349,7 @@ export interface Events {
 }
 
 export type EventName = keyof Events;
-export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress', 'library:import'];
+export const EVENT_NAMES: readonly EventName[] = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress', 'library:import', 'cluster:install'];
 
 export function isRequestName(name: unknown): name is RequestName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(requests, name);

@@ -10,6 +10,7 @@ export const REQUEST_NAMES = [
   'library.list',
   'library.get',
   'library.ids',
+  'library.count',
   'library.titles',
   'jobs.list',
   'jobs.get',
@@ -48,8 +49,9 @@ export const REQUEST_NAMES = [
   'export.m3u',
   'export.stemFiles',
   'cluster.status',
+  'cluster.install',
 ] as const satisfies readonly RequestName[];
-export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress', 'library:import'] as const satisfies readonly EventName[];
+export const PUSH_EVENT_NAMES = ['library:changed', 'job:changed', 'job:progress', 'queues:changed', 'models:progress', 'setup:progress', 'dj:progress', 'library:import', 'cluster:install'] as const satisfies readonly EventName[];
 
 type Missing<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : Exclude<All, Listed>;
 /** A type error here names the request or event missing from the lists above. */

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { wavHeader } from '../../scripts/wav.mjs';
 
 /** A fresh temporary folder, removed by the returned cleanup. */
 export function tempDir(prefix = 'sfa-test-'): { dir: string; cleanup: () => void } {
@@ -19,21 +20,7 @@ export function sineWav(seconds: number, options: { sampleRate?: number; channel
     const v = Math.round(Math.sin((2 * Math.PI * freq * i) / sampleRate) * 0.3 * 32767);
     for (let c = 0; c < channels; c++) data.writeInt16LE(v, (i * channels + c) * 2);
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVE', 8);
-  header.write('fmt ', 12);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * channels * 2, 28);
-  header.writeUInt16LE(channels * 2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return Buffer.concat([wavHeader(sampleRate, data.length, channels), data]);
 }
 
 export function writeSine(path: string, seconds: number, options?: Parameters<typeof sineWav>[1]): string {

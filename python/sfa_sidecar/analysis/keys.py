@@ -21,8 +21,12 @@ the fifth as on the tonic) and reads harmonic minor (major V) as major. The defa
    diatonic chords 0.5, the major II of a major key (V of V) 0, chords outside the key -1. The
    tonic of a I-IV-V song is the chord whose IV and V are both heard; its dominant would need a
    non-diatonic chord (the bVII);
-4. the chord scores and the profile correlations are standardised over the 24 keys (z-scores)
-   and added; the key is the argmax. Confidence comes from the winner's margin.
+4. authentic cadences in the chord path (V -> I: the dominant's key hears the same move as
+   I -> IV) credit the tonic they land on, in both modes (``cadence_scores``; none in the last
+   ``CADENCE_TAIL_S`` seconds);
+5. the chord scores, the cadence share (weight ``CADENCE_W``) and the profile correlations are
+   standardised over the 24 keys (z-scores) and added; the key is the argmax. Confidence comes
+   from the winner's margin.
 
 Chosen on a 96-song dev corpus, reported on held-out: bench/ANALYSIS.md.
 """
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import scipy.fft
 
 PITCHES_SHARP = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 # Spelling DJs see most: flats for major keys with many sharps in theory; C#/G# minor.
@@ -160,7 +165,9 @@ def pitch_spectrogram(y11: np.ndarray, peaks_only: bool = True, tuning: bool = F
     n_frames = 1 + (y11.size - KEY_NFFT) // KEY_HOP
     frames = np.lib.stride_tricks.sliding_window_view(y11, KEY_NFFT)[::KEY_HOP][:n_frames]
     window = np.hanning(KEY_NFFT).astype(np.float32)
-    mag = np.abs(np.fft.rfft(frames * window, axis=1)).T.astype(np.float32)  # (bins, frames)
+    # scipy keeps float32 (numpy's rfft computes in float64: ~0.25 s more on a 4-minute track);
+    # the keys of the 122 dev clips are identical either way (bench/ANALYSIS.md).
+    mag = np.abs(scipy.fft.rfft(frames * window, axis=1)).T  # (bins, frames), float32
     peak = (mag[1:-1] > mag[:-2]) & (mag[1:-1] >= mag[2:])
     cents = estimate_tuning(mag, peak) if tuning else 0.0
     if peaks_only:
@@ -369,21 +376,41 @@ def chord_runs(path: np.ndarray, min_frames: int = 2) -> list[tuple[int, int]]:
     return runs
 
 
-def cadence_scores(path: np.ndarray, min_frames: int = 2) -> np.ndarray:
-    """(24,) share of the chord changes that are authentic cadences in each key: the major triad
-    a fifth above the key's tonic (its dominant, major in minor keys too) followed by the tonic
-    triad. A key and its dominant share most chords, but the motion V -> I only lands on the
-    true tonic (in the dominant's key the same move is I -> IV). Measured in bench/key_study.py,
-    not part of the default method: it did not help on the dev corpora (bench/ANALYSIS.md)."""
+# Authentic cadences (V -> I) near the end are not counted: the real-composition corpus cuts each
+# span just after a cadence, and a cue read there would be flattered by the cut (a whole track's
+# last seconds are a fade or an outro anyway).
+CADENCE_TAIL_S = 4.0
+CADENCE_W = 0.25  # weight of the cadence term in the z-sum (dev: 0.25-0.5 alike, 1 worse)
+
+
+def cadence_scores(path: np.ndarray, min_frames: int = 2, predominant: bool = False,
+                   tail_s: float = CADENCE_TAIL_S) -> np.ndarray:
+    """(24,) share of the chord changes that are authentic cadences on each key's tonic: the
+    major triad a fifth above (the dominant, major in minor keys too) followed by a triad on the
+    tonic. A key and its dominant share most chords, but V -> I lands only on the true tonic (in
+    the dominant's key the same move is I -> IV). The cadence names the tonic, not the mode (the
+    last chord may be a Picardy third or misheard), so both modes of that tonic are credited.
+
+    ``predominant``: only IV/ii -> V -> I (iv in minor), which a pop I -> IV of the dominant's key
+    imitates less. Cadences landing in the last ``tail_s`` seconds (or on the last chord) are left out."""
     runs = chord_runs(path, min_frames)
     out = np.zeros(24)
     if len(runs) < 2:
         return out
-    for (a, _), (b, _) in zip(runs[:-1], runs[1:]):
-        tonic = b % 12
-        if a == (tonic + 7) % 12:  # a major triad on the fifth above b's root
-            out[b] += 1.0  # b: 0..11 major tonic triads, 12..23 minor: the same index as the key
-    return out / (len(runs) - 1)
+    chords = [c for c, _ in runs]
+    starts = np.cumsum([0] + [n for _, n in runs])[:-1] * KEY_HOP / KEY_SR
+    end = sum(n for _, n in runs) * KEY_HOP / KEY_SR
+    for i in range(1, len(chords)):
+        if tail_s and (i == len(chords) - 1 or starts[i] > end - tail_s):
+            continue
+        tonic = chords[i] % 12
+        if chords[i - 1] != (tonic + 7) % 12:  # a major triad on the fifth above
+            continue
+        if predominant and (i < 2 or chords[i - 2] not in ((tonic + 5) % 12, 12 + (tonic + 2) % 12, 12 + (tonic + 5) % 12)):
+            continue
+        out[tonic] += 1.0
+        out[12 + tonic] += 1.0
+    return out / (len(chords) - 1)
 
 
 def _z(x: np.ndarray) -> np.ndarray:
@@ -392,15 +419,17 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 
 def combined_scores(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT) -> np.ndarray:
-    """(24,) z(profile correlations) + z(chord-function scores)."""
+    """(24,) z(profile correlations) + z(chord-function scores) + CADENCE_W x z(cadences)."""
     prof = key_scores(chroma_profile(semis, bass_weight), profile)
-    func = FUNCTIONS @ chord_histogram(semis)
-    return _z(prof) + _z(func)
+    path = chord_path(semis)
+    hist = np.bincount(path, minlength=24).astype(float) / max(1, path.size)
+    return _z(prof) + _z(FUNCTIONS @ hist) + CADENCE_W * _z(cadence_scores(path))
 
 
-# z-units: a winner 0.8 ahead of the runner-up gets confidence 1 - 1/e. Set on the dev corpora
-# so that the confidence buckets rise with the share of right answers (bench/ANALYSIS.md).
-MARGIN_SCALE = 0.8
+# z-units: a winner 1.2 ahead of the runner-up gets confidence 1 - 1/e. Set on the dev corpora
+# so that the confidence buckets rise with the share of right answers (bench/ANALYSIS.md; 0.8
+# before the cadence term widened the margins).
+MARGIN_SCALE = 1.2
 
 
 def estimate_key_combined(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT) -> KeyResult:

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import jit_cache
 from ..errors import CancelledError, SidecarError
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}", re.ASCII)
@@ -75,7 +76,7 @@ class _Base:
         # One job at a time: the driver answers a cancel at once, and the next job waits here
         # until the cancelled one has reached its next check and let go.
         self.busy = threading.Lock()
-        os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba"))
+        jit_cache.configure()
 
     def where(self) -> dict[str, Any]:
         import ray  # noqa: PLC0415
@@ -126,9 +127,6 @@ class SeparationActor(_Base):
         super().__init__()
         self.threads = threads
         self.repos: dict[str, str] = {}
-
-    def has_repo(self, digest: str) -> bool:
-        return digest in self.repos
 
     def _repo(self, digest: str, files_ref: list) -> str:
         """A model repo's files, unpacked once per actor under its digest."""

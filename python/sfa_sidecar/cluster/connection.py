@@ -29,6 +29,7 @@ from ..errors import CancelledError, ClusterAuthError, ClusterUnreachableError, 
 from .address import ClusterAddress
 
 CONNECT_TIMEOUT_S = 10.0
+GCS_CHECK_TIMEOUT_S = 10.0
 CLIENT_ENV_DEFAULTS = {
     "RAY_CLIENT_INITIAL_CONNECTION_TIMEOUT_S": "5",
     "RAY_CLIENT_MAX_CONNECTION_TIMEOUT_S": "10",
@@ -59,6 +60,24 @@ def _keep_loopback() -> None:
 
     resolve._sfa_keeps_loopback = True  # type: ignore[attr-defined]
     services.resolve_ip_for_localhost = resolve
+
+
+def _initialized(ray: Any) -> bool:
+    """``ray.is_initialized()``, False where it raises: a Ray Client whose server went away raises
+    ValueError("Cannot invoke RPC on closed channel!") here, which once escaped as INTERNAL (an
+    attempt spent) instead of CLUSTER_UNREACHABLE (a wait)."""
+    try:
+        return bool(ray.is_initialized())
+    except Exception:  # noqa: BLE001 - a connection that cannot say is not one
+        return False
+
+
+def _tcp_open(address: ClusterAddress) -> bool:
+    try:
+        _probe_tcp(address)
+        return True
+    except ClusterUnreachableError:
+        return False
 
 
 def _probe_tcp(address: ClusterAddress) -> None:
@@ -101,6 +120,13 @@ def _probe_client(hostport: str) -> None:
         channel.close()
 
 
+# How Ray 2.60 answers a client of a head that restarted at the same address: an
+# AuthenticationError("RPC error: WrongClusterID: Perhaps the client is accessing GCS after it has
+# restarted..."): the GCS checks the cluster id each request carries. Not a refused token: read as
+# CLUSTER_AUTH it once discarded jobs after a head restart.
+RESTARTED_MARK = "WrongClusterID"
+
+
 def classify(exc: BaseException, address: str) -> SidecarError:
     """A Ray failure as one of our typed errors (the codes the engine's retry policy knows)."""
     import ray.exceptions as rex  # noqa: PLC0415
@@ -110,6 +136,9 @@ def classify(exc: BaseException, address: str) -> SidecarError:
         return exc
     if isinstance(exc, rex.TaskCancelledError):
         return CancelledError()
+    if RESTARTED_MARK in str(exc):
+        return ClusterUnreachableError(
+            f"the Ray cluster at {address} restarted while this job ran; it waits and runs again")
     if isinstance(exc, rex.AuthenticationError) or "authentication" in text.lower() or "UNAUTHENTICATED" in text:
         return ClusterAuthError(
             f"the Ray cluster at {address} refused our authentication token ({text}); set the cluster's token "
@@ -127,6 +156,7 @@ class Connection:
     def __init__(self, address: ClusterAddress, token: str | None):
         self.address = address
         self.connected = False
+        self.generation = 0  # +1 per connect: what the driver put or created before belongs to an older one
         self.lock = threading.Lock()
         use_token(token)
         for key, value in CLIENT_ENV_DEFAULTS.items():
@@ -134,18 +164,41 @@ class Connection:
         os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
 
     def ensure(self) -> Any:
-        """The ``ray`` module, connected."""
+        """The ``ray`` module, connected (to the same cluster as before, see ``_check_same_cluster``)."""
         with self.lock:
             import ray  # noqa: PLC0415
 
-            if self.connected and ray.is_initialized():
-                return ray
-            self._connect(ray)
+            if self.connected and _initialized(ray):
+                self._check_same_cluster(ray)
+            else:
+                self._connect(ray)
             return ray
 
+    def _check_same_cluster(self, ray: Any) -> None:
+        """A local-head driver (a Ray core worker) whose head went away or restarted must not touch
+        Ray again: Ray's core aborts the process at its next cluster call (WrongClusterID; a failed
+        check in GlobalStateAccessor), so an idle driver crashed on its next job and cost that job an
+        attempt. One GCS call (~4 ms) before each op finds out first: a head that is back (a new
+        cluster at the same address) is connected to again here (shutdown and init: measured to
+        work in the same process), a head that is gone is CLUSTER_UNREACHABLE (the job waits). Ray
+        Client drivers (ray://) reconnect by themselves and are not checked here."""
+        if self.address.client:
+            return
+        try:
+            ray._private.worker.global_worker.gcs_client.internal_kv_get(b"sfa-check", None, timeout=GCS_CHECK_TIMEOUT_S)
+            return
+        except Exception as exc:  # noqa: BLE001 - whatever it is, this connection is not usable
+            self.connected = False
+            if not _tcp_open(self.address):
+                raise ClusterUnreachableError(
+                    f"the Ray cluster at {self.address.text} cannot be reached ({type(exc).__name__}); "
+                    "check that its head is running") from None
+        self._connect(ray)
+
     def _connect(self, ray: Any) -> None:
+        self.connected = False
         _probe_tcp(self.address)
-        if ray.is_initialized():
+        if _initialized(ray):
             ray.shutdown()
         runtime_env = {"py_modules": [PACKAGE_DIR], "excludes": ["__pycache__", "*.pyc"]}
         common = dict(namespace="sfa", runtime_env=runtime_env, logging_level="WARNING", log_to_driver=False)
@@ -168,6 +221,7 @@ class Connection:
                 error = ClusterUnreachableError(f"cannot connect to the Ray cluster at {self.address.text}: {exc}")
             raise error from None
         self.connected = True
+        self.generation += 1
 
     def lost(self) -> None:
         """Forget the connection (the next ``ensure`` connects again)."""

@@ -130,10 +130,13 @@ class Driver:
         self.actors: dict[str, Any] = {}  # kind -> handle
         self.where: dict[str, dict[str, Any]] = {}  # kind -> node facts
         self.repo_refs: dict[str, Any] = {}  # digest -> [ObjectRef] of the repo's files
+        self.repo_given: dict[str, set[str]] = {}  # kind -> digests its current actor has been sent
+        self.repo_cache: dict[tuple, tuple[str, dict[str, bytes]]] = {}  # (repo, model, files' stat) -> (digest, files)
         self.lock = threading.RLock()  # actors/where/in_flight, shared with the idle reaper
         self.in_flight: set[str] = set()
         self.last_used: dict[str, float] = {}
         self.reaper: threading.Thread | None = None
+        self.generation = 0  # the connection's generation the fields above belong to
 
     def _reap_idle(self) -> None:
         while True:
@@ -191,6 +194,7 @@ class Driver:
     def _drop(self, ray: Any, kind: str) -> None:
         handle = self.actors.pop(kind, None)
         self.where.pop(kind, None)
+        self.repo_given.pop(kind, None)
         if handle is not None:
             try:
                 ray.kill(handle)
@@ -202,7 +206,7 @@ class Driver:
     def _call(self, kind: str, ctx: Context, submit) -> tuple[dict[str, Any], dict[str, Any], float]:
         """Run one job on the ``kind`` actor: (reply, where, seconds). Progress and cancel are
         relayed; Ray failures become NODE_LOST / CLUSTER_UNREACHABLE / CLUSTER_AUTH."""
-        ray = self.connection.ensure()
+        ray = self._ensure()
         try:
             ctx.check()
             with self.lock:
@@ -257,6 +261,19 @@ class Driver:
                 self.in_flight.discard(kind)
                 self.last_used[kind] = time.monotonic()
 
+    def _ensure(self) -> Any:
+        """Connected ``ray``; after a reconnect (a restarted head) the actors, placements and objects
+        of the old connection are forgotten: they belong to a cluster that is gone."""
+        ray = self.connection.ensure()
+        with self.lock:
+            if self.connection.generation != self.generation:
+                self.generation = self.connection.generation
+                self.actors.clear()
+                self.where.clear()
+                self.repo_refs.clear()
+                self.repo_given.clear()
+        return ray
+
     def _forget_cluster(self) -> None:
         """The connection is gone: so are our actors and the objects we put."""
         with self.lock:
@@ -264,6 +281,7 @@ class Driver:
             self.actors.clear()
             self.where.clear()
             self.repo_refs.clear()
+            self.repo_given.clear()
 
     def _head_reachable(self) -> bool:
         try:
@@ -283,6 +301,26 @@ class Driver:
         except Exception:  # noqa: BLE001 - the task may have finished in between
             pass
 
+    def _repo_digest(self, repo: str, model: str) -> tuple[str, dict[str, bytes]]:
+        """(digest, files) of a local model repo's files for ``model``, read and hashed once while
+        they are unchanged (a full-size model is ~80 MB: reading and hashing it cost every job
+        ~0.3 s)."""
+        root = Path(repo)
+        try:
+            stats = tuple(sorted((p.name, st.st_size, st.st_mtime_ns, st.st_ino)
+                                 for p in root.iterdir() if MODEL_FILE.fullmatch(p.name) and (st := p.stat())))
+        except OSError:
+            stats = None
+        key = (str(root), model, stats)
+        if stats is not None and key in self.repo_cache:
+            return self.repo_cache[key]
+        files = _repo_files(repo, model)
+        digest = hashlib.sha256(b"".join(n.encode() + b"\0" + hashlib.sha256(d).digest()
+                                         for n, d in sorted(files.items()))).hexdigest()
+        if stats is not None:
+            self.repo_cache = {key: (digest, files)}  # the last one only: bounded memory
+        return digest, files
+
     @staticmethod
     def _raise_reply_error(reply: dict[str, Any]) -> None:
         error = reply.get("error")
@@ -292,7 +330,7 @@ class Driver:
 
     def _reply_error_restart(self, kind: str, reply: dict[str, Any]) -> None:
         if isinstance(reply.get("error"), dict) and reply["error"].get("restart"):
-            ray = self.connection.ensure()
+            ray = self._ensure()
             self._drop(ray, kind)
 
     # ------------------------------------------------------------------------------ ops
@@ -306,10 +344,7 @@ class Driver:
         repo_arg = None
         sent = len(audio)
         if p["repo"] is not None:
-            files = _repo_files(p["repo"], p["model"])
-            digest = hashlib.sha256(b"".join(n.encode() + b"\0" + hashlib.sha256(d).digest()
-                                             for n, d in sorted(files.items()))).hexdigest()
-            repo_arg = (digest, files)
+            repo_arg = self._repo_digest(p["repo"], p["model"])
         remote_params = {k: v for k, v in params.items() if k not in ("path", "outDir", "repo")}
 
         def submit(ray: Any, actor: Any, job: str) -> Any:
@@ -319,9 +354,11 @@ class Driver:
                 digest, files = repo_arg
                 if digest not in self.repo_refs:
                     self.repo_refs[digest] = [ray.put(files)]
-                if not ray.get(actor.has_repo.remote(digest)):  # the actor fetches the files once
+                given = self.repo_given.setdefault("separation", set())
+                if digest not in given:  # the actor fetches the files once (it keeps them by digest)
+                    given.add(digest)
                     sent += sum(len(d) for d in files.values())
-                repo = (digest, self.repo_refs[digest])
+                repo = (digest, self.repo_refs[digest])  # the ref inside a list: fetched only if needed
             return actor.separate.remote(job, remote_params, audio_name, ray.put(audio), repo)
 
         reply, where, seconds = self._call("separation", ctx, submit)
@@ -366,7 +403,7 @@ class Driver:
 
     def cluster_status(self, params: dict[str, Any], ctx: Context) -> dict[str, Any]:
         try:
-            ray = self.connection.ensure()
+            ray = self._ensure()
             nodes = [{"nodeId": n["NodeID"], "ip": n["NodeManagerAddress"], "alive": bool(n["Alive"]),
                       "cpus": float(n.get("Resources", {}).get("CPU", 0)), "gpus": float(n.get("Resources", {}).get("GPU", 0))}
                      for n in ray.nodes()]

@@ -6,8 +6,8 @@ Subcommands (each prints one JSON line on stdout):
   add-worker --dir D                one more worker node
   stop-head --dir D                 the whole cluster down (Ray workers cannot rejoin a new head
                                     without GCS fault tolerance), state kept
-  start-head --dir D                the same address (and token) back, with the workers `up` and
-                                    `add-worker` asked for (killed ones come back too)
+  start-head --dir D [--workers N]  the same address (and token) back, with the workers `up` and
+                                    `add-worker` asked for (killed ones come back too), or N
   down --dir D                      everything stopped and the Ray temp dir removed (idempotent)
 
 Every node is ``ray start --block`` in its own session (process group), so one ``killpg`` ends
@@ -78,6 +78,21 @@ LAUNCHER = (
     "                raise\n"
     "            time.sleep(1)\n"
     "s.get_node = _patient_get_node\n"
+    # A starting raylet waits a FIXED 15 s (Ray 2.60; RAY_agent_register_timeout_ms does not apply)
+    # for its dashboard agent to write three port files, and aborts when the agent misses it, which
+    # a Python agent starting on a loaded 2-core machine does (measured: 40 s). The test cluster
+    # runs no dashboard, no metrics export and no agent HTTP server (the minimal agent writes -1 to
+    # all three), so the launcher writes those -1s itself, with Ray's own writer, before the raylet
+    # starts; the runtime-env agent (needed: py_modules) keeps its own, configurable wait.
+    "import inspect\n"
+    "from ray._raylet import persist_port, DASHBOARD_AGENT_LISTEN_PORT_NAME, METRICS_AGENT_PORT_NAME, METRICS_EXPORT_PORT_NAME\n"
+    "_start_raylet = s.start_raylet\n"
+    "def _start_raylet_without_agent_wait(*a, **k):\n"
+    "    given = inspect.signature(_start_raylet).bind(*a, **k).arguments\n"
+    "    for name in (DASHBOARD_AGENT_LISTEN_PORT_NAME, METRICS_AGENT_PORT_NAME, METRICS_EXPORT_PORT_NAME):\n"
+    "        persist_port(given['session_dir'], given['node_id'], name, -1)\n"
+    "    return _start_raylet(*a, **k)\n"
+    "s.start_raylet = _start_raylet_without_agent_wait\n"
     "from ray.scripts.scripts import main\n"
     "sys.argv[0] = 'ray'\n"
     "main()\n"
@@ -169,29 +184,89 @@ def alive_nodes(address: str, timeout: float = 5.0) -> dict[str, str]:
             if info.state == GcsNodeInfo.GcsNodeState.ALIVE}
 
 
+def _group_pids(pgid: int, marker: str) -> list[int]:
+    """Pids in process group ``pgid`` whose command line contains ``marker`` (Linux /proc, else ps)."""
+    found = []
+    if os.path.isdir("/proc"):
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+                if int(fields[2]) != pgid:  # state, ppid, pgrp
+                    continue
+                with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                    if marker.encode() in handle.read():
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+        return found
+    out = subprocess.run(["ps", "-A", "-o", "pid=,pgid=,command="], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        parts = line.split(None, 2)
+        if len(parts) == 3 and parts[1] == str(pgid) and marker in parts[2]:
+            found.append(int(parts[0]))
+    return found
+
+
+# The files a starting raylet waits for (Ray 2.60 node_manager.cc) before it serves: its agents'
+# ports (the dashboard agent's three are written by LAUNCHER). It has registered with the GCS
+# before that wait, so "alive in the GCS" alone is not "started": a node is up once these files
+# exist and its raylet still runs.
+AGENT_PORT_FILES = ("dashboard_agent_listen_port", "metrics_agent_port", "metrics_export_port", "runtime_env_agent_port")
+RESTARTS_PER_NODE = 3
+
+
+def _node_ready(state: dict[str, Any], node_id: str) -> bool:
+    session = Path(state["tempDir"]) / "session_latest"
+    return all((session / f"{name}_{node_id}").exists() for name in AGENT_PORT_FILES)
+
+
 def _wait_alive(d: Path, state: dict[str, Any], names: list[str], timeout: float = START_TIMEOUT_S) -> dict[str, str]:
-    """Wait until the named nodes are alive. ``ray start`` gives a node 30 s to register (fixed in
-    Ray's node.py); on a loaded machine a worker can miss that, so a worker that exited during
-    start-up is started again (twice at most)."""
+    """Wait until the named nodes are up (alive in the GCS, agents' ports written, raylet running).
+    A node whose start failed (its `ray start` exited, or its raylet started and died: see
+    AGENT_PORT_FILES) is killed and started again, up to RESTARTS_PER_NODE times; the head keeps
+    its port, so the cluster's address does not change."""
     address = f"{HOST}:{state['port']}"
     deadline = time.monotonic() + timeout
     last: Exception | None = None
-    retries = {name: 2 for name in names}
+    restarts = {name: RESTARTS_PER_NODE for name in names}
+    raylet_seen: set[str] = set()
     os.environ.update({k: v for k, v in ray_env(state.get("token")).items() if k.startswith("RAY_AUTH")})
+
+    def node(name: str) -> dict[str, Any]:
+        return state["head"] if name == "head" else next(w for w in state["workers"] if w["name"] == name)
+
+    def restart(name: str, why: str) -> None:
+        if restarts[name] == 0:
+            raise SystemExit(f"Ray node {name} failed to start {RESTARTS_PER_NODE + 1} times ({why}): see the logs in "
+                             f"{state['dir']} and {state['tempDir']}/session_latest/logs")
+        restarts[name] -= 1
+        raylet_seen.discard(name)
+        _kill_group(node(name)["pid"])
+        sys.stderr.write(f"cluster.local: {name} {why}; starting it again\n")
+        if name == "head":
+            _start_head(d, state)
+        else:
+            node(name)["pid"] = _start_worker(d, state, node(name)["index"])["pid"]
+        _save(d, state)
+
     while time.monotonic() < deadline:
-        if not _pid_alive(state["head"]["pid"]):
-            raise SystemExit(f"the Ray head exited during start-up: see {state['dir']}/head.log")
-        for worker in [w for w in state["workers"] if w["name"] in names]:
-            if not _pid_alive(worker["pid"]):
-                if retries[worker["name"]] == 0:
-                    raise SystemExit(f"Ray worker node {worker['name']} exited during start-up: see the logs in {state['dir']}")
-                retries[worker["name"]] -= 1
-                _kill_group(worker["pid"])
-                worker["pid"] = _start_worker(d, state, worker["index"])["pid"]
-                _save(d, state)
+        for name in names:
+            pid = node(name)["pid"]
+            if not _pid_alive(pid):
+                restart(name, "exited during start-up")
+                continue
+            raylets = _group_pids(pid, "raylet/raylet")
+            if raylets:
+                raylet_seen.add(name)
+            elif name in raylet_seen:
+                restart(name, "lost its raylet during start-up")
         try:
             nodes = alive_nodes(address)
-            if all(name in nodes for name in names):
+            up = [name for name in names if name in nodes and name in raylet_seen and _node_ready(state, nodes[name])]
+            if len(up) == len(names) and all(_group_pids(node(name)["pid"], "raylet/raylet") for name in names):
                 return nodes
         except Exception as exc:  # noqa: BLE001 - the GCS is not up yet
             last = exc
@@ -328,11 +403,13 @@ def stop_head(d: Path) -> dict[str, Any]:
     return {"stopped": f"{HOST}:{state['port']}"}
 
 
-def start_head(d: Path) -> dict[str, Any]:
+def start_head(d: Path, workers: int | None = None) -> dict[str, Any]:
     state = _load(d)
     if state.get("head") and _group_alive(state["head"]["pid"]):
         raise SystemExit("the head is already running")
-    workers = int(state.get("workerCount", len(state["workers"])))
+    if workers is None:
+        workers = int(state.get("workerCount", len(state["workers"])))
+    state["workerCount"] = workers
     shutil.rmtree(state["tempDir"], ignore_errors=True)
     os.makedirs(state["tempDir"], exist_ok=True)
     _bring_up(d, state, workers)
@@ -361,7 +438,9 @@ def main(argv: list[str] | None = None) -> int:
     p_up.add_argument("--object-store-mb", type=int, default=200)
     p_kill = sub.add_parser("kill-worker")
     p_kill.add_argument("--index", type=int, required=True)
-    for name in ("add-worker", "stop-head", "start-head", "down"):
+    p_start = sub.add_parser("start-head")
+    p_start.add_argument("--workers", type=int, help="worker nodes to start with it (default: as many as before)")
+    for name in ("add-worker", "stop-head", "down"):
         sub.add_parser(name)
     for p in sub.choices.values():
         p.add_argument("--dir", required=True)
@@ -376,7 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.cmd == "stop-head":
         out = stop_head(d)
     elif args.cmd == "start-head":
-        out = start_head(d)
+        out = start_head(d, args.workers)
     else:
         out = down(d)
     print(json.dumps(out), flush=True)

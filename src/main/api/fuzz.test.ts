@@ -20,6 +20,7 @@ const PER_REQUEST = Number(process.env.SFA_FUZZ_RUNS ?? 60);
 const VALID: Record<string, unknown> = {
   'library.add': { inputs: ['/nonexistent/song.wav'], steps: ['analyze'] },
   'library.list': { offset: 0, limit: 10, sort: { column: 'bpm', dir: 'asc' }, search: 'night dr', bpmMin: 100, bpmMax: 130, keys: ['8A'] },
+  'library.count': { search: 'night dr', bpmMin: 100, keys: ['8A'] },
   'library.ids': { offset: 0, limit: 10, sort: { column: 'status', dir: 'desc' }, search: 'ni', keys: null },
   'library.titles': { ids: ['nope'] },
   'library.get': { id: 'nope' },

@@ -15,6 +15,9 @@ export async function installedRay(): Promise<string | null> {
   }
 }
 
+/** The ways to install Ray, named wherever it is missing. */
+export const RAY_INSTALL_HINT = 'install it from the app (Settings → Cluster), with `sfa cluster install`, or `npm run setup -- --cluster` in a checkout';
+
 /**
  * `sfa doctor`'s Ray line: the installed version (or "not installed"), the cluster address in use
  * and whether it answers. Without an address Ray is optional: the check passes either way.
@@ -29,10 +32,10 @@ export async function rayCheck(cluster: ClusterBackend): Promise<DoctorCheck> {
   }
   const installed = version ? `ray ${version}` : 'not installed';
   if (!active) {
-    return { name: 'ray', ok: true, version: version ?? undefined, detail: `${installed}; no cluster address configured (work runs on this machine)${version ? '' : '; `npm run setup -- --cluster` installs it'}` };
+    return { name: 'ray', ok: true, version: version ?? undefined, detail: `${installed}; no cluster address configured (work runs on this machine)${version ? '' : `; to use a cluster, ${RAY_INSTALL_HINT}`}` };
   }
   if (!version) {
-    return { name: 'ray', ok: false, detail: `not installed, but cluster address ${active.address} is configured (${active.source}): run \`npm run setup -- --cluster\`` };
+    return { name: 'ray', ok: false, detail: `not installed, but cluster address ${active.address} is configured (${active.source}): ${RAY_INSTALL_HINT}` };
   }
   const status = await cluster.status();
   return status.connected

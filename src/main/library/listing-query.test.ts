@@ -18,7 +18,7 @@ const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'g
 const CAMELOT = ['8A', '8B', '9A', '7A', '3B'];
 
 /** A library of `n` tracks: every third not analysed, every fifth with stems, one file missing. */
-function library(n: number) {
+function library(n: number, rareMatches?: number) {
   const t = tempDir();
   cleanups.push(t.cleanup);
   const db: Db = openDatabase(join(t.dir, 'db.sqlite'));
@@ -42,7 +42,7 @@ function library(n: number) {
       if (i % 5 === 0) stems.register(['drums', 'bass'].map((stem) => ({ trackId: id, jobId: null, model: 'dsp', optionsKey: 'k', stem, path: `/s/${id}/${stem}.wav`, size: 1, duration: 1, format: 'wav', device: 'cpu' })));
     }
   })();
-  return { db, tracks, analyses, stems, listing: new LibraryListing(db, tracks, stems) };
+  return { db, tracks, analyses, stems, listing: new LibraryListing(db, tracks, stems, rareMatches) };
 }
 
 describe('LibraryListing', () => {
@@ -106,5 +106,42 @@ describe('LibraryListing', () => {
     expect(lib.listing.list({ search: 'a"b' }).total).toBe(0); // quotes cannot break the FTS query
     expect(lib.listing.list({ search: '"' }).total).toBe(0);
     expect(lib.listing.list({ search: '%' }).total).toBe(0); // nor LIKE's wildcards
+  });
+
+  it('pages a common word in the same order scanning as through the index, in every sort and with filters', () => {
+    const byIndex = library(600);
+    const scanning = library(600, 0);
+    const filters = [{ search: 'night' }, { search: 'ni tr' }, { search: 'echo', bpmMin: 100, bpmMax: 150 }, { search: '8a river' }];
+    for (const key of ['addedAt', 'title', 'artist', 'bpm', 'energy', 'status'] as const) {
+      for (const dir of [1, -1] as const) {
+        for (const filter of filters) {
+          const query = { ...filter, sort: { key, dir } };
+          const expected = byIndex.listing.list({ ...query, limit: 1000 });
+          const pages = [0, 1, 2, 3].flatMap((p) => scanning.listing.list({ ...query, offset: p * 40, limit: 40 }).tracks);
+          expect(pages.map((t) => t.id), JSON.stringify(query)).toEqual(expected.tracks.slice(0, 160).map((t) => t.id));
+        }
+      }
+    }
+  });
+
+  it('estimates a scanned search\u2019s total when asked to answer quickly, and counts it exactly on request', () => {
+    const lib = library(600, 0);
+    const quick = lib.listing.list({ search: 'night', limit: 20, quickCount: true });
+    expect(quick.totalExact).toBe(false);
+    expect(quick.tracks).toHaveLength(20);
+    const exact = lib.listing.countMatches({ search: 'night' }).total;
+    expect(exact).toBeGreaterThan(100);
+    // The sample (500 tracks spread over the 600) sees nearly every match.
+    expect(Math.abs(quick.total - exact) / exact).toBeLessThan(0.25);
+    expect(lib.listing.list({ search: 'night', limit: 20 })).toMatchObject({ total: exact, totalExact: true });
+    // Counted once, the count is remembered: the next quick window says it exactly.
+    expect(lib.listing.list({ search: 'night', offset: 20, limit: 20, quickCount: true })).toMatchObject({ total: exact, totalExact: true });
+    // A window that comes back short holds the last match: its end is the total.
+    const end = lib.listing.list({ search: 'night', offset: exact - 5, limit: 20, quickCount: true });
+    expect(end).toMatchObject({ total: exact, totalExact: true });
+    expect(end.tracks).toHaveLength(5);
+    // The estimate never exceeds what the other filters let through.
+    const filtered = lib.listing.list({ search: 'echo', bpmMin: 160, limit: 1, quickCount: true });
+    expect(filtered.total).toBeLessThanOrEqual(lib.listing.countMatches({ bpmMin: 160 }).total);
   });
 });

@@ -10,7 +10,8 @@ import type { TrackRepository } from './tracks';
 /**
  * One window of the library, paged, sorted, filtered and searched in SQLite (the indexes and
  * `track_summary` of migration 008, the trigram index of migration 010), so that a library of
- * 100,000 tracks costs the renderer only the rows it shows. The per-track fields match
+ * 100,000 tracks costs the renderer only the rows it shows, and a search keystroke the rows it
+ * finds first (see `where`; with `quickCount` a common word's total is estimated, not counted). The per-track fields match
  * `library.list`'s full listing: the latest analysis result's summary, the stem count of the
  * latest stem set, and `missing` for a ready track whose file is gone (one stat per row shown).
  */
@@ -29,12 +30,16 @@ export interface ListFilter {
 export interface ListQuery extends ListFilter {
   offset?: number;
   limit?: number;
+  /** Estimate `total` where counting would cost more than the window (`totalExact` says which). */
+  quickCount?: boolean;
 }
 
 export interface ListPage {
   tracks: TrackListItem[];
   /** Tracks matching the filter, all pages together. */
   total: number;
+  /** False when `total` is an estimate (`quickCount`); `countMatches` gives the exact number. */
+  totalExact: boolean;
   /** Tracks in the library. */
   libraryTotal: number;
   offset: number;
@@ -88,6 +93,16 @@ const SORTS: Record<ListSortKey, SortPlan> = {
   addedAt: { column: 't.added_at', tie: 't.rowid', nullable: false },
 };
 
+/**
+ * Index matches up to which a search reads them from the trigram index and sorts them: 2,000
+ * take a few milliseconds; above that, walking the sort's index and testing each text fills a
+ * window sooner (measured at 100,000 tracks: a word in 19% of them, 200 rows in ~4 ms scanning
+ * against ~200 ms through the index).
+ */
+const RARE_MATCHES = 2000;
+/** Tracks whose texts are tested to estimate a scanned search's matches (about 2 ms; a share known to +-2%). */
+const ESTIMATE_SAMPLE = 500;
+
 /** Library order (newest first), for the rows whose sort value is unknown. */
 const LIBRARY_ORDER = 't.added_at DESC, t.rowid DESC';
 
@@ -102,6 +117,38 @@ const isAscii = (word: string) => /^[\x00-\x7f]*$/.test(word);
 interface Where {
   clauses: string[];
   params: unknown[];
+  /** The search's test of a text column (`c.c0` of library_search_content), when it scans. */
+  scan?: { test: string; params: unknown[] };
+}
+
+interface SearchPlan {
+  /** The search's words, lower-cased. */
+  words: string[];
+  /** The words the trigram index can look up (ASCII, 3+ characters). */
+  trigrams: string[];
+  mode: 'index' | 'scan';
+}
+const NO_SEARCH: SearchPlan = { words: [], trigrams: [], mode: 'index' };
+
+/**
+ * Each word in a text column as JavaScript's lower case finds it (the renderer's search): LIKE
+ * (ASCII case folding) decides every text of ASCII characters only; the few others are folded
+ * by `sfa_contains_folded`. A word with other characters cannot occur in an ASCII text.
+ */
+function textTest(words: readonly string[]): { sql: (column: string) => string; params: unknown[] } {
+  const params: unknown[] = [];
+  const parts: ((column: string) => string)[] = [];
+  for (const word of words) {
+    const nonAscii = (c: string) => `(octet_length(${c}) <> length(${c}) AND sfa_contains_folded(${c}, ?))`;
+    if (isAscii(word)) {
+      parts.push((c) => `(${c} LIKE ? ESCAPE '\\' OR ${nonAscii(c)})`);
+      params.push(likeEscape(word), word);
+    } else {
+      parts.push(nonAscii);
+      params.push(word);
+    }
+  }
+  return { sql: (column) => parts.map((part) => part(column)).join(' AND '), params };
 }
 
 interface Row extends SummaryFields {
@@ -112,6 +159,8 @@ interface Row extends SummaryFields {
 export class LibraryListing {
   private readonly summaryRows;
   private readonly titleRow;
+  private readonly probe;
+  private readonly rowidRange;
   /** Whether anything changed since the counts below: another connection's commit, or this one's writes. */
   private readonly stamp;
   private readonly counts = new Map<string, number>();
@@ -121,7 +170,12 @@ export class LibraryListing {
     private readonly db: Database,
     private readonly tracks: TrackRepository,
     private readonly stems: StemRepository,
+    /** Index matches up to which a search reads the index rather than scanning (see `where`). */
+    private readonly rareMatches = RARE_MATCHES,
   ) {
+    // Two subqueries: min and max in one SELECT would scan the table instead of reading each end.
+    this.rowidRange = db.prepare('SELECT (SELECT min(rowid) FROM tracks) AS lo, (SELECT max(rowid) FROM tracks) AS hi');
+    this.probe = db.prepare('SELECT count(*) FROM (SELECT rowid FROM library_search WHERE library_search MATCH ? LIMIT ?)').pluck();
     this.summaryRows = db.prepare(
       'SELECT track_id AS id, source, tempo, key, camelot, key_confidence, energy, loudness FROM track_summary WHERE track_id IN (SELECT value FROM json_each(?))',
     );
@@ -139,10 +193,51 @@ export class LibraryListing {
     const limit = Math.min(LIST_MAX_LIMIT, Math.max(1, query.limit ?? LIST_DEFAULT_LIMIT));
     const offset = Math.max(0, query.offset ?? 0);
     const where = this.where(query);
-    const total = this.count(where);
-    const libraryTotal = where.clauses.length ? this.count({ clauses: [], params: [] }) : total;
     const ids = this.window(query, where, offset, limit);
-    return { tracks: this.items(ids), total, libraryTotal, offset };
+    const libraryTotal = this.count({ clauses: [], params: [] });
+    const { total, exact } = this.total(query, where, offset, ids.length, limit);
+    return { tracks: this.items(ids), total, totalExact: exact, libraryTotal, offset };
+  }
+
+  /** Tracks matching the filter, counted however long that takes (where `list` may estimate them). */
+  countMatches(query: ListFilter): { total: number; libraryTotal: number } {
+    return { total: this.count(this.where(query)), libraryTotal: this.count({ clauses: [], params: [] }) };
+  }
+
+  /**
+   * The rows matching `where`: known when the window came back short of `limit` (it holds the
+   * last match), else counted, or with `quickCount` estimated when the count is not remembered and
+   * would be a scan of every text (a common word: 50-100 ms at 100,000 tracks).
+   */
+  private total(query: ListQuery, where: Where, offset: number, windowRows: number, limit: number): { total: number; exact: boolean } {
+    if (windowRows < limit && (windowRows > 0 || offset === 0)) return { total: offset + windowRows, exact: true };
+    if (!query.quickCount || !where.scan) return { total: this.count(where), exact: true };
+    const remembered = this.remembered(this.countSql(where), where.params);
+    if (remembered !== undefined) return { total: remembered, exact: true };
+    return { total: this.estimate(query, where, offset + windowRows), exact: false };
+  }
+
+  /**
+   * The scanned search's matches estimated from `ESTIMATE_SAMPLE` tracks spread evenly over the
+   * library (rowids, so over the order they were added) that the other filters let through:
+   * the share of them that matches, times the other filters' count; at least `atLeast`.
+   */
+  private estimate(query: ListFilter, where: Where, atLeast: number): number {
+    const others = this.where(query, NO_SEARCH);
+    const othersTotal = this.count(others);
+    const { lo, hi } = this.rowidRange.get() as { lo: number | null; hi: number | null };
+    if (lo === null || hi === null) return atLeast;
+    const step = Math.max(1, (hi - lo + 1) / ESTIMATE_SAMPLE);
+    const rowids = Array.from({ length: Math.min(ESTIMATE_SAMPLE, hi - lo + 1) }, (_, i) => lo + Math.floor(i * step));
+    const join = others.clauses.some((w) => w.includes('a.')) ? SUMMARY : '';
+    const sample = this.db
+      .prepare(
+        `SELECT count(*) AS n, total(EXISTS (SELECT 1 FROM library_search_content c WHERE c.id = t.rowid AND ${where.scan!.test})) AS m
+        FROM tracks t ${join} ${whereSql(['t.rowid IN (SELECT value FROM json_each(?))', ...others.clauses])}`,
+      )
+      .get(...where.scan!.params, JSON.stringify(rowids), ...others.params) as { n: number; m: number };
+    const estimate = sample.n ? Math.round((sample.m / sample.n) * othersTotal) : 0;
+    return Math.min(othersTotal, Math.max(atLeast, estimate));
   }
 
   /** Ids of the rows offset..offset+limit-1 as `list` orders them (a shift-click range). */
@@ -160,31 +255,33 @@ export class LibraryListing {
     return titles;
   }
 
-  private where(query: ListFilter): Where {
+  /**
+   * The filter as SQL. The search is one per-row test of the track's text (`library_search`:
+   * title, artist, album, Camelot code, key name) for every word, as the renderer's search
+   * matched it (JavaScript's lower case, each word a substring), reached one of two ways:
+   * - `index`: the trigram index narrows to the rows holding every ASCII word of 3+ characters,
+   *   then the test runs on those: quick when the words are rare;
+   * - `scan`: the test runs on each row as the sort walks its index, stopping when the window is
+   *   full: quick when the words are common (a word in every fifth track fills 200 rows after
+   *   1,000), where the index would hand over every match to be sorted first.
+   * `searchPlan` picks one by asking the index for a few matches more than `rareMatches`.
+   */
+  private where(query: ListFilter, plan: SearchPlan = this.searchPlan(query.search)): Where {
     const clauses: string[] = [];
     const params: unknown[] = [];
-    // Each word anywhere in the track's text, as the renderer's search matched it: lower-cased
-    // JavaScript words against library_search (title, artist, album, Camelot code, key name).
-    // ASCII words of 3+ characters use the trigram index; texts with other characters are then
-    // checked with JavaScript's own case folding (the index folds "İ" or "K" otherwise), as are
-    // non-ASCII words; shorter words scan the texts with LIKE (ASCII case folding) or that check.
-    const words = (query.search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
-    const ascii = words.filter(isAscii);
-    const long = ascii.filter((w) => w.length >= TRIGRAM);
-    if (long.length) {
-      clauses.push(`t.rowid IN (SELECT rowid FROM library_search WHERE library_search MATCH ?
-        AND (octet_length(text) = length(text) OR sfa_contains_folded(text, ${long.map(() => '?').join(', ')})))`);
-      params.push(long.map(phrase).join(' AND '), ...long);
-    }
-    for (const word of ascii.filter((w) => w.length < TRIGRAM)) {
-      clauses.push(`t.rowid IN (SELECT rowid FROM library_search WHERE text LIKE ? ESCAPE '\\'
-        OR (octet_length(text) <> length(text) AND sfa_contains_folded(text, ?)))`);
-      params.push(likeEscape(word), word);
-    }
-    const other = words.filter((w) => !isAscii(w));
-    if (other.length) {
-      clauses.push(`t.rowid IN (SELECT rowid FROM library_search WHERE sfa_contains_folded(text, ${other.map(() => '?').join(', ')}))`);
-      params.push(...other);
+    let scan: Where['scan'];
+    if (plan.words.length) {
+      const test = textTest(plan.words);
+      if (plan.mode === 'index') {
+        clauses.push(`t.rowid IN (SELECT rowid FROM library_search WHERE library_search MATCH ? AND ${test.sql('text')})`);
+        params.push(plan.trigrams.map(phrase).join(' AND '), ...test.params);
+      } else {
+        // FTS5's own copy of each text (its documented %_content shadow table, id = rowid,
+        // c0 = the text), read by rowid: the virtual table's rowid lookup costs several times more.
+        clauses.push(`EXISTS (SELECT 1 FROM library_search_content c WHERE c.id = t.rowid AND ${test.sql('c.c0')})`);
+        params.push(...test.params);
+        scan = { test: test.sql('c.c0'), params: test.params };
+      }
     }
     if (query.bpmMin != null) {
       clauses.push('a.tempo >= ?');
@@ -198,12 +295,31 @@ export class LibraryListing {
       clauses.push(query.camelot.length ? `a.camelot IN (${query.camelot.map(() => '?').join(', ')})` : '0');
       params.push(...query.camelot);
     }
-    return { clauses, params };
+    return { clauses, params, scan };
+  }
+
+  /** How to search `search` (see `where`): the index when it narrows to few rows, else the scan. */
+  private searchPlan(search: string | undefined): SearchPlan {
+    const words = (search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    const trigrams = words.filter((w) => isAscii(w) && w.length >= TRIGRAM);
+    if (!words.length) return { words, trigrams, mode: 'index' };
+    if (!trigrams.length) return { words, trigrams, mode: 'scan' };
+    const found = this.probe.get(trigrams.map(phrase).join(' AND '), this.rareMatches + 1) as number;
+    return { words, trigrams, mode: found <= this.rareMatches ? 'index' : 'scan' };
   }
 
   private count(where: Where): number {
+    return this.counted(this.countSql(where), where.params);
+  }
+
+  /**
+   * A search that scans and nothing else is counted over the texts alone (one pass over
+   * library_search's copy, rowid = the track's rowid), not by a lookup per track.
+   */
+  private countSql(where: Where): string {
+    if (where.scan && where.clauses.length === 1) return `SELECT count(*) AS n FROM library_search_content c WHERE ${where.scan.test}`;
     const join = where.clauses.some((w) => w.includes('a.')) ? SUMMARY : '';
-    return this.counted(`SELECT count(*) AS n FROM tracks t ${join} ${whereSql(where.clauses)}`, where.params);
+    return `SELECT count(*) AS n FROM tracks t ${join} ${whereSql(where.clauses)}`;
   }
 
   /**
@@ -211,20 +327,24 @@ export class LibraryListing {
    * of the same query, and counting a search costs a pass over its matches.
    */
   private counted(sql: string, params: unknown[]): number {
+    let n = this.remembered(sql, params);
+    if (n === undefined) {
+      n = (this.db.prepare(sql).get(...params) as { n: number }).n;
+      if (this.counts.size >= 64) this.counts.clear();
+      this.counts.set(countKey(sql, params), n);
+    }
+    return n;
+  }
+
+  /** The count of `sql` if it is remembered and nothing changed since. */
+  private remembered(sql: string, params: unknown[]): number | undefined {
     const stamp = this.stamp.get() as { version: number; changes: number };
     const now = `${stamp.version}:${stamp.changes}`;
     if (now !== this.countsAt) {
       this.counts.clear();
       this.countsAt = now;
     }
-    const key = `${sql}\u0000${JSON.stringify(params)}`;
-    let n = this.counts.get(key);
-    if (n === undefined) {
-      n = (this.db.prepare(sql).get(...params) as { n: number }).n;
-      if (this.counts.size >= 64) this.counts.clear();
-      this.counts.set(key, n);
-    }
-    return n;
+    return this.counts.get(countKey(sql, params));
   }
 
   /** The ids of one window in the sort's order. */
@@ -240,12 +360,13 @@ export class LibraryListing {
     const onSummary = plan.tie === 'a.rowid';
     const from = onSummary ? 'JOIN track_summary a ON a.track_id = t.id' : SUMMARY;
     const known = [...where.clauses, `${plan.column} IS NOT NULL`];
-    const knownCount = this.counted(`SELECT count(*) AS n FROM tracks t ${from} ${whereSql(known)}`, where.params);
-    const ids = offset < knownCount ? this.select(from, known, where.params, order, limit, offset) : [];
-    if (ids.length < limit) {
-      const unknown = [...where.clauses, `${plan.column} IS NULL`];
-      ids.push(...this.select(SUMMARY, unknown, where.params, LIBRARY_ORDER, limit - ids.length, Math.max(0, offset - knownCount)));
-    }
+    const ids = this.select(from, known, where.params, order, limit, offset);
+    if (ids.length === limit) return ids;
+    // The known values end in this window (at offset + ids.length) or before it: only then is
+    // their count needed, to know where in the unknown part the window starts.
+    const knownCount = ids.length ? offset + ids.length : this.counted(`SELECT count(*) AS n FROM tracks t ${from} ${whereSql(known)}`, where.params);
+    const unknown = [...where.clauses, `${plan.column} IS NULL`];
+    ids.push(...this.select(SUMMARY, unknown, where.params, LIBRARY_ORDER, limit - ids.length, Math.max(0, offset - knownCount)));
     return ids;
   }
 
@@ -275,6 +396,8 @@ export class LibraryListing {
     });
   }
 }
+
+const countKey = (sql: string, params: unknown[]) => `${sql}\u0000${JSON.stringify(params)}`;
 
 function whereSql(clauses: string[]): string {
   return clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';

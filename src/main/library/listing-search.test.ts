@@ -38,7 +38,7 @@ const QUERIES = [
   'İ', 'i̇stanbul', 'istanbul', 'ist', 'nights', 'keş', 'ş', 'sunset dri', 'trio 8a', 'neon drive', 'up, we', '\u2019', 'f#', '#', 'quasar', '  spaced   out  ',
 ];
 
-function library() {
+function library(rareMatches?: number) {
   const t = tempDir();
   cleanups.push(t.cleanup);
   const db = openDatabase(join(t.dir, 'db.sqlite'));
@@ -49,7 +49,7 @@ function library() {
     const track = repos.tracks.insert({ title, artist, album, sourceKind: 'file', source: `/music/${title}`, path: null, contentHash: null, duration: 200, sampleRate: null, channels: null, codec: null, status: 'ready', spotifyId: null, youtubeId: null, isrc: null, coverUrl: null, downloadSize: null });
     if (key) repos.analyses.save(track.id, null, analysisResult({ key: { key: key[0], camelot: key[1] } }));
   }
-  return { db, repos, listing: new LibraryListing(db, repos.tracks, repos.stems) };
+  return { db, repos, listing: new LibraryListing(db, repos.tracks, repos.stems, rareMatches) };
 }
 
 const ids = (tracks: readonly TrackListItem[]) => tracks.map((t) => t.id).sort();
@@ -63,6 +63,18 @@ describe('library search in SQLite', () => {
       const expected = ids(referenceFilter(all, { search }));
       const page = lib.listing.list({ search, limit: 1000 });
       expect({ search, found: ids(page.tracks), total: page.total }).toEqual({ search, found: expected, total: expected.length });
+    }
+  });
+
+  it('finds the same tracks when it scans the texts in the sort\u2019s order as when it reads the index', () => {
+    // rareMatches 0: any word the index finds counts as common, so every search scans.
+    const scanning = library(0);
+    const all = listTracks(scanning.repos);
+    for (const search of QUERIES) {
+      const expected = ids(referenceFilter(all, { search }));
+      const page = scanning.listing.list({ search, limit: 1000 });
+      expect({ search, found: ids(page.tracks), total: page.total }).toEqual({ search, found: expected, total: expected.length });
+      expect(scanning.listing.countMatches({ search }).total, search).toBe(expected.length);
     }
   });
 

@@ -25,14 +25,14 @@ type Repos = { tracks: TrackRepository; analyses: AnalysisRepository; stems: Ste
 export function listLibrary(
   repos: Repos,
   listing: LibraryListing,
-  params: ListParams & { offset?: number; limit?: number } = {},
-): { tracks: TrackListItem[]; total: number; libraryTotal: number } {
+  params: ListParams & { offset?: number; limit?: number; quickCount?: boolean } = {},
+): { tracks: TrackListItem[]; total: number; totalExact?: boolean; libraryTotal: number } {
   if (!Object.values(params).some((v) => v !== undefined)) {
     const tracks = listTracks(repos);
     return { tracks, total: tracks.length, libraryTotal: tracks.length };
   }
-  const { tracks, total, libraryTotal } = listing.list({ ...listFilter(params), offset: params.offset, limit: params.limit });
-  return { tracks, total, libraryTotal };
+  const { tracks, total, totalExact, libraryTotal } = listing.list({ ...listFilter(params), offset: params.offset, limit: params.limit, quickCount: params.quickCount });
+  return { tracks, total, totalExact, libraryTotal };
 }
 
 /** The contract's params as the listing's filter. */

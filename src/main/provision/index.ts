@@ -15,10 +15,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as core from '../../../scripts/provision/index.mjs';
 import type { ProvisionError, ProvisionEvent, ProvisionOptions, ProvisionResult, StepName } from '../../../scripts/provision/index.mjs';
-import type { SetupProgress, SetupStatus } from '../../shared/contract';
+import type { ClusterInstallStatus, SetupProgress, SetupStatus } from '../../shared/contract';
+import { SfaError } from '../../shared/errors';
 import type { Logger } from '../log';
 import { appRoot } from '../paths';
 import { PYTHON_NO_BYTECODE, setProvisionedEnvironment } from '../sidecar/environment';
+import { createClusterInstall, type ClusterInstall, type ClusterInstallDeps } from './cluster';
 
 export type Provisioner = (options: ProvisionOptions) => Promise<ProvisionResult>;
 
@@ -32,6 +34,8 @@ export interface SetupOptions {
   source?: SetupStatus['source'];
   /** Where environments and the runtime copy live (tests); default `core.environmentRoot(home)`. */
   envRoot?: string;
+  /** The optional Ray install (`cluster.install`): its event, and stand-ins for tests. */
+  cluster?: Omit<ClusterInstallDeps, 'logger' | 'emit'> & { emit?: (status: ClusterInstallStatus) => void };
 }
 
 export interface Setup {
@@ -40,8 +44,12 @@ export interface Setup {
   start(options?: { offlineDir?: string }): SetupStatus;
   /** The run in progress, if any (tests await it). */
   running(): Promise<void> | null;
-  /** Stops a run in progress (the app quits): pip's process tree is ended; completed steps are kept. */
+  /** Stops a run in progress (the app quits), and a Ray install: pip's process tree is ended; completed steps are kept. */
   stop(): Promise<void>;
+  /** The optional cluster support in the same environment (its status is part of `status()`). */
+  cluster: ClusterInstall;
+  /** Starts the Ray install: only into a ready environment (SIDECAR_UNAVAILABLE before). */
+  installCluster(options?: { offlineDir?: string }): ClusterInstallStatus;
 }
 
 const devVenvPython = (root: string) => join(root, 'python', '.venv', process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
@@ -77,6 +85,7 @@ export function createSetup(options: SetupOptions): Setup {
   const envDir = source === 'dev' ? join(root, 'python', '.venv') : core.userEnvDir(envRoot, lockText);
   if (source === 'app') setProvisionedEnvironment(envDir);
 
+  const cluster = createClusterInstall({ ...options.cluster, emit: options.cluster?.emit ?? (() => {}), logger: options.logger });
   let run: Promise<void> | null = null;
   let abort: AbortController | null = null;
   let progress: SetupProgress | null = null;
@@ -119,6 +128,7 @@ export function createSetup(options: SetupOptions): Setup {
       downloads: ready ? [] : downloads,
       error: run ? null : failed,
       progress: run ? progress : null,
+      cluster: cluster.status(),
     };
   };
 
@@ -138,7 +148,15 @@ export function createSetup(options: SetupOptions): Setup {
     running: () => run,
     async stop() {
       abort?.abort(new Error('the app is quitting'));
-      await run;
+      await Promise.all([run, cluster.stop()]);
+    },
+    cluster,
+    installCluster(installOptions) {
+      const state = status().state;
+      if (state !== 'ready') {
+        throw new SfaError('SIDECAR_UNAVAILABLE', `The engine's Python environment is ${state === 'running' ? 'still being set up' : 'not set up yet'}: Ray installs into it. Finish the setup first (the setup screen, or \`npm run setup\` in a checkout).`);
+      }
+      return cluster.start(installOptions);
     },
     start(startOptions = {}) {
       if (run) return status();

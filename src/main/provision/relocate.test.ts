@@ -23,6 +23,7 @@ import {
   type ProvisionOptions,
 } from '../../../scripts/provision/index.mjs';
 import { basePython, REQUIRED_PINS, writeFakeSidecar, writeRequiredWheels } from './fixtures';
+import { processAlive as alive } from '../../test/fixtures';
 
 const isWindows = process.platform === 'win32';
 let work: string;
@@ -32,14 +33,6 @@ let packageRoot: string;
 let envDir: string;
 const lockText = () => readFileSync(lockFile, 'utf8');
 const imports = (envDir: string) => spawnSync(venvPython(envDir), ['-c', 'import torch, demucs, librosa; print("ok")'], { encoding: 'utf8' }).stdout.trim();
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A stand-in for python-build-standalone's `install_only` layout: python/bin/python3 -> a real CPython 3.11. */
 function fakeRuntime(resources: string): string {

@@ -17,6 +17,8 @@ export interface SidecarClientOptions {
   /** Returns a reason to refuse the sidecar after its hello (another protocol version), or null. */
   checkHello?: (hello: { type: 'hello'; protocol?: unknown }) => string | null;
   onStderrLine?: (line: string, pid: number | undefined) => void;
+  /** The process died in native code (SIGSEGV and the like; an access violation on Windows), not by our kill. */
+  onNativeCrash?: (reason: string, pid: number | undefined) => void;
   /** An error message with no request id (a malformed message the sidecar could not attribute). */
   onStrayError?: (message: { code: string; message: string }) => void;
 }

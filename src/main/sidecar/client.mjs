@@ -12,6 +12,11 @@ import { execa } from 'execa';
 
 const STDERR_TAIL = 40;
 
+/** How a process ends when native code (numba's compiled kernels, a library's C) crashes in it. */
+const NATIVE_CRASH_SIGNALS = new Set(['SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGABRT']);
+/** Windows has no signals: an access violation is this exit status (0xC0000005). */
+const WINDOWS_ACCESS_VIOLATION = 0xc0000005;
+
 /** Errors carry a code from src/shared/errors.ts; `makeError` lets the engine make its own type. */
 const plainError = (code, message) => Object.assign(new Error(message), { code });
 
@@ -89,6 +94,8 @@ export class SidecarClient {
     this.child.on('exit', (code, signal) => {
       clearTimeout(helloTimer);
       this.onExit(signal ? `killed by ${signal}` : `exited with code ${code}`);
+      const native = signal ? NATIVE_CRASH_SIGNALS.has(signal) : code === WINDOWS_ACCESS_VIOLATION || code === WINDOWS_ACCESS_VIOLATION - 2 ** 32;
+      if (native && !this.killed) options.onNativeCrash?.(this.exitReason, this.child.pid);
     });
     // 'close' comes after the output streams ended, so the error carries the last stderr lines.
     this.child.on('close', () => helloReject(this.killed ? this.crashError('while starting') : this.unavailableError()));

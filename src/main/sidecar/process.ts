@@ -21,6 +21,8 @@ export interface SidecarOptions {
   helloTimeoutMs?: number;
   /** After a cancel, how long the op may take to stop before the process is killed. */
   cancelGraceMs?: number;
+  /** The process died in native code (SIGSEGV...), not by our kill: `reason` says how. */
+  onNativeCrash?: (reason: string) => void;
 }
 
 /**
@@ -51,6 +53,10 @@ export class SidecarProcess extends SidecarClient<HelloMessage> {
           : `The Python sidecar speaks protocol ${String(hello.protocol)}, the app ${PROTOCOL_VERSION}: its files are from another version. Reinstall the app or run \`npm run setup\`.`,
       onStderrLine: (line, pid) => logger?.debug(`[sidecar ${pid}] ${line}`),
       onStrayError: (message) => logger?.warn(`sidecar: ${message.code} ${message.message}`),
+      onNativeCrash: (reason, pid) => {
+        logger?.error(`sidecar ${pid} ${reason}`);
+        options.onNativeCrash?.(reason);
+      },
     });
   }
 

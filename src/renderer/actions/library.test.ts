@@ -1,9 +1,9 @@
 // @vitest-environment jsdom
-import { beforeEach, describe, expect, it } from 'vitest';
-import { loadedTracks, resetStores, rowAt, useLibraryStore, useNoticesStore, useSystemStore, useUiStore } from '../stores';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { LIBRARY_PAGE, loadedTracks, resetStores, rowAt, useLibraryStore, useNoticesStore, useSystemStore, useUiStore } from '../stores';
 import { desktopInfo, browserInfo, fakeEngine, track } from '../test/fakeEngine';
 import { isAudioName } from './files';
-import { addFiles, addLinks, describeError, loadLibrary, selectRow, showRows, splitLinks } from './library';
+import { addFiles, addLinks, COUNT_AFTER_MS, describeError, loadLibrary, selectRow, showRows, splitLinks } from './library';
 
 beforeEach(() => resetStores());
 
@@ -18,27 +18,63 @@ describe('library actions', () => {
     expect(useLibraryStore.getState()).toMatchObject({ total: 1, libraryTotal: 1 });
   });
 
-  it('loads the window the table shows, page by page, and drops pages of an older sort', async () => {
+  it('loads the window the table shows, page by page with the page past each end, and drops pages of an older sort', async () => {
     const tracks = Array.from({ length: 1000 }, (_, i) => track({ id: `t${i}`, title: `Song ${i}` }));
     const engine = fakeEngine({ tracks });
     await loadLibrary(engine.client);
-    expect(useLibraryStore.getState()).toMatchObject({ total: 1000, libraryTotal: 1000 });
+    expect(useLibraryStore.getState()).toMatchObject({ total: 1000, totalExact: true, libraryTotal: 1000 });
     expect(Object.keys(useLibraryStore.getState().pages)).toEqual(['0']);
+    const pageOf = (row: number) => Math.floor(row / LIBRARY_PAGE);
     await showRows(engine.client, 590, 620);
-    expect(Object.keys(useLibraryStore.getState().pages).sort()).toEqual(['0', '2', '3']);
+    const expected = [0, ...new Set([pageOf(590) - 1, pageOf(590), pageOf(619), pageOf(619) + 1])];
+    expect(Object.keys(useLibraryStore.getState().pages).map(Number).sort((a, b) => a - b)).toEqual(expected);
     expect(rowAt(useLibraryStore.getState(), 605)?.title).toBe('Song 605');
-    expect(engine.calls.filter((c) => c.name === 'library.list').map((c) => c.params)).toEqual([
-      { sort: { column: 'addedAt', dir: 'desc' }, offset: 0, limit: 200 },
-      { sort: { column: 'addedAt', dir: 'desc' }, offset: 400, limit: 200 },
-      { sort: { column: 'addedAt', dir: 'desc' }, offset: 600, limit: 200 },
-    ]);
+    expect(engine.calls.filter((c) => c.name === 'library.list').map((c) => c.params)).toEqual(
+      expected.map((page) => ({ sort: { column: 'addedAt', dir: 'desc' }, offset: page * LIBRARY_PAGE, limit: LIBRARY_PAGE, quickCount: true })),
+    );
     // A reply for the old sort arriving after the sort changed is not shown under the new one.
     const slow = showRows(engine.client, 900, 920);
     useUiStore.setState({ sort: { key: 'title', dir: 1 } });
     await loadLibrary(engine.client);
     await slow;
-    expect(Object.keys(useLibraryStore.getState().pages)).toEqual(['4']);
+    expect(Object.keys(useLibraryStore.getState().pages)).toEqual([String(pageOf(900))]);
     expect(useLibraryStore.getState().queryKey).toContain('"title"');
+  });
+
+  it('keeps the pages near the rows shown while scrolling far', async () => {
+    const tracks = Array.from({ length: 5000 }, (_, i) => track({ id: `t${i}`, title: `Song ${i}` }));
+    const engine = fakeEngine({ tracks });
+    await loadLibrary(engine.client);
+    for (let row = 0; row < 5000; row += 20) await showRows(engine.client, row, row + 20);
+    const pages = Object.keys(useLibraryStore.getState().pages).map(Number);
+    expect(pages).toContain(pageOf(4990));
+    expect(Math.min(...pages)).toBeGreaterThan(pageOf(4990) - 40);
+    expect(rowAt(useLibraryStore.getState(), 10)).toBeUndefined();
+    function pageOf(row: number) {
+      return Math.floor(row / LIBRARY_PAGE);
+    }
+  });
+
+  it('shows a common word\u2019s rows with the engine\u2019s estimate, then counts them once the search stands', async () => {
+    const tracks = Array.from({ length: 300 }, (_, i) => track({ id: `t${i}`, title: i % 3 ? `Night ${i}` : `Day ${i}` }));
+    const engine = fakeEngine({ tracks });
+    const exactList = engine.handlers['library.list']!;
+    engine.handlers['library.list'] = (params) => {
+      const reply = exactList(params) as { total: number };
+      return (params as { search?: string }).search ? { ...reply, total: 190, totalExact: false } : reply;
+    };
+    await loadLibrary(engine.client);
+    useUiStore.setState((s) => ({ filter: { ...s.filter, search: 'nig' } }));
+    await loadLibrary(engine.client);
+    expect(useLibraryStore.getState()).toMatchObject({ total: 190, totalExact: false });
+    // Typing on before the count: only the search that stood is counted.
+    useUiStore.setState((s) => ({ filter: { ...s.filter, search: 'night' } }));
+    await loadLibrary(engine.client);
+    // A page's estimate does not replace the total shown.
+    await showRows(engine.client, 100, 120);
+    expect(useLibraryStore.getState().total).toBe(190);
+    await vi.waitFor(() => expect(useLibraryStore.getState()).toMatchObject({ total: 200, totalExact: true }), { timeout: COUNT_AFTER_MS * 4 });
+    expect(engine.calls.filter((c) => c.name === 'library.count').map((c) => (c.params as { search: string }).search)).toEqual(['night']);
   });
 
   it('shift-click selects every row of the range, those not loaded asked by range of the engine', async () => {

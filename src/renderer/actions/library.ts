@@ -14,10 +14,16 @@ function currentQuery(): { params: ListParams; queryKey: string } {
   return { params, queryKey: JSON.stringify(params) };
 }
 
+/** How long a search must stand before its matches are counted (a count scans every text). */
+export const COUNT_AFTER_MS = 250;
+/** Pages kept around the rows shown; farther ones are dropped and load again when scrolled back to. */
+const KEPT_PAGES = 40;
+
 /**
  * Loads the rows the table shows for the current sort and filter, dropping every page loaded
  * before: after the library changed, and after a new sort, filter or search. The engine pages,
- * sorts, filters and searches, so this costs the rows shown, not the library.
+ * sorts, filters and searches, so this costs the rows shown, not the library. A common word's
+ * matches come with an estimated total (`quickCount`), counted once the search stands.
  */
 export async function loadLibrary(client: Client): Promise<void> {
   const before = useLibraryStore.getState();
@@ -26,28 +32,51 @@ export async function loadLibrary(client: Client): Promise<void> {
   const firstPage = Math.floor(before.shown.first / LIBRARY_PAGE);
   const pageCount = Math.min(Math.floor(LIST_MAX_LIMIT / LIBRARY_PAGE), Math.floor(Math.max(before.shown.first, before.shown.last - 1) / LIBRARY_PAGE) - firstPage + 1);
   try {
-    const shown = await client.request('library.list', { ...params, offset: firstPage * LIBRARY_PAGE, limit: pageCount * LIBRARY_PAGE });
+    const shown = await client.request('library.list', { ...params, offset: firstPage * LIBRARY_PAGE, limit: pageCount * LIBRARY_PAGE, quickCount: true });
     // Sort or filter changed meanwhile: the load they started sets the table.
     if (currentQuery().queryKey !== queryKey) return;
     const pages: Record<number, typeof shown.tracks> = {};
     for (let i = 0; i < pageCount; i++) pages[firstPage + i] = shown.tracks.slice(i * LIBRARY_PAGE, (i + 1) * LIBRARY_PAGE);
     // A new order moves every row: a shift-click no longer extends from the old anchor's place.
     if (before.queryKey && before.queryKey !== queryKey) useUiStore.setState({ anchor: null });
-    useLibraryStore.setState({ pages, queryKey, total: shown.total, libraryTotal: shown.libraryTotal, status: 'ready', error: null });
+    const totalExact = shown.totalExact !== false;
+    useLibraryStore.setState({ pages, queryKey, total: shown.total, totalExact, libraryTotal: shown.libraryTotal, status: 'ready', error: null });
+    if (!totalExact) countSoon(client, queryKey);
   } catch (error) {
     useLibraryStore.setState({ status: 'error', error: errorText(error) });
   }
 }
 
+let countTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Counts the matches of the rows shown once their query has stood a moment: a word still being typed is not counted. */
+function countSoon(client: Client, queryKey: string): void {
+  if (countTimer) clearTimeout(countTimer);
+  countTimer = setTimeout(() => {
+    countTimer = null;
+    if (useLibraryStore.getState().queryKey !== queryKey) return;
+    client.request('library.count', JSON.parse(queryKey) as ListParams).then(
+      ({ total, libraryTotal }) => {
+        if (useLibraryStore.getState().queryKey === queryKey) useLibraryStore.setState({ total, libraryTotal, totalExact: true });
+      },
+      (error: unknown) => notify('error', 'Could not count the matches', [errorText(error)]),
+    );
+  }, COUNT_AFTER_MS);
+}
+
 const loadingPages = new Set<string>();
 
-/** The table shows rows first..last-1: remember them (reloads fetch them) and load missing pages. */
+/**
+ * The table shows rows first..last-1: remember them (reloads fetch them) and load the pages
+ * missing, with the page past each end, so that scrolling finds its rows already loaded.
+ */
 export async function showRows(client: Client, first: number, last: number): Promise<void> {
   useLibraryStore.setState({ shown: { first, last } });
-  const { pages, queryKey, status } = useLibraryStore.getState();
+  const { pages, queryKey, status, total } = useLibraryStore.getState();
   if (status !== 'ready' || last <= first) return;
   const wanted: number[] = [];
-  for (let page = Math.floor(first / LIBRARY_PAGE); page <= Math.floor((last - 1) / LIBRARY_PAGE); page++) {
+  const lastPage = Math.max(0, Math.floor((total - 1) / LIBRARY_PAGE));
+  for (let page = Math.max(0, Math.floor(first / LIBRARY_PAGE) - 1); page <= Math.min(lastPage, Math.floor((last - 1) / LIBRARY_PAGE) + 1); page++) {
     if (!pages[page] && !loadingPages.has(`${queryKey}#${page}`)) wanted.push(page);
   }
   await Promise.all(
@@ -55,9 +84,12 @@ export async function showRows(client: Client, first: number, last: number): Pro
       const key = `${queryKey}#${page}`;
       loadingPages.add(key);
       try {
-        const { tracks, total, libraryTotal } = await client.request('library.list', { ...(JSON.parse(queryKey) as ListParams), offset: page * LIBRARY_PAGE, limit: LIBRARY_PAGE });
-        // Pages of an older sort or filter, or from before a reload, are dropped.
-        if (useLibraryStore.getState().queryKey === queryKey) useLibraryStore.setState((s) => ({ pages: { ...s.pages, [page]: tracks }, total, libraryTotal }));
+        const reply = await client.request('library.list', { ...(JSON.parse(queryKey) as ListParams), offset: page * LIBRARY_PAGE, limit: LIBRARY_PAGE, quickCount: true });
+        // Pages of an older sort or filter, or from before a reload, are dropped; an estimate
+        // does not replace the total shown (the count follows).
+        if (useLibraryStore.getState().queryKey !== queryKey) return;
+        const exact = reply.totalExact !== false ? { total: reply.total, totalExact: true } : {};
+        useLibraryStore.setState((s) => ({ pages: nearShown({ ...s.pages, [page]: reply.tracks }, s.shown), libraryTotal: reply.libraryTotal, ...exact }));
       } catch (error) {
         notify('error', 'Could not load the library', [errorText(error)]);
       } finally {
@@ -65,6 +97,15 @@ export async function showRows(client: Client, first: number, last: number): Pro
       }
     }),
   );
+}
+
+/** The pages within `KEPT_PAGES` / 2 of the rows shown: scrolling through 100,000 tracks keeps a few thousand. */
+function nearShown<P>(pages: Record<number, P>, shown: { first: number; last: number }): Record<number, P> {
+  const low = Math.floor(shown.first / LIBRARY_PAGE) - KEPT_PAGES / 2;
+  const high = Math.floor(shown.last / LIBRARY_PAGE) + KEPT_PAGES / 2;
+  const kept: Record<number, P> = {};
+  for (const [page, rows] of Object.entries(pages)) if (Number(page) >= low && Number(page) <= high) kept[Number(page)] = rows;
+  return kept;
 }
 
 /**

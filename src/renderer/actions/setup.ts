@@ -1,3 +1,4 @@
+import type { ClusterInstallStatus } from '../../shared/contract';
 import type { Client } from '../api';
 import { useSetupStore } from '../stores/setup';
 import { errorText } from './notices';
@@ -7,6 +8,8 @@ export interface SetupActions {
   load(): Promise<void>;
   /** Start or resume the setup (`offlineDir`: a folder of wheels/ and models/). */
   start(offlineDir?: string): Promise<void>;
+  /** Install the optional cluster support (Ray) into the ready environment; progress comes as `cluster:install`. */
+  installCluster(offlineDir?: string): Promise<void>;
   dismiss(): void;
   /** Fetch `system.diagnostics` and put it on the clipboard (or show it where the clipboard is refused). */
   copyDiagnostics(): Promise<void>;
@@ -15,7 +18,8 @@ export interface SetupActions {
 export function createSetupActions(client: Client): SetupActions {
   const load = async () => {
     try {
-      useSetupStore.setState({ status: await client.request('setup.status'), requestError: null });
+      const status = await client.request('setup.status');
+      useSetupStore.setState((s) => ({ status, requestError: null, offered: s.offered || status.state !== 'ready' }));
     } catch (error) {
       useSetupStore.setState({ requestError: errorText(error) });
     }
@@ -28,6 +32,15 @@ export function createSetupActions(client: Client): SetupActions {
         useSetupStore.setState({ status, progress: status.progress, requestError: null });
       } catch (error) {
         useSetupStore.setState({ requestError: errorText(error) });
+      }
+    },
+    async installCluster(offlineDir) {
+      try {
+        const cluster = await client.request('cluster.install', offlineDir ? { offlineDir } : {});
+        applyCluster(cluster);
+        useSetupStore.setState({ clusterRequestError: null });
+      } catch (error) {
+        useSetupStore.setState({ clusterRequestError: errorText(error) });
       }
     },
     dismiss: () => useSetupStore.setState({ dismissed: true }),
@@ -48,10 +61,18 @@ export function createSetupActions(client: Client): SetupActions {
   };
 }
 
-/** Keeps the setup state fresh: each progress event; the status again at each step boundary. */
+function applyCluster(cluster: ClusterInstallStatus): void {
+  useSetupStore.setState((s) => (s.status ? { status: { ...s.status, cluster } } : {}));
+}
+
+/** Keeps the setup state fresh: each progress event; the status again at each step boundary; the Ray install's own status. */
 export function subscribeSetup(client: Client, load: () => Promise<void>): () => void {
-  return client.on('setup:progress', (progress) => {
-    useSetupStore.setState({ progress });
-    if (progress.fraction === 0 || progress.fraction === 1 || /^(Failed|Setup complete)/.test(progress.message)) void load();
-  });
+  const offs = [
+    client.on('setup:progress', (progress) => {
+      useSetupStore.setState({ progress });
+      if (progress.fraction === 0 || progress.fraction === 1 || /^(Failed|Setup complete)/.test(progress.message)) void load();
+    }),
+    client.on('cluster:install', applyCluster),
+  ];
+  return () => offs.forEach((off) => off());
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useRef, useState, type HTMLAttributes, type ReactNode, type UIEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type HTMLAttributes, type ReactElement, type ReactNode, type UIEvent } from 'react';
 
 export interface VirtualListProps<T> {
   /** Rows in the list, loaded or not. */
@@ -9,10 +9,11 @@ export interface VirtualListProps<T> {
   onRange?: (first: number, last: number) => void;
   /** Fixed row height in px (every row the same: the list is O(visible) whatever its length). */
   rowHeight: number;
+  /** Keep it the same function while the rows' look does not change (useCallback): a row renders again only when its item, index or this changes. */
   renderRow: (item: T, index: number) => ReactNode;
   getKey: (item: T, index: number) => string;
-  /** Attributes of each row's own element (role, aria-selected, handlers, data-*). */
-  rowProps?: (item: T, index: number) => HTMLAttributes<HTMLDivElement> & Record<`data-${string}`, string | undefined>;
+  /** Attributes of each row's own element (role, aria-selected, handlers, data-*); stable as `renderRow`. */
+  rowProps?: RowPropsOf<T>;
   /** Rows rendered beyond the visible ones on each side. */
   overscan?: number;
   /** Height used before the container is measured (and in jsdom, which has no layout). */
@@ -27,13 +28,34 @@ export interface VirtualListProps<T> {
   ariaRowCount?: number;
 }
 
+type RowPropsOf<T> = (item: T, index: number) => HTMLAttributes<HTMLDivElement> & Record<`data-${string}`, string | undefined>;
+
+interface RowSlotProps<T> {
+  item: T;
+  index: number;
+  rowHeight: number;
+  renderRow: (item: T, index: number) => ReactNode;
+  rowProps?: RowPropsOf<T>;
+}
+
+/** One row, rendered again only when its props change: a scroll renders the rows it brings in, not the window. */
+const RowSlot = memo(function RowSlot({ item, index, rowHeight, renderRow, rowProps }: RowSlotProps<unknown>) {
+  const props = rowProps?.(item, index) ?? {};
+  return (
+    <div {...props} className={`vrow ${props.className ?? ''}`} style={{ position: 'absolute', top: index * rowHeight, left: 0, right: 0, height: rowHeight }}>
+      {renderRow(item, index)}
+    </div>
+  );
+}) as <T>(props: RowSlotProps<T>) => ReactElement;
+
 /**
  * A windowed list: only the rows in view (plus `overscan`) are in the DOM, positioned in a
  * spacer as tall as all rows, so 100,000 tracks scroll like 30.
  */
-export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, getKey, rowProps, overscan = 6, initialHeight = 600, className, header, scrollToIndex, role, ariaLabel, ariaRowCount }: VirtualListProps<T>) {
+export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, getKey, rowProps, overscan = 8, initialHeight = 600, className, header, scrollToIndex, role, ariaLabel, ariaRowCount }: VirtualListProps<T>) {
   const ref = useRef<HTMLDivElement>(null);
-  const [scrollTop, setScrollTop] = useState(0);
+  // The first row in view, not the pixel offset: scrolling within a row renders nothing.
+  const [topRow, setTopRow] = useState(0);
   const [height, setHeight] = useState(initialHeight);
   const headerRef = useRef<HTMLDivElement>(null);
   const [headerHeight, setHeaderHeight] = useState(0);
@@ -62,11 +84,11 @@ export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, g
     else if (top + rowHeight > viewBottom) el.scrollTop = top + rowHeight - (el.clientHeight - headerHeight);
   }, [scrollToIndex, rowHeight, headerHeight]);
 
-  const onScroll = useCallback((e: UIEvent<HTMLDivElement>) => setScrollTop(e.currentTarget.scrollTop), []);
+  const onScroll = useCallback((e: UIEvent<HTMLDivElement>) => setTopRow(Math.floor(e.currentTarget.scrollTop / rowHeight)), [rowHeight]);
 
   const visible = Math.ceil(height / rowHeight) + 1;
-  const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
-  const last = Math.min(count, Math.floor(scrollTop / rowHeight) + visible + overscan);
+  const first = Math.max(0, topRow - overscan);
+  const last = Math.min(count, topRow + visible + overscan);
   useEffect(() => {
     onRange?.(first, last);
   }, [onRange, first, last]);
@@ -77,12 +99,7 @@ export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, g
       rows.push(<div key={`pending-${i}`} className="vrow pending" aria-busy="true" style={{ position: 'absolute', top: i * rowHeight, left: 0, right: 0, height: rowHeight }} />);
       continue;
     }
-    const props = rowProps?.(item, i) ?? {};
-    rows.push(
-      <div key={getKey(item, i)} {...props} className={`vrow ${props.className ?? ''}`} style={{ position: 'absolute', top: i * rowHeight, left: 0, right: 0, height: rowHeight }}>
-        {renderRow(item, i)}
-      </div>,
-    );
+    rows.push(<RowSlot key={getKey(item, i)} item={item} index={i} rowHeight={rowHeight} renderRow={renderRow} rowProps={rowProps} />);
   }
 
   return (

@@ -36,6 +36,27 @@ describe('<VirtualList>', () => {
   });
 });
 
+describe('<VirtualList> while scrolling', () => {
+  it('renders only the rows a scroll brings in, not the rows that stay', () => {
+    const items = Array.from({ length: 10_000 }, (_, i) => `item ${i}`);
+    const rendered: number[] = [];
+    const renderRow = (s: string, i: number) => {
+      rendered.push(i);
+      return <span>{s}</span>;
+    };
+    render(<VirtualList count={items.length} itemAt={(i) => items[i]} rowHeight={20} initialHeight={200} overscan={2} getKey={(s) => s} renderRow={renderRow} />);
+    expect(rendered).toEqual(Array.from({ length: 13 }, (_, i) => i));
+    const scroller = screen.getByTestId('vlist');
+    rendered.length = 0;
+    scroller.scrollTop = 7; // within the first row: nothing to render
+    fireEvent.scroll(scroller);
+    expect(rendered).toEqual([]);
+    scroller.scrollTop = 100; // five rows down: the five that come into the window
+    fireEvent.scroll(scroller);
+    expect(rendered.sort((a, b) => a - b)).toEqual([13, 14, 15, 16, 17]);
+  });
+});
+
 describe('<VirtualList> over rows still loading', () => {
   it('shows blank rows for the missing ones and reports the range it shows', () => {
     const ranges: [number, number][] = [];

@@ -10,8 +10,11 @@ export interface ImportActivity {
   total: number;
 }
 
-/** Rows per page the table asks the engine for. */
-export const LIBRARY_PAGE = 200;
+/**
+ * Rows per page the table asks the engine for: a screenful and some, so the first rows and a
+ * new search cost the engine (and the JSON between) little more than the rows shown.
+ */
+export const LIBRARY_PAGE = 50;
 
 export interface LibraryState {
   /**
@@ -23,6 +26,8 @@ export interface LibraryState {
   queryKey: string;
   /** Tracks matching the sort and filter, all pages together. */
   total: number;
+  /** False while `total` is the engine's estimate for a search (a count follows). */
+  totalExact: boolean;
   /** Tracks in the library, unfiltered. */
   libraryTotal: number;
   /** The rows the table shows (indexes), so a reload fetches those again. */
@@ -36,6 +41,7 @@ export const initialLibraryState: LibraryState = {
   pages: {},
   queryKey: '',
   total: 0,
+  totalExact: true,
   libraryTotal: 0,
   shown: { first: 0, last: 0 },
   status: 'idle',

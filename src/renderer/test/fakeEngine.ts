@@ -80,6 +80,10 @@ export function fakeEngine(options: { tracks?: TrackListItem[]; info?: SystemInf
   const calls: FakeEngine['calls'] = [];
   const handlers: FakeEngine['handlers'] = {
     'library.list': (params) => listing(tracks, params),
+    'library.count': (params) => {
+      const { total, libraryTotal } = listing(tracks, params);
+      return { total, libraryTotal };
+    },
     'library.ids': (params) => ({ ids: listing(tracks, params).tracks.map((t) => t.id) }),
     'library.titles': (params) => ({ titles: Object.fromEntries(tracks.filter((t) => (params as { ids: string[] }).ids.includes(t.id)).map((t) => [t.id, t.title])) }),
     'system.info': () => options.info ?? browserInfo,

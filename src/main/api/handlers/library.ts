@@ -9,7 +9,7 @@ import { analyzeNow, separateNow, type RunNowDeps } from '../../library/run-now'
 import type { Handlers } from '../index';
 import { assertWritable, type Services } from '../services';
 
-type LibraryHandlers = Pick<Handlers, 'library.add' | 'library.list' | 'library.ids' | 'library.titles' | 'library.get' | 'library.remove' | 'pipeline.run' | 'analysis.run' | 'separation.run'>;
+type LibraryHandlers = Pick<Handlers, 'library.add' | 'library.list' | 'library.count' | 'library.ids' | 'library.titles' | 'library.get' | 'library.remove' | 'pipeline.run' | 'analysis.run' | 'separation.run'>;
 
 export function libraryHandlers(s: Services): LibraryHandlers {
   const runNow: RunNowDeps = { ...s, separationDefaults: s.pipeline.separationDefaults };
@@ -33,6 +33,7 @@ export function libraryHandlers(s: Services): LibraryHandlers {
       return toAddResult(result);
     },
     'library.list': (params) => listLibrary(s, windows(), params),
+    'library.count': (query) => windows().countMatches(listFilter(query)),
     'library.ids': ({ offset, limit, ...query }) => ({ ids: windows().ids(listFilter(query), offset, limit) }),
     'library.titles': ({ ids }) => ({ titles: windows().titles(ids) }),
     'library.get': ({ id }) => s.trackDetail(id),

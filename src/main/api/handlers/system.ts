@@ -24,6 +24,7 @@ type SystemHandlers = Pick<
   | 'setup.status'
   | 'setup.start'
   | 'cluster.status'
+  | 'cluster.install'
 >;
 
 type ClusterPatch = NonNullable<RequestParams<'settings.set'>['cluster']>;
@@ -98,8 +99,14 @@ export function systemHandlers(s: Services): SystemHandlers {
       return { imported, models: s.models.list().filter((m) => imported.includes(m.name)) };
     },
     'models.remove': ({ name }) => (assertWritable(s), s.models.remove(name)),
-    'setup.status': () => s.setup.status(),
+    // Ray's presence is asked of the environment each time (it may have been installed from a terminal)
+    'setup.status': async () => (await s.setup.cluster.refresh(), s.setup.status()),
     'setup.start': (p) => (assertWritable(s), s.setup.start({ offlineDir: p?.offlineDir })),
     'cluster.status': () => s.cluster.status(),
+    'cluster.install': async (p) => {
+      assertWritable(s);
+      await s.setup.cluster.refresh();
+      return s.setup.installCluster({ offlineDir: p?.offlineDir });
+    },
   };
 }

@@ -83,6 +83,8 @@ const Row = memo(function Row({ t, status, mixesWith, onOpen }: { t: TrackListIt
   );
 });
 
+const trackKey = (t: TrackListItem) => t.id;
+
 /** Each track's pipeline status (its jobs' live progress over its stored status). */
 function useStatusOf(): (t: TrackListItem) => PipelineStatus {
   const jobs = useJobsStore((s) => s.jobs);
@@ -111,7 +113,20 @@ export function LibraryTable() {
   const toggleSort = (key: SortKey) =>
     useUiStore.setState((s) => ({ sort: { key, dir: s.sort.key === key ? (s.sort.dir === 1 ? -1 : 1) : key === 'addedAt' ? -1 : 1 } }));
 
-  const onRowClick = (e: MouseEvent, id: string, index: number) => actions.selectRow(id, index, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey });
+  // Stable while the selection, the key match and the jobs stay: scrolling renders only the rows it brings in.
+  const rowProps = useCallback(
+    (t: TrackListItem, i: number) => ({
+      role: 'row',
+      className: `trow${selected.has(t.id) ? ' selected' : ''}${i % 2 ? ' odd' : ''}`,
+      'aria-selected': selected.has(t.id),
+      'aria-rowindex': i + 2,
+      'data-track-id': t.id,
+      onClick: (e: MouseEvent) => actions.selectRow(t.id, i, { shift: e.shiftKey, toggle: e.ctrlKey || e.metaKey }),
+      onDoubleClick: () => actions.openTrack(t.id),
+    }),
+    [selected, actions],
+  );
+  const renderRow = useCallback((t: TrackListItem) => <Row t={t} status={statusOf(t)} mixesWith={mixesWith} onOpen={actions.openTrack} />, [statusOf, mixesWith, actions]);
 
   const header = (
     <div role="row" className="trow thead">
@@ -141,17 +156,9 @@ export function LibraryTable() {
       onRange={onRange}
       rowHeight={ROW_HEIGHT}
       header={header}
-      getKey={(t) => t.id}
-      rowProps={(t, i) => ({
-        role: 'row',
-        className: `trow${selected.has(t.id) ? ' selected' : ''}${i % 2 ? ' odd' : ''}`,
-        'aria-selected': selected.has(t.id),
-        'aria-rowindex': i + 2,
-        'data-track-id': t.id,
-        onClick: (e) => onRowClick(e, t.id, i),
-        onDoubleClick: () => actions.openTrack(t.id),
-      })}
-      renderRow={(t) => <Row t={t} status={statusOf(t)} mixesWith={mixesWith} onOpen={actions.openTrack} />}
+      getKey={trackKey}
+      rowProps={rowProps}
+      renderRow={renderRow}
     />
   );
 }

@@ -143,6 +143,7 @@ export function LibraryView() {
   const status = useLibraryStore((s) => s.status);
   const error = useLibraryStore((s) => s.error);
   const total = useLibraryStore((s) => s.total);
+  const totalExact = useLibraryStore((s) => s.totalExact);
   const libraryTotal = useLibraryStore((s) => s.libraryTotal);
   const canPassPaths = useSystemStore((s) => s.info?.canPassPaths ?? false);
   // The count describes the rows shown: a search still loading does not say "100000 of 100000".
@@ -155,9 +156,9 @@ export function LibraryView() {
       <header className="view-header">
         <div>
           <h1 id="library-heading">Library</h1>
-          {/* data-search: the search the rows shown answer (the ui benchmark waits for it). */}
-          <p className="muted small" data-testid="library-count" data-search={shown?.search ?? ''}>
-            {status === 'ready' ? (filtering ? `${total} of ${libraryTotal} tracks` : `${libraryTotal} ${libraryTotal === 1 ? 'track' : 'tracks'}`) : '\u00a0'}
+          {/* data-search: the search the rows shown answer (the ui benchmark waits for it); data-exact: whether their count is (an estimate until counted). */}
+          <p className="muted small" data-testid="library-count" data-search={shown?.search ?? ''} data-exact={String(totalExact)}>
+            {status === 'ready' ? (filtering ? `${totalExact ? total : `about ${Number(total.toPrecision(2))}`} of ${libraryTotal} tracks` : `${libraryTotal} ${libraryTotal === 1 ? 'track' : 'tracks'}`) : '\u00a0'}
           </p>
         </div>
         <div className="toolbar">

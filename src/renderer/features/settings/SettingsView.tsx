@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Settings } from '../../../shared/domain';
 import { useActions } from '../../actions/context';
 import { useSettingsStore } from '../../stores';
+import { ClusterSettings } from './ClusterSettings';
 import { SpotifyApp } from './SpotifyApp';
 
 function formatBytes(n: number | null): string {
@@ -187,6 +188,7 @@ function SettingsForm({ initial }: { initial: Settings }) {
         </form>
         <Models />
         <SpotifyApp />
+        <ClusterSettings />
       </div>
     </section>
   );

@@ -31,6 +31,7 @@ function status(overrides: Partial<SetupStatus> = {}, done: string[] = []): Setu
     ],
     error: null,
     progress: null,
+    cluster: { state: 'absent', installed: null, sizeMb: 80, progress: null, error: null },
     ...overrides,
   };
 }
@@ -91,6 +92,31 @@ describe('<SetupScreen>', () => {
     setup.set(status({ state: 'ready', downloads: [] }, STEPS.map(([n]) => n)));
     setup.progress({ step: 'verify', fraction: 1, overall: 1, message: 'Setup complete' });
     await waitFor(() => expect(screen.queryByRole('heading', { name: 'Set up the separation engine' })).toBeNull());
+  });
+
+  it('once the setup it showed is ready: offers cluster support (Ray) — Install, progress, ready — and Continue closes it', async () => {
+    const engine = fakeEngine();
+    const setup = withSetup(engine, status({ state: 'running' }, ['python', 'venv']));
+    const installs: unknown[] = [];
+    engine.handlers['cluster.install'] = (params) => (installs.push(params), { state: 'installing', installed: null, sizeMb: 80, progress: { fraction: 0, message: 'Installing Ray (cluster support)…' }, error: null });
+    renderApp(engine);
+    expect(await screen.findByRole('heading', { name: 'Set up the separation engine' })).toBeTruthy();
+    // not offered before the environment is ready: Ray installs into it
+    expect(screen.queryByRole('button', { name: /Install cluster support/ })).toBeNull();
+
+    setup.set(status({ state: 'ready', downloads: [] }, STEPS.map(([n]) => n)));
+    setup.progress({ step: 'verify', fraction: 1, overall: 1, message: 'Setup complete' });
+    const done = await screen.findByRole('dialog', { name: 'The separation engine is ready' });
+    expect(done.textContent).toContain('Cluster support (Ray, about 80 MB) — optional');
+    fireEvent.click(screen.getByRole('button', { name: 'Install cluster support (Ray, about 80 MB)' }));
+    await waitFor(() => expect(installs).toEqual([{}]));
+    act(() => engine.emit('cluster:install', { state: 'installing', installed: null, sizeMb: 80, progress: { fraction: 0.6, message: 'Installing the packages…' }, error: null }));
+    expect(screen.getByRole('status', { name: 'Cluster support' }).textContent).toBe('Installing Ray: 60% — Installing the packages…');
+    expect(screen.getByRole('button', { name: 'Continue (the install goes on)' })).toBeTruthy();
+    act(() => engine.emit('cluster:install', { state: 'ready', installed: '2.60.0', sizeMb: 80, progress: null, error: null }));
+    expect(screen.getByRole('status', { name: 'Cluster support' }).textContent).toBe('Cluster support: Ray 2.60.0 is installed.');
+    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
+    expect(screen.queryByRole('dialog', { name: 'The separation engine is ready' })).toBeNull();
   });
 
   it('shows a failed step with its next steps and resumes from it', async () => {

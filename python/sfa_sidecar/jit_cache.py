@@ -1,0 +1,43 @@
+"""Where numba keeps the machine code it compiles for librosa's kernels (20-30 s of compiling
+when the folder is empty, so it is kept across runs and libraries).
+
+One folder per Python environment under one root: an app update, a second checkout or a
+benchmark venv never loads code another numba, llvmlite or interpreter wrote. A cache entry
+that crashes the process (seen here: every analysis sidecar died with SIGSEGV until the folder
+was deleted) is moved aside by the engine (src/main/sidecar/jit-cache.ts); keyed folders keep
+the damage to one environment in the meantime.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from importlib import metadata
+
+# The engine passes its root (per-user cache folder of the platform); scripts and cluster
+# workers use this one.
+ROOT_VARIABLE = "SFA_NUMBA_CACHE_ROOT"
+DEFAULT_ROOT = os.path.join(os.path.expanduser("~"), ".cache", "sfa", "numba")
+_PACKAGES = ("numba", "llvmlite", "numpy", "librosa")
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "-"
+
+
+def environment_key() -> str:
+    facts = [os.path.realpath(sys.executable), sys.version, *(f"{p}={_version(p)}" for p in _PACKAGES)]
+    return hashlib.sha256("\n".join(facts).encode()).hexdigest()[:16]
+
+
+def configure() -> str:
+    """Set NUMBA_CACHE_DIR before numba is imported and return it. An explicit NUMBA_CACHE_DIR
+    (numba's own variable: a user's choice, a benchmark's fresh folder) is kept as it is."""
+    if not os.environ.get("NUMBA_CACHE_DIR"):
+        root = os.environ.get(ROOT_VARIABLE) or DEFAULT_ROOT
+        os.environ["NUMBA_CACHE_DIR"] = os.path.join(root, environment_key())
+    return os.environ["NUMBA_CACHE_DIR"]
