@@ -24,15 +24,19 @@ import math
 import os
 from concurrent.futures import wait
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import audio
 from .analysis import ANALYZER_VERSION
 from .analysis.source import EarlyDecode, decode_interleaved, decode_window, waveform_peaks
-from .analysis.stream import MixStream
 from .errors import BadRequestError, SidecarError
+
+if TYPE_CHECKING:
+    # analysis.stream pulls in scipy.signal (seconds to import): every sidecar imports this module
+    # for its op list, so the analysis modules are imported inside the ops (ops.registry).
+    from .analysis.stream import MixStream
 
 SR = 22050
 DEFAULT_MAX_SECONDS = 600.0
@@ -186,6 +190,8 @@ def key_of(y22: np.ndarray, y11: np.ndarray | None = None):
 
 def analyze_signal(stereo: np.ndarray, ctx=None, with_grid: bool = False) -> dict[str, Any]:
     """Mix analysis of a decoded (channels, samples) 22.05 kHz signal; raises TOO_SHORT / SILENT."""
+    from .analysis.stream import MixStream
+
     return analyze_stream(MixStream.of(SR, stereo), ctx, with_grid)
 
 
@@ -309,6 +315,8 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     # The decode most files need (stereo, from the start) runs while the probe reads the file.
     early = EarlyDecode.start(path, SR, 2, 0.0, max_seconds)
     try:
+        from .analysis.stream import MixStream  # a cold sidecar imports scipy while ffmpeg starts
+
         info, start, seconds = _window(path, max_seconds)
         ctx.progress(0.03, "decode", force=True)
         # The file's own channel count (at most 2): a mono file decoded as stereo is upmixed at -3 dB,

@@ -113,15 +113,31 @@ describe('sidecar faults', () => {
 
   it('a job timeout on a sidecar that ignores the cancel: the process is killed within the grace period and the job retries', async () => {
     const { engine } = await engineWithPing();
+    // Started before the job: the 800 ms job timeout must land on the running op, not on a
+    // sidecar still starting (slower than 800 ms on a loaded machine; the request is then never
+    // sent and the idle process rightly not killed).
+    await engine.sidecars.analysis.warm();
+    const executing = new Promise<void>((resolve) => {
+      const off = engine.scheduler.on('job:state', ({ job }) => {
+        if (job.worker === 'slow' && job.state === 'executing') {
+          off();
+          resolve();
+        }
+      });
+    });
     const { job } = await engine.scheduler.insert('slow', {});
-    const failed = await nextState(engine, job.id, 'retryable');
+    const retryable = nextState(engine, job.id, 'retryable');
+    await executing;
+    // The retry gets 800 ms too: a spare sidecar (the pool holds 2) starts now, not in them.
+    const spare = await engine.sidecars.analysis.warm();
+    const failed = await retryable;
     expect(failed.errors.at(-1)).toMatchObject({ attempt: 1, code: 'JOB_TIMEOUT' });
-    const hung = sidecarPids();
+    const hung = sidecarPids().filter((pid) => pid !== spare.pid);
     // The sidecar ignores the cancel: it is killed 1.5 s after it (the slot is held meanwhile).
     await sleep(2500);
     expect(hung).toHaveLength(1);
     expect(hung.filter(alive)).toEqual([]);
-    // Retried after its 1 s backoff, in a fresh sidecar.
+    // Retried after its 1 s backoff, in another sidecar.
     expect(await engine.scheduler.waitFor(job.id, { timeoutMs: 30_000 })).toMatchObject({ state: 'completed', attempt: 2 });
     cases++;
   }, 60_000);
