@@ -123,7 +123,9 @@ def _beside(budget: int, fn, *args):
     scipy's FFTs and filters release the GIL, so the key stage runs beside the spectrogram stages),
     else in the caller's thread when it asks for the result. With two threads of ours, BLAS runs
     single-threaded (two threads of ours each starting the budget's BLAS threads would exceed
-    it), and leaving waits for the second thread (a cancel leaves no work behind)."""
+    it). A cancel or an error leaves at once: the key stage has no cancel checks and may run for
+    seconds more, past the engine's grace (it would kill the sidecar). Its result is dropped; the
+    next analysis' key queues behind it in the one-thread pool, so at most one such leftover runs."""
     if budget < 2:
         yield _Inline(fn, *args)
         return
@@ -136,8 +138,10 @@ def _beside(budget: int, fn, *args):
         future = _POOL.submit(fn, *args)
         try:
             yield future
-        finally:
-            wait([future])
+        except BaseException:
+            future.cancel()  # not started yet (a leftover ahead of it): never starts
+            raise
+        wait([future])
 
 
 @contextmanager
@@ -228,6 +232,7 @@ def _mix_features(stream: MixStream, peak: float, ctx, with_grid: bool) -> dict[
     rms = features.rms_windowed_frames(shared)
     ctx.progress(0.4, "tempo", force=True)
     tempo_result, _ = tempo_of(y, shared)
+    ctx.check()
     grid = grid_of(shared, tempo_result, seconds) if with_grid else None
     rate = features.onset_rate(shared.onset_env, shared.fps)
     energy = {
