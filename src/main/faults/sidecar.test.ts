@@ -91,14 +91,15 @@ describe('sidecar faults', () => {
     const { engine, pids } = await engineWithPing();
     const hello = await engine.sidecars.analysis.warm();
     const { job: hang } = await engine.scheduler.insert('ping', { first: 'hang' });
-    const retryable = nextState(engine, hang.id, 'retryable');
+    // Stamped when the attempt fails: the quick jobs below may end later on a loaded machine.
+    const retryable = nextState(engine, hang.id, 'retryable').then((job) => ({ job, at: Date.now() }));
     await sleep(200);
     const others = await Promise.all(Array.from({ length: 3 }, () => engine.scheduler.insert('ping', { first: 'quick' })));
     // The quick jobs finish while the other sidecar hangs.
     for (const { job } of others) expect(await engine.scheduler.waitFor(job.id, { timeoutMs: 30_000 })).toMatchObject({ state: 'completed', attempt: 1 });
-    const failed = await retryable;
+    const { job: failed, at: failedAt } = await retryable;
     expect(failed.errors.at(-1)).toMatchObject({ attempt: 1, code: 'SIDECAR_TIMEOUT' });
-    expect(failed.scheduledAt).toBeGreaterThan(Date.now() - 200); // backed off, not retried at once
+    expect(failed.scheduledAt).toBeGreaterThan(failedAt + 500); // backed off (1 s), not retried at once
     const done = await engine.scheduler.waitFor(hang.id, { timeoutMs: 30_000 });
     expect(done).toMatchObject({ state: 'completed', attempt: 2 });
     // The hung process (the warm one, which the first job took) was killed at the timeout; the
