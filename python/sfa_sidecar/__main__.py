@@ -60,6 +60,10 @@ def main() -> int:
         }
     )
     Server(channel, ops).serve()
+    # The replies are flushed; a thread still computing (an analysis' key stage left by a cancel,
+    # an op that ignored it) must not hold the exit past the engine's grace, as the interpreter's
+    # join of non-daemon threads would. (The cluster driver above exits normally: Ray's atexit.)
+    Server.exit_process(0)
     return 0
 
 

@@ -1,12 +1,14 @@
 """The ``analyze``, ``peaks`` and ``analyze_warm`` ops: what a DJ needs to know about a track.
 
 Pipeline (each stage reports progress, so a cancel lands between stages):
-  probe -> decode a bounded window at 22.05 kHz, stereo (loudness and peak; the mono downmix
-  for the rest) -> one STFT shared by RMS, centroid, rolloff, bandwidth, flatness and onset strength
-  -> tempo (comb-filtered autocorrelation + octave choice + whole-track refinement, tempo.py)
-  -> key (long-window STFT
-  pitch spectrogram: Krumhansl profile + chord functions, keys.py) -> optional stems pass -> beat
-  grid and downbeats at the chosen tempo (grid.py) -> result.
+  probe -> decode a bounded window at 22.05 kHz, stereo, while the loudness, the peak, the mono
+  downmix, the frames of the one STFT (shared by RMS, centroid, rolloff, bandwidth, flatness and
+  onset strength) and the key stage's half-rate signal are computed from each decoded block
+  (analysis/stream.py) -> tempo (comb-filtered autocorrelation + octave choice + whole-track
+  refinement, tempo.py) and the beat grid, beside the key (long-window STFT pitch spectrogram:
+  Krumhansl profile + chord functions, keys.py) in a second thread when the sidecar's thread
+  budget (OMP_NUM_THREADS) has two -> optional stems pass (then the grid at the chosen tempo,
+  grid.py) -> result. The order of the work changes, its result does not (bit for bit; tested).
 
 Long files: only a window of ``maxSeconds`` (default 600 s) is decoded, centred in the file
 when the file is longer, and ``window`` in the result says which part was analysed; memory is
@@ -19,14 +21,22 @@ Result shape: see src/shared/analysis.ts (kept in sync by hand) and DESIGN.md 4.
 from __future__ import annotations
 
 import math
-from typing import Any
+import os
+from concurrent.futures import wait
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import audio, jit_cache
 from .analysis import ANALYZER_VERSION
-from .analysis.source import decode_window, waveform_peaks
+from .analysis.source import EarlyDecode, decode_interleaved, decode_window, waveform_peaks
 from .errors import BadRequestError, SidecarError
+
+if TYPE_CHECKING:
+    # analysis.stream pulls in scipy.signal (seconds to import): every sidecar imports this module
+    # for its op list, so the analysis modules are imported inside the ops (ops.registry).
+    from .analysis.stream import MixStream
 
 SR = 22050
 DEFAULT_MAX_SECONDS = 600.0
@@ -81,6 +91,70 @@ def _mono(stereo: np.ndarray) -> np.ndarray:
     return stereo.mean(axis=0).astype(np.float32) if stereo.shape[0] > 1 else stereo[0]
 
 
+def thread_budget() -> int:
+    """Threads this sidecar may keep busy: the engine's OMP_NUM_THREADS (a library-scale batch
+    runs one single-threaded sidecar per core), else every CPU it may run on."""
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "")))
+    except ValueError:
+        pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+class _Inline:
+    """A future run in the caller's thread, when the budget is one thread."""
+
+    def __init__(self, fn, *args):
+        self.fn, self.args = fn, args
+
+    def result(self):
+        return self.fn(*self.args)
+
+
+_POOL = None
+
+
+@contextmanager
+def _beside(budget: int, fn, *args):
+    """Yield a future of ``fn(*args)``: run in a second thread when the budget allows (numpy's and
+    scipy's FFTs and filters release the GIL, so the key stage runs beside the spectrogram stages),
+    else in the caller's thread when it asks for the result. With two threads of ours, BLAS runs
+    single-threaded (two threads of ours each starting the budget's BLAS threads would exceed
+    it). A cancel or an error leaves at once: the key stage has no cancel checks and may run for
+    seconds more, past the engine's grace (it would kill the sidecar). Its result is dropped; the
+    next analysis' key queues behind it in the one-thread pool, so at most one such leftover runs."""
+    if budget < 2:
+        yield _Inline(fn, *args)
+        return
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sfa-analysis")
+    with _blas_threads(1):
+        future = _POOL.submit(fn, *args)
+        try:
+            yield future
+        except BaseException:
+            future.cancel()  # not started yet (a leftover ahead of it): never starts
+            raise
+        wait([future])
+
+
+@contextmanager
+def _blas_threads(n: int):
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # a dependency of scikit-learn (librosa's): present wherever librosa is
+        yield
+        return
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
 def _down2(y: np.ndarray) -> np.ndarray:
     from scipy.signal import resample_poly
 
@@ -111,34 +185,55 @@ def grid_of(shared, tempo_result, seconds: float):
     return grid.beat_grid(beats, shared.mag, shared.fps, SR, features.N_FFT)
 
 
-def key_of(y22: np.ndarray):
+def key_of(y22: np.ndarray, y11: np.ndarray | None = None):
+    """Key of a 22.05 kHz signal; ``y11``: its ``_down2`` when already made."""
     from .analysis import keys
 
-    return keys.key_from_signal(_down2(y22))
+    return keys.key_from_signal(_down2(y22) if y11 is None else y11)
 
 
-def analyze_signal(stereo: np.ndarray, ctx=None) -> dict[str, Any]:
+def analyze_signal(stereo: np.ndarray, ctx=None, with_grid: bool = False) -> dict[str, Any]:
     """Mix analysis of a decoded (channels, samples) 22.05 kHz signal; raises TOO_SHORT / SILENT."""
-    from .analysis import features, loudness
+    from .analysis.stream import MixStream
+
+    return analyze_stream(MixStream.of(SR, stereo), ctx, with_grid)
+
+
+def analyze_stream(stream: MixStream, ctx=None, with_grid: bool = False) -> dict[str, Any]:
+    """Mix analysis of a finished MixStream. ``with_grid``: the beat grid at the mix's tempo too
+    (computed while the key stage runs)."""
+    from .analysis import loudness
 
     ctx = ctx or _NoContext()
-    seconds = stereo.shape[1] / SR
+    seconds = stream.samples / SR
     if seconds < MIN_SECONDS:
         raise TooShortError(f"the audio lasts {seconds:.2f} s; analysis needs at least {MIN_SECONDS:g} s")
-    peak = loudness.peak_db(stereo)
+    peak = loudness.amplitude_db(stream.peak)
     if peak < SILENCE_PEAK_DB:
         raise SilentError(f"the audio is silent (peak {peak:.1f} dBFS)")
-    lufs = loudness.integrated_lufs(stereo, SR)
-    y = _mono(stereo)
+    with _beside(thread_budget(), key_of, stream.mono, stream.half_rate) as key_future:
+        out = _mix_features(stream, peak, ctx, with_grid)
+        ctx.progress(0.6, "key", force=True)
+        out["key"] = key_future.result()
+    ctx.progress(0.75, "energy", force=True)
+    return out
+
+
+def _mix_features(stream: MixStream, peak: float, ctx, with_grid: bool) -> dict[str, Any]:
+    """Everything but the key: spectral features, energy, tempo and (``with_grid``) the grid."""
+    from .analysis import features
+
+    seconds = stream.samples / SR
+    lufs = stream.meter.integrated()
+    y = stream.mono
     ctx.progress(0.25, "spectrogram", force=True)
-    shared = features.stft_and_onsets(y, SR)
+    shared = features.stft_and_onsets(y, SR, stream.mag)
     spectral = features.spectral(shared)
     rms = features.rms_windowed_frames(shared)
     ctx.progress(0.4, "tempo", force=True)
     tempo_result, _ = tempo_of(y, shared)
-    ctx.progress(0.6, "key", force=True)
-    key_result = key_of(y)
-    ctx.progress(0.75, "energy", force=True)
+    ctx.check()
+    grid = grid_of(shared, tempo_result, seconds) if with_grid else None
     rate = features.onset_rate(shared.onset_env, shared.fps)
     energy = {
         "rms_mean": round(features.rms_mean(y), 5),
@@ -152,11 +247,11 @@ def analyze_signal(stereo: np.ndarray, ctx=None) -> dict[str, Any]:
     }
     return {
         "tempo": tempo_result,
-        "key": key_result,
         "energy": energy,
         "spectral": spectral,
         "seconds": seconds,
         "shared": shared,
+        "grid": grid,
     }
 
 
@@ -223,14 +318,25 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
         raise BadRequestError(f"params.stems must map some of {', '.join(STEM_NAMES)} to file paths")
 
     ctx.progress(0.0, "probe", force=True)
-    info, start, seconds = _window(path, max_seconds)
-    ctx.progress(0.03, "decode", force=True)
-    # The file's own channel count (at most 2): a mono file decoded as stereo is upmixed at -3 dB,
-    # and the seed's fields are defined on librosa.load's mono signal (the mean of the channels).
-    stereo = decode_window(path, SR, max(1, min(info.channels, 2)), start, seconds, ctx.check)
+    # The decode most files need (stereo, from the start) runs while the probe reads the file.
+    early = EarlyDecode.start(path, SR, 2, 0.0, max_seconds)
+    try:
+        from .analysis.stream import MixStream  # a cold sidecar imports scipy while ffmpeg starts
+
+        info, start, seconds = _window(path, max_seconds)
+        ctx.progress(0.03, "decode", force=True)
+        # The file's own channel count (at most 2): a mono file decoded as stereo is upmixed at -3 dB,
+        # and the seed's fields are defined on librosa.load's mono signal (the mean of the channels).
+        channels = max(1, min(info.channels, 2))
+        stream = MixStream(SR, channels, int(seconds * SR) + SR)
+        decode_interleaved(path, SR, channels, start, seconds, stream, ctx.check, early)
+    finally:
+        if early is not None:
+            early.discard()
+    stream.finish()
     ctx.progress(0.15, "features", force=True)
-    mix = analyze_signal(stereo, ctx)
-    del stereo
+    mix = analyze_stream(stream, ctx, with_grid=beats and not stems)
+    del stream
 
     tempo_result, key_result = mix["tempo"], mix["key"]
     source_t = source_k = "mix"
@@ -254,7 +360,9 @@ def run(params: dict[str, Any], ctx=None) -> dict[str, Any]:
     tempo_json = dict(tempo_result.to_json(), source=source_t)
     key_json = dict(key_result.to_json(), source=source_k)
     ctx.progress(0.95, "beat grid", force=True)
-    if beats:
+    if mix["grid"] is not None:
+        grid_json = mix["grid"].to_json()
+    elif beats:
         grid_json = grid_of(mix["shared"], tempo_result, mix["seconds"]).to_json()
     else:
         grid_json = {"beats": [], "downbeats": [], "meter": None, "first_downbeat": None, "downbeat_confidence": 0.0}
@@ -297,8 +405,7 @@ def _exercise(ctx=None) -> None:
     y = 0.2 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t)) / 2
     y[(t % 0.5) < 0.01] += 0.5
     stereo = np.stack([y, y]).astype(np.float32)
-    mix = analyze_signal(stereo, ctx)
-    grid_of(mix["shared"], mix["tempo"], mix["seconds"])
+    analyze_signal(stereo, ctx, with_grid=True)
 
 
 def peaks(params: dict[str, Any], ctx=None) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class Server:
     @staticmethod
     def exit_process(code: int) -> None:
         sys.stdout.flush()
+        sys.stderr.flush()
         os._exit(code)
 
     def serve(self, stdin=None) -> None:

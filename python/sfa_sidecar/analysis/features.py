@@ -28,30 +28,51 @@ class Shared:
 STFT_BLOCK = 1024  # frames per FFT call: bounds the float32 frame copy to ~8 MB
 
 
+def stft_frames(padded: np.ndarray) -> np.ndarray:
+    """(frames, N_FFT) strided view of the frames of a signal already padded by N_FFT/2 each side."""
+    frames = 1 + (padded.size - N_FFT) // HOP
+    return np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:frames]
+
+
+def magnitude_into(frames: np.ndarray, out: np.ndarray, a: int, b: int) -> None:
+    """|rfft| of the windowed ``frames[a:b]`` into ``out[a:b]`` (frames-major); each frame's value
+    does not depend on how the frames are split between calls (so a streamed STFT is this one)."""
+    from scipy.fft import rfft
+
+    window = _hann()
+    for lo in range(a, b, STFT_BLOCK):
+        hi = min(b, lo + STFT_BLOCK)
+        np.abs(rfft(frames[lo:hi] * window, axis=1), out=out[lo:hi])
+
+
+_HANN: list[np.ndarray] = []
+
+
+def _hann() -> np.ndarray:
+    if not _HANN:
+        from scipy.signal import get_window
+
+        _HANN.append(get_window("hann", N_FFT, fftbins=True).astype(np.float32))
+    return _HANN[0]
+
+
 def magnitude(y: np.ndarray) -> np.ndarray:
     """|STFT| exactly as ``librosa.stft(y, n_fft=N_FFT, hop_length=HOP)`` at its defaults (centred,
     zero padding, periodic Hann), in single precision: librosa's transform runs in double
     precision and then transposes, ~3x the CPU time for the same magnitudes (within 1e-6 of the
     peak). Returned as a (bins, frames) view of a frames-major array (no transpose copy)."""
-    from scipy.fft import rfft
-    from scipy.signal import get_window
-
     y = np.asarray(y, dtype=np.float32)
-    padded = np.pad(y, (N_FFT // 2, N_FFT // 2))
-    frames = 1 + (padded.size - N_FFT) // HOP
-    view = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP][:frames]
-    window = get_window("hann", N_FFT, fftbins=True).astype(np.float32)
-    out = np.empty((frames, N_FFT // 2 + 1), np.float32)
-    for a in range(0, frames, STFT_BLOCK):
-        b = min(frames, a + STFT_BLOCK)
-        np.abs(rfft(view[a:b] * window, axis=1), out=out[a:b])
+    frames = stft_frames(np.pad(y, (N_FFT // 2, N_FFT // 2)))
+    out = np.empty((frames.shape[0], N_FFT // 2 + 1), np.float32)
+    magnitude_into(frames, out, 0, frames.shape[0])
     return out.T
 
 
-def stft_and_onsets(y: np.ndarray, sr: int) -> Shared:
+def stft_and_onsets(y: np.ndarray, sr: int, mag: np.ndarray | None = None) -> Shared:
+    """The shared spectrogram and onset envelopes; ``mag``: ``magnitude(y)`` when already made."""
     import librosa
 
-    mag = magnitude(y)
+    mag = magnitude(y) if mag is None else mag
     mel_basis = librosa.filters.mel(sr=sr, n_fft=N_FFT, n_mels=96, fmax=min(11025, sr / 2))
     mel = mel_basis @ np.square(mag)  # what librosa.feature.melspectrogram(S=mag**2) computes
     mel_db = librosa.power_to_db(mel, ref=np.max)
@@ -101,12 +122,15 @@ def spectral(shared: Shared) -> dict:
     # bandwidth^2 = E[f^2] - centroid^2, the same sum librosa takes around the centroid.
     centroid = (f @ S) / total
     bandwidth = np.sqrt(np.maximum(((f * f) @ S) / total - centroid * centroid, 0.0))
-    cumulative = np.cumsum(S, axis=0)
+    # One scratch matrix for the three whole-spectrogram passes below (fresh 40 MB temporaries
+    # cost their page faults each time); S's own layout, so every pass runs down its columns.
+    scratch = np.empty_like(S)
+    cumulative = np.cumsum(S, axis=0, out=scratch)
     rolloff_bin = np.argmax(cumulative >= 0.85 * cumulative[-1], axis=0)
     rolloff = f[rolloff_bin]
     # log(max(S^2, 1e-10)) = 2 log(max(S, 1e-5)): librosa's flatness without the squared copy's log.
-    log_mean = 2.0 * np.log(np.maximum(S, 1e-5)).mean(axis=0)
-    power_mean = np.maximum(S * S, 1e-10).mean(axis=0)
+    log_mean = 2.0 * np.log(np.maximum(S, 1e-5, out=scratch), out=scratch).mean(axis=0)
+    power_mean = np.maximum(np.square(S, out=scratch), 1e-10, out=scratch).mean(axis=0)
     flatness = np.exp(log_mean) / power_mean
     return {
         "centroid_mean": round(float(centroid.sum() / frames), 2),

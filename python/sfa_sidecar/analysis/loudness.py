@@ -36,38 +36,70 @@ def _biquads(sr: float) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(b_shelf, a_shelf), (b_hp, a_hp)]
 
 
+class LoudnessMeter:
+    """Integrated loudness fed block by block (while the decode goes on): the K-weighting
+    filters keep their state across blocks, so any split gives the one-pass result."""
+
+    def __init__(self, sr: int, channels: int):
+        self.sr = sr
+        self.step = int(round(0.1 * sr))
+        self.block = int(round(0.4 * sr))
+        self.samples = 0
+        # One channel at a time, in float32 second-order sections: memory stays ~2x a block.
+        self.sos = np.concatenate([signal.tf2sos(b, a) for b, a in _biquads(sr)]).astype(np.float32)
+        self.state = [np.zeros((self.sos.shape[0], 2), np.float32) for _ in range(channels)]
+        self.pending = np.zeros((channels, 0), np.float32)  # samples short of a whole 100 ms hop
+        self.hops: list[np.ndarray] = []  # (channels, hops) mean squares
+
+    def feed(self, x: np.ndarray) -> None:
+        """``x`` shaped (channels, samples), any length."""
+        x = np.asarray(x, dtype=np.float32)
+        self.samples += x.shape[1]
+        if self.pending.shape[1]:
+            x = np.concatenate([self.pending, x], axis=1)
+        whole = x.shape[1] - x.shape[1] % self.step
+        self.pending = x[:, whole:].copy()
+        if not whole:
+            return
+        out = np.empty((x.shape[0], whole // self.step))
+        for ch in range(x.shape[0]):
+            y, self.state[ch] = signal.sosfilt(self.sos, x[ch, :whole], zi=self.state[ch])
+            out[ch] = (y.astype(np.float64) ** 2).reshape(-1, self.step).mean(axis=1)
+        self.hops.append(out)
+
+    def integrated(self) -> float | None:
+        if self.samples < self.block or not self.hops:
+            return None
+        hop_ms = np.concatenate(self.hops, axis=1)
+        if hop_ms.shape[1] < 4:
+            return None
+        # Mean square per 100 ms hop, then 400 ms blocks = 4 consecutive hops (exact 75 % overlap).
+        kernel = np.ones(4) / 4
+        blocks = np.stack([np.convolve(ch, kernel, mode="valid") for ch in hop_ms])  # (channels, n_blocks)
+        power = blocks.sum(axis=0)  # channel weights 1.0 (mono / stereo)
+        with np.errstate(divide="ignore"):
+            loud = -0.691 + 10 * np.log10(power)
+        keep = loud > -70.0
+        if not keep.any():
+            return None
+        relative = -0.691 + 10 * math.log10(power[keep].mean()) - 10.0
+        keep &= loud > relative
+        if not keep.any():
+            return None
+        return float(-0.691 + 10 * math.log10(power[keep].mean()))
+
+
 def integrated_lufs(x: np.ndarray, sr: int) -> float | None:
     """Integrated loudness of ``x`` shaped (channels, samples); None when everything is gated out."""
     x = np.atleast_2d(x)
-    block = int(round(0.4 * sr))
-    step = int(round(0.1 * sr))
-    if x.shape[1] < block:
-        return None
-    # Mean square per 100 ms hop, then 400 ms blocks = 4 consecutive hops (exact 75 % overlap).
-    # One channel at a time, in float32 second-order sections: memory stays ~2x one channel.
-    n_hops = x.shape[1] // step
-    sos = np.concatenate([signal.tf2sos(b, a) for b, a in _biquads(sr)]).astype(np.float32)
-    hop_ms = np.empty((x.shape[0], n_hops))
-    for ch in range(x.shape[0]):
-        y = signal.sosfilt(sos, np.asarray(x[ch, : n_hops * step], dtype=np.float32))
-        hop_ms[ch] = (y.astype(np.float64) ** 2).reshape(n_hops, step).mean(axis=1)
-    if n_hops < 4:
-        return None
-    kernel = np.ones(4) / 4
-    blocks = np.stack([np.convolve(ch, kernel, mode="valid") for ch in hop_ms])  # (channels, n_blocks)
-    power = blocks.sum(axis=0)  # channel weights 1.0 (mono / stereo)
-    with np.errstate(divide="ignore"):
-        loud = -0.691 + 10 * np.log10(power)
-    keep = loud > -70.0
-    if not keep.any():
-        return None
-    relative = -0.691 + 10 * math.log10(power[keep].mean()) - 10.0
-    keep &= loud > relative
-    if not keep.any():
-        return None
-    return float(-0.691 + 10 * math.log10(power[keep].mean()))
+    meter = LoudnessMeter(sr, x.shape[0])
+    meter.feed(x)
+    return meter.integrated()
 
 
 def peak_db(x: np.ndarray) -> float:
-    peak = float(np.max(np.abs(x))) if x.size else 0.0
+    return amplitude_db(float(np.max(np.abs(x))) if x.size else 0.0)
+
+
+def amplitude_db(peak: float) -> float:
     return float(20 * math.log10(peak)) if peak > 0 else -120.0

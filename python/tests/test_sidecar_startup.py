@@ -1,0 +1,37 @@
+"""A sidecar's start imports no heavy library: the engine starts one per job slot, and a job that
+times out or is cancelled while its sidecar is still starting never reaches the op (the engine
+sends the request only after the hello). scipy.signal alone took 5 s to import on a loaded
+2-core machine, which made every analysis sidecar start that slowly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+PYTHON_ROOT = Path(__file__).resolve().parent.parent
+
+# Imported by ops when they run, never for the op list or the hello.
+HEAVY = ("scipy", "librosa", "numba", "sklearn", "torch", "demucs", "soundfile", "threadpoolctl")
+
+# What ``python -m sfa_sidecar`` imports before its hello (__main__.main), then the loaded modules.
+STARTUP = f"""
+import json, sys
+from sfa_sidecar.protocol import Channel
+from sfa_sidecar import jit_cache, environment, PROTOCOL_VERSION
+from sfa_sidecar.server import Server
+from sfa_sidecar.ops import registry
+ops = registry()
+environment.versions()
+heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))
+print(json.dumps({{"ops": sorted(ops), "heavy": heavy}}))
+"""
+
+
+def test_the_op_list_and_hello_import_no_heavy_library():
+    out = subprocess.run([sys.executable, "-c", STARTUP], cwd=PYTHON_ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "analyze" in loaded["ops"] and "separate" in loaded["ops"]
+    assert loaded["heavy"] == []
