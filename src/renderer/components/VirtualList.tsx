@@ -5,7 +5,7 @@ export interface VirtualListProps<T> {
   count: number;
   /** The row at an index, or undefined while it loads (a blank row of the same height shows). */
   itemAt: (index: number) => T | undefined;
-  /** The rows in the DOM or about to be (first inclusive, last exclusive; lookahead included) changed: load what is missing. */
+  /** The rows in the DOM changed (first inclusive, last exclusive): load what is missing. */
   onRange?: (first: number, last: number) => void;
   /** Fixed row height in px (every row the same: the list is O(visible) whatever its length). */
   rowHeight: number;
@@ -14,14 +14,8 @@ export interface VirtualListProps<T> {
   getKey: (item: T, index: number) => string;
   /** Attributes of each row's own element (role, aria-selected, handlers, data-*); stable as `renderRow`. */
   rowProps?: RowPropsOf<T>;
-  /** Rows rendered beyond the visible ones on each side, in the same frame as a scroll. */
+  /** Rows rendered beyond the visible ones on each side. */
   overscan?: number;
-  /**
-   * Rows added beyond the overscan on each side a few per frame (`ROWS_PER_FRAME`) after a
-   * scroll, so that the next wheel tick finds its rows already in the DOM instead of building
-   * them all in its frame. 0: none.
-   */
-  lookahead?: number;
   /** Height used before the container is measured (and in jsdom, which has no layout). */
   initialHeight?: number;
   className?: string;
@@ -54,26 +48,11 @@ const RowSlot = memo(function RowSlot({ item, index, rowHeight, renderRow, rowPr
   );
 }) as <T>(props: RowSlotProps<T>) => ReactElement;
 
-/** Rows a frame adds on each side while the list grows its lookahead (see `lookahead`). */
-export const ROWS_PER_FRAME = 8;
-
-interface Range {
-  first: number;
-  last: number;
-}
-
-const sameRange = (a: Range, b: Range) => a.first === b.first && a.last === b.last;
-
-/** `from` moved toward `to`: rows beyond `to` leave at once (removing them costs little), new rows come at most `step` per side. */
-function growToward(from: Range, to: Range, step: number): Range {
-  return { first: from.first > to.first ? Math.max(to.first, from.first - step) : to.first, last: from.last < to.last ? Math.min(to.last, from.last + step) : to.last };
-}
-
 /**
  * A windowed list: only the rows in view (plus `overscan`) are in the DOM, positioned in a
  * spacer as tall as all rows, so 100,000 tracks scroll like 30.
  */
-export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, getKey, rowProps, overscan = 8, lookahead = 0, initialHeight = 600, className, header, scrollToIndex, role, ariaLabel, ariaRowCount }: VirtualListProps<T>) {
+export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, getKey, rowProps, overscan = 8, initialHeight = 600, className, header, scrollToIndex, role, ariaLabel, ariaRowCount }: VirtualListProps<T>) {
   const ref = useRef<HTMLDivElement>(null);
   // The first row in view, not the pixel offset: scrolling within a row renders nothing.
   const [topRow, setTopRow] = useState(0);
@@ -108,25 +87,11 @@ export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, g
   const onScroll = useCallback((e: UIEvent<HTMLDivElement>) => setTopRow(Math.floor(e.currentTarget.scrollTop / rowHeight)), [rowHeight]);
 
   const visible = Math.ceil(height / rowHeight) + 1;
-  // `needed`: the rows this frame must show. `wanted`: those plus the lookahead. `grown`: the
-  // rows built so far; kept while they hold the needed ones, else the frame builds just those.
-  const needed = { first: Math.max(0, topRow - overscan), last: Math.min(count, topRow + visible + overscan) };
-  const wanted = { first: Math.max(0, needed.first - lookahead), last: Math.min(count, needed.last + lookahead) };
-  const [grown, setGrown] = useState<Range>(needed);
-  const holds = grown.first <= needed.first && grown.last >= needed.last;
-  const shown = holds ? { first: Math.max(grown.first, wanted.first), last: Math.min(grown.last, wanted.last) } : needed;
-  // Remember the rows shown, so that the next scroll knows which exist (React renders again at once, before committing).
-  if (!sameRange(grown, shown)) setGrown(shown);
-  const { first, last } = shown;
+  const first = Math.max(0, topRow - overscan);
+  const last = Math.min(count, topRow + visible + overscan);
   useEffect(() => {
-    if (first === wanted.first && last === wanted.last) return;
-    const frame = requestAnimationFrame(() => setGrown(growToward({ first, last }, wanted, ROWS_PER_FRAME)));
-    return () => cancelAnimationFrame(frame);
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- `wanted` is its two numbers
-  }, [first, last, wanted.first, wanted.last]);
-  useEffect(() => {
-    onRange?.(wanted.first, wanted.last);
-  }, [onRange, wanted.first, wanted.last]);
+    onRange?.(first, last);
+  }, [onRange, first, last]);
   const rows: ReactNode[] = [];
   for (let i = first; i < last; i++) {
     const item = itemAt(i);

@@ -6,7 +6,7 @@ import { ActionsProvider } from '../actions/context';
 import { App } from '../App';
 import { resetStores, useUiStore } from '../stores';
 import { fakeEngine, job, queue, track, type FakeEngine } from '../test/fakeEngine';
-import { ROWS_PER_FRAME, VirtualList } from './VirtualList';
+import { VirtualList } from './VirtualList';
 
 beforeEach(() => resetStores());
 afterEach(() => cleanup());
@@ -54,38 +54,6 @@ describe('<VirtualList> while scrolling', () => {
     scroller.scrollTop = 100; // five rows down: the five that come into the window
     fireEvent.scroll(scroller);
     expect(rendered.sort((a, b) => a - b)).toEqual([13, 14, 15, 16, 17]);
-  });
-});
-
-describe('<VirtualList> with a lookahead', () => {
-  const nextFrame = () => act(() => new Promise<void>((resolve) => requestAnimationFrame(() => resolve())));
-
-  it('builds the lookahead a few rows per frame, so a short scroll moves over rows already built', async () => {
-    const items = Array.from({ length: 10_000 }, (_, i) => `item ${i}`);
-    const rendered: number[] = [];
-    const renderRow = (s: string, i: number) => {
-      rendered.push(i);
-      return <span>{s}</span>;
-    };
-    const { container } = render(<VirtualList count={items.length} itemAt={(i) => items[i]} rowHeight={20} initialHeight={200} overscan={2} lookahead={10} getKey={(s) => s} renderRow={renderRow} />);
-    // The first frame builds the rows in view and the overscan only (11 + 2).
-    expect(rendered).toEqual(Array.from({ length: 13 }, (_, i) => i));
-    rendered.length = 0;
-    await nextFrame();
-    expect(rendered).toEqual(Array.from({ length: ROWS_PER_FRAME }, (_, i) => 13 + i));
-    await nextFrame();
-    await nextFrame();
-    expect(container.querySelectorAll('.vrow').length).toBe(23);
-    rendered.length = 0;
-    const scroller = screen.getByTestId('vlist');
-    scroller.scrollTop = 100; // five rows down: all of them built already
-    fireEvent.scroll(scroller);
-    expect(rendered).toEqual([]);
-    scroller.scrollTop = 10_000; // far away: the rows in view are built at once
-    fireEvent.scroll(scroller);
-    expect(screen.getByText('item 500')).toBeTruthy();
-    expect(screen.queryByText('item 0')).toBeNull();
-    expect(container.querySelectorAll('.vrow').length).toBe(15);
   });
 });
 

@@ -27,12 +27,6 @@ const COLUMNS: Column[] = [
 ];
 
 export const ROW_HEIGHT = 36;
-/**
- * Rows kept ready past the overscan on each side (built a few per frame after a scroll): about
- * two fast wheel ticks (600 px each), so that a tick moves over rows already in the DOM and its
- * frame does not build them all (measured: the cost of a frame is the rows it builds).
- */
-const LOOKAHEAD_ROWS = 32;
 
 function keyText(a: TrackListItem['analysis']): string {
   if (!a || (!a.camelot && !a.key)) return '—';
@@ -161,7 +155,6 @@ export function LibraryTable() {
       itemAt={itemAt}
       onRange={onRange}
       rowHeight={ROW_HEIGHT}
-      lookahead={LOOKAHEAD_ROWS}
       header={header}
       getKey={trackKey}
       rowProps={rowProps}
