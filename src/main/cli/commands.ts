@@ -206,7 +206,7 @@ const runCommand: CommandSpec = {
     const imported = inputs.length ? await importForRun(engine, ctx, inputs) : undefined;
     // Ctrl+C (or SIGTERM from a batch system) stops the work: running jobs go back to the queue
     // when the engine closes, and the summary is still printed.
-    let onSignal = () => undefined as void;
+    let onSignal!: () => void;
     const signalled = new Promise<void>((done) => (onSignal = done));
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
