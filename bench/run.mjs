@@ -20,6 +20,7 @@ const BENCHMARKS = {
   separation: [python, [join(root, 'bench', 'separation.py')]],
   gpu: [python, [join(root, 'bench', 'gpu.py')]],
   cluster: [python, [join(root, 'bench', 'cluster.py')]],
+  'cluster-import': [process.execPath, [join(root, 'bench', 'cluster-import.mjs')]],
   ui: [process.execPath, [join(root, 'bench', 'ui.mjs')]],
   import: [process.execPath, [join(root, 'bench', 'import.mjs')]],
   'analysis-scale': [process.execPath, [join(root, 'bench', 'analysis-scale.mjs')]],

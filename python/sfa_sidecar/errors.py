@@ -42,6 +42,13 @@ class ClusterUnreachableError(SidecarError):
     code = "CLUSTER_UNREACHABLE"
 
 
+class RayMissingError(SidecarError):
+    """Ray is not installed in this Python environment: the job waits for the install (no attempt
+    spent); a running driver imports Ray at its next op once it is there."""
+
+    code = "CLUSTER_NO_RAY"
+
+
 class ClusterAuthError(SidecarError):
     """The cluster refused our token (or wants one we do not have)."""
 

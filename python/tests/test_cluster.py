@@ -61,8 +61,8 @@ def cluster_cmd(d: Path, *args: str, timeout: float = 300) -> dict:
 class Driver:
     """A cluster driver process (python -m sfa_sidecar --cluster) and its protocol."""
 
-    def __init__(self, address_text: str, token: str | None = TOKEN):
-        env = dict(os.environ, SFA_RAY_ADDRESS=address_text)
+    def __init__(self, address_text: str, token: str | None = TOKEN, extra_env: dict[str, str] | None = None):
+        env = dict(os.environ, SFA_RAY_ADDRESS=address_text, **(extra_env or {}))
         env.pop("SFA_RAY_TOKEN", None)
         if token:
             env["SFA_RAY_TOKEN"] = token
@@ -161,6 +161,32 @@ def test_nothing_listening_is_unreachable_fast_and_probe_reports_it():
         assert time.monotonic() - t0 < 15
         probe, _ = driver.request("cluster_status", {"probe": True})
         assert probe["type"] == "result" and probe["result"]["connected"] is False and probe["result"]["error"]
+    finally:
+        driver.close()
+
+
+def test_ray_missing_is_a_wait_and_a_running_driver_imports_it_once_installed(tmp_path):
+    """Ray hidden (a `ray` package that fails to import, first on PYTHONPATH): CLUSTER_NO_RAY, the
+    code the engine waits on, also in a probe; the same driver process, after the "install" (the
+    hiding package removed), imports the real Ray and gets on to connecting (nothing listens at
+    127.0.0.1:1: CLUSTER_UNREACHABLE)."""
+    shim = tmp_path / "no-ray"
+    (shim / "ray").mkdir(parents=True)
+    (shim / "ray" / "__init__.py").write_text("raise ImportError(\"No module named 'ray' (hidden by the test)\")\n")
+    clip = tmp_path / "clip.wav"
+    sf.write(str(clip), np.zeros((SR, 2), dtype=np.float32), SR)
+    driver = Driver("127.0.0.1:1", extra_env={"PYTHONPATH": str(shim)})
+    try:
+        reply, _ = driver.request("separate", {"path": str(clip), "outDir": str(tmp_path / "out"), "model": "dsp"})
+        assert reply["type"] == "error" and reply["code"] == "CLUSTER_NO_RAY", reply
+        assert "not installed" in reply["message"] and "sfa cluster install" in reply["message"]
+        probe, _ = driver.request("cluster_status", {"probe": True})
+        assert probe["result"]["connected"] is False and probe["result"]["error"].startswith("CLUSTER_NO_RAY"), probe
+        import shutil  # noqa: PLC0415
+
+        shutil.rmtree(shim)
+        reply, _ = driver.request("cluster_status", {})
+        assert reply["code"] == "CLUSTER_UNREACHABLE", reply
     finally:
         driver.close()
 

@@ -60,6 +60,7 @@ export const ERRORS = {
   SIDECAR_ERROR: { worker: 'retry', means: 'the sidecar failed without a more specific code' },
   // the cluster (Ray)
   CLUSTER_UNREACHABLE: { worker: 'retry', means: 'the Ray cluster cannot be reached (jobs wait for it; no attempt is spent)' },
+  CLUSTER_NO_RAY: { worker: 'retry', means: 'a cluster address is set but Ray is not installed in the app\'s Python environment (jobs wait for the install; no attempt is spent)' },
   CLUSTER_AUTH: { worker: 'discard', means: 'the Ray cluster refused our authentication token' },
   CLUSTER_ADDRESS: { worker: 'discard', means: 'a cluster address that is not ray://host:port or a known local head' },
   NODE_LOST: { worker: 'retry', means: 'the cluster node running the job died or left' },

@@ -20,12 +20,14 @@ there" into CLUSTER_UNREACHABLE at once instead of Ray's own retry loops.
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
+import sys
 import threading
 from typing import Any
 
-from ..errors import CancelledError, ClusterAuthError, ClusterUnreachableError, NodeLostError, SidecarError
+from ..errors import CancelledError, ClusterAuthError, ClusterUnreachableError, NodeLostError, RayMissingError, SidecarError
 from .address import ClusterAddress
 
 CONNECT_TIMEOUT_S = 10.0
@@ -60,6 +62,21 @@ def _keep_loopback() -> None:
 
     resolve._sfa_keeps_loopback = True  # type: ignore[attr-defined]
     services.resolve_ip_for_localhost = resolve
+
+
+def import_ray() -> Any:
+    """``ray``, or RayMissingError. Ray may be installed while this driver runs (the app's Install
+    button): until it has been imported once, the import system's directory caches are dropped
+    before each try, so the new package is found without a restart."""
+    if "ray" not in sys.modules:
+        importlib.invalidate_caches()
+    try:
+        import ray  # noqa: PLC0415
+    except ImportError as exc:
+        raise RayMissingError(
+            f"cluster support (Ray) is not installed in {sys.executable} ({exc}); install it from the app "
+            "(Settings → Cluster), with `sfa cluster install`, or `npm run setup -- --cluster`: jobs wait for it") from None
+    return ray
 
 
 def _initialized(ray: Any) -> bool:
@@ -166,8 +183,7 @@ class Connection:
     def ensure(self) -> Any:
         """The ``ray`` module, connected (to the same cluster as before, see ``_check_same_cluster``)."""
         with self.lock:
-            import ray  # noqa: PLC0415
-
+            ray = import_ray()
             if self.connected and _initialized(ray):
                 self._check_same_cluster(ray)
             else:

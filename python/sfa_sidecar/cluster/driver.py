@@ -408,7 +408,7 @@ class Driver:
                       "cpus": float(n.get("Resources", {}).get("CPU", 0)), "gpus": float(n.get("Resources", {}).get("GPU", 0))}
                      for n in ray.nodes()]
         except SidecarError as exc:
-            if params.get("probe") and exc.code in ("CLUSTER_UNREACHABLE", "CLUSTER_AUTH"):
+            if params.get("probe") and exc.code in ("CLUSTER_UNREACHABLE", "CLUSTER_AUTH", "CLUSTER_NO_RAY"):
                 return self._probe_answer(exc)
             raise
         except Exception as exc:  # noqa: BLE001

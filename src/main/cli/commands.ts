@@ -8,6 +8,7 @@ import { UsageError } from './context';
 import { EXIT, formatDuration, table } from './output';
 import { ATTEMPT_ENDS, followProgress, writeAtomic } from './work';
 import { describeCounts, followImport, importForRun } from './run-import';
+import { followQueues, PROGRESS_EVERY_S } from './run-progress';
 import { models } from './models';
 import { tags, withDjExports } from './dj';
 import { spotify } from './spotify';
@@ -187,11 +188,13 @@ const jobs: CommandSpec = {
 };
 
 const runCommand: CommandSpec = {
-  summary: 'work the queues (jobs enqueued by add, or the files and folders given, imported as a stream), with progress on a terminal',
-  usage: 'sfa run [<path|url>...] [--until-idle] [--cluster ray://HOST:PORT] [--json]',
-  options: { 'until-idle': { type: 'boolean' }, ...clusterOption },
+  summary: 'work the queues (jobs enqueued by add, or the files and folders given, imported as a stream), with progress per queue',
+  usage: 'sfa run [<path|url>...] [--until-idle] [--cluster ray://HOST:PORT] [--progress-every SECONDS] [--json]',
+  options: { 'until-idle': { type: 'boolean' }, 'progress-every': { type: 'string' }, ...clusterOption },
   allowPositionals: true,
   async run(ctx, values, inputs) {
+    const everyS = values['progress-every'] === undefined ? PROGRESS_EVERY_S : Number(values['progress-every']);
+    if (!Number.isFinite(everyS) || everyS <= 0) throw new UsageError(`invalid --progress-every ${String(values['progress-every'])} (seconds, more than 0)`);
     const engine = await ctx.engine({ runQueues: true, cluster: clusterFlag(values) });
     const counts: Record<string, number> = Object.fromEntries(ATTEMPT_ENDS.map((state) => [state, 0]));
     const off = engine.events.subscribe((event, payload) => {
@@ -199,16 +202,23 @@ const runCommand: CommandSpec = {
       if (state && ATTEMPT_ENDS.includes(state)) counts[state] = (counts[state] ?? 0) + 1;
     });
     const stop = followProgress(engine, !ctx.out.json);
+    const stopQueues = followQueues(engine, { enabled: !ctx.out.json, everyS });
     const imported = inputs.length ? await importForRun(engine, ctx, inputs) : undefined;
-    if (values['until-idle']) await call(engine, 'queues.waitIdle', {});
+    // Ctrl+C (or SIGTERM from a batch system) stops the work: running jobs go back to the queue
+    // when the engine closes, and the summary is still printed.
+    let onSignal!: () => void;
+    const signalled = new Promise<void>((done) => (onSignal = done));
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    if (values['until-idle']) await Promise.race([call(engine, 'queues.waitIdle', { pollMs: 1000 }), signalled]);
     else {
       ctx.out.note('Working the queues. Ctrl+C stops (running jobs are handed back to the queue).');
-      await new Promise<void>((done) => {
-        process.once('SIGINT', () => done());
-        process.once('SIGTERM', () => done());
-      });
+      await signalled;
     }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     stop();
+    await stopQueues();
     off();
     const remaining = totals((await call(engine, 'queues.list', {})).queues);
     ctx.out.result({ ran: counts, remaining, ...(imported ? { imported } : {}) }, () =>

@@ -13,8 +13,10 @@ export function followProgress(engine: Pick<Engine, 'events'>, enabled: boolean)
   return engine.events.subscribe((event, payload) => {
     if (event === 'job:changed') {
       const { job } = payload as { job: { id: number; worker: string; state: JobState; errors: { error: string }[] } };
-      workers.set(job.id, job.worker);
+      // Only running jobs are remembered: 100,000 enqueued ones must not grow the map.
+      if (job.state === 'executing') workers.set(job.id, job.worker);
       if (ATTEMPT_ENDS.includes(job.state)) {
+        workers.delete(job.id);
         const why = job.state === 'completed' ? '' : `: ${job.errors.at(-1)?.error ?? ''}`;
         process.stderr.write(`\r\x1b[2K${job.worker} #${job.id} ${job.state}${why}\n`);
       }

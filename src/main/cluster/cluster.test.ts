@@ -9,7 +9,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir, writeSine } from '../../test/fixtures';
@@ -124,6 +124,46 @@ function analyses(e: TestEngine, trackIds: string[]): Record<string, unknown> {
   return Object.fromEntries(trackIds.map((id) => [e.tracks.get(id)!.title, e.trackDetail(id).analysis]));
 }
 
+/** The "Ray installed while the app runs" case, with SFA_PYTHON naming the interpreter that hides Ray. */
+async function rayInstalledLater(shim: string, wrapper: string, version: string): Promise<void> {
+  const e = await createEngineForTests({
+    home: join(dir, 'install-later'),
+    host: 'cli',
+    logger: silentLogger,
+    runQueues: true,
+    queues: { processing: 1, analysis: 1 },
+    cluster: { address: cluster.address, retryDelay: () => 2 },
+    clusterInstall: {
+      probe: async () => (existsSync(shim) ? null : version),
+      installer: async () => {
+        rmSync(shim, { recursive: true, force: true });
+        return { python: wrapper, version };
+      },
+    },
+  });
+  open.push(e);
+  expect((await e.api.handle('settings.set', { cluster: { threads: 1, concurrency: { processing: 1, analysis: 1 } } })).ok).toBe(true);
+  expect(await e.api.handle('setup.status', {})).toMatchObject({ ok: true, result: { cluster: { state: 'absent', installed: null } } });
+
+  const trackIds = addTracks(e, ['install-later-1', 'install-later-2']);
+  const ids = await e.enqueuePipeline(trackIds, ['separate', 'analyze'], { model: 'dsp' });
+  await expect
+    .poll(() => e.scheduler.getJob(ids[0]!)?.progress?.message ?? '', { timeout: 120_000, interval: 200 })
+    .toMatch(/^Ray not installed: waiting for cluster support to be installed \(retrying in \d+s\)$/);
+  // waiting, not failing: a few rounds of it spend no attempt and discard nothing
+  await new Promise((r) => setTimeout(r, 5_000));
+  for (const id of ids) expect(e.scheduler.getJob(id)!.errors).toEqual([]);
+  expect(ids.map((id) => e.scheduler.getJob(id)!.state).every((state) => state === 'scheduled')).toBe(true);
+
+  expect(await e.api.handle('cluster.install', {})).toMatchObject({ ok: true, result: { state: 'installing' } });
+  await expect.poll(async () => (await e.api.handle('setup.status', {})) as unknown, { timeout: 30_000 }).toMatchObject({ ok: true, result: { cluster: { state: 'ready', installed: version } } });
+  const done = await waitAll(e, ids, JOB_WAIT_MS);
+  expect(done.map((j) => `${j.state} ${JSON.stringify(j.errors)}`)).toEqual(done.map(() => 'completed []'));
+  expect(done.every((j) => j.node !== null && cluster.workers.some((w) => w.nodeId === j.node!.id))).toBe(true);
+  for (const trackId of trackIds) expect(e.db.prepare("SELECT count(*) AS n FROM stems WHERE track_id = ? AND model = 'dsp'").get(trackId)).toEqual({ n: 4 });
+  await closeEngine(e);
+}
+
 describe.skipIf(RAY_MISSING !== null)('on a real loopback Ray cluster', () => {
   beforeAll(() => {
     ({ dir, cleanup } = tempDir('sfa-cluster-'));
@@ -176,6 +216,26 @@ describe.skipIf(RAY_MISSING !== null)('on a real loopback Ray cluster', () => {
     expect(status).toMatchObject({ ok: true, result: { connected: true, address: cluster.address, source: 'cli' } });
     await closeEngine(home);
   }, 2 * JOB_WAIT_MS);
+
+  it('Ray installed while the app runs: jobs wait ("Ray not installed", no attempt spent), then cluster.install\'s end lets them run on the cluster', async () => {
+    // Ray hidden from this engine's Python only: an interpreter wrapper puts a `ray` package that
+    // fails to import first on PYTHONPATH; the "install" (a stand-in for pip, through the real
+    // cluster.install request) removes it, as pip makes the real package importable.
+    const shim = join(dir, 'no-ray');
+    mkdirSync(join(shim, 'ray'), { recursive: true });
+    writeFileSync(join(shim, 'ray', '__init__.py'), 'raise ImportError("No module named \'ray\' (hidden by the test)")\n');
+    const wrapper = join(dir, 'python-without-ray');
+    writeFileSync(wrapper, `#!/bin/sh\nPYTHONPATH="${shim}\${PYTHONPATH:+:$PYTHONPATH}" exec "${env.python}" "$@"\n`, { mode: 0o755 });
+    // for the whole case: the setup reads SFA_PYTHON when asked whether the environment is ready
+    const saved = process.env.SFA_PYTHON;
+    process.env.SFA_PYTHON = wrapper;
+    try {
+      await rayInstalledLater(shim, wrapper, ray.stdout.trim());
+    } finally {
+      if (saved === undefined) delete process.env.SFA_PYTHON;
+      else process.env.SFA_PYTHON = saved;
+    }
+  }, JOB_WAIT_MS);
 
   it('a cancel mid-separation: the job is cancelled, no stems registered or left', async () => {
     const e = await clusterEngine();

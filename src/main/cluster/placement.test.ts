@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runningOn, takePlacement, unreachableDelay, unreachableMessage, waitsSoFar, workBackoff } from './placement';
+import { isUnreachable, noRayMessage, runningOn, takePlacement, unreachableDelay, unreachableMessage, waitsSoFar, workBackoff } from './placement';
 import { SfaError } from '../../shared/errors';
 
 const NODE_ID = 'c0ffee00112233445566778899aabbccddeeff00112233445566778';
@@ -31,6 +31,13 @@ describe('placement', () => {
     expect(unreachableMessage(10)).toBe('cluster unreachable: waiting (retrying in 10s)');
     expect(waitsSoFar({ maxAttempts: 5 }, 3)).toBe(2);
     expect(waitsSoFar({ maxAttempts: 3 }, 3)).toBe(0);
+  });
+
+  it('waits the same way while Ray is not installed here, and says so', () => {
+    expect(isUnreachable(new SfaError('CLUSTER_NO_RAY', 'x'))).toBe(true);
+    expect(isUnreachable(new SfaError('CLUSTER_UNREACHABLE', 'x'))).toBe(true);
+    expect(isUnreachable(new SfaError('CLUSTER_AUTH', 'x'))).toBe(false);
+    expect(noRayMessage(5)).toBe('Ray not installed: waiting for cluster support to be installed (retrying in 5s)');
   });
 
   it('retries a lost node within seconds; other errors keep the default backoff', () => {

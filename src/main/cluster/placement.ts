@@ -62,8 +62,14 @@ export function unreachableDelay(waits: number): number {
 
 export const unreachableMessage = (seconds: number): string => `cluster unreachable: waiting (retrying in ${Math.round(seconds)}s)`;
 
-/** True for the error a driver raises when it cannot reach the cluster's head (jobs wait; no attempt spent). */
-export const isUnreachable = (error: unknown): boolean => toErrorInfo(error).code === 'CLUSTER_UNREACHABLE';
+/** Ray is being (or must be) installed: the same wait, said as what it is. */
+export const noRayMessage = (seconds: number): string => `Ray not installed: waiting for cluster support to be installed (retrying in ${Math.round(seconds)}s)`;
+
+/**
+ * True for the errors a driver raises when the cluster cannot be used yet: its head unreachable, or
+ * Ray not installed here (jobs wait; no attempt spent).
+ */
+export const isUnreachable = (error: unknown): boolean => ['CLUSTER_UNREACHABLE', 'CLUSTER_NO_RAY'].includes(toErrorInfo(error).code);
 
 /**
  * How many times a job has waited for the cluster: each snooze raised `maxAttempts` by one above

@@ -2,7 +2,8 @@ import type { Job, PerformContext } from '../jobs';
 import type { SidecarPool } from '../sidecar/pool';
 import type { RequestOptions } from '../sidecar/process';
 import type { ClusterQueue, ClusterWork } from './backend';
-import { runningOn, takePlacement, unreachableDelay, unreachableMessage, waitsSoFar, type ClusterPlacement } from './placement';
+import { toErrorInfo } from '../../shared/errors';
+import { noRayMessage, runningOn, takePlacement, unreachableDelay, unreachableMessage, waitsSoFar, type ClusterPlacement } from './placement';
 
 /**
  * One sidecar request of a job, wherever its pool runs it: on a cluster driver the node it runs on
@@ -39,12 +40,13 @@ export async function runPlaced<T>(
 }
 
 /**
- * The cluster cannot be reached: the job waits (a snooze spends no attempt, so it is never
- * discarded for it) and says so in its progress message, which the snoozed row keeps.
+ * The cluster cannot be reached, or Ray is not installed yet: the job waits (a snooze spends no
+ * attempt, so it is never discarded for it) and says why in its progress message, which the
+ * snoozed row keeps.
  */
-export function waitForCluster(cluster: ClusterWork | undefined, job: Job<unknown>, ctx: Pick<PerformContext, 'progress'>, workerMaxAttempts: number): { snooze: number } {
+export function waitForCluster(cluster: ClusterWork | undefined, job: Job<unknown>, ctx: Pick<PerformContext, 'progress'>, workerMaxAttempts: number, error?: unknown): { snooze: number } {
   const waits = waitsSoFar(job, workerMaxAttempts);
   const seconds = cluster ? cluster.unreachableDelay(waits) : unreachableDelay(waits);
-  ctx.progress(0, unreachableMessage(seconds));
+  ctx.progress(0, (toErrorInfo(error).code === 'CLUSTER_NO_RAY' ? noRayMessage : unreachableMessage)(seconds));
   return { snooze: seconds };
 }

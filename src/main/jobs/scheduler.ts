@@ -78,6 +78,11 @@ export class Scheduler {
     return this.stopPromise;
   }
 
+  /** Whether stop() was called: the scheduler claims and runs nothing more. */
+  get stopped(): boolean {
+    return this.ctx.lifecycle.stopping;
+  }
+
   // ------------------------------------------------------------------ insert
 
   /** Insert one job. A unique conflict resolves to the existing job with `conflict: true`. */

@@ -69,14 +69,23 @@ export async function separateNow(deps: RunNowDeps, input: string, settings: Par
   return { trackId: track.id, jobId: done.id, model: out.model, device: out.device ?? null, stems: out.stems };
 }
 
-/** Resolves when no job is available or executing and none is due now (retries later are not "now"). */
+/**
+ * Resolves when no job is available or executing and none is due now (retries later are not "now"),
+ * or when the scheduler has stopped (it runs nothing more: the engine is closing under a caller that
+ * stopped waiting, `sfa run --until-idle` after Ctrl+C); the poll never reads a closed library.
+ */
 export function waitIdle(scheduler: Scheduler, pollMs = 200): Promise<void> {
-  return new Promise((resolveIdle) => {
+  return new Promise((resolveIdle, rejectIdle) => {
     const check = () => {
-      const totals = scheduler.stats().totals;
-      const due = scheduler.listJobs({ state: ['scheduled', 'retryable'], limit: 1000 }).some((j) => !j.waiting && j.scheduledAt <= Date.now());
-      if (totals.available === 0 && totals.executing === 0 && !due) resolveIdle();
-      else setTimeout(check, pollMs);
+      if (scheduler.stopped) return resolveIdle();
+      try {
+        const totals = scheduler.stats().totals;
+        const due = scheduler.listJobs({ state: ['scheduled', 'retryable'], limit: 1000 }).some((j) => !j.waiting && j.scheduledAt <= Date.now());
+        if (totals.available === 0 && totals.executing === 0 && !due) resolveIdle();
+        else setTimeout(check, pollMs);
+      } catch (error) {
+        rejectIdle(error);
+      }
     };
     setTimeout(check, pollMs);
   });

@@ -48,7 +48,7 @@ export function analysisWorker(deps: WorkerDeps) {
           { signal: ctx.signal, timeoutMs: ANALYSIS_TIMEOUT_MS, onProgress: (fraction, message) => ctx.progress(fraction * 100, message) },
         ));
       } catch (error) {
-        if (isUnreachable(error)) return waitForCluster(deps.cluster, job, ctx, MAX_ATTEMPTS);
+        if (isUnreachable(error)) return waitForCluster(deps.cluster, job, ctx, MAX_ATTEMPTS, error);
         const info = toErrorInfo(error);
         if (discardsJob(info.code)) return { discard: error };
         throw error;

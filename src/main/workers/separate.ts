@@ -178,7 +178,7 @@ export function processingWorker(deps: WorkerDeps) {
         ));
       } catch (error) {
         rmSync(tempDir, { recursive: true, force: true });
-        if (isUnreachable(error)) return waitForCluster(deps.cluster, job, ctx, MAX_ATTEMPTS);
+        if (isUnreachable(error)) return waitForCluster(deps.cluster, job, ctx, MAX_ATTEMPTS, error);
         const info = toErrorInfo(error);
         if (discardsJob(info.code)) return { discard: error };
         throw error;

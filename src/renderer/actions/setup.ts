@@ -10,37 +10,47 @@ export interface SetupActions {
   start(offlineDir?: string): Promise<void>;
   /** Install the optional cluster support (Ray) into the ready environment; progress comes as `cluster:install`. */
   installCluster(offlineDir?: string): Promise<void>;
+  /** The setup screen's optional box: install cluster support as soon as the engine is ready. */
+  wantCluster(wanted: boolean): void;
   dismiss(): void;
   /** Fetch `system.diagnostics` and put it on the clipboard (or show it where the clipboard is refused). */
   copyDiagnostics(): Promise<void>;
 }
 
 export function createSetupActions(client: Client): SetupActions {
+  const installCluster = async (offlineDir?: string) => {
+    try {
+      const cluster = await client.request('cluster.install', offlineDir ? { offlineDir } : {});
+      applyCluster(cluster);
+      useSetupStore.setState({ clusterRequestError: null });
+    } catch (error) {
+      useSetupStore.setState({ clusterRequestError: errorText(error) });
+    }
+  };
   const load = async () => {
     try {
       const status = await client.request('setup.status');
-      useSetupStore.setState((s) => ({ status, requestError: null, offered: s.offered || status.state !== 'ready' }));
+      useSetupStore.setState({ status, requestError: null });
+      // Ray installs into the ready environment: what the setup screen's box asked for starts now,
+      // in the background (its progress shows in Settings → Cluster); no dialog to click through
+      if (status.state === 'ready' && useSetupStore.getState().clusterWanted) {
+        useSetupStore.setState({ clusterWanted: false });
+        if (status.cluster.state === 'absent' || status.cluster.state === 'failed') await installCluster();
+      }
     } catch (error) {
       useSetupStore.setState({ requestError: errorText(error) });
     }
   };
   return {
     load,
+    installCluster,
+    wantCluster: (wanted) => useSetupStore.setState({ clusterWanted: wanted }),
     async start(offlineDir) {
       try {
         const status = await client.request('setup.start', offlineDir ? { offlineDir } : {});
         useSetupStore.setState({ status, progress: status.progress, requestError: null });
       } catch (error) {
         useSetupStore.setState({ requestError: errorText(error) });
-      }
-    },
-    async installCluster(offlineDir) {
-      try {
-        const cluster = await client.request('cluster.install', offlineDir ? { offlineDir } : {});
-        applyCluster(cluster);
-        useSetupStore.setState({ clusterRequestError: null });
-      } catch (error) {
-        useSetupStore.setState({ clusterRequestError: errorText(error) });
       }
     },
     dismiss: () => useSetupStore.setState({ dismissed: true }),

@@ -10,8 +10,8 @@ export interface SetupState {
   requestError: string | null;
   /** The setup screen was dismissed for this session ("later": DSP separation works without Python models). */
   dismissed: boolean;
-  /** The environment was not ready at some point of this session: once it is, the screen says so and offers cluster support. */
-  offered: boolean;
+  /** Ticked on the setup screen: install the optional cluster support (Ray) once the engine is ready, without asking again. */
+  clusterWanted: boolean;
   /** A `cluster.install` request that failed (the environment not set up...), not a failed install (that is status.cluster.error). */
   clusterRequestError: string | null;
   diagnostics: { state: 'idle' | 'loading' | 'copied' | 'shown' | 'error'; text: string | null; error: string | null };
@@ -22,7 +22,7 @@ export const initialSetupState: SetupState = {
   progress: null,
   requestError: null,
   dismissed: false,
-  offered: false,
+  clusterWanted: false,
   clusterRequestError: null,
   diagnostics: { state: 'idle', text: null, error: null },
 };

@@ -4,8 +4,8 @@ import { SetupError } from './SetupError';
 
 /**
  * The optional cluster support (Ray) in the engine's environment: its state, the Install button,
- * the install's progress, and a failure with its next steps. Shown on the setup screen once the
- * environment is ready and in Settings → Cluster (one component: one way to install).
+ * the install's progress, and a failure with its next steps, in Settings → Cluster (the setup
+ * screen only has a box that starts the same install once the engine is ready).
  */
 export function ClusterSupport() {
   const actions = useActions();

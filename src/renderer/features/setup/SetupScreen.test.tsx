@@ -7,6 +7,7 @@ import { createActions } from '../../actions';
 import { ActionsProvider } from '../../actions/context';
 import { App } from '../../App';
 import { resetStores } from '../../stores';
+import { useSetupStore } from '../../stores/setup';
 import { fakeEngine, type FakeEngine } from '../../test/fakeEngine';
 
 const STEPS = [
@@ -94,29 +95,43 @@ describe('<SetupScreen>', () => {
     await waitFor(() => expect(screen.queryByRole('heading', { name: 'Set up the separation engine' })).toBeNull());
   });
 
-  it('once the setup it showed is ready: offers cluster support (Ray) — Install, progress, ready — and Continue closes it', async () => {
+  it('cluster support (Ray) is a box to tick, not a dialog: once the setup is ready the app opens at once and the install starts in the background', async () => {
     const engine = fakeEngine();
     const setup = withSetup(engine, status({ state: 'running' }, ['python', 'venv']));
     const installs: unknown[] = [];
     engine.handlers['cluster.install'] = (params) => (installs.push(params), { state: 'installing', installed: null, sizeMb: 80, progress: { fraction: 0, message: 'Installing Ray (cluster support)…' }, error: null });
     renderApp(engine);
     expect(await screen.findByRole('heading', { name: 'Set up the separation engine' })).toBeTruthy();
-    // not offered before the environment is ready: Ray installs into it
+    // no install button before the environment is ready (Ray installs into it): an optional box
     expect(screen.queryByRole('button', { name: /Install cluster support/ })).toBeNull();
+    const box = screen.getByRole('checkbox', { name: /Also install cluster support \(Ray, about 80 MB\) once the engine is ready/ }) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    fireEvent.click(box);
+    expect(box.checked).toBe(true);
+    expect(installs).toEqual([]);
 
     setup.set(status({ state: 'ready', downloads: [] }, STEPS.map(([n]) => n)));
     setup.progress({ step: 'verify', fraction: 1, overall: 1, message: 'Setup complete' });
-    const done = await screen.findByRole('dialog', { name: 'The separation engine is ready' });
-    expect(done.textContent).toContain('Cluster support (Ray, about 80 MB) — optional');
-    fireEvent.click(screen.getByRole('button', { name: 'Install cluster support (Ray, about 80 MB)' }));
     await waitFor(() => expect(installs).toEqual([{}]));
+    // nothing to click through: no setup dialog of any kind is left over the app
+    expect(screen.queryByRole('dialog')).toBeNull();
+    // the install's state is where cluster support lives: Settings → Cluster
     act(() => engine.emit('cluster:install', { state: 'installing', installed: null, sizeMb: 80, progress: { fraction: 0.6, message: 'Installing the packages…' }, error: null }));
-    expect(screen.getByRole('status', { name: 'Cluster support' }).textContent).toBe('Installing Ray: 60% — Installing the packages…');
-    expect(screen.getByRole('button', { name: 'Continue (the install goes on)' })).toBeTruthy();
-    act(() => engine.emit('cluster:install', { state: 'ready', installed: '2.60.0', sizeMb: 80, progress: null, error: null }));
-    expect(screen.getByRole('status', { name: 'Cluster support' }).textContent).toBe('Cluster support: Ray 2.60.0 is installed.');
-    fireEvent.click(screen.getByRole('button', { name: 'Continue' }));
-    expect(screen.queryByRole('dialog', { name: 'The separation engine is ready' })).toBeNull();
+    expect(useSetupStore.getState().status?.cluster).toMatchObject({ state: 'installing', progress: { fraction: 0.6 } });
+    expect(useSetupStore.getState().clusterWanted).toBe(false);
+  });
+
+  it('without the box ticked, the setup ends straight in the app and installs no Ray', async () => {
+    const engine = fakeEngine();
+    const setup = withSetup(engine, status({ state: 'running' }, ['python', 'venv']));
+    const installs: unknown[] = [];
+    engine.handlers['cluster.install'] = (params) => (installs.push(params), status().cluster);
+    renderApp(engine);
+    expect(await screen.findByRole('checkbox', { name: /Also install cluster support/ })).toBeTruthy();
+    setup.set(status({ state: 'ready', downloads: [] }, STEPS.map(([n]) => n)));
+    setup.progress({ step: 'verify', fraction: 1, overall: 1, message: 'Setup complete' });
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(installs).toEqual([]);
   });
 
   it('shows a failed step with its next steps and resumes from it', async () => {

@@ -3,7 +3,6 @@ import type { SetupStatus } from '../../../shared/contract';
 import { useActions } from '../../actions/context';
 import { useSettingsStore, useSystemStore } from '../../stores';
 import { useSetupStore } from '../../stores/setup';
-import { ClusterSupport } from './ClusterSupport';
 import { SetupError } from './SetupError';
 
 const STATE_LABEL: Record<SetupStatus['steps'][number]['state'], string> = { done: 'done', pending: 'to do', running: 'running', failed: 'failed' };
@@ -13,11 +12,12 @@ const mb = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} GB` : `${Math.r
  * The first-run setup: shown over the app while the Python engine environment is not ready.
  * What will be downloaded (and how big), each step's progress, resume after a failure or an
  * interruption (completed steps are kept), an offline install from a folder, the error with next steps.
- * Once a setup seen in this session is ready: that it is, and the optional cluster support.
+ * The optional cluster support (Ray) is one box to tick here, installed in the background once the
+ * engine is ready; when the setup ends the app opens at once, with no dialog to click through.
  */
 export function SetupScreen() {
   const actions = useActions();
-  const { status, progress, requestError, dismissed, offered } = useSetupStore();
+  const { status, progress, requestError, dismissed, clusterWanted } = useSetupStore();
   const canPassPaths = useSystemStore((s) => s.info?.canPassPaths ?? false);
   const models = useSettingsStore((s) => s.models);
   const [offlineDir, setOfflineDir] = useState('');
@@ -28,7 +28,7 @@ export function SetupScreen() {
     if (visible && useSettingsStore.getState().models === null) void actions.loadModels();
   }, [visible, actions]);
   if (!status || dismissed) return null;
-  if (status.state === 'ready') return offered ? <SetupDone /> : null;
+  if (status.state === 'ready') return null;
   const running = status.state === 'running';
   const total = status.downloads.reduce((sum, d) => sum + d.sizeMb, 0);
   const started = status.steps.some((s) => s.state === 'done');
@@ -106,6 +106,13 @@ export function SetupScreen() {
             </button>
           </form>
         )}
+        {status.cluster.state !== 'ready' && (
+          <label className="small setup-cluster-option">
+            <input type="checkbox" checked={clusterWanted} onChange={(e) => actions.setup.wantCluster(e.target.checked)} />
+            Also install cluster support (Ray, about {mb(status.cluster.sizeMb)}) once the engine is ready — optional, only for processing a large
+            catalogue on a Ray cluster of your own; Settings → Cluster installs it later too.
+          </label>
+        )}
         {defaultModel && !defaultModel.installed && (
           <p className="muted">
             The default separation model {defaultModel.name}
@@ -115,33 +122,6 @@ export function SetupScreen() {
             </button>
           </p>
         )}
-      </div>
-    </div>
-  );
-}
-
-/** The setup just finished: say so, and offer the optional cluster support (Ray installs into this environment). */
-function SetupDone() {
-  const actions = useActions();
-  const cluster = useSetupStore((s) => s.status?.cluster);
-  if (!cluster) return null;
-  const installing = cluster.state === 'installing';
-  return (
-    <div className="setup-screen" role="dialog" aria-modal="true" aria-labelledby="setup-done-heading">
-      <div className="setup-card">
-        <h1 id="setup-done-heading">The separation engine is ready</h1>
-        <section aria-labelledby="setup-cluster-heading">
-          <h2 id="setup-cluster-heading">Cluster support (Ray, about {cluster.sizeMb} MB) — optional</h2>
-          <p className="muted small">
-            Only for separating a large catalogue on a Ray cluster of your own (Settings → Cluster). It can be installed later from Settings too.
-          </p>
-          <ClusterSupport />
-        </section>
-        <div className="setup-actions">
-          <button type="button" className="button primary" onClick={() => actions.setup.dismiss()}>
-            {installing ? 'Continue (the install goes on)' : 'Continue'}
-          </button>
-        </div>
       </div>
     </div>
   );
