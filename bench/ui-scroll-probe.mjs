@@ -14,11 +14,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { chromium } from '@playwright/test';
 import { findBrowser } from '../scripts/browser.mjs';
-import { wavHeader } from '../scripts/wav.mjs';
+import { seedLibrary } from './ui-library.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
 const home = join(tmpdir(), `sfa-ui-probe-${N}`);
@@ -29,36 +27,8 @@ const fresh = !existsSync(join(home, 'library.sqlite'));
 const child = spawn(process.execPath, ['bin/sfa.mjs', '--home', home, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SFA_LOG: 'warn', SFA_DEFAULT_MODEL: 'dsp' } });
 const server = JSON.parse(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
 if (fresh) {
-  const CAMELOT = Array.from({ length: 24 }, (_, i) => `${Math.floor(i / 2) + 1}${i % 2 ? 'B' : 'A'}`);
-  const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'ghost', 'pulse', 'orbit', 'golden', 'shadow', 'storm', 'city', 'dream', 'fire'];
-  const audio = join(home, 'one.wav');
-  writeFileSync(audio, Buffer.concat([wavHeader(44100, 88200), Buffer.alloc(88200)]));
-  const db = new Database(join(home, 'library.sqlite'));
-  db.pragma('busy_timeout = 5000');
-  const insTrack = db.prepare(`INSERT INTO tracks (id, title, artist, album, source_kind, source, path, content_hash, duration, sample_rate, channels, codec, added_at, status, error)
-    VALUES (?, ?, ?, NULL, 'file', ?, ?, NULL, ?, 44100, 2, 'pcm_s16le', ?, 'ready', NULL)`);
-  const insAnalysis = db.prepare(`INSERT INTO analysis_results (track_id, job_id, source, tempo, key, camelot, key_confidence, tempo_confidence, energy, loudness, duration, result, created_at)
-    VALUES (?, NULL, 'mix', ?, ?, ?, ?, 0.8, ?, ?, ?, ?, ?)`);
-  let seedN = 42;
-  const rand = () => ((seedN = (seedN * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-  const pick = (a) => a[Math.floor(rand() * a.length)];
-  const now = Date.now();
   const t0 = Date.now();
-  db.transaction(() => {
-    for (let i = 0; i < N; i++) {
-      const id = randomUUID();
-      const title = `${pick(WORDS)} ${pick(WORDS)} ${i}`.replace(/^./, (c) => c.toUpperCase());
-      const artist = `${pick(WORDS)} ${pick(['collective', 'sound', 'trio', 'dj'])}`;
-      const bpm = Math.round((80 + rand() * 90) * 10) / 10;
-      const camelot = pick(CAMELOT);
-      const duration = 120 + rand() * 300;
-      const at = new Date(now - i * 1000).toISOString();
-      insTrack.run(id, title, artist, audio, audio, duration, at);
-      const result = { source: 'mix', tempo: { bpm, confidence: 0.8 }, key: { key: 'A minor', camelot, confidence: 0.7 }, energy: { rms_mean: rand() * 0.3, loudness_lufs: -6 - rand() * 10, level: rand() } };
-      insAnalysis.run(id, bpm, 'A minor', camelot, 0.7, result.energy.rms_mean, result.energy.loudness_lufs, duration, JSON.stringify(result), at);
-    }
-  })();
-  db.close();
+  seedLibrary(home, N);
   console.log(`seeded ${N} in ${Date.now() - t0} ms`);
 }
 const browser = await chromium.launch({ executablePath: findBrowser()?.executablePath, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info', ...(process.env.PROBE_ARGS ? process.env.PROBE_ARGS.split(' ') : [])] });

@@ -1,0 +1,49 @@
+/**
+ * The library the ui benchmarks open (bench/ui.mjs, bench/ui-scroll-probe.mjs): `n` analysed tracks
+ * written straight into a fresh home's database (the schema `sfa serve` created), all pointing at
+ * one second of silence; titles from a small vocabulary so a search word matches ~19% of them.
+ */
+import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { wavHeader } from '../scripts/wav.mjs';
+
+const CAMELOT = Array.from({ length: 24 }, (_, i) => `${Math.floor(i / 2) + 1}${i % 2 ? 'B' : 'A'}`);
+const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'ghost', 'pulse', 'orbit', 'golden', 'shadow', 'storm', 'city', 'dream', 'fire'];
+
+/** One second of mono silence: the file every seeded track points at. */
+function wav() {
+  const data = Buffer.alloc(44_100 * 2);
+  return Buffer.concat([wavHeader(44_100, data.length), data]);
+}
+
+export function seedLibrary(home, N) {
+  const audio = join(home, 'one.wav');
+  writeFileSync(audio, wav());
+  const db = new Database(join(home, 'library.sqlite'));
+  db.pragma('busy_timeout = 5000');
+  const insTrack = db.prepare(`INSERT INTO tracks (id, title, artist, album, source_kind, source, path, content_hash, duration, sample_rate, channels, codec, added_at, status, error)
+    VALUES (?, ?, ?, NULL, 'file', ?, ?, NULL, ?, 44100, 2, 'pcm_s16le', ?, 'ready', NULL)`);
+  const insAnalysis = db.prepare(`INSERT INTO analysis_results (track_id, job_id, source, tempo, key, camelot, key_confidence, tempo_confidence, energy, loudness, duration, result, created_at)
+    VALUES (?, NULL, 'mix', ?, ?, ?, ?, 0.8, ?, ?, ?, ?, ?)`);
+  let seedN = 42;
+  const rand = () => ((seedN = (seedN * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const pick = (a) => a[Math.floor(rand() * a.length)];
+  const now = Date.now();
+  db.transaction(() => {
+    for (let i = 0; i < N; i++) {
+      const id = randomUUID();
+      const title = `${pick(WORDS)} ${pick(WORDS)} ${i}`.replace(/^./, (c) => c.toUpperCase());
+      const artist = `${pick(WORDS)} ${pick(['collective', 'sound', 'trio', 'dj'])}`;
+      const bpm = Math.round((80 + rand() * 90) * 10) / 10;
+      const camelot = pick(CAMELOT);
+      const duration = 120 + rand() * 300;
+      const at = new Date(now - i * 1000).toISOString();
+      insTrack.run(id, title, artist, audio, audio, duration, at);
+      const result = { source: 'mix', tempo: { bpm, confidence: 0.8 }, key: { key: 'A minor', camelot, confidence: 0.7 }, energy: { rms_mean: rand() * 0.3, loudness_lufs: -6 - rand() * 10, level: rand() } };
+      insAnalysis.run(id, bpm, 'A minor', camelot, 0.7, result.energy.rms_mean, result.energy.loudness_lufs, duration, JSON.stringify(result), at);
+    }
+  })();
+  db.close();
+}
