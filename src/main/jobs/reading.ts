@@ -50,6 +50,17 @@ export function stats(ctx: JobsContext): Stats {
   return { queues, totals };
 }
 
+/**
+ * Nothing available or executing and nothing due by `now` (a retry later is not "now"; a job
+ * waiting on dependencies is not due). Two index lookups, so polling it over a 100,000-job
+ * library costs what it costs over an empty one.
+ */
+export function isIdle(ctx: JobsContext, now: number): boolean {
+  if (ctx.store.anyRunnable()) return false;
+  const nextDue = ctx.store.nextDueAt();
+  return nextDue === null || nextDue > now;
+}
+
 /** The latest failed attempts (retryable or discarded jobs), newest first, with their errors. */
 export function recentFailures(ctx: JobsContext, n = 20): Job[] {
   return ctx.store.recentFailures(Math.min(Math.max(1, Math.floor(n)), 1000)).map(toJob);

@@ -7,7 +7,7 @@ import { insertBatch } from './inserting';
 import { LiveRunner } from './live';
 import { changeQueue, queueInfo } from './producing';
 import { prune } from './pruning';
-import { listJobs, recentFailures, stats, waitFor } from './reading';
+import { isIdle, listJobs, recentFailures, stats, waitFor } from './reading';
 import { rescueOrphans } from './rescue';
 import { toJob } from './store';
 import { allEnqueued, drainQueue } from './testing';
@@ -148,6 +148,11 @@ export class Scheduler {
 
   stats(): Stats {
     return stats(this.ctx);
+  }
+
+  /** No job available, executing or due now, in any queue (see reading.ts). */
+  isIdle(now = this.ctx.clock.now()): boolean {
+    return isIdle(this.ctx, now);
   }
 
   /** The latest failed attempts (retryable or discarded jobs), newest first, with their errors. */

@@ -179,6 +179,11 @@ export class JobStore {
     return (this.s.nextDue.get() as { t: number | null }).t;
   }
 
+  /** Whether any job is available or executing: one index probe, however many jobs are stored. */
+  anyRunnable(): boolean {
+    return this.s.anyRunnable.pluck().get() === 1;
+  }
+
   // ---- fenced transitions out of executing (undefined = the token no longer holds the job) ----
 
   /** Fenced completion of the claimed `row`; returns the completed row (built, not read back). */
@@ -314,6 +319,7 @@ function prepareAll(db: Db) {
     dueToStage:
       p(`SELECT * FROM jobs INDEXED BY jobs_stage WHERE state IN ('scheduled', 'retryable') AND deps_pending = 0 AND scheduled_at <= ?
       ORDER BY scheduled_at LIMIT ?`),
+    anyRunnable: p(`SELECT EXISTS (SELECT 1 FROM jobs WHERE state IN ('available', 'executing'))`),
     makeAvailable: p(`UPDATE jobs SET state = 'available' WHERE id = ? AND state = ? AND deps_pending = 0 RETURNING *`),
     nextDue: p(
       `SELECT min(scheduled_at) AS t FROM jobs INDEXED BY jobs_stage WHERE state IN ('scheduled', 'retryable') AND deps_pending = 0`,
