@@ -62,6 +62,13 @@ class Server:
 
     RESTART_EXIT_CODE = 75
 
+    # How long shutdown (or stdin EOF) waits for the running op to notice its cancel. The engine
+    # kills a sidecar that has not exited 2 s after asking (src/main/sidecar/client.mjs,
+    # shutdown(graceMs = 2000)): waiting less leaves time to flush and exit on our own, so the
+    # replies already sent are not cut off. An op that ignores its cancel is abandoned, and the
+    # caller exits through exit_process, which does not join threads.
+    SHUTDOWN_WAIT_S = 1.5
+
     @staticmethod
     def exit_process(code: int) -> None:
         sys.stdout.flush()
@@ -101,12 +108,13 @@ class Server:
                 break
             else:
                 self.channel.send(_error(None, BadRequestError(f"unknown message type: {kind!r}")))
-        # stdin closed or shutdown: cancel queued work, let the current op finish or notice.
+        # stdin closed or shutdown: cancel the running op and queued work, give the op a moment
+        # to notice (its error reply goes out), then leave it.
         with self.lock:
             for ctx in self.contexts.values():
                 ctx.cancelled.set()
         self.pending.put(None)
-        worker.join(timeout=5)
+        worker.join(timeout=self.SHUTDOWN_WAIT_S)
 
     def _work(self) -> None:
         while True:

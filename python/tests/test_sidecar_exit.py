@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,46 @@ def test_an_analysis_cancelled_mid_key_leaves_the_next_one_exact(write_wav):
         assert proc.wait(timeout=30) == 0
         left = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
         assert left == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+ENGINE_GRACE_S = 2.0  # src/main/sidecar/client.mjs shutdown(graceMs = 2000): the engine kills after this
+
+
+@pytest.mark.parametrize("ignore_cancel", [False, True], ids=["honours-cancel", "ignores-cancel"])
+@pytest.mark.parametrize("how", ["shutdown", "eof"])
+def test_the_sidecar_exits_within_the_engine_grace_while_an_op_is_busy(how, ignore_cancel):
+    """A busy op that honours cancel ends at once; one that ignores it (a long library call) is
+    left after Server.SHUTDOWN_WAIT_S, so the sidecar still exits before the engine would kill it
+    (before: it waited 5 s for the op)."""
+    from sfa_sidecar.server import Server
+
+    assert Server.SHUTDOWN_WAIT_S < ENGINE_GRACE_S - 0.3
+    proc = subprocess.Popen([sys.executable, "-m", "sfa_sidecar", "--no-devices"], cwd=PYTHON_DIR,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert json.loads(proc.stdout.readline())["type"] == "hello"
+        params = {"busySeconds": 30, "ignoreCancel": ignore_cancel}
+        proc.stdin.write(json.dumps({"type": "request", "id": "1", "op": "ping", "params": params}) + "\n")
+        proc.stdin.flush()
+        if not ignore_cancel:
+            assert json.loads(proc.stdout.readline())["type"] == "progress"  # the op is running
+        else:
+            time.sleep(0.3)  # no progress to wait for: give the worker time to enter the op
+        started = time.monotonic()
+        if how == "shutdown":
+            proc.stdin.write(json.dumps({"type": "shutdown"}) + "\n")
+            proc.stdin.flush()
+        else:
+            proc.stdin.close()
+        assert proc.wait(timeout=30) == 0
+        took = time.monotonic() - started
+        assert took < (0.8 if not ignore_cancel else ENGINE_GRACE_S - 0.2), took
+        replies = [json.loads(line) for line in proc.stdout.read().splitlines()]
+        if not ignore_cancel:
+            assert (replies[-1]["type"], replies[-1]["id"], replies[-1]["code"]) == ("error", "1", "CANCELLED")
     finally:
         if proc.poll() is None:
             proc.kill()
