@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from concurrent.futures import wait
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ import numpy as np
 from . import audio, jit_cache
 from .analysis import ANALYZER_VERSION
 from .analysis.source import EarlyDecode, decode_interleaved, decode_window, waveform_peaks
-from .errors import BadRequestError, SidecarError
+from .errors import BadRequestError, CancelledError, SidecarError
 
 if TYPE_CHECKING:
     # analysis.stream pulls in scipy.signal (seconds to import): every sidecar imports this module
@@ -118,14 +119,15 @@ _POOL = None
 
 
 @contextmanager
-def _beside(budget: int, fn, *args):
+def _beside(budget: int, fn, *args, stop: threading.Event | None = None):
     """Yield a future of ``fn(*args)``: run in a second thread when the budget allows (numpy's and
     scipy's FFTs and filters release the GIL, so the key stage runs beside the spectrogram stages),
     else in the caller's thread when it asks for the result. With two threads of ours, BLAS runs
     single-threaded (two threads of ours each starting the budget's BLAS threads would exceed
-    it). A cancel or an error leaves at once: the key stage has no cancel checks and may run for
-    seconds more, past the engine's grace (it would kill the sidecar). Its result is dropped; the
-    next analysis' key queues behind it in the one-thread pool, so at most one such leftover runs."""
+    it). A cancel or an error leaves at once, without waiting for ``fn`` (waiting could run past
+    the engine's grace, which kills the sidecar), and sets ``stop``: ``fn`` checks it
+    (``_stop_check``) and ends within ~0.1 s. Its result is dropped; the next analysis' key
+    queues behind it in the one-thread pool, so at most one such leftover runs."""
     if budget < 2:
         yield _Inline(fn, *args)
         return
@@ -140,6 +142,8 @@ def _beside(budget: int, fn, *args):
             yield future
         except BaseException:
             future.cancel()  # not started yet (a leftover ahead of it): never starts
+            if stop is not None:
+                stop.set()
             raise
         wait([future])
 
@@ -185,11 +189,24 @@ def grid_of(shared, tempo_result, seconds: float):
     return grid.beat_grid(beats, shared.mag, shared.fps, SR, features.N_FFT)
 
 
-def key_of(y22: np.ndarray, y11: np.ndarray | None = None):
-    """Key of a 22.05 kHz signal; ``y11``: its ``_down2`` when already made."""
+def key_of(y22: np.ndarray, y11: np.ndarray | None = None, check=None):
+    """Key of a 22.05 kHz signal; ``y11``: its ``_down2`` when already made; ``check``: raises
+    to stop it (keys.Check)."""
     from .analysis import keys
 
-    return keys.key_from_signal(_down2(y22) if y11 is None else y11)
+    return keys.key_from_signal(_down2(y22) if y11 is None else y11, check=check or keys.never_cancelled)
+
+
+def _stop_check(stop: threading.Event, ctx):
+    """The cancel check of a stage run beside the op: the op's cancel, or the op having left it
+    (``_beside`` sets ``stop`` on a cancel or an error)."""
+
+    def check() -> None:
+        if stop.is_set():
+            raise CancelledError()
+        ctx.check()
+
+    return check
 
 
 def analyze_signal(stereo: np.ndarray, ctx=None, with_grid: bool = False) -> dict[str, Any]:
@@ -211,7 +228,8 @@ def analyze_stream(stream: MixStream, ctx=None, with_grid: bool = False) -> dict
     peak = loudness.amplitude_db(stream.peak)
     if peak < SILENCE_PEAK_DB:
         raise SilentError(f"the audio is silent (peak {peak:.1f} dBFS)")
-    with _beside(thread_budget(), key_of, stream.mono, stream.half_rate) as key_future:
+    stop = threading.Event()
+    with _beside(thread_budget(), key_of, stream.mono, stream.half_rate, _stop_check(stop, ctx), stop=stop) as key_future:
         out = _mix_features(stream, peak, ctx, with_grid)
         ctx.progress(0.6, "key", force=True)
         out["key"] = key_future.result()
@@ -289,7 +307,7 @@ def _stem_pass(stems: dict[str, str], start: float, seconds: float | None, ctx) 
         n = min(x.size for x, _ in harmonic)
         mix = sum(w * x[:n] for x, w in harmonic)
         if n >= SR * MIN_SECONDS and np.max(np.abs(mix)) > 10 ** (SILENCE_PEAK_DB / 20):
-            out["key"] = key_of(mix.astype(np.float32))
+            out["key"] = key_of(mix.astype(np.float32), check=ctx.check)
     return out
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 import scipy.fft
@@ -69,6 +70,21 @@ PROFILES: dict[str, tuple[list[float], list[float]]] = {
 }
 DEFAULT_PROFILE = "krumhansl"  # chosen on the dev split, see bench/ANALYSIS.md
 METHOD = "chords+profile"  # or "profile": the profile correlation alone (the previous method)
+
+# A cancel check: raises (CancelledError) when the analysis was cancelled. The key stage runs
+# beside the other stages in its own thread; a cancelled analysis leaves it behind, and the next
+# analysis' key queues behind it, so it checks often enough to end soon after a cancel (steps
+# between checks: at most ~0.07 s on a 4-minute track, ~0.18 s on a 10-minute window, idle core).
+Check = Callable[[], None]
+
+
+def never_cancelled() -> None:
+    pass
+
+
+# Frames per block of the pitch spectrogram, between two cancel checks. A multiple of any SIMD
+# width pocketfft batches rows by, so the blocks' transforms are the whole batch's, bit for bit.
+FRAME_BLOCK = 256
 
 
 def camelot(tonic_pc: int, mode: str) -> str:
@@ -131,7 +147,7 @@ BASS_WEIGHT = 2.0  # the bass register counts double (roots carry the tonic); ch
 TUNING_FMIN, TUNING_FMAX = 100.0, 2000.0  # Hz: partials used for the tuning estimate
 
 
-def estimate_tuning(mag: np.ndarray, peak: np.ndarray) -> float:
+def estimate_tuning(mag: np.ndarray, peak: np.ndarray, check: Check = never_cancelled) -> float:
     """A4 offset in cents (-50..50) from the spectral peaks: each peak's frequency (parabola on
     the log magnitude, ~0.1 bin) is read as a deviation from the nearest equal-tempered semitone;
     the magnitude-weighted circular mean of those deviations is the tuning (a piece tuned to
@@ -142,13 +158,16 @@ def estimate_tuning(mag: np.ndarray, peak: np.ndarray) -> float:
     rows, cols = np.nonzero(peak & band[:, None])
     if rows.size < 20:
         return 0.0
+    check()
     k = rows + 1
     a, b, c = (np.log(mag[k + d, cols] + 1e-9) for d in (-1, 0, 1))
+    check()
     denom = a - 2 * b + c
     delta = np.where(denom < 0, 0.5 * (a - c) / np.where(denom < 0, denom, -1.0), 0.0)
     f = (k + np.clip(delta, -0.5, 0.5)) * KEY_SR / KEY_NFFT
     semis = 12 * np.log2(f / 440.0)
     angle = 2 * np.pi * (semis - np.round(semis))
+    check()
     weight = mag[k, cols]
     vector = np.sum(weight * np.exp(1j * angle))
     if abs(vector) < 1e-9:
@@ -156,11 +175,13 @@ def estimate_tuning(mag: np.ndarray, peak: np.ndarray) -> float:
     return float(np.angle(vector) / (2 * np.pi) * 100.0)
 
 
-def pitch_spectrogram(y11: np.ndarray, peaks_only: bool = True, tuning: bool = False) -> np.ndarray | tuple[np.ndarray, float]:
+def pitch_spectrogram(y11: np.ndarray, peaks_only: bool = True, tuning: bool = False,
+                      check: Check = never_cancelled) -> np.ndarray | tuple[np.ndarray, float]:
     """(semitones LO_MIDI..HI_MIDI, frames) log-compressed energy from a long-window STFT at 11025 Hz.
 
     With ``tuning``: (that, A4 offset in cents), the semitones centred on the estimated tuning
-    (a record mastered or played off A4 = 440 Hz would otherwise smear every note over two bins)."""
+    (a record mastered or played off A4 = 440 Hz would otherwise smear every note over two bins).
+    The frames go through in blocks of FRAME_BLOCK with a ``check`` between them."""
     if y11.size < KEY_NFFT:
         y11 = np.pad(y11, (0, KEY_NFFT - y11.size))
     n_frames = 1 + (y11.size - KEY_NFFT) // KEY_HOP
@@ -168,14 +189,25 @@ def pitch_spectrogram(y11: np.ndarray, peaks_only: bool = True, tuning: bool = F
     window = np.hanning(KEY_NFFT).astype(np.float32)
     # scipy keeps float32 (numpy's rfft computes in float64: ~0.25 s more on a 4-minute track);
     # the keys of the 122 dev clips are identical either way (bench/ANALYSIS.md).
-    mag = np.abs(scipy.fft.rfft(frames * window, axis=1)).T  # (bins, frames), float32
-    peak = (mag[1:-1] > mag[:-2]) & (mag[1:-1] >= mag[2:])
-    cents = estimate_tuning(mag, peak) if tuning else 0.0
+    by_frame = np.empty((n_frames, KEY_NFFT // 2 + 1), dtype=np.float32)
+    mag = by_frame.T  # (bins, frames): the layout of the one-batch transform, for the same sums
+    peak = np.empty((mag.shape[0] - 2, n_frames), dtype=bool)
+    blocks = [slice(a, a + FRAME_BLOCK) for a in range(0, n_frames, FRAME_BLOCK)]
+    for block in blocks:
+        check()
+        by_frame[block] = np.abs(scipy.fft.rfft(frames[block] * window, axis=1))
+        block_mag = mag[:, block]
+        peak[:, block] = (block_mag[1:-1] > block_mag[:-2]) & (block_mag[1:-1] >= block_mag[2:])
+    check()
+    cents = estimate_tuning(mag, peak, check) if tuning else 0.0
     if peaks_only:
         # Keep local maxima along frequency: tonal partials survive, broadband noise mostly not.
         masked = np.zeros_like(mag)
-        masked[1:-1][peak] = mag[1:-1][peak]
+        for block in blocks:
+            check()
+            masked[1:-1, block][peak[:, block]] = mag[1:-1, block][peak[:, block]]
         mag = masked
+    check()
     semis = _semitone_map(KEY_SR, KEY_NFFT, LO_MIDI, HI_MIDI, int(round(cents))) @ mag
     # Per-frame normalisation then log compression (loud passages do not dominate).
     semis /= np.maximum(semis.max(axis=0, keepdims=True), 1e-9)
@@ -305,7 +337,7 @@ def chord_observations(semis: np.ndarray, bass: float = CHORD_BASS) -> np.ndarra
     return TRIADS @ treble + bass * np.tile(low, (2, 1))
 
 
-def viterbi_chords(obs: np.ndarray, change: float = CHORD_CHANGE) -> np.ndarray:
+def viterbi_chords(obs: np.ndarray, change: float = CHORD_CHANGE, check: Check = never_cancelled) -> np.ndarray:
     """Best chord path under 'stay, or jump anywhere at a cost': (frames,) indices into TRIADS."""
     n, frames = obs.shape
     if frames == 0:
@@ -314,6 +346,8 @@ def viterbi_chords(obs: np.ndarray, change: float = CHORD_CHANGE) -> np.ndarray:
     back = np.zeros((frames, n), dtype=np.int16)
     states = np.arange(n)
     for t in range(1, frames):
+        if t % FRAME_BLOCK == 0:
+            check()
         j = int(np.argmax(score))
         switch = score[j] - change
         stay = score >= switch
@@ -349,12 +383,12 @@ def chord_histogram(semis: np.ndarray) -> np.ndarray:
     return h / h.sum()
 
 
-def chord_path(semis: np.ndarray) -> np.ndarray:
+def chord_path(semis: np.ndarray, check: Check = never_cancelled) -> np.ndarray:
     """The Viterbi chord sequence (indices into TRIADS) of the sounding frames."""
     active = semis.max(axis=0) > 0
     if not active.any():
         return np.zeros(0, dtype=int)
-    return viterbi_chords(chord_observations(semis[:, active]))
+    return viterbi_chords(chord_observations(semis[:, active]), check=check)
 
 
 def chord_runs(path: np.ndarray, min_frames: int = 2) -> list[tuple[int, int]]:
@@ -429,10 +463,14 @@ def _z(x: np.ndarray) -> np.ndarray:
     return (x - x.mean()) / sd if sd > 1e-12 else np.zeros_like(x)
 
 
-def combined_scores(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT) -> np.ndarray:
-    """(24,) z(profile correlations) + z(chord-function scores of the chord runs) + CADENCE_W x z(cadences)."""
+def combined_scores(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT,
+                    check: Check = never_cancelled) -> np.ndarray:
+    """(24,) z(profile correlations) + z(chord-function scores of the chord runs) + CADENCE_W x z(cadences).
+    (The run and cadence scans after the chord path take ~1 ms: no checks there.)"""
     prof = key_scores(chroma_profile(semis, bass_weight), profile)
-    path = chord_path(semis)
+    check()
+    path = chord_path(semis, check)
+    check()
     return _z(prof) + _z(FUNCTIONS @ run_histogram(path)) + CADENCE_W * _z(cadence_scores(path))
 
 
@@ -442,8 +480,9 @@ def combined_scores(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weig
 MARGIN_SCALE = 1.2
 
 
-def estimate_key_combined(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT) -> KeyResult:
-    scores = combined_scores(semis, profile, bass_weight)
+def estimate_key_combined(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT,
+                          check: Check = never_cancelled) -> KeyResult:
+    scores = combined_scores(semis, profile, bass_weight, check)
     order = np.argsort(scores)[::-1]
     best, second = int(order[0]), int(order[1])
     s1, s2 = float(scores[best]), float(scores[second])
@@ -459,11 +498,12 @@ def estimate_key_combined(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bas
 
 
 def key_from_signal(y11: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT,
-                    method: str | None = None) -> KeyResult:
-    semis, cents = pitch_spectrogram(y11, tuning=True)
+                    method: str | None = None, check: Check = never_cancelled) -> KeyResult:
+    """``check``: called between steps of at most ~0.05 s (4-minute track), raises to stop."""
+    semis, cents = pitch_spectrogram(y11, tuning=True, check=check)
     if (method or METHOD) == "profile":
         result = estimate_key(chroma_profile(semis, bass_weight), profile)
     else:
-        result = estimate_key_combined(semis, profile, bass_weight)
+        result = estimate_key_combined(semis, profile, bass_weight, check)
     result.tuning_cents = cents
     return result
