@@ -1,7 +1,8 @@
 """A sidecar whose analysis runs its key stage in a second thread still answers a cancel and
-exits on stdin EOF at once: the key stage has no cancel checks, and waiting for it (seconds on a
+exits on stdin EOF at once: the key stage had no cancel checks, and waiting for it (seconds on a
 long track) ran past the engine's grace, so the engine killed the sidecar (measured before the
-fix on a 10-minute file at load 11: cancel answered after 14.2 s, exit on EOF after 7.3 s)."""
+fix on a 10-minute file at load 11: cancel answered after 14.2 s, exit on EOF after 7.3 s). The
+key stage now stops at its next cancel check, and shutdown waits at most Server.SHUTDOWN_WAIT_S."""
 
 from __future__ import annotations
 
