@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SfaError } from '../../shared/errors';
 import {
   createScheduler,
@@ -7,26 +7,15 @@ import {
   exponentialBackoff,
   type Job,
   type PerformResult,
-  type Scheduler,
   type SchedulerOptions,
 } from './index';
-import { fakeClock, sleep, tempDb, until, type TempDb } from './test/helpers';
+import { cleanedAfterEach, fakeClock, sleep, until } from './test/helpers';
 
-let open: TempDb[] = [];
-let schedulers: Scheduler[] = [];
-
-afterEach(async () => {
-  for (const s of schedulers) await s.stop({ graceMs: 0 });
-  for (const t of open) t.close();
-  open = [];
-  schedulers = [];
-});
+const cleanup = cleanedAfterEach();
 
 function setup(options: Partial<SchedulerOptions> & Pick<SchedulerOptions, 'workers'>) {
-  const t = tempDb();
-  open.push(t);
-  const s = createScheduler({ db: t.db, queues: { download: 3, processing: 2, analysis: 2 }, ...options });
-  schedulers.push(s);
+  const t = cleanup.db();
+  const s = cleanup.scheduler(createScheduler({ db: t.db, queues: { download: 3, processing: 2, analysis: 2 }, ...options }));
   return { s, db: t.db, t };
 }
 
@@ -454,7 +443,7 @@ describe('dispatcher (real time)', () => {
     await until(() => release.a, 'a to run the job');
     // A second scheduler on the same file (the app restarted while the old process hangs on).
     const b = createScheduler({ db, workers: [make('b')], queues: { download: 3 } });
-    schedulers.push(b);
+    cleanup.scheduler(b);
     expect(b.start()).toEqual({ rescued: 1 });
     await until(() => release.b, 'b to re-run the job');
     const claimedByB = a.getJob(job.id)!;
@@ -559,7 +548,7 @@ describe('dispatcher (real time)', () => {
     let ran = false;
     const w2 = defineWorker({ name: 'forever', queue: 'download', perform: () => void (ran = true) });
     const s2 = createScheduler({ db, workers: [w2] });
-    schedulers.push(s2);
+    cleanup.scheduler(s2);
     s2.start();
     await s2.waitFor(job.id, { timeoutMs: 2000 });
     expect(ran).toBe(true);

@@ -1,26 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createScheduler, defineWorker, type Scheduler } from '../jobs';
-import { fakeClock, sleep, tempDb, type TempDb } from '../jobs/test/helpers';
+import { cleanedAfterEach, fakeClock, sleep } from '../jobs/test/helpers';
 import { waitIdle } from './run-now';
 
-let open: TempDb[] = [];
-let schedulers: Scheduler[] = [];
-
-afterEach(async () => {
-  for (const s of schedulers) await s.stop({ graceMs: 0 });
-  for (const t of open) t.close();
-  open = [];
-  schedulers = [];
-});
+const cleanup = cleanedAfterEach();
 
 const noop = defineWorker({ name: 'noop', queue: 'analysis', perform: () => undefined });
 
 function manual(clock?: ReturnType<typeof fakeClock>) {
-  const t = tempDb();
-  open.push(t);
-  const s = createScheduler({ db: t.db, queues: { analysis: 1 }, workers: [noop], testing: 'manual', clock });
-  schedulers.push(s);
-  return s;
+  return cleanup.scheduler(createScheduler({ db: cleanup.db().db, queues: { analysis: 1 }, workers: [noop], testing: 'manual', clock }));
 }
 
 /** 'idle' when waitIdle resolved within `ms`, 'busy' when it was still polling. */

@@ -1,15 +1,43 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { openDatabase, type Db } from '../../db/connection';
 import { migrate } from '../../db/migrate';
 import { migrations } from '../../db/migrations';
+import type { Scheduler } from '../scheduler';
 
 export interface TempDb {
   db: Db;
   file: string;
   dir: string;
   close(): void;
+}
+
+/**
+ * Temporary databases and the schedulers on them, stopped and removed after each test of the
+ * file that calls this (once, at its top level).
+ */
+export function cleanedAfterEach(): { db(): TempDb; scheduler<S extends Scheduler>(s: S): S } {
+  let open: TempDb[] = [];
+  let schedulers: Scheduler[] = [];
+  afterEach(async () => {
+    for (const s of schedulers) await s.stop({ graceMs: 0 });
+    for (const t of open) t.close();
+    open = [];
+    schedulers = [];
+  });
+  return {
+    db() {
+      const t = tempDb();
+      open.push(t);
+      return t;
+    },
+    scheduler(s) {
+      schedulers.push(s);
+      return s;
+    },
+  };
 }
 
 /** A migrated file database at the durability we ship (WAL + synchronous NORMAL). */
