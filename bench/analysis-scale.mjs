@@ -32,7 +32,7 @@ async function main() {
   const seconds = Number(process.env.SFA_BENCH_SECONDS ?? 30);
   const extra = (process.env.SFA_BENCH_PROCESSES ?? '').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
   const cache = join(root, 'bench/.cache/analysis-scale');
-  const clips = generate(join(cache, `clips-${seconds}s`), tracks, seconds);
+  const clips = generate(join(cache, `clips-v2-${seconds}s`), tracks, seconds);
   const { bundleEngine } = await import('./engine-bundle.mjs');
   const engine = await bundleEngine(root, join(cache, 'engine'));
   const cores = availableParallelism();
@@ -75,7 +75,7 @@ function generate(dir, count, seconds) {
       const inBeat = s % beat;
       const t = inBeat / RATE;
       const kick = Math.sin(2 * Math.PI * 55 * t) * Math.exp(-t * 18);
-      seed = (seed * 1_103_515_245 + 12_345) >>> 0;
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0; // imul: a float product loses the low bits, and clips 180 apart came out identical
       const hat = (s + beat / 2) % beat < RATE * 0.02 ? ((seed >>> 16) / 65_536 - 0.5) * 0.3 : 0;
       let tone = 0;
       for (const f of chord) tone += Math.sin((2 * Math.PI * f * s) / RATE);
@@ -105,6 +105,8 @@ async function child(engineModule, home, clips, processes) {
   };
   const added = await call('library.add', { inputs: [clips], steps: [] });
   if (added.errors.length) console.error(`${added.errors.length} import errors, first: ${JSON.stringify(added.errors[0])}`);
+  const ids = new Set(added.tracks.map((t) => t.id));
+  if (ids.size !== added.tracks.length) throw new Error(`${added.tracks.length - ids.size} clips are copies of others: the generator must make each clip its own`);
   const settings = await call('settings.get', {});
   const used = settings.concurrency.analysis;
   let completed = 0;
@@ -112,7 +114,7 @@ async function child(engineModule, home, clips, processes) {
     if (event === 'job:changed' && payload.job.worker === 'analyze' && payload.job.state === 'completed') completed++;
   });
   const started = performance.now();
-  await call('pipeline.run', { ids: added.tracks.map((t) => t.id), steps: ['analyze'] });
+  await call('pipeline.run', { ids: [...ids], steps: ['analyze'] });
   await call('queues.waitIdle', {});
   const seconds = (performance.now() - started) / 1000;
   await engine.close();

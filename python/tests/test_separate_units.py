@@ -151,6 +151,44 @@ def test_dsp_stems_sum_to_the_mix(stereo):
     assert (spec[freqs < 150] ** 2).sum() > 5 * (spec[freqs >= 300] ** 2).sum()
 
 
+@pytest.mark.parametrize("frames", [5, 40, 41, 49, 57])
+def test_dsp_median_in_blocks_equals_one_call(monkeypatch, frames):
+    from scipy.ndimage import median_filter
+
+    monkeypatch.setattr(dsp, "BLOCK", 8)  # blocks shorter than the kernel; a last block of 1 frame at 41, 49, 57
+    mag = np.random.default_rng(frames).random((33, frames), dtype=np.float32)
+    steps = []
+    blocked = dsp._median_along_time(mag, 17, lambda: steps.append(1))
+    assert np.array_equal(blocked, median_filter(mag, size=(1, 17), mode="reflect"))
+    assert len(steps) == -(-frames // 8)
+
+
+def test_dsp_reports_every_block_and_a_cancel_stops_it_early(monkeypatch):
+    wav = _mix(stereo=True)
+    monkeypatch.setattr(dsp, "BLOCK", 16)
+    seen = []
+    dsp.separate(wav, lambda f, m: seen.append((f, m)))
+    frames = 1 + -(-wav.shape[-1] // dsp.HOP)
+    blocks = -(-frames // 16)
+    assert len(seen) == 2 + 2 + 2 * blocks + 3 * 2  # start, 2 STFTs, two passes, 6 inverse STFTs, done
+    assert [f for f, _ in seen] == sorted(f for f, _ in seen) and seen[-1] == (1.0, "done")
+    assert max(b - a for (a, _), (b, _) in zip(seen, seen[1:])) <= 1 / (2 + 2 * blocks + 6) + 1e-9
+
+    class Cancelled(Exception):
+        pass
+
+    calls = []
+
+    def cancel_in_the_median(f, m):
+        calls.append(m)
+        if m == "harmonic/percussive split":
+            raise Cancelled()
+
+    with pytest.raises(Cancelled):
+        dsp.separate(wav, cancel_in_the_median)
+    assert calls == ["stft", "stft", "stft", "harmonic/percussive split"]  # stopped after the first block
+
+
 # ------------------------------------------------------------------------------------ writer
 
 def test_wav_encoding_matches_demucs_bit_for_bit(tmp_path):
