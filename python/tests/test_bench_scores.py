@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import struct
+import sys
 import time
 from pathlib import Path
 
@@ -54,21 +54,14 @@ def test_index_paths_resolve_in_this_checkout(tmp_path):
                                                    str(tmp_path / "piece-opening-abc" / "detuned+25.wav")]
 
 
-def _vlq(n: int) -> bytes:
-    out = [n & 0x7F]
-    n >>= 7
-    while n:
-        out.append(0x80 | (n & 0x7F))
-        n >>= 7
-    return bytes(reversed(out))
-
-
 def _midi_with_a_late_end(path: Path, hours: float) -> None:
     """One second of A4 (120 BPM, 480 ticks a beat), then a silent event `hours` later."""
-    late = int(hours * 3600 * 2 * 480)
-    events = (_vlq(0) + bytes([0x90, 69, 100]) + _vlq(960) + bytes([0x80, 69, 0])
-              + _vlq(late) + bytes([0x90, 60, 0]) + _vlq(0) + b"\xff\x2f\x00")
-    path.write_bytes(b"MThd" + struct.pack(">IHHH", 6, 0, 1, 480) + b"MTrk" + struct.pack(">I", len(events)) + events)
+    spec = importlib.util.spec_from_file_location("bench_corpus", ROOT / "bench" / "corpus" / "__init__.py")
+    corpus = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(corpus)  # registered first: its dataclasses look their module up
+    late = 960 + int(hours * 3600 * 2 * corpus.PPQ)
+    path.write_bytes(corpus.midi_bytes([(0, bytes([0x90, 69, 100])), (960, bytes([0x80, 69, 0])),
+                                        (late, bytes([0x90, 60, 0]))], bpm=120))
 
 
 def test_render_stops_at_the_span_when_the_midi_runs_on(tmp_path):
