@@ -181,4 +181,19 @@ describe('LibraryListing', () => {
     const filtered = lib.listing.list({ search: 'echo', bpmMin: 160, limit: 1, quickCount: true });
     expect(filtered.total).toBeLessThanOrEqual(lib.listing.countMatches({ bpmMin: 160 }).total);
   });
+
+  it('estimates from the texts of the library as it is now, not as first sampled', () => {
+    const lib = library(600, 0);
+    const quick = (search: string) => lib.listing.list({ search, limit: 10, quickCount: true });
+    const before = quick('night');
+    expect(before.totalExact).toBe(false);
+    // Words tested as the SQL search tests them: case aside, every word, anywhere in the text.
+    const exact = lib.listing.countMatches({ search: 'NIGHT trio' }).total;
+    expect(Math.abs(quick('NIGHT trio').total - exact) / exact).toBeLessThan(0.25);
+    // Every title gets the word: the next estimate reads the changed texts.
+    lib.db.prepare("UPDATE tracks SET title = title || ' night'").run();
+    const after = quick('night');
+    expect(before.total).toBeLessThan(400);
+    expect(after.total).toBe(600);
+  });
 });

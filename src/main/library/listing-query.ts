@@ -164,6 +164,9 @@ export class LibraryListing {
   private readonly stamp;
   private readonly counts = new Map<string, number>();
   private countsAt = '';
+  /** The estimate's sample as text (see `sampleTexts`), read when the database last changed. */
+  private sample: { at: string; texts: string[] } | null = null;
+  private readonly sampleRows;
 
   constructor(
     private readonly db: Database,
@@ -180,6 +183,9 @@ export class LibraryListing {
     );
     this.titleRow = db.prepare('SELECT title FROM tracks WHERE id = ?');
     this.stamp = db.prepare('SELECT data_version AS version, total_changes() AS changes FROM pragma_data_version');
+    this.sampleRows = db
+      .prepare('SELECT coalesce(c.c0, \'\') FROM tracks t LEFT JOIN library_search_content c ON c.id = t.rowid WHERE t.rowid IN (SELECT value FROM json_each(?))')
+      .pluck();
     // Case folding as the renderer's search did it (String#toLowerCase), where neither the
     // trigram index nor SQLite's ASCII-only LIKE folds the same way (non-ASCII text).
     db.function('sfa_contains_folded', { deterministic: true, varargs: true }, (text: unknown, ...words: unknown[]) => {
@@ -224,19 +230,47 @@ export class LibraryListing {
   private estimate(query: ListFilter, where: Where, atLeast: number): number {
     const others = this.where(query, NO_SEARCH);
     const othersTotal = this.count(others);
-    const { lo, hi } = this.rowidRange.get() as { lo: number | null; hi: number | null };
-    if (lo === null || hi === null) return atLeast;
-    const step = Math.max(1, (hi - lo + 1) / ESTIMATE_SAMPLE);
-    const rowids = Array.from({ length: Math.min(ESTIMATE_SAMPLE, hi - lo + 1) }, (_, i) => lo + Math.floor(i * step));
-    const join = others.clauses.some((w) => w.includes('a.')) ? SUMMARY : '';
-    const sample = this.db
-      .prepare(
-        `SELECT count(*) AS n, total(EXISTS (SELECT 1 FROM library_search_content c WHERE c.id = t.rowid AND ${where.scan!.test})) AS m
-        FROM tracks t ${join} ${whereSql(['t.rowid IN (SELECT value FROM json_each(?))', ...others.clauses])}`,
-      )
-      .get(...where.scan!.params, JSON.stringify(rowids), ...others.params) as { n: number; m: number };
+    let sample: { n: number; m: number } | null;
+    if (!others.clauses.length) {
+      // The search alone: its words tested on the sample's texts in memory, read once per change of
+      // the database, instead of 500 lookups in SQLite on every keystroke (~2.5 ms at 100,000 tracks).
+      const texts = this.sampleTexts();
+      const words = searchWords(query.search);
+      sample = { n: texts.length, m: texts.filter((text) => containsAll(text, words)).length };
+    } else {
+      const rowids = this.sampleRowids();
+      const join = others.clauses.some((w) => w.includes('a.')) ? SUMMARY : '';
+      sample = rowids
+        ? (this.db
+            .prepare(
+              `SELECT count(*) AS n, total(EXISTS (SELECT 1 FROM library_search_content c WHERE c.id = t.rowid AND ${where.scan!.test})) AS m
+              FROM tracks t ${join} ${whereSql(['t.rowid IN (SELECT value FROM json_each(?))', ...others.clauses])}`,
+            )
+            .get(...where.scan!.params, JSON.stringify(rowids), ...others.params) as { n: number; m: number })
+        : null;
+    }
+    if (!sample) return atLeast;
     const estimate = sample.n ? Math.round((sample.m / sample.n) * othersTotal) : 0;
     return Math.min(othersTotal, Math.max(atLeast, estimate));
+  }
+
+  /** `ESTIMATE_SAMPLE` rowids spread evenly from the first track's to the last's (null: no track). */
+  private sampleRowids(): number[] | null {
+    const { lo, hi } = this.rowidRange.get() as { lo: number | null; hi: number | null };
+    if (lo === null || hi === null) return null;
+    const step = Math.max(1, (hi - lo + 1) / ESTIMATE_SAMPLE);
+    return Array.from({ length: Math.min(ESTIMATE_SAMPLE, hi - lo + 1) }, (_, i) => lo + Math.floor(i * step));
+  }
+
+  /** The searchable text of each sampled track, kept until the database changes. */
+  private sampleTexts(): string[] {
+    const stamp = this.stamp.get() as { version: number; changes: number };
+    const at = `${stamp.version}:${stamp.changes}`;
+    if (this.sample?.at !== at) {
+      const rowids = this.sampleRowids();
+      this.sample = { at, texts: rowids ? (this.sampleRows.all(JSON.stringify(rowids)) as string[]) : [] };
+    }
+    return this.sample.texts;
   }
 
   /** Ids of the rows offset..offset+limit-1 as `list` orders them (a shift-click range). */
@@ -299,7 +333,7 @@ export class LibraryListing {
 
   /** How to search `search` (see `where`): the index when it narrows to few rows, else the scan. */
   private searchPlan(search: string | undefined): SearchPlan {
-    const words = (search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+    const words = searchWords(search);
     const trigrams = words.filter((w) => isAscii(w) && w.length >= TRIGRAM);
     if (!words.length) return { words, trigrams, mode: 'index' };
     if (!trigrams.length) return { words, trigrams, mode: 'scan' };
@@ -400,6 +434,15 @@ export class LibraryListing {
       return [{ ...track, status: statusOf(track), analysis, stemCount: Object.keys(stemSets.get(id)?.stems ?? {}).length }];
     });
   }
+}
+
+/** A search's words, lower-cased: each must occur in a track's text. */
+const searchWords = (search: string | undefined) => (search ?? '').toLowerCase().split(/\s+/).filter(Boolean);
+
+/** `textTest` in JavaScript (the estimate's sample): every word in the text, case aside. */
+function containsAll(text: string, words: readonly string[]): boolean {
+  const folded = text.toLowerCase();
+  return words.every((word) => folded.includes(word));
 }
 
 const countKey = (sql: string, params: unknown[]) => `${sql}\u0000${JSON.stringify(params)}`;
