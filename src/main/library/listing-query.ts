@@ -99,6 +99,12 @@ const SORTS: Record<ListSortKey, SortPlan> = {
  * against ~200 ms through the index).
  */
 const RARE_MATCHES = 2000;
+/**
+ * A word in more than this share of the library scans even when the index finds few enough
+ * (`RARE_MATCHES`): a window of 32 is full after ~640 rows, where the index hands over every match
+ * to be sorted first (at 10,000 tracks, a word in 19% of them: ~10 ms through the index, ~4 scanning).
+ */
+const DENSE_SHARE = 0.05;
 /** Tracks whose texts are tested to estimate a scanned search's matches (about 2 ms; a share known to +-2%). */
 const ESTIMATE_SAMPLE = 500;
 
@@ -174,6 +180,8 @@ export class LibraryListing {
     private readonly stems: StemRepository,
     /** Index matches up to which a search reads the index rather than scanning (see `where`). */
     private readonly rareMatches = RARE_MATCHES,
+    /** The share of the library above which a search scans however few its matches (1: never). */
+    private readonly denseShare = DENSE_SHARE,
   ) {
     // Two subqueries: min and max in one SELECT would scan the table instead of reading each end.
     this.rowidRange = db.prepare('SELECT (SELECT min(rowid) FROM tracks) AS lo, (SELECT max(rowid) FROM tracks) AS hi');
@@ -297,7 +305,8 @@ export class LibraryListing {
    * - `scan`: the test runs on each row as the sort walks its index, stopping when the window is
    *   full: quick when the words are common (a word in every fifth track fills 200 rows after
    *   1,000), where the index would hand over every match to be sorted first.
-   * `searchPlan` picks one by asking the index for a few matches more than `rareMatches`.
+   * `searchPlan` picks one by asking the index for a few matches more than `rareMatches` (and
+   *   scans a word in more than `denseShare` of the library however few its matches).
    */
   private where(query: ListFilter, plan: SearchPlan = this.searchPlan(query.search)): Where {
     const clauses: string[] = [];
@@ -338,7 +347,8 @@ export class LibraryListing {
     if (!words.length) return { words, trigrams, mode: 'index' };
     if (!trigrams.length) return { words, trigrams, mode: 'scan' };
     const found = this.probe.get(trigrams.map(phrase).join(' AND '), this.rareMatches + 1) as number;
-    return { words, trigrams, mode: found <= this.rareMatches ? 'index' : 'scan' };
+    const rare = found <= this.rareMatches && found <= this.denseShare * this.count({ clauses: [], params: [] });
+    return { words, trigrams, mode: rare ? 'index' : 'scan' };
   }
 
   private count(where: Where): number {
