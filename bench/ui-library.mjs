@@ -4,7 +4,7 @@
  * one second of silence; titles from a small vocabulary so a search word matches ~19% of them.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { wavHeader } from '../scripts/wav.mjs';
@@ -46,4 +46,34 @@ export function seedLibrary(home, N) {
     }
   })();
   db.close();
+}
+
+/** The size of `sfa serve`'s log in `home` now: where `sidecarsWarm` starts reading. */
+export function logSize(home) {
+  try {
+    return statSync(join(home, 'logs', 'cli.log')).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Resolves once `sfa serve` in `home` has warmed its Python sidecars (its log says so past byte
+ * `from`), or after `timeoutMs`: the warm-up (librosa's JIT, torch's import: 7-12 s of both cores
+ * here) would otherwise share the machine with the first measurements.
+ */
+export async function sidecarsWarm(home, from = 0, timeoutMs = 60_000) {
+  const log = join(home, 'logs', 'cli.log');
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    let text = '';
+    try {
+      text = readFileSync(log).subarray(from).toString('utf8');
+    } catch {
+      // no log yet
+    }
+    if (/sidecars warm in \d+ ms/.test(text)) return Date.now() - started;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return null;
 }

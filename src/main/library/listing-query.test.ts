@@ -17,8 +17,11 @@ afterEach(() => cleanups.splice(0).forEach((c) => c()));
 const WORDS = ['night', 'drive', 'sunset', 'echo', 'velvet', 'neon', 'river', 'ghost'];
 const CAMELOT = ['8A', '8B', '9A', '7A', '3B'];
 
-/** A library of `n` tracks: every third not analysed, every fifth with stems, one file missing. */
-function library(n: number, rareMatches?: number) {
+/**
+ * A library of `n` tracks: every third not analysed, every fifth with stems, one file missing.
+ * `denseShare` 1 (the default here): a search reads the index up to `rareMatches`, however common its word.
+ */
+function library(n: number, rareMatches?: number, denseShare = 1) {
   const t = tempDir();
   cleanups.push(t.cleanup);
   const db: Db = openDatabase(join(t.dir, 'db.sqlite'));
@@ -42,7 +45,7 @@ function library(n: number, rareMatches?: number) {
       if (i % 5 === 0) stems.register(['drums', 'bass'].map((stem) => ({ trackId: id, jobId: null, model: 'dsp', optionsKey: 'k', stem, path: `/s/${id}/${stem}.wav`, size: 1, duration: 1, format: 'wav', device: 'cpu' })));
     }
   })();
-  return { db, tracks, analyses, stems, listing: new LibraryListing(db, tracks, stems, rareMatches) };
+  return { db, tracks, analyses, stems, listing: new LibraryListing(db, tracks, stems, rareMatches, denseShare) };
 }
 
 describe('LibraryListing', () => {
@@ -180,5 +183,29 @@ describe('LibraryListing', () => {
     // The estimate never exceeds what the other filters let through.
     const filtered = lib.listing.list({ search: 'echo', bpmMin: 160, limit: 1, quickCount: true });
     expect(filtered.total).toBeLessThanOrEqual(lib.listing.countMatches({ bpmMin: 160 }).total);
+  });
+
+  it('scans for a word in many tracks of a small library, reads the index for a rare one', () => {
+    const lib = library(600, undefined, 0.05);
+    // Scanned: its total estimated (a window asking for a quick answer), counted on request.
+    expect(lib.listing.list({ search: 'night', limit: 10, quickCount: true }).totalExact).toBe(false);
+    expect(lib.listing.countMatches({ search: 'night' }).total).toBeGreaterThan(30);
+    // One match of 600 (title 100): read through the index, so counted at once.
+    expect(lib.listing.list({ search: '100', limit: 1, quickCount: true })).toMatchObject({ total: 1, totalExact: true });
+  });
+
+  it('estimates from the texts of the library as it is now, not as first sampled', () => {
+    const lib = library(600, 0);
+    const quick = (search: string) => lib.listing.list({ search, limit: 10, quickCount: true });
+    const before = quick('night');
+    expect(before.totalExact).toBe(false);
+    // Words tested as the SQL search tests them: case aside, every word, anywhere in the text.
+    const exact = lib.listing.countMatches({ search: 'NIGHT trio' }).total;
+    expect(Math.abs(quick('NIGHT trio').total - exact) / exact).toBeLessThan(0.25);
+    // Every title gets the word: the next estimate reads the changed texts.
+    lib.db.prepare("UPDATE tracks SET title = title || ' night'").run();
+    const after = quick('night');
+    expect(before.total).toBeLessThan(400);
+    expect(after.total).toBe(600);
   });
 });

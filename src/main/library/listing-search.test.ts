@@ -49,7 +49,8 @@ function library(rareMatches?: number) {
     const track = repos.tracks.insert({ title, artist, album, sourceKind: 'file', source: `/music/${title}`, path: null, contentHash: null, duration: 200, sampleRate: null, channels: null, codec: null, status: 'ready', spotifyId: null, youtubeId: null, isrc: null, coverUrl: null, downloadSize: null });
     if (key) repos.analyses.save(track.id, null, analysisResult({ key: { key: key[0], camelot: key[1] } }));
   }
-  return { db, repos, listing: new LibraryListing(db, repos.tracks, repos.stems, rareMatches) };
+  // denseShare 1: the index for every word up to `rareMatches`, however common in this small library.
+  return { db, repos, listing: new LibraryListing(db, repos.tracks, repos.stems, rareMatches, 1) };
 }
 
 const ids = (tracks: readonly TrackListItem[]) => tracks.map((t) => t.id).sort();

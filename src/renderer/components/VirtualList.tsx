@@ -11,7 +11,6 @@ export interface VirtualListProps<T> {
   rowHeight: number;
   /** Keep it the same function while the rows' look does not change (useCallback): a row renders again only when its item, index or this changes. */
   renderRow: (item: T, index: number) => ReactNode;
-  getKey: (item: T, index: number) => string;
   /** Attributes of each row's own element (role, aria-selected, handlers, data-*); stable as `renderRow`. */
   rowProps?: RowPropsOf<T>;
   /** Rows rendered beyond the visible ones on each side. */
@@ -52,7 +51,7 @@ const RowSlot = memo(function RowSlot({ item, index, rowHeight, renderRow, rowPr
  * A windowed list: only the rows in view (plus `overscan`) are in the DOM, positioned in a
  * spacer as tall as all rows, so 100,000 tracks scroll like 30.
  */
-export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, getKey, rowProps, overscan = 8, initialHeight = 600, className, header, scrollToIndex, role, ariaLabel, ariaRowCount }: VirtualListProps<T>) {
+export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, rowProps, overscan = 8, initialHeight = 600, className, header, scrollToIndex, role, ariaLabel, ariaRowCount }: VirtualListProps<T>) {
   const ref = useRef<HTMLDivElement>(null);
   // The first row in view, not the pixel offset: scrolling within a row renders nothing.
   const [topRow, setTopRow] = useState(0);
@@ -99,7 +98,9 @@ export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, g
       rows.push(<div key={`pending-${i}`} className="vrow pending" aria-busy="true" style={{ position: 'absolute', top: i * rowHeight, left: 0, right: 0, height: rowHeight }} />);
       continue;
     }
-    rows.push(<RowSlot key={getKey(item, i)} item={item} index={i} rowHeight={rowHeight} renderRow={renderRow} rowProps={rowProps} />);
+    // Keyed by place, not by item: a new search or sort fills the rows already built with its
+    // items (text and attributes change) instead of building every row again.
+    rows.push(<RowSlot key={i} item={item} index={i} rowHeight={rowHeight} renderRow={renderRow} rowProps={rowProps} />);
   }
 
   return (

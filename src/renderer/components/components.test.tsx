@@ -22,7 +22,7 @@ function renderApp(engine: FakeEngine) {
 describe('<VirtualList>', () => {
   it('renders only the visible rows of 10,000', () => {
     const items = Array.from({ length: 10_000 }, (_, i) => `item ${i}`);
-    const { container } = render(<VirtualList count={items.length} itemAt={(i) => items[i]} rowHeight={20} initialHeight={200} overscan={2} getKey={(s) => s} renderRow={(s) => <span>{s}</span>} />);
+    const { container } = render(<VirtualList count={items.length} itemAt={(i) => items[i]} rowHeight={20} initialHeight={200} overscan={2} renderRow={(s) => <span>{s}</span>} />);
     const rows = container.querySelectorAll('.vrow');
     expect(rows.length).toBeLessThanOrEqual(15);
     expect(screen.getByText('item 0')).toBeTruthy();
@@ -44,7 +44,7 @@ describe('<VirtualList> while scrolling', () => {
       rendered.push(i);
       return <span>{s}</span>;
     };
-    render(<VirtualList count={items.length} itemAt={(i) => items[i]} rowHeight={20} initialHeight={200} overscan={2} getKey={(s) => s} renderRow={renderRow} />);
+    render(<VirtualList count={items.length} itemAt={(i) => items[i]} rowHeight={20} initialHeight={200} overscan={2} renderRow={renderRow} />);
     expect(rendered).toEqual(Array.from({ length: 13 }, (_, i) => i));
     const scroller = screen.getByTestId('vlist');
     rendered.length = 0;
@@ -61,7 +61,7 @@ describe('<VirtualList> over rows still loading', () => {
   it('shows blank rows for the missing ones and reports the range it shows', () => {
     const ranges: [number, number][] = [];
     const { container } = render(
-      <VirtualList count={100_000} itemAt={(i) => (i < 5 ? `item ${i}` : undefined)} onRange={(a, b) => ranges.push([a, b])} rowHeight={20} initialHeight={200} overscan={2} getKey={(s) => s} renderRow={(s) => <span>{s}</span>} />,
+      <VirtualList count={100_000} itemAt={(i) => (i < 5 ? `item ${i}` : undefined)} onRange={(a, b) => ranges.push([a, b])} rowHeight={20} initialHeight={200} overscan={2} renderRow={(s) => <span>{s}</span>} />,
     );
     expect(screen.getByText('item 4')).toBeTruthy();
     expect(container.querySelectorAll('.vrow.pending').length).toBeGreaterThan(0);

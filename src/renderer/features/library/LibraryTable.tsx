@@ -62,9 +62,9 @@ const Row = memo(function Row({ t, status, mixesWith, onOpen }: { t: TrackListIt
       <div role="cell" data-col="artist" className={`cell${t.artist ? '' : ' muted'}`}>{t.artist ?? 'Unknown artist'}</div>
       <div role="cell" data-col="duration" className="cell num">{formatDuration(t.duration)}</div>
       <div role="cell" data-col="bpm" className="cell num">{formatBpm(a?.bpm ?? null)}</div>
-      <div role="cell" data-col="key" className={`cell${mixesWith && a?.camelot ? ' key-match' : ''}`} title={a?.keyConfidence != null ? `confidence ${Math.round(a.keyConfidence * 100)}%` : undefined}>
+      <div role="cell" data-col="key" className={`cell key-cell${mixesWith && a?.camelot ? ' key-match' : ''}`} title={a?.keyConfidence != null ? `confidence ${Math.round(a.keyConfidence * 100)}%` : undefined}>
         {a?.camelot && <span className={`camelot camelot-${a.camelot.slice(-1)}`}>{a.camelot}</span>}
-        <span className="key-name">{a?.camelot ? (a.key ?? CAMELOT_NAMES[a.camelot] ?? '') : keyText(a)}</span>
+        {a?.camelot ? (a.key ?? CAMELOT_NAMES[a.camelot] ?? '') : keyText(a)}
       </div>
       <div role="cell" data-col="energy" className="cell num">{energyText(a?.energy)}</div>
       <div role="cell" data-col="loudness" className="cell num">{a?.loudness != null ? a.loudness.toFixed(1) : '—'}</div>
@@ -77,13 +77,34 @@ const Row = memo(function Row({ t, status, mixesWith, onOpen }: { t: TrackListIt
             <span style={{ width: `${status.percent}%` }} />
           </span>
         )}
-        <span className="status-text">{status.text}</span>
+        {status.text}
       </div>
     </>
   );
 });
 
-const trackKey = (t: TrackListItem) => t.id;
+const toggleSort = (key: SortKey) =>
+  useUiStore.setState((s) => ({ sort: { key, dir: s.sort.key === key ? (s.sort.dir === 1 ? -1 : 1) : key === 'addedAt' ? -1 : 1 } }));
+
+/** The column headers, marking the sort the rows shown answer (the engine's reply), not one still loading. */
+function Header({ column, dir }: { column?: SortKey; dir?: 'asc' | 'desc' }) {
+  return (
+    <div role="row" className="trow thead">
+      {COLUMNS.map((c) => {
+        const active = column === c.key;
+        const ascending = dir === 'asc';
+        return (
+          <div role="columnheader" key={c.key} data-col={c.key} className={`cell${c.numeric ? ' num' : ''}`} aria-sort={active ? (ascending ? 'ascending' : 'descending') : 'none'}>
+            <button type="button" className="sort" onClick={() => toggleSort(c.key)}>
+              {c.label}
+              <span className="sort-mark" aria-hidden="true">{active ? (ascending ? '▲' : '▼') : ''}</span>
+            </button>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
 
 /** Each track's pipeline status (its jobs' live progress over its stored status). */
 function useStatusOf(): (t: TrackListItem) => PipelineStatus {
@@ -104,14 +125,10 @@ export function LibraryTable() {
   const total = useLibraryStore((s) => s.total);
   const itemAt = useCallback((i: number) => rowAt({ pages }, i), [pages]);
   const onRange = useCallback((first: number, last: number) => actions.showRows(first, last), [actions]);
-  // The header marks the sort the rows shown answer (the engine's reply), not one still loading.
   const queryKey = useLibraryStore((s) => s.queryKey);
   const shownSort = useMemo(() => (queryKey ? (JSON.parse(queryKey) as ListParams).sort : undefined), [queryKey]);
   const selected = useUiStore((s) => s.selected);
   const mixesWith = useUiStore((s) => s.filter.mixesWith);
-
-  const toggleSort = (key: SortKey) =>
-    useUiStore.setState((s) => ({ sort: { key, dir: s.sort.key === key ? (s.sort.dir === 1 ? -1 : 1) : key === 'addedAt' ? -1 : 1 } }));
 
   // Stable while the selection, the key match and the jobs stay: scrolling renders only the rows it brings in.
   const rowProps = useCallback(
@@ -127,23 +144,8 @@ export function LibraryTable() {
     [selected, actions],
   );
   const renderRow = useCallback((t: TrackListItem) => <Row t={t} status={statusOf(t)} mixesWith={mixesWith} onOpen={actions.openTrack} />, [statusOf, mixesWith, actions]);
-
-  const header = (
-    <div role="row" className="trow thead">
-      {COLUMNS.map((c) => {
-        const active = shownSort?.column === c.key;
-        const ascending = shownSort?.dir === 'asc';
-        return (
-          <div role="columnheader" key={c.key} data-col={c.key} className={`cell${c.numeric ? ' num' : ''}`} aria-sort={active ? (ascending ? 'ascending' : 'descending') : 'none'}>
-            <button type="button" className="sort" onClick={() => toggleSort(c.key)}>
-              {c.label}
-              <span className="sort-mark" aria-hidden="true">{active ? (ascending ? '▲' : '▼') : ''}</span>
-            </button>
-          </div>
-        );
-      })}
-    </div>
-  );
+  // An element that stays the same while the sort shown does: a search's reply does not render the header again.
+  const header = useMemo(() => <Header column={shownSort?.column} dir={shownSort?.dir} />, [shownSort?.column, shownSort?.dir]);
 
   return (
     <VirtualList
@@ -156,7 +158,6 @@ export function LibraryTable() {
       onRange={onRange}
       rowHeight={ROW_HEIGHT}
       header={header}
-      getKey={trackKey}
       rowProps={rowProps}
       renderRow={renderRow}
     />

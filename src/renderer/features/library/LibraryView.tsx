@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { memo, useMemo, useState } from 'react';
 import { SEPARATION_DEFAULTS } from '../../../shared/separation';
 import { useActions } from '../../actions/context';
 import { CAMELOT_KEYS, CAMELOT_NAMES, compatibleKeys } from '../../lib/camelot';
@@ -14,7 +14,9 @@ import { LinkBox } from './LinkBox';
 
 const num = (v: string): number | null => (v.trim() === '' || !Number.isFinite(Number(v)) ? null : Number(v));
 
-function Filters() {
+// Filters and BulkBar are memoised: they take no props, so a search's reply (a new count and
+// rows) does not render them again; they follow their own stores.
+const Filters = memo(function Filters() {
   const filter = useUiStore((s) => s.filter);
   const setFilter = (patch: Partial<typeof filter>) => useUiStore.setState((s) => ({ filter: { ...s.filter, ...patch } }));
   return (
@@ -59,9 +61,9 @@ function Filters() {
       )}
     </div>
   );
-}
+});
 
-function BulkBar() {
+const BulkBar = memo(function BulkBar() {
   const actions = useActions();
   const selected = useUiStore((s) => s.selected);
   const models = useSettingsStore((s) => s.models);
@@ -136,30 +138,41 @@ function BulkBar() {
       </button>
     </div>
   );
+});
+
+/** How many tracks the rows shown answer: the one part of the header a search's reply changes. */
+function LibraryCount() {
+  const status = useLibraryStore((s) => s.status);
+  const total = useLibraryStore((s) => s.total);
+  const totalExact = useLibraryStore((s) => s.totalExact);
+  const libraryTotal = useLibraryStore((s) => s.libraryTotal);
+  // The count describes the rows shown: a search still loading does not say "100000 of 100000".
+  const queryKey = useLibraryStore((s) => s.queryKey);
+  const shown = useMemo(() => (queryKey ? (JSON.parse(queryKey) as ListParams) : null), [queryKey]);
+  const filtering = !!shown && narrows(shown);
+  return (
+    // data-search: the search the rows shown answer (the ui benchmark waits for it); data-exact: whether their count is (an estimate until counted).
+    <p className="muted small" data-testid="library-count" data-search={shown?.search ?? ''} data-exact={String(totalExact)}>
+      {status === 'ready' ? (filtering ? `${totalExact ? total : `about ${Number(total.toPrecision(2))}`} of ${libraryTotal} tracks` : `${libraryTotal} ${libraryTotal === 1 ? 'track' : 'tracks'}`) : '\u00a0'}
+    </p>
+  );
 }
 
 export function LibraryView() {
   const actions = useActions();
   const status = useLibraryStore((s) => s.status);
   const error = useLibraryStore((s) => s.error);
-  const total = useLibraryStore((s) => s.total);
-  const totalExact = useLibraryStore((s) => s.totalExact);
+  // Whether any track matches, not how many: a search's reply renders the count and the table, not the view.
+  const none = useLibraryStore((s) => s.total === 0);
   const libraryTotal = useLibraryStore((s) => s.libraryTotal);
   const canPassPaths = useSystemStore((s) => s.info?.canPassPaths ?? false);
-  // The count describes the rows shown: a search still loading does not say "100000 of 100000".
-  const queryKey = useLibraryStore((s) => s.queryKey);
-  const shown = useMemo(() => (queryKey ? (JSON.parse(queryKey) as ListParams) : null), [queryKey]);
-  const filtering = !!shown && narrows(shown);
 
   return (
     <section className="view library-view" aria-labelledby="library-heading">
       <header className="view-header">
         <div>
           <h1 id="library-heading">Library</h1>
-          {/* data-search: the search the rows shown answer (the ui benchmark waits for it); data-exact: whether their count is (an estimate until counted). */}
-          <p className="muted small" data-testid="library-count" data-search={shown?.search ?? ''} data-exact={String(totalExact)}>
-            {status === 'ready' ? (filtering ? `${totalExact ? total : `about ${Number(total.toPrecision(2))}`} of ${libraryTotal} tracks` : `${libraryTotal} ${libraryTotal === 1 ? 'track' : 'tracks'}`) : '\u00a0'}
-          </p>
+          <LibraryCount />
         </div>
         <div className="toolbar">
           <LinkBox />
@@ -193,7 +206,7 @@ export function LibraryView() {
           <p className="muted loading">Loading the library…</p>
         ) : libraryTotal === 0 ? (
           <EmptyState canPassPaths={canPassPaths} />
-        ) : total === 0 ? (
+        ) : none ? (
           <div className="empty-state small-empty">
             <h2>No track matches</h2>
             <p>Change the search or the filters, or clear them.</p>
