@@ -101,7 +101,7 @@ const SORTS: Record<ListSortKey, SortPlan> = {
 const RARE_MATCHES = 2000;
 /**
  * A word in more than this share of the library scans even when the index finds few enough
- * (`RARE_MATCHES`): a window of 32 is full after ~640 rows, where the index hands over every match
+ * (`RARE_MATCHES`): a window of 50 is full after ~1,000 rows, where the index hands over every match
  * to be sorted first (at 10,000 tracks, a word in 19% of them: ~10 ms through the index, ~4 scanning).
  */
 const DENSE_SHARE = 0.05;
@@ -196,10 +196,9 @@ export class LibraryListing {
       .pluck();
     // Case folding as the renderer's search did it (String#toLowerCase), where neither the
     // trigram index nor SQLite's ASCII-only LIKE folds the same way (non-ASCII text).
-    db.function('sfa_contains_folded', { deterministic: true, varargs: true }, (text: unknown, ...words: unknown[]) => {
-      const folded = String(text).toLowerCase();
-      return words.every((w) => folded.includes(String(w))) ? 1 : 0;
-    });
+    db.function('sfa_contains_folded', { deterministic: true, varargs: true }, (text: unknown, ...words: unknown[]) =>
+      containsAll(String(text), words.map(String)) ? 1 : 0,
+    );
   }
 
   list(query: ListQuery = {}): ListPage {
