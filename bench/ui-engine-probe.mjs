@@ -11,8 +11,7 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import WebSocket from 'ws';
-import { logSize, sidecarsWarm } from './ui-library.mjs';
+import { apiSocket, logSize, sidecarsWarm } from './ui-library.mjs';
 
 const tree = process.env.PROBE_TREE ?? process.cwd();
 const home = process.env.PROBE_HOME ?? join(tmpdir(), 'sfa-ui-search-probe-100000');
@@ -22,24 +21,8 @@ const child = spawn(process.execPath, ['bin/sfa.mjs', '--home', home, 'serve', '
 try {
   const server = JSON.parse(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
   await sidecarsWarm(home, from);
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws')}/ws?token=${server.token}`, { headers: { Origin: server.url } });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const waiting = new Map();
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data));
-    waiting.get(m.id)?.(m.reply);
-    waiting.delete(m.id);
-  });
-  let id = 0;
-  const request = (name, params) =>
-    new Promise((resolve) => {
-      const my = ++id;
-      waiting.set(my, resolve);
-      ws.send(JSON.stringify({ id: my, name, params }));
-    });
+  const api = await apiSocket(server);
+  const request = api.request;
   const times = {};
   for (let round = 0; round < rounds; round++) {
     for (const text of ['n', 'ni', 'nig', 'nigh', 'night']) {
@@ -49,7 +32,7 @@ try {
       (times[text] ??= []).push(performance.now() - t0);
     }
   }
-  ws.close();
+  api.close();
   console.log(`engine alone, ${tree}, ${rounds} rounds (ms): first six, then the median`);
   for (const [text, t] of Object.entries(times)) console.log(`${text.padEnd(6)} ${t.slice(0, 6).map((v) => v.toFixed(1).padStart(5)).join(' ')}   median ${[...t].sort((a, b) => a - b)[Math.floor(t.length / 2)].toFixed(1)}`);
 } finally {

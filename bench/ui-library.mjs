@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import WebSocket from 'ws';
 import { wavHeader } from '../scripts/wav.mjs';
 
 const CAMELOT = Array.from({ length: 24 }, (_, i) => `${Math.floor(i / 2) + 1}${i % 2 ? 'B' : 'A'}`);
@@ -76,4 +77,33 @@ export async function sidecarsWarm(home, from = 0, timeoutMs = 60_000) {
     await new Promise((r) => setTimeout(r, 200));
   }
   return null;
+}
+
+/**
+ * The engine's API over `sfa serve`'s WebSocket, as the page uses it (token, Origin), without a
+ * browser: `request(name, params)` resolves with the reply ({ ok, result | error }).
+ */
+export async function apiSocket(server) {
+  const base = server.url.replace(/\/$/, '');
+  const ws = new WebSocket(`${base.replace(/^http/, 'ws')}/ws?token=${server.token}`, { headers: { Origin: base } });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const waiting = new Map();
+  ws.on('message', (data) => {
+    const m = JSON.parse(String(data));
+    waiting.get(m.id)?.(m.reply);
+    waiting.delete(m.id);
+  });
+  let id = 0;
+  return {
+    request: (name, params) =>
+      new Promise((resolve) => {
+        const my = ++id;
+        waiting.set(my, resolve);
+        ws.send(JSON.stringify({ id: my, name, params }));
+      }),
+    close: () => ws.close(),
+  };
 }

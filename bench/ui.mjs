@@ -18,9 +18,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { chromium } from '@playwright/test';
-import WebSocket from 'ws';
 import { findBrowser, missingBrowserMessage } from '../scripts/browser.mjs';
-import { seedLibrary, sidecarsWarm } from './ui-library.mjs';
+import { apiSocket, seedLibrary, sidecarsWarm } from './ui-library.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
 const root = process.cwd();
@@ -45,25 +44,10 @@ async function startServe() {
  * the browser's share of the figures above can be told from the engine's.
  */
 async function engineAlone() {
-  const ws = new WebSocket(`${server.url.replace(/^http/, 'ws').replace(/\/$/, '')}/ws?token=${server.token}`, { headers: { Origin: server.url.replace(/\/$/, '') } });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  const waiting = new Map();
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data));
-    waiting.get(m.id)?.(m.reply);
-    waiting.delete(m.id);
-  });
-  let id = 0;
+  const api = await apiSocket(server);
   const timed = async (name, params) => {
-    const my = ++id;
     const t0 = performance.now();
-    const reply = await new Promise((resolve) => {
-      waiting.set(my, resolve);
-      ws.send(JSON.stringify({ id: my, name, params }));
-    });
+    const reply = await api.request(name, params);
     if (!reply.ok) throw new Error(`${name}: ${reply.error.message}`);
     return performance.now() - t0;
   };
@@ -81,7 +65,7 @@ async function engineAlone() {
   // page), and the last page by BPM (OFFSET deep in the index).
   result.statusSort = await median('library.list', { sort: { column: 'status', dir: 'asc' }, offset: 0, limit: 50, quickCount: true });
   result.bpmDeep = await median('library.list', { sort: { column: 'bpm', dir: 'asc' }, offset: Math.max(0, N - 50), limit: 50, quickCount: true });
-  ws.close();
+  api.close();
   return result;
 }
 
