@@ -22,12 +22,11 @@ try {
   const server = JSON.parse(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
   await sidecarsWarm(home, from);
   const api = await apiSocket(server);
-  const request = api.request;
   const times = {};
   for (let round = 0; round < rounds; round++) {
     for (const text of ['n', 'ni', 'nig', 'nigh', 'night']) {
       const t0 = performance.now();
-      const reply = await request('library.list', { sort: { column: 'addedAt', dir: 'desc' }, search: text, offset: 0, limit: 50, quickCount: true });
+      const reply = await api.request('library.list', { sort: { column: 'addedAt', dir: 'desc' }, search: text, offset: 0, limit: 50, quickCount: true });
       if (!reply.ok) throw new Error(reply.error.message);
       (times[text] ??= []).push(performance.now() - t0);
     }
