@@ -7,7 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { chromium } from '@playwright/test';
 import WebSocket from 'ws';
+import { findBrowser, missingBrowserMessage } from '../scripts/browser.mjs';
 import { wavHeader } from '../scripts/wav.mjs';
 
 const CAMELOT = Array.from({ length: 24 }, (_, i) => `${Math.floor(i / 2) + 1}${i % 2 ? 'B' : 'A'}`);
@@ -106,4 +108,28 @@ export async function apiSocket(server) {
       }),
     close: () => ws.close(),
   };
+}
+
+/**
+ * Headless Chromium on `sfa serve`'s page, the way every ui benchmark measures it: 1280 x 800,
+ * dark, the token traded for the cookie and the first-run note dismissed, so what is measured
+ * next is the plain app. `extraArgs`: more Chromium flags. The browser is closed if the page fails.
+ */
+export async function openApp(server, extraArgs = []) {
+  const found = findBrowser();
+  if (!found) throw new Error(missingBrowserMessage());
+  const browser = await chromium.launch({
+    executablePath: found.executablePath,
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', ...extraArgs],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?token=${server.token}`);
+    await page.evaluate(() => localStorage.setItem('sfa:first-run-dismissed', '1'));
+    return { browser, page };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
 }

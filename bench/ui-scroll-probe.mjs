@@ -14,9 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium } from '@playwright/test';
-import { findBrowser } from '../scripts/browser.mjs';
-import { seedLibrary } from './ui-library.mjs';
+import { openApp, seedLibrary } from './ui-library.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
 const home = join(tmpdir(), `sfa-ui-probe-${N}`);
@@ -31,19 +29,15 @@ if (fresh) {
   seedLibrary(home, N);
   console.log(`seeded ${N} in ${Date.now() - t0} ms`);
 }
-const browser = await chromium.launch({ executablePath: findBrowser()?.executablePath, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info', ...(process.env.PROBE_ARGS ? process.env.PROBE_ARGS.split(' ') : [])] });
+const { browser, page } = await openApp(server, ['--enable-precise-memory-info', ...(process.env.PROBE_ARGS ? process.env.PROBE_ARGS.split(' ') : [])]);
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
-  const page = await context.newPage();
-  await page.goto(`${server.url}/?token=${server.token}`);
-  await page.evaluate(() => localStorage.setItem('sfa:first-run-dismissed', '1'));
   await page.goto(`${server.url}/`);
   await page.waitForSelector('[data-track-id]');
   if (css) await page.addStyleTag({ content: css });
   await page.waitForTimeout(500);
   const box = await page.locator('.library-table').boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  const cdp = await context.newCDPSession(page);
+  const cdp = await page.context().newCDPSession(page);
   let chunks = [];
   if (process.env.PROBE_LAYERS) {
     let layers = [];

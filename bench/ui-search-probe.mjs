@@ -16,9 +16,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium } from '@playwright/test';
-import { findBrowser } from '../scripts/browser.mjs';
-import { logSize, seedLibrary, sidecarsWarm } from './ui-library.mjs';
+import { logSize, openApp, seedLibrary, sidecarsWarm } from './ui-library.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
 const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 4);
@@ -30,12 +28,8 @@ const child = spawn(process.execPath, ['bin/sfa.mjs', '--home', home, 'serve', '
 const server = JSON.parse(await new Promise((r) => createInterface({ input: child.stdout }).once('line', r)));
 if (fresh) seedLibrary(home, N);
 console.log(`sidecars warm after ${await sidecarsWarm(home, logFrom)} ms`);
-const browser = await chromium.launch({ executablePath: findBrowser()?.executablePath, args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+const { browser, page } = await openApp(server);
 try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
-  const page = await context.newPage();
-  await page.goto(`${server.url}/?token=${server.token}`);
-  await page.evaluate(() => localStorage.setItem('sfa:first-run-dismissed', '1'));
   // Every message on the app's socket, timed as it leaves and as its event starts (before the app's own handler).
   await page.addInitScript(() => {
     const w = window;
@@ -56,7 +50,7 @@ try {
   await page.waitForSelector('[data-track-id]');
   if (process.env.PROBE_CSS) await page.addStyleTag({ content: process.env.PROBE_CSS });
   await page.waitForTimeout(500);
-  const cdp = await context.newCDPSession(page);
+  const cdp = await page.context().newCDPSession(page);
   const chunks = [];
   cdp.on('Tracing.dataCollected', (e) => chunks.push(...e.value));
   if (process.env.PROBE_PROFILE) {

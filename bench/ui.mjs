@@ -17,9 +17,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium } from '@playwright/test';
-import { findBrowser, missingBrowserMessage } from '../scripts/browser.mjs';
-import { apiSocket, seedLibrary, sidecarsWarm } from './ui-library.mjs';
+import { apiSocket, openApp, seedLibrary, sidecarsWarm } from './ui-library.mjs';
 
 const N = Number(process.env.SFA_BENCH_TRACKS ?? 10_000);
 const root = process.cwd();
@@ -79,17 +77,10 @@ let browser;
 try {
   // Python's start-up (the sidecars' warm-up) must not share the CPU with the measurements.
   const warmMs = await sidecarsWarm(home);
-  const found = findBrowser();
-  if (!found) throw new Error(missingBrowserMessage());
-  browser = await chromium.launch({
-    executablePath: found.executablePath,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-precise-memory-info'],
-  });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'dark' });
-  const page = await context.newPage();
-  // Trade the token for the cookie first, dismiss the first-run note, so the measured load is the plain app.
-  await page.goto(`${server.url}/?token=${server.token}`);
-  await page.evaluate(() => localStorage.setItem('sfa:first-run-dismissed', '1'));
+  // The token traded for the cookie, the first-run note dismissed: the measured load is the plain app.
+  const app = await openApp(server, ['--enable-precise-memory-info']);
+  browser = app.browser;
+  const page = app.page;
   await page.addInitScript(() => {
     const w = window;
     w.__firstRow = null;
@@ -172,7 +163,7 @@ try {
   });
   const scrolledTo = await page.evaluate(() => document.querySelector('.library-table').scrollTop);
 
-  const cdp = await context.newCDPSession(page);
+  const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   await cdp.send('HeapProfiler.collectGarbage').catch(() => {});
   const { metrics } = await cdp.send('Performance.getMetrics');

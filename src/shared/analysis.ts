@@ -156,6 +156,7 @@ export const analysisResultSchema = z.object({
   channels: num,
   /** Rate the analysis ran at (22050). */
   analysis_sample_rate: num,
+  // The contract's name for the analysed excerpt (DESIGN.md, written by the sidecar): a data field, not the DOM's global.
   window: analysisWindow,
   tempo: tempoResult,
   /** Since 1.1.0. */
