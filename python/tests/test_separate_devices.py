@@ -125,7 +125,7 @@ def test_v3_model_out_of_memory_retries_half_the_segment_first(monkeypatch):
     monkeypatch.setattr(runner, "apply_model_fn", fake)
     ctx, _ = make_ctx()
     p = runner.parse({"path": "x", "outDir": "y", "shifts": 0})
-    _out, device, segment, fallbacks, _prec = runner.compute_with_fallback(
+    _out, device, segment, fallbacks, _prec, _runtime = runner.compute_with_fallback(
         v3, torch.zeros(2, SR), "cuda", p, ctx, 0.0, 1.0)
     assert calls == [("cuda", None), ("cuda", 22.0), ("cpu", 22.0)]
     assert device == "cpu" and segment == 22.0

@@ -75,7 +75,9 @@ export const LOCK_VARIANTS = {
     // demucs 4.1 requires sphn >= 0.1.12, which has no x86_64 macOS wheel (a Rust build); only
     // demucs.api imports it, which the sidecar does not use. The lock is complete, so it is
     // installed exactly as written (--no-deps) and sphn left out.
-    remove: ['sphn'],
+    // OpenVINO 2026 has no x86_64 macOS wheel either: there the CPU path is PyTorch's (the sidecar
+    // finds no openvino to import; python/sfa_sidecar/separation/openvino_core.py).
+    remove: ['sphn', 'openvino', 'openvino-telemetry'],
     noDeps: true,
     unverified: 'Wheels checked on PyPI for macosx_10_15_x86_64 (node scripts/locks.mjs --check); not yet installed and run on an Intel Mac.',
   },

@@ -9,6 +9,8 @@ The arithmetic is demucs 4.1's (``demucs.apply.apply_model``): the same random s
   the matrix kernels busier; the stems differ from one-at-a-time only by the kernels' rounding.
 - ``autocast``: a context manager factory (e.g. bfloat16 on a CPU that computes it natively)
   entered around each forward; outputs are cast back to float32 before the overlap-add.
+- ``forward``: what each batch of chunks goes through (default PyTorch; ``openvino_core.Forward``
+  runs HTDemucs' network through OpenVINO where that is faster on this CPU).
 - ``no_grad``, as demucs: measured here, ``inference_mode`` raised the peak memory of one
   htdemucs segment from 1081 to 1200 MB.
 - On the CPU, self-attention goes through ``scaled_dot_product_attention`` (flash attention on
@@ -61,6 +63,9 @@ def _sdpa_attention(device: Any) -> Any:
         mha.set_fastpath_enabled(before)
 
 
+Forward = Callable[[Any, Any], Any]  # (model, batch of chunks) -> stems of each chunk
+
+
 def _forward(model: Any, batch: Any, autocast: Callable[[], Any] | None, device: Any = "cpu") -> Any:
     import torch  # noqa: PLC0415
 
@@ -70,8 +75,14 @@ def _forward(model: Any, batch: Any, autocast: Callable[[], Any] | None, device:
         return out.float() if out.dtype != torch.float32 else out
 
 
+def eager(autocast: Callable[[], Any] | None = None, device: Any = "cpu") -> Forward:
+    """PyTorch's own forward pass (the default ``forward``; another runtime's fallback)."""
+    return lambda model, batch: _forward(model, batch, autocast, device)
+
+
+
 def _split(model: Any, mix: Any, *, overlap: float, segment: float | None, batch: int, device: Any,
-           autocast: Callable[[], Any] | None, callback: Callable[[dict], None] | None) -> Any:
+           forward: Forward, callback: Callable[[dict], None] | None) -> Any:
     """``mix`` is a demucs TensorChunk (1, C, L) -> (1, S, C, L), as apply_model's split branch."""
     import torch  # noqa: PLC0415
     from demucs.apply import TensorChunk  # noqa: PLC0415
@@ -99,7 +110,7 @@ def _split(model: Any, mix: Any, *, overlap: float, segment: float | None, batch
                 if callback is not None:
                     callback({"state": "start", "segment_offset": pending[i][0]})
             stacked = torch.cat([inputs[i].to(device) for i in indices], 0)
-            outs = _forward(model, stacked, autocast, device)
+            outs = forward(model, stacked)
             for j, i in enumerate(indices):
                 results[i] = center_trim(outs[j * n:(j + 1) * n], pending[i][1].length)
                 if callback is not None:
@@ -123,7 +134,7 @@ def _split(model: Any, mix: Any, *, overlap: float, segment: float | None, batch
 
 
 def _one_model(model: Any, mix: Any, *, shifts: int, overlap: float, segment: float | None, batch: int,
-               device: Any, autocast: Callable[[], Any] | None, callback: Callable[[dict], None] | None) -> Any:
+               device: Any, forward: Forward, callback: Callable[[dict], None] | None) -> Any:
     from demucs.apply import TensorChunk, tensor_chunk  # noqa: PLC0415
 
     model.to(device)
@@ -131,7 +142,7 @@ def _one_model(model: Any, mix: Any, *, shifts: int, overlap: float, segment: fl
     length = mix.shape[-1]
     if not shifts:
         return _split(model, tensor_chunk(mix), overlap=overlap, segment=segment, batch=batch, device=device,
-                      autocast=autocast, callback=callback)
+                      forward=forward, callback=callback)
     max_shift = int(0.5 * model.samplerate)
     padded_mix = tensor_chunk(mix).padded(length + 2 * max_shift)
     out: Any = 0.0
@@ -139,7 +150,7 @@ def _one_model(model: Any, mix: Any, *, shifts: int, overlap: float, segment: fl
         offset = random.randint(0, max_shift)
         shifted = TensorChunk(padded_mix, offset, length + max_shift - offset)
         res = _split(model, shifted, overlap=overlap, segment=segment, batch=batch, device=device,
-                     autocast=autocast, callback=callback)
+                     forward=forward, callback=callback)
         out += res[..., max_shift - offset:]
     out /= shifts
     return out
@@ -147,17 +158,19 @@ def _one_model(model: Any, mix: Any, *, shifts: int, overlap: float, segment: fl
 
 def apply_model(model: Any, mix: Any, *, shifts: int = 1, overlap: float = 0.25, segment: float | None = None,
                 device: Any = "cpu", batch: int = 1, autocast: Callable[[], Any] | None = None,
-                callback: Callable[[dict], None] | None = None, **_ignored: Any) -> Any:
-    """(1, C, L) mix -> (1, S, C, L) stems; a bag averages its members with their weights."""
+                callback: Callable[[dict], None] | None = None, forward: Forward | None = None, **_ignored: Any) -> Any:
+    """(1, C, L) mix -> (1, S, C, L) stems; a bag averages its members with their weights.
+    ``forward`` runs each batch of chunks through a model (default: PyTorch, under ``autocast``)."""
+    forward = forward or eager(autocast, device)
     if not (hasattr(model, "models") and hasattr(model, "weights")):
         return _one_model(model, mix, shifts=shifts, overlap=overlap, segment=segment, batch=batch,
-                          device=device, autocast=autocast, callback=callback)
+                          device=device, forward=forward, callback=callback)
     estimates: Any = 0.0
     totals = [0.0] * len(model.sources)
     for sub_model, model_weights in zip(model.models, model.weights):
         original_device = next(iter(sub_model.parameters())).device
         out = _one_model(sub_model, mix, shifts=shifts, overlap=overlap, segment=segment, batch=batch,
-                         device=device, autocast=autocast, callback=callback)
+                         device=device, forward=forward, callback=callback)
         sub_model.to(original_device)
         for k, inst_weight in enumerate(model_weights):
             out[:, k, :, :] *= inst_weight

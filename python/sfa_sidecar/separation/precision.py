@@ -69,9 +69,13 @@ def native_bf16(cpuinfo: str | None = None, system: str | None = None) -> str | 
     return None
 
 
+def cache_folder() -> Path:
+    """Where the CPU measurements (and openvino_core's converted models) are kept."""
+    return Path(os.environ.get("SFA_PRECISION_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "sfa"))
+
+
 def _cache_file() -> Path:
-    folder = os.environ.get("SFA_PRECISION_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "sfa")
-    return Path(folder) / "cpu-precision.json"
+    return cache_folder() / "cpu-precision.json"
 
 
 def _machine_key(torch: Any, flag: str) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import audio
 from ..errors import BadRequestError, CancelledError
-from . import chunked, devices, dsp, models, precision, quantize
+from . import chunked, devices, dsp, models, openvino_core, precision, quantize
 from .writer import StemWriter
 
 DEFAULTS = {"model": "htdemucs", "device": "auto", "shifts": 1, "overlap": 0.25, "format": "wav",
@@ -166,7 +166,8 @@ def chunk_total(model: Any, length: int, shifts: int, overlap: float, segment: f
 
 
 def _apply(model: Any, mix: Any, device: str, p: dict[str, Any], segment: float | None,
-           on_chunk: Callable[[dict], None], autocast: Callable[[], Any] | None = None) -> Any:
+           on_chunk: Callable[[dict], None], autocast: Callable[[], Any] | None = None,
+           forward: chunked.Forward | None = None) -> Any:
     if p["seed"] is not None:
         random.seed(p["seed"])  # the shift offsets come from Python's random, as in the CLI
     if apply_model_fn is not None:  # a test's stand-in with demucs' signature
@@ -175,7 +176,7 @@ def _apply(model: Any, mix: Any, device: str, p: dict[str, Any], segment: float 
                               callback_arg={"audio_length": int(mix.shape[-1])})
     batch = p["batch"] if p["batch"] is not None else (CPU_BATCH if device == "cpu" else 1)
     return chunked.apply_model(model, mix, shifts=p["shifts"], overlap=p["overlap"], segment=segment, device=device,
-                               batch=batch, autocast=autocast, callback=on_chunk)
+                               batch=batch, autocast=autocast, callback=on_chunk, forward=forward)
 
 
 def _short(exc: BaseException) -> str:
@@ -192,8 +193,25 @@ def segment_retry_helps(model: Any) -> bool:
     return not any(isinstance(m, HTDemucs) for m in _submodels(model))
 
 
+def openvino_wanted(requested: str | None, device: str, used_precision: str, batch: int | None = None) -> bool:
+    """OpenVINO for the default path's float32 on the CPU (``openvino_core``; ``SFA_OPENVINO=0``
+    turns it off); "exact" stays PyTorch's arithmetic, the CLI's."""
+    return (device == "cpu" and used_precision == "float32" and (requested or "auto") == "auto" and batch in (None, 1)
+            and os.environ.get("SFA_OPENVINO", "1") != "0" and apply_model_fn is None)
+
+
+def openvino_forward(p: dict[str, Any], device: str, used_precision: str, ctx: Any,
+                     progress_at: float) -> openvino_core.Forward | None:
+    if not openvino_wanted(p["precision"], device, used_precision, p["batch"]):
+        return None
+    import torch  # noqa: PLC0415
+
+    return openvino_core.Forward(chunked.eager(None, device), torch.get_num_threads(),
+                                 progress=lambda message: ctx.progress(progress_at, message, force=True))
+
+
 def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], ctx: Any,
-                          lo: float, hi: float) -> tuple[Any, str, float | None, list[dict[str, Any]], tuple[str, str]]:
+                          lo: float, hi: float) -> tuple[Any, str, float | None, list[dict[str, Any]], tuple[str, str], tuple[str, str]]:
     """Normalise as demucs' CLI does, apply the model, de-normalise. On accelerator out-of-memory
     retry with half the segment (where that helps), then on the CPU; an op MPS refuses goes to the
     CPU too; every step is recorded in ``fallbacks``. Memory is released after the ``except``
@@ -221,7 +239,9 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
         try:
             # int8 runs a quantized copy (made once per loaded model); the float32 model stays as it is.
             runs = quantize.quantized(model) if chosen_precision[0] == "int8" else model
-            out = _apply(runs, mix, device, p, segment, on_chunk, precision.autocast_for(chosen_precision[0], device))
+            forward = openvino_forward(p, device, chosen_precision[0], ctx, lo)
+            out = _apply(runs, mix, device, p, segment, on_chunk, precision.autocast_for(chosen_precision[0], device),
+                         forward)
         except CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - only accelerator failures are handled here
@@ -256,7 +276,8 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
             device = "cpu"
         ctx.progress(lo, f"{failure.split(':')[0]}; retrying on {device}", force=True)
     out = out * std + mean
-    return out[0], device, float(segment if segment is not None else model_segment), fallbacks, chosen_precision
+    runtime = forward.runtime() if forward is not None else ("torch", "PyTorch")
+    return out[0], device, float(segment if segment is not None else model_segment), fallbacks, chosen_precision, runtime
 
 
 # ---------------------------------------------------------------------------------- job
@@ -288,6 +309,7 @@ def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         t_compute = time.perf_counter() - t0
         segment = None
         used_precision, precision_reason = "float32", "float32: the dsp separator"
+        runtime, runtime_reason = "numpy", "the dsp separator"
     else:
         import torch  # noqa: PLC0415
 
@@ -316,7 +338,7 @@ def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         t0 = time.perf_counter()
         first_device = device
         try:
-            out, device, segment, fallbacks, (used_precision, precision_reason) = compute_with_fallback(
+            out, device, segment, fallbacks, (used_precision, precision_reason), (runtime, runtime_reason) = compute_with_fallback(
                 model, torch.from_numpy(wav_np), device, p, ctx, 0.05, 0.9)
         finally:
             if first_device != "cpu":
@@ -360,6 +382,8 @@ def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         "fallbacks": fallbacks,
         "precision": used_precision,
         "precisionReason": precision_reason,
+        "runtime": runtime,
+        "runtimeReason": runtime_reason,
         "warnings": warnings,
         "audioSeconds": next(iter(arrays.values())).shape[-1] / samplerate,
     }
@@ -384,9 +408,14 @@ def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     if device != "cpu" and not hasattr(model, "weights"):  # bags are moved per sub-model by demucs
         model.to(device)
     # The CPU precision's self-measurement (once per machine) happens here, not in the first job.
-    used_precision, precision_reason = precision.choose(_str(params, "precision", default="auto"), device)
+    requested = _str(params, "precision", default="auto")
+    used_precision, precision_reason = precision.choose(requested, device)
     if used_precision == "int8":
         quantize.quantized(model)  # made here, not in the first job
+    if openvino_wanted(requested, device, used_precision):
+        # Converted (once per model, cached) and compiled here rather than in the first job.
+        for sub in _submodels(model):
+            openvino_core.prepare(sub, threads, lambda message: ctx.progress(0.5, message, force=True))
     return {"model": name, "device": device, "deviceReason": reason, "warm": was_warm,
             "load": time.perf_counter() - t0, "sources": list(model.sources),
             "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()],

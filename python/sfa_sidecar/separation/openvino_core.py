@@ -1,0 +1,319 @@
+"""HTDemucs' network through OpenVINO on the CPU, in float32, with the STFTs left to torch.
+
+Why: on a CPU without native bfloat16 (AVX2 only; most laptops) no PyTorch setting made a
+segment of htdemucs faster (README, "Speed, precision and devices"). OpenVINO's CPU plugin fuses
+the convolutions, normalisations and matrix products of the same graph; measured on the
+development machine (2 AVX2 cores, one 7.8 s segment of the full-size htdemucs, float32): ~1.4x
+less wall and CPU time than eager PyTorch, outputs within 1.1e-5 (94 dB SNR).
+
+What runs where: ``HTDemucs.forward`` itself is converted, not a copy of it. While it is traced,
+its four complex-valued steps are replaced on the instance: ``_spec``/``_magnitude`` hand it the
+spectrogram (computed by torch outside), ``_mask`` hands the frequency branch's output back as a
+second result, ``_ispec`` adds nothing. At run time torch computes the STFT, OpenVINO the network,
+torch the mask and inverse STFT, and the sum is the forward's own ``xt + x``.
+
+Choice by measurement: the first job on a machine runs two chunks each way (the first of each
+untimed) and keeps OpenVINO only when it is at least ``MIN_GAIN`` faster; the verdict is stored
+per machine, versions, model and thread count. The converted model (OpenVINO IR, ~170 MB for
+htdemucs) is cached on disk: converting takes one to two minutes, once per model; compiling it
+at a sidecar's first job ~3 s. Anything that fails here falls back to PyTorch for that model.
+
+OpenVINO's conversion API sends usage telemetry to Google Analytics by default (its docs,
+"OpenVINO Telemetry"); it imports ``openvino_telemetry`` only if it can, so the sidecar makes
+that import fail before loading OpenVINO: nothing leaves the user's machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import threading
+import time
+import warnings
+import weakref
+from pathlib import Path
+from typing import Any, Callable
+
+MIN_GAIN = 1.1  # OpenVINO must beat eager PyTorch by this much on the real chunks to be kept
+_lock = threading.Lock()
+_failed: dict[str, str] = {}  # model key -> why it could not be converted (this process)
+# Per loaded model (gone with it when the model cache lets it go): its weights' hash, and its
+# compiled networks by (input length, threads).
+_keys: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
+_compiled: "weakref.WeakKeyDictionary[Any, dict[tuple[int, int], Any]]" = weakref.WeakKeyDictionary()
+
+
+def import_openvino() -> Any | None:
+    """OpenVINO with its telemetry made impossible, or None where it is not installed."""
+    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type] - `import` then raises ImportError
+    try:
+        import openvino  # noqa: PLC0415
+    except ImportError:
+        return None
+    _stub_telemetry()
+    return openvino
+
+
+def _stub_telemetry() -> None:
+    """Where something imported OpenVINO before us (its telemetry loaded), point the conversion
+    modules at the stub they use when the telemetry package is missing."""
+    try:
+        from openvino.tools.ovc import telemetry_stub  # noqa: PLC0415
+    except ImportError:
+        return
+    for name, module in list(sys.modules.items()):
+        if name.startswith("openvino.tools.ovc") and getattr(getattr(module, "tm", None), "__name__", "") == "openvino_telemetry":
+            module.tm = telemetry_stub
+
+
+def cache_root() -> Path:
+    from .precision import cache_folder  # noqa: PLC0415
+
+    return cache_folder() / "openvino"
+
+
+def _versions(ov: Any) -> str:
+    import demucs  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+
+    return f"openvino {ov.get_version()}|torch {torch.__version__}|demucs {getattr(demucs, '__version__', '?')}"
+
+
+def model_key(model: Any, length: int, ov: Any) -> str:
+    """Names the converted graph: the weights, the architecture's arguments, the input length and
+    the versions that shape the conversion (hashing htdemucs' weights: ~0.2 s, once per model)."""
+    cached = _keys.get(model)
+    if cached is not None:
+        return f"{cached}-{length}"
+    digest = hashlib.sha256(_versions(ov).encode())
+    digest.update(repr(sorted(getattr(model, "_init_args_kwargs", ((), {}))[1].items())).encode())
+    for name, tensor in model.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    key = digest.hexdigest()[:16]
+    _keys[model] = key
+    return f"{key}-{length}"
+
+
+def _network(model: Any) -> Any:
+    """A module whose forward is ``HTDemucs.forward`` between the STFT and the inverse STFT."""
+    import torch  # noqa: PLC0415
+    from demucs.htdemucs import HTDemucs  # noqa: PLC0415
+
+    class Network(torch.nn.Module):
+        def __init__(self, inner: Any):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, mix: Any, mag: Any) -> tuple[Any, Any]:
+            inner, captured = self.inner, {}
+
+            def mask(_z: Any, x: Any) -> Any:
+                captured["x"] = x
+                return x
+
+            inner._spec = lambda _mix: mag
+            inner._magnitude = lambda z: z
+            inner._mask = mask
+            inner._ispec = lambda _z, _length: mix.new_zeros(())
+            try:
+                xt = HTDemucs.forward(inner, mix)
+            finally:
+                for name in ("_spec", "_magnitude", "_mask", "_ispec"):
+                    inner.__dict__.pop(name, None)
+            return xt, captured["x"]
+
+    return Network(model).eval()
+
+
+def convert(model: Any, length: int, folder: Path, ov: Any) -> Path:
+    """The network for inputs of ``length`` samples as OpenVINO IR in ``folder`` (written to a
+    temporary folder first, so a killed conversion leaves nothing half-written behind)."""
+    import torch  # noqa: PLC0415
+
+    mix = torch.zeros(1, model.audio_channels, length)
+    mix[..., ::7] = 0.1  # any input: the trace follows shapes, not values
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on demucs' shape checks (constants here)
+        mag = model._magnitude(model._spec(mix))
+        graph = ov.convert_model(_network(model), example_input=(mix, mag))
+    # Static shapes: every chunk is padded to the model's training length, and the CPU plugin
+    # plans its kernels once for fixed shapes.
+    graph.reshape({graph.inputs[0]: ov.PartialShape(list(mix.shape)), graph.inputs[1]: ov.PartialShape(list(mag.shape))})
+    tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    ov.save_model(graph, str(tmp / "network.xml"), compress_to_fp16=False)
+    shutil.rmtree(folder, ignore_errors=True)
+    os.replace(tmp, folder)
+    return folder / "network.xml"
+
+
+class Network:
+    """One compiled network: ``(1, C, length)`` mix in, ``(1, S, C, length)`` stems out."""
+
+    def __init__(self, compiled: Any, length: int):
+        self.compiled = compiled
+        self.length = length
+        self.request = compiled.create_infer_request()
+
+    def __call__(self, model: Any, mix: Any) -> Any:
+        import torch  # noqa: PLC0415
+
+        with torch.no_grad():
+            z = model._spec(mix)
+            mag = model._magnitude(z)
+            results = self.request.infer([mix.numpy(), mag.contiguous().numpy()])
+            xt = torch.from_numpy(results[self.compiled.output(0)].copy())
+            x = torch.from_numpy(results[self.compiled.output(1)].copy())
+            return xt + model._ispec(model._mask(z, x), self.length)
+
+
+def network(model: Any, length: int, threads: int, progress: Callable[[str], None] | None = None) -> Network | None:
+    """The compiled network for this model and input length (converted once per machine, compiled
+    once per process), or None where OpenVINO cannot run it (then the caller uses PyTorch)."""
+    from demucs.htdemucs import HTDemucs  # noqa: PLC0415
+
+    ov = import_openvino()
+    # Only the chunk length HTDemucs runs unpadded (its training segment): a shorter segment is
+    # padded inside forward, around the spectrogram this module computes outside it.
+    if ov is None or type(model) is not HTDemucs or not model.cac or length != int(model.segment * model.samplerate):
+        return None
+    key = model_key(model, length, ov)
+    with _lock:
+        if key in _failed:
+            return None
+        compiled = _compiled.setdefault(model, {})
+        if (length, threads) in compiled:
+            return Network(compiled[(length, threads)], length)
+        folder = cache_root() / key
+        try:
+            xml = folder / "network.xml"
+            if not xml.exists():
+                if progress:
+                    progress("converting the model for OpenVINO (once per model: a minute or two)")
+                convert(model, length, folder, ov)
+            compiled[(length, threads)] = ov.Core().compile_model(str(xml), "CPU", {
+                "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"})
+        except Exception as exc:  # noqa: BLE001 - any failure: PyTorch runs this model instead
+            _failed[key] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        return Network(compiled[(length, threads)], length)
+
+
+def prepare(model: Any, threads: int, progress: Callable[[str], None] | None = None) -> bool:
+    """Convert and compile an HTDemucs for the chunks a job gives it (its training segment)."""
+    from demucs.htdemucs import HTDemucs  # noqa: PLC0415
+
+    if type(model) is not HTDemucs:
+        return False
+    return network(model, int(model.segment * model.samplerate), threads, progress) is not None
+
+
+def failure(model: Any, length: int) -> str | None:
+    ov = import_openvino()
+    return None if ov is None else _failed.get(model_key(model, length, ov))
+
+
+# ------------------------------------------------------------------------------ the verdict
+
+def _verdict_file() -> Path:
+    return cache_root() / "verdicts.json"
+
+
+def verdict_key(model_key_: str, threads: int) -> str:
+    return f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|{model_key_}|threads {threads}"
+
+
+def read_verdict(key: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(_verdict_file().read_text()).get(key)
+    except (OSError, ValueError):
+        return None
+
+
+def write_verdict(key: str, verdict: dict[str, Any]) -> None:
+    path = _verdict_file()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            known = json.loads(path.read_text())
+        except (OSError, ValueError):
+            known = {}
+        known[key] = verdict
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known, indent=1))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: measured again next time
+
+
+class Forward:
+    """What each chunk goes through for one job: OpenVINO where it is faster here, else PyTorch.
+
+    Until a verdict exists for this machine and model, chunks alternate: PyTorch, OpenVINO
+    (both untimed: first calls pay for kernel selection), then one timed chunk each; the faster
+    runs the rest and the verdict is stored. ``used`` says what ran (for the job's result)."""
+
+    def __init__(self, eager: Callable[[Any, Any], Any], threads: int, progress: Callable[[str], None] | None = None,
+                 clock: Callable[[], float] = time.perf_counter):
+        self.eager, self.threads, self.progress, self.clock = eager, threads, progress, clock
+        self.calls: dict[str, list[float]] = {"torch": [], "openvino": []}
+        self.decided: dict[str, str] = {}  # verdict key -> "openvino" | "torch"
+        self.used: set[str] = set()
+        self.reason = ""
+
+    def __call__(self, model: Any, batch: Any) -> Any:
+        length = int(batch.shape[-1])
+        net = network(model, length, self.threads, self.progress) if batch.shape[0] == 1 else None
+        if net is None:
+            why = failure(model, length)
+            if why:
+                self.reason = f"PyTorch: OpenVINO could not convert the model ({why})"
+            return self._run("torch", model, batch)
+        ov = import_openvino()
+        key = verdict_key(model_key(model, length, ov), self.threads)
+        choice = self.decided.get(key) or (read_verdict(key) or {}).get("runtime")
+        if choice is not None:
+            self.decided[key] = choice
+            return self._run(choice, model, batch, net)
+        side = "torch" if len(self.calls["torch"]) <= len(self.calls["openvino"]) else "openvino"
+        out = self._run(side, model, batch, net, timed=True)
+        if len(self.calls["torch"]) >= 2 and len(self.calls["openvino"]) >= 2:
+            torch_s, ov_s = self.calls["torch"][1], self.calls["openvino"][1]
+            gain = torch_s / max(ov_s, 1e-9)
+            choice = "openvino" if gain >= MIN_GAIN else "torch"
+            self.decided[key] = choice
+            write_verdict(key, {"runtime": choice, "gain": round(gain, 3), "torch_s": round(torch_s, 3),
+                                "openvino_s": round(ov_s, 3), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        return out
+
+    def _run(self, side: str, model: Any, batch: Any, net: Network | None = None, timed: bool = False) -> Any:
+        t0 = self.clock()
+        out = net(model, batch) if side == "openvino" and net is not None else self.eager(model, batch)
+        if timed:
+            self.calls[side].append(self.clock() - t0)
+        self.used.add(side)
+        return out
+
+    def runtime(self) -> tuple[str, str]:
+        """("openvino" | "torch" | "openvino+torch", why) for the job's result."""
+        if self.used == {"openvino"}:
+            return "openvino", f"OpenVINO float32 on the CPU ({self._gain_text()})"
+        if "openvino" in self.used:
+            return "openvino+torch", f"measuring OpenVINO against PyTorch on this machine ({self._gain_text()})"
+        return "torch", self.reason or f"PyTorch: OpenVINO was not faster on this CPU ({self._gain_text()})"
+
+    def _gain_text(self) -> str:
+        if self.calls["torch"][1:] and self.calls["openvino"][1:]:
+            return f"{self.calls['torch'][1] / max(self.calls['openvino'][1], 1e-9):.2f}x measured in this job"
+        for key, choice in self.decided.items():
+            verdict = read_verdict(key)
+            if verdict:
+                return f"{verdict['gain']:.2f}x when measured on this machine"
+        return "not measured"

@@ -1,0 +1,204 @@
+"""HTDemucs through OpenVINO on the default CPU path (``separation/openvino_core.py``): the
+network equals PyTorch's forward, is converted once and cached, sends no telemetry, is kept only
+where it measured faster, and any failure falls back to PyTorch, said in the job's result."""
+
+from __future__ import annotations
+
+import json
+import sys
+import weakref
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+PYDIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PYDIR))
+
+from sfa_sidecar.separate import separate  # noqa: E402
+from sfa_sidecar.separation import openvino_core as oc  # noqa: E402
+from sfa_sidecar.server import Context  # noqa: E402
+
+pytest.importorskip("openvino", reason="openvino is in python/requirements.txt; this venv lacks it")
+SR = 44100
+
+
+class _Sink:
+    def send(self, _message):
+        pass
+
+
+@pytest.fixture
+def ov_cache(tmp_path, monkeypatch):
+    """OpenVINO on, with a cache of its own (no converted model, no verdict yet), in the process too."""
+    monkeypatch.setattr(oc, "_compiled", weakref.WeakKeyDictionary())
+    monkeypatch.setattr(oc, "_failed", {})
+    monkeypatch.setenv("SFA_OPENVINO", "1")
+    monkeypatch.setenv("SFA_PRECISION_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache" / "openvino"
+
+
+def _tiny(repo):
+    from demucs.pretrained import get_model
+
+    bag = get_model("tiny", repo=Path(repo))
+    model = bag.models[0] if hasattr(bag, "models") else bag
+    return model.eval()
+
+
+@pytest.fixture(scope="module")
+def long_mix(tmp_path_factory):
+    """12 s of stereo tones and clicks: 4+ chunks of the tiny model's 3.9 s segment."""
+    rng = np.random.default_rng(3)
+    t = np.arange(int(SR * 12.0)) / SR
+    clicks = np.zeros_like(t)
+    clicks[:: SR // 3] = 1.0
+    drums = np.convolve(clicks, rng.standard_normal(800) * np.exp(-np.arange(800) / 150), "same") * 0.2
+    mix = np.stack([0.3 * np.sin(2 * np.pi * 196 * t) + drums, 0.3 * np.sin(2 * np.pi * 294 * t) + drums], 1)
+    path = tmp_path_factory.mktemp("ov-audio") / "mix.wav"
+    sf.write(str(path), mix.astype(np.float32), SR, subtype="PCM_16")
+    return str(path)
+
+
+def test_network_equals_pytorchs_forward_and_is_converted_once(repo, ov_cache, monkeypatch):
+    import torch
+
+    model = _tiny(repo)
+    length = int(model.segment * model.samplerate)
+    mix = torch.randn(1, 2, length, generator=torch.Generator().manual_seed(1)) * 0.3
+    net = oc.network(model, length, 2)
+    assert net is not None, oc.failure(model, length)
+    with torch.no_grad():
+        ref = model(mix)
+    out = net(model, mix)
+    assert out.shape == ref.shape and float(ref.abs().max()) > 1e-3
+    assert float((out - ref).abs().max()) <= 1e-4
+    assert len(list(ov_cache.glob("*/network.xml"))) == 1
+
+    # The same weights loaded again (another sidecar, another day): compiled from the cache.
+    def no_conversion(*_args):
+        raise AssertionError("converted again")
+
+    monkeypatch.setattr(oc, "convert", no_conversion)
+    again = oc.network(_tiny(repo), length, 2)
+    assert again is not None and float((again(model, mix) - ref).abs().max()) <= 1e-4
+    # Another chunk length (a shorter segment is padded inside forward): PyTorch runs it.
+    assert oc.network(model, length // 2, 2) is None
+
+
+def test_openvino_telemetry_cannot_load(repo, ov_cache):
+    model = _tiny(repo)
+    assert oc.network(model, int(model.segment * model.samplerate), 1) is not None
+    import openvino.tools.ovc.convert_impl as convert_impl
+    import openvino.tools.ovc.telemetry_utils as telemetry_utils
+
+    # importorskip above imported OpenVINO (and its telemetry) first: the hard case.
+    assert convert_impl.tm.__name__ == telemetry_utils.tm.__name__ == "openvino.tools.ovc.telemetry_stub"
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def _fake_runtime(monkeypatch, clock, torch_s, ov_s):
+    """Forward over fakes: PyTorch and OpenVINO 'take' the given seconds on the fake clock."""
+    calls = []
+
+    def net(_model, batch):
+        clock.now += ov_s
+        calls.append("openvino")
+        return batch
+
+    def eager(_model, batch):
+        clock.now += torch_s
+        calls.append("torch")
+        return batch
+
+    monkeypatch.setattr(oc, "network", lambda *_a, **_k: net)
+    monkeypatch.setattr(oc, "model_key", lambda *_a: "model-1")
+    return eager, calls
+
+
+@pytest.mark.parametrize("torch_s, ov_s, kept", [(2.0, 1.0, "openvino"), (1.0, 1.05, "torch")])
+def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, torch_s, ov_s, kept):
+    import torch
+
+    clock = _Clock()
+    eager, calls = _fake_runtime(monkeypatch, clock, torch_s, ov_s)
+    batch = torch.zeros(1, 2, 8)
+    first = oc.Forward(eager, threads=2, clock=clock)
+    for _ in range(6):
+        first(object(), batch)
+    # torch, openvino untimed; torch, openvino timed; then the faster.
+    assert calls == ["torch", "openvino", "torch", "openvino", kept, kept]
+    verdicts = json.loads((ov_cache / "verdicts.json").read_text())
+    (verdict,) = verdicts.values()
+    assert verdict["runtime"] == kept and verdict["gain"] == pytest.approx(torch_s / ov_s, rel=1e-3)
+    assert first.runtime()[0] == "openvino+torch"
+
+    calls.clear()
+    later = oc.Forward(eager, threads=2, clock=clock)
+    for _ in range(3):
+        later(object(), batch)
+    assert calls == [kept] * 3
+    runtime, reason = later.runtime()
+    assert runtime == kept and "when measured on this machine" in reason
+    # Another thread count is another measurement.
+    calls.clear()
+    oc.Forward(eager, threads=1, clock=clock)(object(), batch)
+    assert calls == ["torch"]
+
+
+def _separate(path, out, repo, **extra):
+    return separate({"path": path, "outDir": str(out), "model": "tiny", "repo": repo, "shifts": 0, "wavDepth": "float",
+                     **extra}, Context("t", _Sink()))
+
+
+def _stems(folder):
+    return {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted(Path(folder).glob("*.wav"))}
+
+
+def test_the_op_runs_openvino_on_the_default_path_only(repo, long_mix, ov_cache, tmp_path):
+    auto = _separate(long_mix, tmp_path / "auto", repo)
+    assert "openvino" in auto["runtime"] and auto["precision"] == "float32", auto["runtimeReason"]
+    exact = _separate(long_mix, tmp_path / "exact", repo, precision="exact")
+    assert exact["runtime"] == "torch"
+    ours, ref = _stems(tmp_path / "auto"), _stems(tmp_path / "exact")
+    assert sorted(ours) == sorted(ref) == ["bass", "drums", "other", "vocals"]
+    worst = max(float(np.abs(ours[s] - ref[s]).max()) for s in ref)
+    assert 0 < worst <= 1e-4  # not the same arithmetic, within the exact path's parity bound
+
+
+def test_a_failed_conversion_falls_back_to_pytorch_and_says_why(repo, long_mix, ov_cache, tmp_path, monkeypatch):
+    def broken(model, length, folder, ov):
+        folder.mkdir(parents=True)
+        (folder / "network.xml.partial").write_text("")
+        raise RuntimeError("Conversion is failed for: aten::stft")
+
+    monkeypatch.setattr(oc, "convert", broken)
+    result = _separate(long_mix, tmp_path / "auto", repo)
+    assert result["runtime"] == "torch"
+    assert "could not convert" in result["runtimeReason"] and "aten::stft" in result["runtimeReason"]
+    assert not [p for p in ov_cache.iterdir() if p.is_dir()]  # nothing half-converted is kept
+    exact = _separate(long_mix, tmp_path / "exact", repo, precision="exact")
+    ours, ref = _stems(tmp_path / "auto"), _stems(tmp_path / "exact")
+    assert all(np.array_equal(ours[s], ref[s]) for s in ref)  # PyTorch's own arithmetic
+
+
+def test_switched_off_by_the_environment(repo, long_mix, ov_cache, tmp_path, monkeypatch):
+    monkeypatch.setenv("SFA_OPENVINO", "0")
+    assert _separate(long_mix, tmp_path / "auto", repo)["runtime"] == "torch"
+    assert not ov_cache.exists()
+
+
+def test_warm_converts_ahead_of_the_first_job(repo, ov_cache):
+    from sfa_sidecar.separate import warm
+
+    result = warm({"model": "tiny", "repo": repo}, Context("t", _Sink()))
+    assert result["precision"] == "float32"
+    assert len(list(ov_cache.glob("*/network.xml"))) == 1
