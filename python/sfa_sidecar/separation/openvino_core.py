@@ -93,7 +93,7 @@ def model_key(model: Any, length: int, ov: Any) -> str:
     digest.update(repr(sorted(getattr(model, "_init_args_kwargs", ((), {}))[1].items())).encode())
     for name, tensor in model.state_dict().items():
         digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        digest.update(tensor.detach().cpu().contiguous().numpy().data)  # a view: no copy of the weights
     key = digest.hexdigest()[:16]
     _keys[model] = key
     return f"{key}-{length}"
