@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import metadata
 
+from . import file_lock
+
 # The engine passes its root (per-user cache folder of the platform); scripts and cluster
 # workers use this one.
 ROOT_VARIABLE = "SFA_NUMBA_CACHE_ROOT"
@@ -55,32 +57,8 @@ def exclusive() -> Iterator[None]:
     that loads while another writes the same function can take a mismatched pair, and then crashes
     in it each time it loads it (SIGSEGV, jump to address 0). Two analysis sidecars start together
     by default, so they would compile librosa's kernels together on a fresh cache."""
-    folder = configure()
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, ".compile.lock"), "a+b") as handle:
-        if os.name == "nt":
-            import msvcrt  # noqa: PLC0415
-
-            handle.seek(0)
-            while True:  # LK_LOCK gives up after 10 s: a first compile takes longer
-                try:
-                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-                    break
-                except OSError:
-                    continue
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        else:
-            import fcntl  # noqa: PLC0415
-
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock.exclusive(os.path.join(configure(), ".compile.lock")):
+        yield
 
 
 _compiled = False

@@ -38,6 +38,8 @@ import weakref
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import file_lock
+
 MIN_GAIN = 1.1  # OpenVINO must beat eager PyTorch by this much on the real chunks to be kept
 _lock = threading.Lock()
 _failed: dict[str, str] = {}  # model key -> why it could not be converted (this process)
@@ -173,16 +175,21 @@ class Network:
             return xt + model._ispec(model._mask(z, x), self.length)
 
 
+def eligible(model: Any, length: int) -> bool:
+    """An HTDemucs (complex-as-channels) on chunks of its training segment, with OpenVINO installed.
+    Other chunk lengths are padded inside forward, around the spectrogram computed outside it."""
+    from demucs.htdemucs import HTDemucs  # noqa: PLC0415
+
+    return (type(model) is HTDemucs and bool(model.cac) and length == int(model.segment * model.samplerate)
+            and import_openvino() is not None)
+
+
 def network(model: Any, length: int, threads: int, progress: Callable[[str], None] | None = None) -> Network | None:
     """The compiled network for this model and input length (converted once per machine, compiled
     once per process), or None where OpenVINO cannot run it (then the caller uses PyTorch)."""
-    from demucs.htdemucs import HTDemucs  # noqa: PLC0415
-
-    ov = import_openvino()
-    # Only the chunk length HTDemucs runs unpadded (its training segment): a shorter segment is
-    # padded inside forward, around the spectrogram this module computes outside it.
-    if ov is None or type(model) is not HTDemucs or not model.cac or length != int(model.segment * model.samplerate):
+    if not eligible(model, length):
         return None
+    ov = import_openvino()
     key = model_key(model, length, ov)
     with _lock:
         if key in _failed:
@@ -193,10 +200,12 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
         folder = cache_root() / key
         try:
             xml = folder / "network.xml"
-            if not xml.exists():
-                if progress:
-                    progress("converting the model for OpenVINO (once per model: a minute or two)")
-                convert(model, length, folder, ov)
+            # Two sidecars that start on a new model together: one converts, the other waits for it.
+            with file_lock.exclusive(cache_root() / ".convert.lock"):
+                if not xml.exists():
+                    if progress:
+                        progress("converting the model for OpenVINO (once per model: a minute or two)")
+                    convert(model, length, folder, ov)
             compiled[(length, threads)] = ov.Core().compile_model(str(xml), "CPU", {
                 "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"})
         except Exception as exc:  # noqa: BLE001 - any failure: PyTorch runs this model instead
@@ -207,12 +216,12 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
 
 
 def prepare(model: Any, threads: int, progress: Callable[[str], None] | None = None) -> bool:
-    """Convert and compile an HTDemucs for the chunks a job gives it (its training segment)."""
-    from demucs.htdemucs import HTDemucs  # noqa: PLC0415
-
-    if type(model) is not HTDemucs:
+    """Convert and compile an HTDemucs for the chunks a job gives it (its training segment),
+    unless this machine already measured PyTorch faster for it."""
+    length = int(getattr(model, "segment", 0) * getattr(model, "samplerate", 0))
+    if not eligible(model, length) or stored_choice(model, length, threads) == "torch":
         return False
-    return network(model, int(model.segment * model.samplerate), threads, progress) is not None
+    return network(model, length, threads, progress) is not None
 
 
 def failure(model: Any, length: int) -> str | None:
@@ -230,14 +239,23 @@ def verdict_key(model_key_: str, threads: int) -> str:
     return f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|{model_key_}|threads {threads}"
 
 
+def stored_choice(model: Any, length: int, threads: int) -> str | None:
+    """"openvino" or "torch" where this machine has measured this model at this thread count."""
+    return (read_verdict(verdict_key(model_key(model, length, import_openvino()), threads)) or {}).get("runtime")
+
+
+_verdicts: dict[str, dict[str, Any]] = {}  # this process's own, where the file cannot be written
+
+
 def read_verdict(key: str) -> dict[str, Any] | None:
     try:
-        return json.loads(_verdict_file().read_text()).get(key)
+        return json.loads(_verdict_file().read_text()).get(key) or _verdicts.get(key)
     except (OSError, ValueError):
-        return None
+        return _verdicts.get(key)
 
 
 def write_verdict(key: str, verdict: dict[str, Any]) -> None:
+    _verdicts[key] = verdict
     path = _verdict_file()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -253,44 +271,50 @@ def write_verdict(key: str, verdict: dict[str, Any]) -> None:
         pass  # a read-only home: measured again next time
 
 
+TIMED_ROUNDS = 2  # chunks timed on each side after one untimed chunk each (first calls select kernels)
+
+
 class Forward:
     """What each chunk goes through for one job: OpenVINO where it is faster here, else PyTorch.
 
-    Until a verdict exists for this machine and model, chunks alternate: PyTorch, OpenVINO
-    (both untimed: first calls pay for kernel selection), then one timed chunk each; the faster
-    runs the rest and the verdict is stored. ``used`` says what ran (for the job's result)."""
+    Until a verdict exists for this machine, model and thread count, chunks alternate: PyTorch,
+    OpenVINO (both untimed), then ``TIMED_ROUNDS`` timed chunks each; the faster (by at least
+    ``MIN_GAIN`` for OpenVINO) runs the rest and the verdict is stored. A job with fewer chunks
+    leaves the question to the next. ``used`` says what ran (for the job's result)."""
 
     def __init__(self, eager: Callable[[Any, Any], Any], threads: int, progress: Callable[[str], None] | None = None,
                  clock: Callable[[], float] = time.perf_counter):
         self.eager, self.threads, self.progress, self.clock = eager, threads, progress, clock
         self.calls: dict[str, list[float]] = {"torch": [], "openvino": []}
-        self.decided: dict[str, str] = {}  # verdict key -> "openvino" | "torch"
         self.used: set[str] = set()
         self.reason = ""
+        self.verdict_key: str | None = None  # the verdict this job consulted (for runtime())
 
     def __call__(self, model: Any, batch: Any) -> Any:
         length = int(batch.shape[-1])
-        net = network(model, length, self.threads, self.progress) if batch.shape[0] == 1 else None
-        if net is None:
-            why = failure(model, length)
-            if why:
-                self.reason = f"PyTorch: OpenVINO could not convert the model ({why})"
+        if batch.shape[0] != 1 or not eligible(model, length):
+            self.reason = ("PyTorch: OpenVINO is not installed" if import_openvino() is None else
+                           "PyTorch: OpenVINO runs HTDemucs on chunks of its training segment only")
             return self._run("torch", model, batch)
-        ov = import_openvino()
-        key = verdict_key(model_key(model, length, ov), self.threads)
-        choice = self.decided.get(key) or (read_verdict(key) or {}).get("runtime")
-        if choice is not None:
-            self.decided[key] = choice
-            return self._run(choice, model, batch, net)
+        self.verdict_key = verdict_key(model_key(model, length, import_openvino()), self.threads)
+        choice = (read_verdict(self.verdict_key) or {}).get("runtime")
+        if choice == "torch":
+            return self._run("torch", model, batch)
+        net = network(model, length, self.threads, self.progress)
+        if net is None:
+            self.reason = f"PyTorch: OpenVINO could not convert the model ({failure(model, length)})"
+            return self._run("torch", model, batch)
+        if choice == "openvino":
+            return self._run("openvino", model, batch, net)
         side = "torch" if len(self.calls["torch"]) <= len(self.calls["openvino"]) else "openvino"
         out = self._run(side, model, batch, net, timed=True)
-        if len(self.calls["torch"]) >= 2 and len(self.calls["openvino"]) >= 2:
-            torch_s, ov_s = self.calls["torch"][1], self.calls["openvino"][1]
+        if min(len(self.calls["torch"]), len(self.calls["openvino"])) > TIMED_ROUNDS:
+            torch_s, ov_s = sum(self.calls["torch"][1:]), sum(self.calls["openvino"][1:])
             gain = torch_s / max(ov_s, 1e-9)
-            choice = "openvino" if gain >= MIN_GAIN else "torch"
-            self.decided[key] = choice
-            write_verdict(key, {"runtime": choice, "gain": round(gain, 3), "torch_s": round(torch_s, 3),
-                                "openvino_s": round(ov_s, 3), "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+            write_verdict(self.verdict_key, {
+                "runtime": "openvino" if gain >= MIN_GAIN else "torch", "gain": round(gain, 3),
+                "torch_s": round(torch_s / TIMED_ROUNDS, 3), "openvino_s": round(ov_s / TIMED_ROUNDS, 3),
+                "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         return out
 
     def _run(self, side: str, model: Any, batch: Any, net: Network | None = None, timed: bool = False) -> Any:
@@ -311,9 +335,8 @@ class Forward:
 
     def _gain_text(self) -> str:
         if self.calls["torch"][1:] and self.calls["openvino"][1:]:
-            return f"{self.calls['torch'][1] / max(self.calls['openvino'][1], 1e-9):.2f}x measured in this job"
-        for key, choice in self.decided.items():
-            verdict = read_verdict(key)
-            if verdict:
-                return f"{verdict['gain']:.2f}x when measured on this machine"
-        return "not measured"
+            gain = sum(self.calls["torch"][1:]) / max(sum(self.calls["openvino"][1:]), 1e-9) * (
+                len(self.calls["openvino"][1:]) / len(self.calls["torch"][1:]))
+            return f"{gain:.2f}x measured in this job"
+        verdict = read_verdict(self.verdict_key) if self.verdict_key else None
+        return f"{verdict['gain']:.2f}x when measured on this machine" if verdict else "not measured"
