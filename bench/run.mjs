@@ -19,6 +19,7 @@ const BENCHMARKS = {
   'analysis-speed': [python, [join(root, 'bench', 'analysis_speed.py')]],
   separation: [python, [join(root, 'bench', 'separation.py')]],
   gpu: [python, [join(root, 'bench', 'gpu.py')]],
+  openvino: [python, [join(root, 'bench', 'openvino_cpu.py')]],
   cluster: [python, [join(root, 'bench', 'cluster.py')]],
   'cluster-import': [process.execPath, [join(root, 'bench', 'cluster-import.mjs')]],
   ui: [process.execPath, [join(root, 'bench', 'ui.mjs')]],
