@@ -12,9 +12,9 @@ spectrogram (computed by torch outside), ``_mask`` hands the frequency branch's 
 second result, ``_ispec`` adds nothing. At run time torch computes the STFT, OpenVINO the network,
 torch the mask and inverse STFT, and the sum is the forward's own ``xt + x``.
 
-Choice by measurement: the first job on a machine runs two chunks each way (the first of each
-untimed) and keeps OpenVINO only when it is at least ``MIN_GAIN`` faster; the verdict is stored
-per machine, versions, model and thread count. The converted model (OpenVINO IR, ~170 MB for
+Choice by measurement: the first long job on a machine runs three chunks each way (the first of
+each untimed) and keeps OpenVINO only when it is at least ``MIN_GAIN`` faster; the verdict is
+stored per machine, versions, model and thread count, and where PyTorch won nothing is compiled. The converted model (OpenVINO IR, ~170 MB for
 htdemucs) is cached on disk: converting takes one to two minutes, once per model; compiling it
 at a sidecar's first job ~3 s. Anything that fails here falls back to PyTorch for that model.
 
@@ -106,7 +106,7 @@ def _network(model: Any) -> Any:
     import torch  # noqa: PLC0415
     from demucs.htdemucs import HTDemucs  # noqa: PLC0415
 
-    class Network(torch.nn.Module):
+    class Traced(torch.nn.Module):
         def __init__(self, inner: Any):
             super().__init__()
             self.inner = inner
@@ -129,7 +129,7 @@ def _network(model: Any) -> Any:
                     inner.__dict__.pop(name, None)
             return xt, captured["x"]
 
-    return Network(model).eval()
+    return Traced(model).eval()
 
 
 def convert(model: Any, length: int, folder: Path, ov: Any) -> Path:
