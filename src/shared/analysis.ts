@@ -48,7 +48,7 @@ export type TempoCandidate = z.infer<typeof tempoCandidate>;
 const tempoResult = tempoCandidate.extend({ source: analysisSourceSchema });
 export type TempoResult = z.infer<typeof tempoResult>;
 
-/** Since 1.1.0. Times in seconds from the start of the analysed excerpt (the result's `window.start` field, not a browser window). */
+/** Since 1.1.0. Times in seconds from the start of the analysed excerpt (`analysisWindow` below: its `start` is where these times begin in the file). */
 const beatGrid = z.object({
   /** Every beat; on a steady track an exact grid first_beat + n x 60 / bpm. [] with `beats: false`. */
   beats: z.array(num),
@@ -156,8 +156,9 @@ export const analysisResultSchema = z.object({
   channels: num,
   /** Rate the analysis ran at (22050). */
   analysis_sample_rate: num,
-  // The contract's name for the analysed excerpt (DESIGN.md, written by the sidecar): a data field, not the DOM's global.
-  window: analysisWindow,
+  // The contract's key for the analysed excerpt, as the sidecar writes it: a string key of this
+  // object (quoted to say so), not a global; ESLint forbids the globals in src/shared.
+  'window': analysisWindow,
   tempo: tempoResult,
   /** Since 1.1.0. */
   grid: beatGrid.optional(),
