@@ -54,20 +54,21 @@ def main() -> int:
         t0 = time.perf_counter()
         latency = openvino_core.network(model, length, threads)
         prepared_s = time.perf_counter() - t0
-        throughput = ov.Core().compile_model(str(openvino_core.cache_root() / openvino_core.model_key(model, length, ov) / "network.xml"),
-                                             "CPU", {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32",
-                                                     "PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": threads})
-        requests = [throughput.create_infer_request() for _ in mixes]
+        xml = openvino_core.cache_root() / openvino_core.model_key(model, length, ov) / "network.xml"
+        throughput = openvino_core.Network(ov.Core().compile_model(
+            str(xml), "CPU", {**openvino_core.compile_config(threads, "THROUGHPUT"), "NUM_STREAMS": threads}), length)
+        requests = [throughput.compiled.create_infer_request() for _ in mixes]
 
         def in_flight():
-            specs = [model._spec(mix) for mix in mixes]
-            for request, mix, z in zip(requests, mixes, specs):
-                request.start_async([mix.numpy(), model._magnitude(z).contiguous().numpy()])
+            started = []
+            for request, mix in zip(requests, mixes):
+                z, inputs = throughput.inputs(model, mix)
+                request.start_async(inputs)
+                started.append(z)
             outs = []
-            for request, z in zip(requests, specs):
+            for request, z in zip(requests, started):
                 request.wait()
-                xt, x = (torch.from_numpy(request.get_output_tensor(i).data.copy()) for i in (0, 1))
-                outs.append(xt + model._ispec(model._mask(z, x), length))
+                outs.append(throughput.stems(model, z, request.get_output_tensor(0).data, request.get_output_tensor(1).data))
             return outs
 
         arms = {"pytorch eager": lambda: [eager(model, mix) for mix in mixes],

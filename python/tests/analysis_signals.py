@@ -144,3 +144,16 @@ def progression(tonic: str, degrees: list[tuple[int, int]], seconds: float = 16.
         i += bar
         c += 1
     return y
+
+
+def stereo_mix(seconds: float, sr: int = 44100, seed: int = 7, click_every: float = 0.25) -> np.ndarray:
+    """(n, 2) float32 for the separation tests: a tone per channel, a shared 55 Hz bass line and
+    noise-burst clicks every ``click_every`` seconds, so every stem of a model has something to carry."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(sr * seconds)) / sr
+    clicks = np.zeros_like(t)
+    clicks[:: int(sr * click_every)] = 1.0
+    drums = np.convolve(clicks, rng.standard_normal(1500) * np.exp(-np.arange(1500) / 200), "same") * 0.15
+    left = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 55 * t) + drums
+    right = 0.3 * np.sin(2 * np.pi * 330 * t) + 0.2 * np.sin(2 * np.pi * 55 * t) + drums
+    return np.stack([left, right], 1).astype(np.float32)

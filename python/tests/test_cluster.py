@@ -33,6 +33,7 @@ SR = 44100
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (python/requirements-cluster.txt)")
 
+from analysis_signals import stereo_mix  # noqa: E402
 from sfa_sidecar.cluster import address  # noqa: E402
 from sfa_sidecar.server import Context  # noqa: E402
 
@@ -116,14 +117,7 @@ class Driver:
 
 
 def write_mix(path: Path, seconds: float, seed: int = 7) -> str:
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(SR * seconds)) / SR
-    clicks = np.zeros_like(t)
-    clicks[:: SR // 2] = 1.0
-    drums = np.convolve(clicks, rng.standard_normal(1500) * np.exp(-np.arange(1500) / 200), "same") * 0.15
-    left = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 55 * t) + drums
-    right = 0.3 * np.sin(2 * np.pi * 330 * t) + 0.2 * np.sin(2 * np.pi * 55 * t) + drums
-    sf.write(str(path), np.stack([left, right], 1).astype(np.float32), SR, subtype="PCM_16")
+    sf.write(str(path), stereo_mix(seconds, SR, seed, click_every=0.5), SR, subtype="PCM_16")
     return str(path)
 
 

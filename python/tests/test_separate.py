@@ -18,6 +18,7 @@ import soundfile as sf
 PYDIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PYDIR))
 
+from analysis_signals import stereo_mix  # noqa: E402
 from sfa_sidecar import audio  # noqa: E402
 from sfa_sidecar.errors import CancelledError, SidecarError  # noqa: E402
 from sfa_sidecar.separate import models as models_op, separate, warm  # noqa: E402
@@ -50,15 +51,8 @@ def make_ctx(on_send=None):
 @pytest.fixture(scope="session")
 def mix_path(tmp_path_factory):
     """6 s of stereo: two tones, a bass line and clicks, 16-bit PCM like a real file."""
-    rng = np.random.default_rng(7)
-    t = np.arange(int(SR * 6.0)) / SR
-    clicks = np.zeros_like(t)
-    clicks[:: SR // 4] = 1.0
-    drums = np.convolve(clicks, rng.standard_normal(1500) * np.exp(-np.arange(1500) / 200), "same") * 0.15
-    left = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 55 * t) + drums
-    right = 0.3 * np.sin(2 * np.pi * 330 * t) + 0.2 * np.sin(2 * np.pi * 55 * t) + drums
     path = tmp_path_factory.mktemp("audio") / "mix.wav"
-    sf.write(str(path), np.stack([left, right], 1).astype(np.float32), SR, subtype="PCM_16")
+    sf.write(str(path), stereo_mix(6.0, SR), SR, subtype="PCM_16")
     return str(path)
 
 

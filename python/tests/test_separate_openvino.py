@@ -16,6 +16,7 @@ import soundfile as sf
 PYDIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PYDIR))
 
+from analysis_signals import stereo_mix  # noqa: E402
 from sfa_sidecar.separate import separate  # noqa: E402
 from sfa_sidecar.separation import openvino_core as oc  # noqa: E402
 from sfa_sidecar.server import Context  # noqa: E402
@@ -50,15 +51,9 @@ def _tiny(repo):
 
 @pytest.fixture(scope="module")
 def long_mix(tmp_path_factory):
-    """12 s of stereo tones and clicks: 4+ chunks of the tiny model's 3.9 s segment."""
-    rng = np.random.default_rng(3)
-    t = np.arange(int(SR * 12.0)) / SR
-    clicks = np.zeros_like(t)
-    clicks[:: SR // 3] = 1.0
-    drums = np.convolve(clicks, rng.standard_normal(800) * np.exp(-np.arange(800) / 150), "same") * 0.2
-    mix = np.stack([0.3 * np.sin(2 * np.pi * 196 * t) + drums, 0.3 * np.sin(2 * np.pi * 294 * t) + drums], 1)
+    """12 s of the separation tests' stereo mix: 4+ chunks of the tiny model's 3.9 s segment."""
     path = tmp_path_factory.mktemp("ov-audio") / "mix.wav"
-    sf.write(str(path), mix.astype(np.float32), SR, subtype="PCM_16")
+    sf.write(str(path), stereo_mix(12.0, SR), SR, subtype="PCM_16")
     return str(path)
 
 

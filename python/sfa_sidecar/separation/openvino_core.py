@@ -49,15 +49,22 @@ _keys: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 _compiled: "weakref.WeakKeyDictionary[Any, dict[tuple[int, int], Any]]" = weakref.WeakKeyDictionary()
 
 
+_openvino: list[Any] = []  # [the module or None], once looked up
+
+
 def import_openvino() -> Any | None:
-    """OpenVINO with its telemetry made impossible, or None where it is not installed."""
-    sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type] - `import` then raises ImportError
-    try:
-        import openvino  # noqa: PLC0415
-    except ImportError:
-        return None
-    _stub_telemetry()
-    return openvino
+    """OpenVINO with its telemetry made impossible, or None where it is not installed (looked up
+    once per process: it is asked on every chunk)."""
+    if not _openvino:
+        sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type] - `import` then raises ImportError
+        try:
+            import openvino  # noqa: PLC0415
+
+            _stub_telemetry()  # importing openvino loads its conversion modules: patched here, once
+            _openvino.append(openvino)
+        except ImportError:
+            _openvino.append(None)
+    return _openvino[0]
 
 
 def _stub_telemetry() -> None:
@@ -132,6 +139,11 @@ def _network(model: Any) -> Any:
     return Traced(model).eval()
 
 
+def compile_config(threads: int, hint: str = "LATENCY") -> dict[str, Any]:
+    """The CPU plugin's settings: float32 arithmetic (never its bf16/f16 defaults), ``threads`` threads."""
+    return {"INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": hint}
+
+
 def convert(model: Any, length: int, folder: Path, ov: Any) -> Path:
     """The network for inputs of ``length`` samples as OpenVINO IR in ``folder`` (written to a
     temporary folder first, so a killed conversion leaves nothing half-written behind)."""
@@ -164,15 +176,27 @@ class Network:
         self.request = compiled.create_infer_request()
 
     def __call__(self, model: Any, mix: Any) -> Any:
+        z, inputs = self.inputs(model, mix)
+        results = self.request.infer(inputs)
+        return self.stems(model, z, results[self.compiled.output(0)], results[self.compiled.output(1)])
+
+    @staticmethod
+    def inputs(model: Any, mix: Any) -> tuple[Any, list[Any]]:
+        """Torch's side before the network: the STFT (kept for the mask) and the network's inputs."""
         import torch  # noqa: PLC0415
 
         with torch.no_grad():
             z = model._spec(mix)
-            mag = model._magnitude(z)
-            results = self.request.infer([mix.numpy(), mag.contiguous().numpy()])
-            xt = torch.from_numpy(results[self.compiled.output(0)].copy())
-            x = torch.from_numpy(results[self.compiled.output(1)].copy())
-            return xt + model._ispec(model._mask(z, x), self.length)
+            return z, [mix.numpy(), model._magnitude(z).contiguous().numpy()]
+
+    def stems(self, model: Any, z: Any, xt: Any, x: Any) -> Any:
+        """Torch's side after it: the mask and inverse STFT on the frequency branch, plus the time
+        branch (the outputs are copied: the request reuses its buffers)."""
+        import torch  # noqa: PLC0415
+
+        with torch.no_grad():
+            x = torch.from_numpy(x.copy())
+            return torch.from_numpy(xt.copy()) + model._ispec(model._mask(z, x), self.length)
 
 
 def eligible(model: Any, length: int) -> bool:
@@ -206,8 +230,7 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
                     if progress:
                         progress("converting the model for OpenVINO (once per model: a minute or two)")
                     convert(model, length, folder, ov)
-            compiled[(length, threads)] = ov.Core().compile_model(str(xml), "CPU", {
-                "INFERENCE_NUM_THREADS": threads, "INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"})
+            compiled[(length, threads)] = ov.Core().compile_model(str(xml), "CPU", compile_config(threads))
         except Exception as exc:  # noqa: BLE001 - any failure: PyTorch runs this model instead
             _failed[key] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
             shutil.rmtree(folder, ignore_errors=True)
@@ -239,9 +262,13 @@ def verdict_key(model_key_: str, threads: int) -> str:
     return f"{platform.machine()}|{platform.processor()}|{os.cpu_count()}|{model_key_}|threads {threads}"
 
 
+def verdict_key_for(model: Any, length: int, threads: int) -> str:
+    return verdict_key(model_key(model, length, import_openvino()), threads)
+
+
 def stored_choice(model: Any, length: int, threads: int) -> str | None:
     """"openvino" or "torch" where this machine has measured this model at this thread count."""
-    return (read_verdict(verdict_key(model_key(model, length, import_openvino()), threads)) or {}).get("runtime")
+    return (read_verdict(verdict_key_for(model, length, threads)) or {}).get("runtime")
 
 
 _verdicts: dict[str, dict[str, Any]] = {}  # this process's own, where the file cannot be written
@@ -289,6 +316,7 @@ class Forward:
         self.used: set[str] = set()
         self.reason = ""
         self.verdict_key: str | None = None  # the verdict this job consulted (for runtime())
+        self.choice: dict[str, str] = {}  # verdict key -> runtime, once known (not read again per chunk)
 
     def __call__(self, model: Any, batch: Any) -> Any:
         length = int(batch.shape[-1])
@@ -296,8 +324,10 @@ class Forward:
             self.reason = ("PyTorch: OpenVINO is not installed" if import_openvino() is None else
                            "PyTorch: OpenVINO runs HTDemucs on chunks of its training segment only")
             return self._run("torch", model, batch)
-        self.verdict_key = verdict_key(model_key(model, length, import_openvino()), self.threads)
-        choice = (read_verdict(self.verdict_key) or {}).get("runtime")
+        self.verdict_key = verdict_key_for(model, length, self.threads)
+        choice = self.choice.get(self.verdict_key) or (read_verdict(self.verdict_key) or {}).get("runtime")
+        if choice:
+            self.choice[self.verdict_key] = choice
         if choice == "torch":
             return self._run("torch", model, batch)
         net = network(model, length, self.threads, self.progress)
@@ -309,13 +339,19 @@ class Forward:
         side = "torch" if len(self.calls["torch"]) <= len(self.calls["openvino"]) else "openvino"
         out = self._run(side, model, batch, net, timed=True)
         if min(len(self.calls["torch"]), len(self.calls["openvino"])) > TIMED_ROUNDS:
-            torch_s, ov_s = sum(self.calls["torch"][1:]), sum(self.calls["openvino"][1:])
-            gain = torch_s / max(ov_s, 1e-9)
+            torch_s, ov_s, gain = self._measured()
+            self.choice[self.verdict_key] = "openvino" if gain >= MIN_GAIN else "torch"
             write_verdict(self.verdict_key, {
-                "runtime": "openvino" if gain >= MIN_GAIN else "torch", "gain": round(gain, 3),
-                "torch_s": round(torch_s / TIMED_ROUNDS, 3), "openvino_s": round(ov_s / TIMED_ROUNDS, 3),
+                "runtime": self.choice[self.verdict_key], "gain": round(gain, 3),
+                "torch_s": round(torch_s, 3), "openvino_s": round(ov_s, 3),
                 "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
         return out
+
+    def _measured(self) -> tuple[float, float, float]:
+        """Mean seconds per timed chunk (the first of each side is untimed) and PyTorch / OpenVINO."""
+        torch_s = sum(self.calls["torch"][1:]) / len(self.calls["torch"][1:])
+        ov_s = sum(self.calls["openvino"][1:]) / len(self.calls["openvino"][1:])
+        return torch_s, ov_s, torch_s / max(ov_s, 1e-9)
 
     def _run(self, side: str, model: Any, batch: Any, net: Network | None = None, timed: bool = False) -> Any:
         t0 = self.clock()
@@ -335,8 +371,6 @@ class Forward:
 
     def _gain_text(self) -> str:
         if self.calls["torch"][1:] and self.calls["openvino"][1:]:
-            gain = sum(self.calls["torch"][1:]) / max(sum(self.calls["openvino"][1:]), 1e-9) * (
-                len(self.calls["openvino"][1:]) / len(self.calls["torch"][1:]))
-            return f"{gain:.2f}x measured in this job"
+            return f"{self._measured()[2]:.2f}x measured in this job"
         verdict = read_verdict(self.verdict_key) if self.verdict_key else None
         return f"{verdict['gain']:.2f}x when measured on this machine" if verdict else "not measured"
