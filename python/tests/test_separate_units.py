@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sfa_sidecar import audio  # noqa: E402
 from sfa_sidecar.errors import BadRequestError  # noqa: E402
 from sfa_sidecar.separation import devices, dsp, models, runner  # noqa: E402
-from sfa_sidecar.separation.writer import StemWriter, encode_wav  # noqa: E402
+from sfa_sidecar.separation.writer import BLOCK, StemWriter, encode_wav  # noqa: E402
 
 SR = 44100
 
@@ -195,7 +195,8 @@ def test_wav_encoding_matches_demucs_bit_for_bit(tmp_path):
     import torch
     from demucs.audio import encode_wav as demucs_encode_wav
 
-    wav = (np.random.default_rng(1).standard_normal((2, 5000)) * 0.4).astype(np.float32)
+    # longer than one encoding block, and over full scale so that clamping matters
+    wav = (np.random.default_rng(1).standard_normal((2, 2 * BLOCK + 5000)) * 0.4).astype(np.float32)
     for depth, kwargs in [(16, {"bits_per_sample": 16}), (24, {"bits_per_sample": 24}), ("float", {"as_float": True})]:
         ref = tmp_path / f"ref{depth}.wav"
         demucs_encode_wav(torch.from_numpy(wav), ref, SR, **kwargs)
@@ -203,6 +204,42 @@ def test_wav_encoding_matches_demucs_bit_for_bit(tmp_path):
         with open(ours, "wb") as handle:
             encode_wav(wav, handle, SR, depth)
         assert ours.read_bytes() == ref.read_bytes(), depth
+
+
+@pytest.mark.parametrize("clip", ["rescale", "clamp", "none"])
+def test_stems_equal_demucs_save_audio_bit_for_bit(tmp_path, clip):
+    import torch
+    from demucs.audio import save_audio
+
+    rng = np.random.default_rng(2)
+    stems = {name: (rng.standard_normal((2, 2 * BLOCK + 777)) * scale).astype(np.float32)
+             for name, scale in [("drums", 0.6), ("bass", 0.2), ("other", 0.5), ("vocals", 0.05)]}
+    writer = StemWriter(tmp_path / "ours", fmt="wav", depth=16, samplerate=SR, clip=clip)
+    writer.add_all(stems)
+    written = writer.commit()
+    for name, wav in stems.items():
+        ref = tmp_path / f"{name}.wav"
+        save_audio(torch.from_numpy(wav), ref, SR, clip=clip, bits_per_sample=16)
+        assert Path(written[name]["path"]).read_bytes() == ref.read_bytes(), name
+
+
+def test_a_failure_while_writing_removes_every_part(tmp_path):
+    class Stop(Exception):
+        pass
+
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) == 5:  # in the middle of the stems' blocks
+            raise Stop()
+
+    writer = StemWriter(tmp_path / "out", fmt="wav", depth=16)
+    with pytest.raises(Stop):
+        writer.add_all({name: _mix(3 * BLOCK / SR) for name in ("drums", "bass", "other", "vocals")}, check)
+    assert len(writer.parts) == 4 and any(part.exists() for part, *_ in writer.parts)
+    writer.abort()
+    assert list((tmp_path / "out").iterdir()) == []
 
 
 @pytest.mark.parametrize("fmt,depth", [("wav", 16), ("wav", 24), ("wav", "float"), ("flac", 16), ("flac", 24),

@@ -356,9 +356,8 @@ def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     t0 = time.perf_counter()
     writer = StemWriter(p["outDir"], samplerate=samplerate, **writer_args)
     try:
-        for index, (stem, data) in enumerate(chosen.items()):
-            ctx.progress(0.9 + 0.1 * index / len(chosen), f"writing {stem}", force=True)
-            writer.add(stem, data, check=ctx.check)
+        ctx.progress(0.9, f"writing {', '.join(chosen)}", force=True)
+        writer.add_all(chosen, check=ctx.check)
         ctx.check()
         stems = writer.commit()
     except BaseException:

@@ -13,8 +13,9 @@ import errno
 import os
 import struct
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -45,70 +46,87 @@ def write_error(what: str, exc: OSError) -> WriteError:
     return WriteError(f"{what}: {exc}")
 
 
-def prevent_clip(wav: np.ndarray, mode: str = "rescale") -> np.ndarray:
-    """demucs.audio.prevent_clip on numpy."""
+# Frames encoded at a time: the float32 -> PCM conversion's temporaries stay ~1 MB per stem
+# whatever the track's length (whole-stem conversion held ~3x a stem's size per stem).
+BLOCK = 1 << 16
+
+
+def clip_function(wav: np.ndarray, mode: str = "rescale") -> Callable[[np.ndarray], np.ndarray]:
+    """demucs.audio.prevent_clip, applied block by block: rescale's divisor comes from the whole
+    stem's peak, so every block gets the arithmetic demucs applies to the whole stem."""
     if mode == "none":
-        return wav
+        return lambda block: block
     if mode == "rescale":
         peak = float(np.abs(wav).max()) if wav.size else 0.0
-        return wav / np.float32(max(1.01 * peak, 1.0)) if peak * 1.01 > 1 else wav
+        if peak * 1.01 <= 1:
+            return lambda block: block
+        divisor = np.float32(max(1.01 * peak, 1.0))
+        return lambda block: block / divisor
     if mode == "clamp":
-        return np.clip(wav, -0.99, 0.99)
+        return lambda block: np.clip(block, -0.99, 0.99)
     raise BadRequestError(f"clip must be one of {', '.join(CLIP_MODES)}")
 
 
-def _pcm(wav: np.ndarray, bits: int) -> bytes:
-    frames = np.clip(wav, -1, 1).T
-    if bits == 16:
-        return (frames * (2**15 - 1)).astype("<i2").tobytes()
-    if bits == 24:
-        ints = (frames * (2**23 - 1)).astype("<i4") << 8
-        return ints.tobytes()  # 24 bits in the top of an int32 (stripped for wav, s32le for ffmpeg)
-    raise ValueError(bits)
+def _pcm(block: np.ndarray, kind: str) -> np.ndarray:
+    """Interleaved little-endian samples of one block, C-contiguous (written as it is): demucs'
+    encode_wav arithmetic (clamp, scale by 2**15-1 or 2**23-1, truncate). ``s24in32`` is 24 bits in
+    the top of an int32 (ffmpeg's s32le); ``s24`` the packed 3 bytes of a WAV file."""
+    scaled = np.clip(block, -1, 1)
+    if kind == "f32":
+        return np.ascontiguousarray(scaled.T, dtype="<f4")
+    scaled *= 2**15 - 1 if kind == "s16" else 2**23 - 1
+    frames = np.empty(scaled.T.shape, dtype="<i2" if kind == "s16" else "<i4")
+    frames[...] = scaled.T  # float -> int truncates, as astype does
+    if kind == "s16":
+        return frames
+    frames <<= 8
+    return frames if kind == "s24in32" else frames.view(np.uint8).reshape(-1, 4)[:, 1:].copy()
 
 
-def encode_wav(wav: np.ndarray, handle, samplerate: int, depth: Any) -> None:
+def _blocks(wav: np.ndarray, kind: str, clip: Callable[[np.ndarray], np.ndarray] | None,
+            check: Callable[[], None] | None) -> Iterator[np.ndarray]:
+    for start in range(0, wav.shape[-1], BLOCK):
+        if check is not None:
+            check()
+        block = wav[:, start:start + BLOCK]
+        yield _pcm(clip(block) if clip is not None else block, kind)
+
+
+def encode_wav(wav: np.ndarray, handle, samplerate: int, depth: Any,
+               clip: Callable[[np.ndarray], np.ndarray] | None = None, check: Callable[[], None] | None = None) -> None:
     channels, length = wav.shape
-    if depth == "float":
-        audio_format, bits = 3, 32
-        data = np.clip(wav, -1, 1).T.astype("<f4").tobytes()
-    else:
-        audio_format, bits = 1, int(depth)
-        data = _pcm(wav, bits)
-        if bits == 24:
-            data = np.frombuffer(data, dtype=np.uint8).reshape(-1, 4)[:, 1:].tobytes()
+    audio_format, bits, kind = (3, 32, "f32") if depth == "float" else (1, int(depth), "s16" if depth == 16 else "s24")
     fmt = struct.pack("<HHIIHH", audio_format, channels, samplerate,
                       samplerate * channels * bits // 8, channels * bits // 8, bits)
     chunks = [(b"fmt ", fmt)]
     if audio_format == 3:
         chunks.append((b"fact", struct.pack("<I", length)))
-    chunks.append((b"data", data))
-    riff_size = 4 + sum(8 + len(content) for _, content in chunks)
+    data_size = length * channels * bits // 8
+    riff_size = 4 + sum(8 + len(content) for _, content in chunks) + 8 + data_size
     handle.write(b"RIFF" + struct.pack("<I", riff_size) + b"WAVE")
     for name, content in chunks:
         handle.write(name + struct.pack("<I", len(content)))
         handle.write(content)
+    handle.write(b"data" + struct.pack("<I", data_size))
+    for data in _blocks(wav, kind, clip, check):
+        handle.write(data)
 
 
 def encode_ffmpeg(wav: np.ndarray, path: Path, samplerate: int, fmt: str, depth: Any, bitrate: int,
-                  check: Callable[[], None] | None = None) -> None:
+                  check: Callable[[], None] | None = None, clip: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
     channels = wav.shape[0]
     if fmt == "flac" and depth in (24, "float"):
-        data, in_fmt, codec = _pcm(wav, 24), "s32le", ["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"]
+        kind, in_fmt, codec = "s24in32", "s32le", ["-c:a", "flac", "-sample_fmt", "s32", "-bits_per_raw_sample", "24"]
     elif fmt == "flac":
-        data, in_fmt, codec = _pcm(wav, 16), "s16le", ["-c:a", "flac"]
+        kind, in_fmt, codec = "s16", "s16le", ["-c:a", "flac"]
     else:
-        data, in_fmt, codec = _pcm(wav, 16), "s16le", ["-c:a", "libmp3lame", "-b:a", f"{int(bitrate)}k"]
+        kind, in_fmt, codec = "s16", "s16le", ["-c:a", "libmp3lame", "-b:a", f"{int(bitrate)}k"]
     cmd = [ffmpeg_exe(), "-nostdin", "-y", "-v", "error", "-f", in_fmt, "-ar", str(samplerate),
            "-ac", str(channels), "-i", "pipe:0", *codec, "-f", fmt, str(path)]
     proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        view = memoryview(data)
-        step = 1 << 20
-        for start in range(0, len(view), step):
-            if check is not None:
-                check()
-            proc.stdin.write(view[start:start + step])
+        for data in _blocks(wav, kind, clip, check):
+            proc.stdin.write(data)
         proc.stdin.close()
         err = proc.stderr.read()
         code = proc.wait()
@@ -149,18 +167,35 @@ class StemWriter:
             raise write_error(f"cannot create the output folder {out_dir}", exc) from None
 
     def add(self, stem: str, wav: np.ndarray, check: Callable[[], None] | None = None) -> None:
-        final = self.out_dir / f"{stem}.{self.fmt}"
-        part = self.out_dir / f".{stem}.{self.fmt}.part"
-        self.parts.append((part, final, stem, int(wav.shape[-1])))
-        wav = prevent_clip(np.asarray(wav, dtype=np.float32), self.clip)
+        self.add_all({stem: wav}, check)
+
+    def add_all(self, stems: dict[str, np.ndarray], check: Callable[[], None] | None = None) -> None:
+        """Encode and write every stem at once, one thread each: the encoding is numpy (no GIL), and
+        the stems' fsyncs overlap instead of queueing one after another (~25 ms each here)."""
+        jobs = []
+        for stem, wav in stems.items():
+            final = self.out_dir / f"{stem}.{self.fmt}"
+            part = self.out_dir / f".{stem}.{self.fmt}.part"
+            self.parts.append((part, final, stem, int(wav.shape[-1])))
+            jobs.append((part, np.asarray(wav, dtype=np.float32)))
+        if len(jobs) == 1:
+            self._write(*jobs[0], check)
+            return
+        with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="stem-writer") as pool:
+            futures = [pool.submit(self._write, part, wav, check) for part, wav in jobs]
+        for future in futures:  # all have finished: the first stem's error, in stem order
+            future.result()
+
+    def _write(self, part: Path, wav: np.ndarray, check: Callable[[], None] | None) -> None:
+        clip = clip_function(wav, self.clip)
         try:
             if self.fmt == "wav":
                 with open(part, "wb") as handle:
-                    encode_wav(wav, handle, self.samplerate, self.depth)
+                    encode_wav(wav, handle, self.samplerate, self.depth, clip, check)
                     handle.flush()
                     os.fsync(handle.fileno())
             else:
-                encode_ffmpeg(wav, part, self.samplerate, self.fmt, self.depth, self.bitrate, check)
+                encode_ffmpeg(wav, part, self.samplerate, self.fmt, self.depth, self.bitrate, check, clip)
         except OSError as exc:
             raise write_error(f"cannot write {part}", exc) from None
 
