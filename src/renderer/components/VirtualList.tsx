@@ -91,16 +91,22 @@ export function VirtualList<T>({ count, itemAt, onRange, rowHeight, renderRow, r
   useEffect(() => {
     onRange?.(first, last);
   }, [onRange, first, last]);
+  // Rows are keyed by slot (index modulo the largest window) and kept in slot order: a scroll
+  // refills the slots its rows left with the rows it brings in (text, attributes and top change),
+  // so no element is built and none moves in the DOM; a new search or sort refills them all alike.
+  // Their DOM order is not their order on screen once scrolled (each has its top; the table
+  // carries aria-rowindex).
+  const slots = visible + 2 * overscan;
   const rows: ReactNode[] = [];
-  for (let i = first; i < last; i++) {
+  for (let slot = 0; slot < slots; slot++) {
+    const i = first + ((((slot - first) % slots) + slots) % slots);
+    if (i >= last) continue;
     const item = itemAt(i);
     if (item === undefined) {
-      rows.push(<div key={`pending-${i}`} className="vrow pending" aria-busy="true" style={{ position: 'absolute', top: i * rowHeight, left: 0, right: 0, height: rowHeight }} />);
+      rows.push(<div key={slot} className="vrow pending" aria-busy="true" style={{ position: 'absolute', top: i * rowHeight, left: 0, right: 0, height: rowHeight }} />);
       continue;
     }
-    // Keyed by place, not by item: a new search or sort fills the rows already built with its
-    // items (text and attributes change) instead of building every row again.
-    rows.push(<RowSlot key={i} item={item} index={i} rowHeight={rowHeight} renderRow={renderRow} rowProps={rowProps} />);
+    rows.push(<RowSlot key={slot} item={item} index={i} rowHeight={rowHeight} renderRow={renderRow} rowProps={rowProps} />);
   }
 
   return (

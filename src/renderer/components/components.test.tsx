@@ -57,6 +57,25 @@ describe('<VirtualList> while scrolling', () => {
   });
 });
 
+describe('<VirtualList> row elements', () => {
+  it('refills the rows a scroll leaves with the rows it brings in: no element built or moved', () => {
+    const items = Array.from({ length: 10_000 }, (_, i) => `item ${i}`);
+    const { container } = render(<VirtualList count={items.length} itemAt={(i) => items[i]} rowHeight={20} initialHeight={200} overscan={2} renderRow={(s) => <span>{s}</span>} />);
+    const scroller = screen.getByTestId('vlist');
+    scroller.scrollTop = 400; // past the overscan, so the window is full size
+    fireEvent.scroll(scroller);
+    const before = [...container.querySelectorAll('.vrow')];
+    scroller.scrollTop = 500; // five rows down
+    fireEvent.scroll(scroller);
+    const after = [...container.querySelectorAll('.vrow')];
+    expect(after).toEqual(before); // the same elements, in the same DOM order
+    // each shows the row its top says, and the window is rows 23-37
+    const shown = after.map((el) => [Number.parseInt((el as HTMLElement).style.top, 10) / 20, el.textContent] as const);
+    for (const [index, text] of shown) expect(text).toBe(`item ${index}`);
+    expect(shown.map(([index]) => index).sort((a, b) => a - b)).toEqual(Array.from({ length: 15 }, (_, i) => 23 + i));
+  });
+});
+
 describe('<VirtualList> over rows still loading', () => {
   it('shows blank rows for the missing ones and reports the range it shows', () => {
     const ranges: [number, number][] = [];
