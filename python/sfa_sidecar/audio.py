@@ -1,7 +1,7 @@
 """Decoding and probing any input through the ffmpeg that ships with imageio-ffmpeg.
 
 No ffprobe is needed: probing reads ffmpeg's own stream report, decoding asks ffmpeg for
-float32 PCM on a pipe.
+float32 PCM on a pipe (PCM files that need no conversion are read by libsndfile instead).
 """
 
 from __future__ import annotations
