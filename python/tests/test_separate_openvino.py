@@ -79,6 +79,15 @@ def test_network_equals_pytorchs_forward_and_is_converted_once(repo, ov_cache, m
     monkeypatch.setattr(oc, "convert", no_conversion)
     again = oc.network(_tiny(repo), length, 2)
     assert again is not None and float((again(model, mix) - ref).abs().max()) <= 1e-4
+    # ... and not compiled either: loaded from OpenVINO's model cache beside the IR.
+    assert again.compiled.get_property("LOADED_FROM_CACHE") is True
+    assert len(list(ov_cache.glob("*/compiled/*.blob"))) == 1
+    # A blob cut short (a sidecar killed while writing it): compiled anew, not given up for PyTorch.
+    blob = next(ov_cache.glob("*/compiled/*.blob"))
+    blob.write_bytes(blob.read_bytes()[:4096])
+    mended = oc.network(_tiny(repo), length, 2)
+    assert mended is not None and float((mended(model, mix) - ref).abs().max()) <= 1e-4
+    assert mended.compiled.get_property("LOADED_FROM_CACHE") is False
     # Another chunk length (a shorter segment is padded inside forward): PyTorch runs it.
     assert oc.network(model, length // 2, 2) is None
 
