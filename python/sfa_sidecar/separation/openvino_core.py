@@ -14,9 +14,11 @@ torch the mask and inverse STFT, and the sum is the forward's own ``xt + x``.
 
 Choice by measurement: the first long job on a machine runs three chunks each way (the first of
 each untimed) and keeps OpenVINO only when it is at least ``MIN_GAIN`` faster; the verdict is
-stored per machine, versions, model and thread count, and where PyTorch won nothing is compiled. The converted model (OpenVINO IR, ~170 MB for
-htdemucs) is cached on disk: converting takes one to two minutes, once per model; compiling it
-at a sidecar's first job ~2 s the first time, ~0.8 s from OpenVINO's model cache after that. Anything that fails here falls back to PyTorch for that model.
+stored per machine, versions, model and thread count, and where PyTorch won nothing is
+compiled. The converted model (OpenVINO IR, ~170 MB for htdemucs) is cached on disk: converting
+takes one to two minutes, once per model; compiling it at a sidecar's first job ~2 s the first
+time, ~0.8 s from OpenVINO's model cache after that. Anything that fails here falls back to
+PyTorch for that model.
 
 OpenVINO's conversion API sends usage telemetry to Google Analytics by default (its docs,
 "OpenVINO Telemetry"); it imports ``openvino_telemetry`` only if it can, so the sidecar makes

@@ -170,8 +170,8 @@ class StemWriter:
         self.add_all({stem: wav}, check)
 
     def add_all(self, stems: dict[str, np.ndarray], check: Callable[[], None] | None = None) -> None:
-        """Encode and write every stem at once, one thread each: the encoding is numpy (no GIL), and
-        the stems' fsyncs overlap instead of queueing one after another (~25 ms each here)."""
+        """Encode and write every stem at once, one thread each: numpy's conversions release the
+        GIL, so the stems' encoding (or ffmpeg processes) and fsyncs overlap instead of queueing."""
         jobs = []
         for stem, wav in stems.items():
             final = self.out_dir / f"{stem}.{self.fmt}"
