@@ -242,8 +242,8 @@ _libc: list[Any] = []  # [glibc's malloc_trim or None], looked up once
 def trim_heap() -> bool:
     """Hand the C heap's free pages back to the OS (glibc ``malloc_trim``; elsewhere nothing).
     glibc returns freed memory only from the top of its heaps: a model's checkpoint freed below
-    the decoded mix, or a job's buffers freed below long-lived ones, stay resident until trimmed
-    (measured here: 150 MB of htdemucs' checkpoint, carried into every forward pass)."""
+    the decoded mix (htdemucs: 150 MB), or a job's buffers freed below long-lived ones (a warm
+    sidecar idled near its peak), stay resident until trimmed."""
     if not _libc:
         trim = None
         if sys.platform.startswith("linux"):
