@@ -23,8 +23,25 @@ def _die_with_parent() -> None:
         pass
 
 
+def _one_malloc_arena() -> None:
+    """glibc gives each thread that allocates its own heap (arena); memory freed in one is not
+    reused by another. Ops run on a worker thread, torch's on its pool too, so a separation's
+    freed buffers piled up across arenas: measured on htdemucs, 30 s, 2 threads, peak RSS
+    1323-1578 MB with the default arenas, 1254-1376 with one, at the same speed. Set before the
+    first thread starts; an explicit MALLOC_ARENA_MAX is left to glibc."""
+    if not sys.platform.startswith("linux") or "MALLOC_ARENA_MAX" in os.environ:
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX; absent under musl: AttributeError
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> int:
     _die_with_parent()
+    _one_malloc_arena()
     from .protocol import Channel
 
     channel = Channel.claim_stdout()

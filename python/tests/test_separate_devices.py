@@ -184,6 +184,42 @@ def test_every_accelerator_job_ends_by_emptying_the_cache(repo, mix_path, tmp_pa
     assert released == ["job"]  # a CPU job has nothing to give back
 
 
+def test_cpu_jobs_hand_the_heap_back_after_a_cold_load_and_after_every_job(repo, mix_path, tmp_path, monkeypatch):
+    """glibc keeps freed memory resident below live blocks: the checkpoint freed under the decoded
+    mix was carried into every forward pass, and a warm sidecar idled at its peak."""
+    from demucs.apply import apply_model
+
+    events = []
+
+    def fake(model, mix, **kwargs):
+        events.append("compute")
+        return apply_model(model, mix, **kwargs)
+
+    monkeypatch.setattr(runner, "_cache", None)  # a cold load
+    monkeypatch.setattr(runner, "apply_model_fn", fake)
+    monkeypatch.setattr(models, "trim_heap", lambda: events.append("trim"))
+    params = {"path": mix_path, "model": "tiny", "repo": repo, "shifts": 0, "device": "cpu"}
+    separate({**params, "outDir": str(tmp_path / "a")}, make_ctx()[0])
+    assert events == ["trim", "compute", "trim"]
+    events.clear()
+    separate({**params, "outDir": str(tmp_path / "b")}, make_ctx()[0])  # warm: nothing freed by a load
+    assert events == ["compute", "trim"]
+    events.clear()
+    with pytest.raises(BadRequestError):
+        separate({**params, "outDir": str(tmp_path / "c"), "stems": ["nope"]}, make_ctx()[0])
+    assert events == ["trim"]  # a failed job's buffers too
+
+
+def test_trim_heap_is_glibcs_malloc_trim_where_there_is_one():
+    import platform
+
+    models.trim_heap()
+    models.trim_heap()  # looked up once
+    assert len(models._libc) == 1
+    if sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc":
+        assert models._libc[0] is not None
+
+
 def test_release_memory_empties_mps_and_only_an_existing_cuda_context(monkeypatch):
     import torch
 

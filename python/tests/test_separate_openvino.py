@@ -92,6 +92,70 @@ def test_network_equals_pytorchs_forward_and_is_converted_once(repo, ov_cache, m
     assert oc.network(model, length // 2, 2) is None
 
 
+def _mapped_files(pointers):
+    """The file each address lies in (Linux /proc/self/maps), None where anonymous."""
+    spans = []
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        fields = line.split(maxsplit=5)
+        start, end = (int(x, 16) for x in fields[0].split("-"))
+        spans.append((start, end, fields[5] if len(fields) == 6 and fields[5].startswith("/") else None))
+    return [next((name for start, end, name in spans if start <= p < end), None) for p in pointers]
+
+
+def test_the_torch_weights_leave_the_heap_once_openvino_runs_the_model(repo, ov_cache):
+    """OpenVINO's forward reads none of the torch model's weights: they were kept on the heap
+    beside the plugin's own copy (htdemucs: ~160 MB). Now they are backed by a cache file."""
+    import torch
+
+    model = _tiny(repo)
+    length = int(model.segment * model.samplerate)
+    mix = torch.randn(1, 2, length, generator=torch.Generator().manual_seed(2)) * 0.3
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        ref = model(mix)
+    assert oc.network(model, length, 2) is not None
+    after = model.state_dict()
+    assert sorted(after) == sorted(before) and all(torch.equal(after[k], before[k]) for k in before)
+    assert all(p.requires_grad for p in model.parameters())
+    with torch.no_grad():
+        assert torch.equal(model(mix), ref)  # PyTorch (exact path, measurement) runs on the same bytes
+    if sys.platform.startswith("linux"):
+        files = _mapped_files([t.data_ptr() for t in after.values() if t.numel()])
+        assert files and all(f is not None and f.endswith("torch-weights.pt") for f in files), files
+
+
+def test_drop_resident_unmaps_the_resident_pages_of_a_read_only_mapping():
+    import mmap
+    import tempfile
+
+    if not sys.platform.startswith("linux"):
+        assert oc.drop_resident(Path("whatever")) == 0
+        return
+
+    def resident_kb(address):
+        lines = Path("/proc/self/smaps").read_text().splitlines()
+        for i, line in enumerate(lines):
+            if "-" in line.split()[0] and int(line.split()[0].split("-")[0], 16) == address:
+                return next(int(x.split()[1]) for x in lines[i + 1:] if x.startswith("Rss:"))
+        raise AssertionError("mapping not found")
+
+    data = np.random.default_rng(0).bytes(1 << 20)
+    with tempfile.NamedTemporaryFile(suffix=".bin") as handle:
+        handle.write(data)
+        handle.flush()
+        with open(handle.name, "rb") as f:
+            view = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        pages = np.frombuffer(view, dtype=np.uint8)
+        address = int(pages.__array_interface__["data"][0])
+        del pages
+        assert bytes(view[:]) == data  # every page touched
+        assert resident_kb(address) >= 1000
+        assert oc.drop_resident(Path(handle.name)) == len(data)
+        assert resident_kb(address) == 0
+        assert bytes(view[:]) == data  # read back from the page cache
+        view.close()
+
+
 def test_openvino_telemetry_cannot_load(repo, ov_cache):
     model = _tiny(repo)
     assert oc.network(model, int(model.segment * model.samplerate), 1) is not None

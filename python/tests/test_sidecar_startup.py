@@ -35,3 +35,37 @@ def test_the_op_list_and_hello_import_no_heavy_library():
     loaded = json.loads(out.stdout.strip().splitlines()[-1])
     assert "analyze" in loaded["ops"] and "separate" in loaded["ops"]
     assert loaded["heavy"] == []
+
+
+ARENAS = """
+import ctypes, sys, threading
+from sfa_sidecar.__main__ import _one_malloc_arena
+if sys.argv[1] == "one":
+    _one_malloc_arena()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+kept = [libc.malloc(4096)]
+worker = threading.Thread(target=lambda: kept.append(libc.malloc(4096)))  # as the ops' worker thread
+worker.start()
+worker.join()
+libc.malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+def test_the_sidecar_allocates_from_one_malloc_arena():
+    """Separation's freed buffers were spread over the worker's and torch's threads' arenas, and
+    not reused across them: a higher peak RSS than the demucs CLI's (issue 17)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    counts = {}
+    for mode in ("default", "one"):
+        out = subprocess.run([sys.executable, "-c", ARENAS, mode], cwd=PYTHON_ROOT, capture_output=True, text=True,
+                             timeout=120, env=env)
+        assert out.returncode == 0, out.stderr
+        counts[mode] = sum(line.startswith("Arena ") for line in out.stderr.splitlines())
+    if counts["default"] < 2:
+        return  # not glibc's allocator (malloc_stats prints no arenas)
+    assert counts == {"default": 2, "one": 1}

@@ -275,7 +275,7 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
             models.release_memory()
             device = "cpu"
         ctx.progress(lo, f"{failure.split(':')[0]}; retrying on {device}", force=True)
-    out = out * std + mean
+    out = out.mul_(std).add_(mean)  # in place: the same rounding as `out * std + mean`, no two copies
     runtime = forward.runtime() if forward is not None else ("torch", "PyTorch")
     return out[0], device, float(segment if segment is not None else model_segment), fallbacks, chosen_precision, runtime
 
@@ -283,6 +283,14 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
 # ---------------------------------------------------------------------------------- job
 
 def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
+    try:
+        return _run(params, ctx)
+    finally:
+        # The job's buffers go back to the OS: a warm sidecar otherwise idles at its peak.
+        models.trim_heap()
+
+
+def _run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     t_start = time.perf_counter()
     p = parse(params)
     name = p["model"]
@@ -323,6 +331,8 @@ def run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
         ctx.progress(0.03, f"loading {name}")
         t0 = time.perf_counter()
         model, was_warm = cache().get(name, p["repo"])
+        if not was_warm:
+            models.trim_heap()  # the checkpoint, freed under the decoded mix, is not returned otherwise
         t_load = time.perf_counter() - t0
         sources = list(model.sources)
         _check_stems(sources, p)
@@ -404,6 +414,7 @@ def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     ctx.progress(0.0, f"loading {name}", force=True)
     t0 = time.perf_counter()
     model, was_warm = cache().get(name, repo)
+    models.trim_heap()
     if device != "cpu" and not hasattr(model, "weights"):  # bags are moved per sub-model by demucs
         model.to(device)
     # The CPU precision's self-measurement (once per machine) happens here, not in the first job.
