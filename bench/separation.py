@@ -146,8 +146,9 @@ class Sidecar:
                 continue
             if msg.get("type") == "error":
                 raise RuntimeError(f"sidecar error: {msg}")
+            wall = time.perf_counter() - t0  # before reading /proc: that read waits while the sidecar trims its heap
             self.last_cpu = cpu_seconds(self.proc.pid) - c0
-            return msg["result"], time.perf_counter() - t0
+            return msg["result"], wall
 
     def close(self) -> float:
         """Shut down; return the peak RSS in MB."""

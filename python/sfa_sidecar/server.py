@@ -31,6 +31,9 @@ class Context:
     request_id: str
     channel: Channel
     cancelled: threading.Event = field(default_factory=threading.Event)
+    # Housekeeping that must not delay the reply (e.g. handing freed memory back): run by the
+    # server once the result or error has been sent.
+    after_reply: list[Callable[[], None]] = field(default_factory=list)
     _last_progress: float = 0.0
     _last_fraction: float = -1.0
 
@@ -150,6 +153,11 @@ class Server:
             finally:
                 with self.lock:
                     self.contexts.pop(request_id, None)
+                for housekeeping in ctx.after_reply:
+                    try:
+                        housekeeping()
+                    except Exception:  # noqa: BLE001 - the reply is out; the next request must still run
+                        traceback.print_exc(file=sys.stderr)
 
 
 def _error(request_id: str | None, exc: SidecarError) -> dict[str, Any]:
