@@ -195,8 +195,10 @@ describe.skipIf(RAY_MISSING !== null)('on a real loopback Ray cluster', () => {
       const pipeline = await e.enqueuePipeline(ids, ['separate', 'analyze'], { model: 'dsp' });
       expect((await waitAll(e, pipeline, JOB_WAIT_MS)).map((j) => j.state)).toEqual(pipeline.map(() => 'completed'));
       // after the analyses (they read the newest stem set): the tiny demucs model on every track,
-      // deterministic: no random shifts (shifts 1 draws its offsets from an unseeded RNG)
-      const tiny = await e.enqueuePipeline(ids, ['separate'], { model: 'tiny', repo, shifts: 0 });
+      // deterministic: no random shifts (shifts 1 draws its offsets from an unseeded RNG), and the
+      // exact precision ("auto" is each machine's own measured choice: bf16 where it measured
+      // faster, so two machines, or one measuring under another test's load, may differ)
+      const tiny = await e.enqueuePipeline(ids, ['separate'], { model: 'tiny', repo, shifts: 0, precision: 'exact' });
       expect((await waitAll(e, tiny, JOB_WAIT_MS)).map((j) => j.state)).toEqual(tiny.map(() => 'completed'));
       return { ids, jobs: [...pipeline, ...tiny] };
     };
