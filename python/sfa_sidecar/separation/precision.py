@@ -9,7 +9,8 @@ emulates bfloat16 and gets slower. So:
 - ``auto`` (default): bfloat16 autocast on the CPU only when the CPU says it has native bf16
   (``avx512_bf16``/``amx_bf16`` in /proc/cpuinfo, ``FEAT_BF16`` on Apple silicon) AND a short
   self-measurement (a few convolutions and matrix products shaped like htdemucs', ~0.5 s, run
-  once per machine and torch version, cached on disk) finds it at least ``MIN_GAIN`` faster.
+  once per machine, torch version and thread count, confirmed by a second run where it favours
+  bf16, cached on disk) finds it at least ``MIN_GAIN`` faster.
   Accelerators keep float32 here.
 - ``bf16``: bfloat16 autocast regardless (for measurements; slower on CPUs without native bf16).
 - ``int8``: the transformer's linear layers in int8 (``quantize.py``; fbgemm runs them natively
