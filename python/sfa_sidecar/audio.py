@@ -209,11 +209,11 @@ def _decode_native(p: Path, sample_rate: int, channels: int) -> np.ndarray | Non
     import soundfile  # noqa: PLC0415 - only the separation sidecar decodes whole files
 
     try:
-        info = soundfile.info(str(p))
-        if (info.format not in _NATIVE_FORMATS or info.subtype not in _NATIVE_SUBTYPES
-                or info.samplerate != sample_rate or info.channels != channels or info.frames <= 0):
-            return None
-        frames, _rate = soundfile.read(str(p), dtype="float32", always_2d=True)
+        with soundfile.SoundFile(str(p)) as sound:  # one open for the header and the samples
+            if (sound.format not in _NATIVE_FORMATS or sound.subtype not in _NATIVE_SUBTYPES
+                    or sound.samplerate != sample_rate or sound.channels != channels or sound.frames <= 0):
+                return None
+            frames = sound.read(dtype="float32", always_2d=True)
     except (RuntimeError, OSError, ValueError):  # soundfile.LibsndfileError is a RuntimeError
         return None
     return np.ascontiguousarray(frames.T) if frames.size else None

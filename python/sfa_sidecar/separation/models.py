@@ -13,6 +13,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import libc
 from ..errors import BadRequestError, SidecarError
 
 # catalog.json is the one catalogue, read by the engine's TypeScript too (src/main/models/catalog.ts).
@@ -236,26 +237,15 @@ def release_memory() -> None:
         pass
 
 
-_libc: list[Any] = []  # [glibc's malloc_trim or None], looked up once
-
-
 def trim_heap() -> bool:
     """Hand the C heap's free pages back to the OS (glibc ``malloc_trim``; elsewhere nothing).
     glibc returns freed memory only from the top of its heaps: a model's checkpoint freed below
     the decoded mix (htdemucs: 150 MB), or a job's buffers freed below long-lived ones (a warm
     sidecar idled near its peak), stay resident until trimmed."""
-    if not _libc:
-        trim = None
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes  # noqa: PLC0415
+    import ctypes  # noqa: PLC0415
 
-                trim = ctypes.CDLL(None).malloc_trim  # absent under musl: AttributeError
-                trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-            except (OSError, AttributeError):
-                trim = None
-        _libc.append(trim)
-    return bool(_libc[0] and _libc[0](0))
+    trim = libc.function("malloc_trim", (ctypes.c_size_t,))
+    return bool(trim is not None and trim(0))
 
 
 def default_capacity() -> int:

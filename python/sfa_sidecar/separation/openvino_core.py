@@ -27,6 +27,7 @@ that import fail before loading OpenVINO: nothing leaves the user's machine.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import os
@@ -40,7 +41,7 @@ import weakref
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import file_lock
+from .. import file_lock, libc
 
 MIN_GAIN = 1.1  # OpenVINO must beat eager PyTorch by this much on the real chunks to be kept
 _lock = threading.Lock()
@@ -48,7 +49,9 @@ _failed: dict[str, str] = {}  # model key -> why it could not be converted (this
 # Per loaded model (gone with it when the model cache lets it go): its weights' hash, and its
 # compiled networks by (input length, threads).
 _keys: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
-_compiled: "weakref.WeakKeyDictionary[Any, dict[tuple[int, int], Any]]" = weakref.WeakKeyDictionary()
+# Per loaded model, its networks by (length, threads): compiled, with their infer request, once
+# per process (Forward asks for one on every chunk).
+_compiled: "weakref.WeakKeyDictionary[Any, dict[tuple[int, int], Network]]" = weakref.WeakKeyDictionary()
 
 
 _openvino: list[Any] = []  # [the module or None], once looked up
@@ -222,7 +225,7 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
             return None
         compiled = _compiled.setdefault(model, {})
         if (length, threads) in compiled:
-            return Network(compiled[(length, threads)], length)
+            return compiled[(length, threads)]
         folder = cache_root() / key
         try:
             xml = folder / "network.xml"
@@ -232,7 +235,7 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
                     if progress:
                         progress("converting the model for OpenVINO (once per model: a minute or two)")
                     convert(model, length, folder, ov)
-            compiled[(length, threads)] = _compile(ov, xml, threads)
+            net = Network(_compile(ov, xml, threads), length)
         except Exception as exc:  # noqa: BLE001 - any failure: PyTorch runs this model instead
             _failed[key] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
             shutil.rmtree(folder, ignore_errors=True)
@@ -241,7 +244,8 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
         for mapped in [folder / "network.bin", *(folder / "compiled").glob("*.blob")]:
             drop_resident(mapped)
         park_weights(model, folder)
-        return Network(compiled[(length, threads)], length)
+        compiled[(length, threads)] = net
+        return net
 
 
 def _compile(ov: Any, xml: Path, threads: int) -> Any:
@@ -262,13 +266,10 @@ def drop_resident(path: Path) -> int:
     but runs on its own repacked copy: measured here, 196 MB resident after compile, 15 MB of it
     touched again by inference (the blob: 169 MB, 16 MB touched again). The pages stay in the
     page cache and fault back in if read. Returns the bytes."""
-    if not sys.platform.startswith("linux"):
+    madvise = libc.function("madvise", (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int))
+    if madvise is None:
         return 0
     try:
-        import ctypes  # noqa: PLC0415
-
-        madvise = ctypes.CDLL(None, use_errno=True).madvise
-        madvise.argtypes, madvise.restype = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int], ctypes.c_int
         dropped, target = 0, os.path.realpath(path)
         with open("/proc/self/maps") as maps:
             for line in maps:
@@ -279,7 +280,7 @@ def drop_resident(path: Path) -> int:
                     if madvise(start, end - start, 4) == 0:  # MADV_DONTNEED
                         dropped += end - start
         return dropped
-    except (OSError, AttributeError, ValueError):
+    except (OSError, ValueError):
         return 0
 
 
