@@ -4,9 +4,10 @@ behind the default path's runtime choice (python/sfa_sidecar/separation/openvino
     python/.venv/bin/python bench/openvino_cpu.py        # or: npm run bench -- openvino
 
 For each thread count (1 and the CPU count): PyTorch eager (the sidecar's forward: no_grad, flash
-attention), OpenVINO float32 with the LATENCY hint (what the sidecar runs), and OpenVINO with
-the THROUGHPUT hint and two chunks in flight (one stream per core; not used by the sidecar yet),
-on the same two 7.8 s segments, interleaved, 1 warm-up and ``SFA_BENCH_ROUNDS`` (default 3)
+attention), OpenVINO float32 with the LATENCY hint (one chunk at a time, all threads on it), and
+the network the sidecar runs at that thread count (``throughput``: with two threads or more,
+two chunks in flight under the THROUGHPUT hint, a stream each; at one thread, LATENCY), on the
+same two 7.8 s segments, interleaved, 1 warm-up and ``SFA_BENCH_ROUNDS`` (default 3)
 rounds; median wall and CPU seconds per segment, and the outputs' max abs difference and SNR
 against eager. The model is the benchmark's random full-size htdemucs (bench/separation.py); its
 conversion is cached with the sidecar's own (bench/.cache/separation/sfa-cache).
@@ -52,28 +53,15 @@ def main() -> int:
     for threads in sorted({1, cores}):
         torch.set_num_threads(threads)
         t0 = time.perf_counter()
-        latency = openvino_core.network(model, length, threads)
+        sidecar_net = openvino_core.network(model, length, threads)  # what the sidecar runs at this thread count
         prepared_s = time.perf_counter() - t0
         xml = openvino_core.cache_root() / openvino_core.model_key(model, length, ov) / "network.xml"
-        throughput = openvino_core.Network(ov.Core().compile_model(
-            str(xml), "CPU", {**openvino_core.compile_config(threads, "THROUGHPUT"), "NUM_STREAMS": threads}), length)
-        requests = [throughput.compiled.create_infer_request() for _ in mixes]
-
-        def in_flight():
-            started = []
-            for request, mix in zip(requests, mixes):
-                z, inputs = throughput.inputs(model, mix)
-                request.start_async(inputs)
-                started.append(z)
-            outs = []
-            for request, z in zip(requests, started):
-                request.wait()
-                outs.append(throughput.stems(model, z, request.get_output_tensor(0).data, request.get_output_tensor(1).data))
-            return outs
+        latency = openvino_core.Network(ov.Core().compile_model(str(xml), "CPU", openvino_core.compile_config(threads)), length)
+        pair = torch.cat(mixes)
 
         arms = {"pytorch eager": lambda: [eager(model, mix) for mix in mixes],
                 "openvino latency": lambda: [latency(model, mix) for mix in mixes],
-                "openvino throughput, 2 in flight": in_flight}
+                f"openvino throughput, {sidecar_net.in_flight} in flight": lambda: list(sidecar_net(model, pair)[:, None])}
         reference = arms["pytorch eager"]()
         for arm in arms.values():
             arm()  # warm-up: kernel selection, first allocations

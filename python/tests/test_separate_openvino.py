@@ -71,6 +71,17 @@ def test_network_equals_pytorchs_forward_and_is_converted_once(repo, ov_cache, m
     assert out.shape == ref.shape and float(ref.abs().max()) > 1e-3
     assert float((out - ref).abs().max()) <= 1e-4
     assert len(list(ov_cache.glob("*/network.xml"))) == 1
+    # Two threads: two chunks in flight, each its own request; what comes back is the caller's
+    # (the requests' output buffers are reused by the next call).
+    assert net.in_flight == 2
+    other = mix.flip(-1)
+    both = net(model, torch.cat([mix, other]))
+    with torch.no_grad():
+        ref_other = model(other)
+    assert float((both[0] - ref[0]).abs().max()) <= 1e-4 and float((both[1] - ref_other[0]).abs().max()) <= 1e-4
+    kept = both.clone()
+    net(model, torch.cat([other, mix]) * 0.5)
+    assert torch.equal(both, kept)
 
     # The same weights loaded again (another sidecar, another day): compiled from the cache.
     def no_conversion(*_args):
@@ -90,6 +101,28 @@ def test_network_equals_pytorchs_forward_and_is_converted_once(repo, ov_cache, m
     assert mended.compiled.get_property("LOADED_FROM_CACHE") is False
     # Another chunk length (a shorter segment is padded inside forward): PyTorch runs it.
     assert oc.network(model, length // 2, 2) is None
+
+
+def test_the_stems_step_equals_demucs_mask_and_inverse_stft(repo):
+    """Network.stems builds the padded spectrogram in one buffer: the same values as demucs'
+    _mask then _ispec, bit for bit."""
+    import torch
+
+    model = _tiny(repo)
+    length = int(model.segment * model.samplerate)
+    mix = torch.randn(1, 2, length, generator=torch.Generator().manual_seed(3)) * 0.3
+    z, _inputs = oc.Network.inputs(model, mix)
+    gen = torch.Generator().manual_seed(4)
+    x = torch.randn(1, len(model.sources), 4, z.shape[-2], z.shape[-1], generator=gen).numpy()
+    xt = torch.randn(1, len(model.sources), 2, length, generator=gen).numpy()
+
+    class Bare(oc.Network):
+        def __init__(self):  # no compiled network: stems() is torch's side only
+            self.length = length
+
+    with torch.no_grad():
+        ref = torch.from_numpy(xt) + model._ispec(model._mask(z, torch.from_numpy(x)), length)
+    assert torch.equal(Bare().stems(model, z, xt, x), ref)
 
 
 def _mapped_files(pointers):
@@ -178,10 +211,15 @@ def _fake_runtime(monkeypatch, clock, torch_s, ov_s):
     """Forward over fakes: PyTorch and OpenVINO 'take' the given seconds on the fake clock."""
     calls = []
 
-    def net(_model, batch):
-        clock.now += ov_s
-        calls.append("openvino")
-        return batch
+    class Net:  # one chunk per call (the sidecar's at one thread)
+        in_flight = 1
+
+        def __call__(self, _model, batch):
+            clock.now += ov_s
+            calls.append("openvino")
+            return batch
+
+    net = Net()
 
     def eager(_model, batch):
         clock.now += torch_s
@@ -229,6 +267,50 @@ def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, tor
     assert calls == ["compile", "torch"]
 
 
+def test_two_chunks_in_flight_from_two_threads(ov_cache, monkeypatch):
+    """Each call brings in_flight chunks: PyTorch runs them one at a time (the exact path's
+    arithmetic and memory), a lone last chunk is not timed, and the verdict names the count."""
+    import torch
+
+    assert [oc.in_flight(n) for n in (1, 2, 8)] == [1, 2, 2]
+    monkeypatch.setenv("SFA_OPENVINO_IN_FLIGHT", "1")  # a machine short of memory
+    assert [oc.in_flight(n) for n in (1, 2, 8)] == [1, 1, 1]
+    monkeypatch.delenv("SFA_OPENVINO_IN_FLIGHT")
+    assert oc.compile_config(2, 2) == {"INFERENCE_NUM_THREADS": 2, "INFERENCE_PRECISION_HINT": "f32",
+                                       "PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": 2}
+    assert oc.compile_config(1)["PERFORMANCE_HINT"] == "LATENCY" and "NUM_STREAMS" not in oc.compile_config(1)
+    clock = _Clock()
+    seen = []
+
+    class Net:
+        in_flight = 2
+
+        def __call__(self, _model, batch):
+            seen.append(("openvino", int(batch.shape[0])))
+            clock.now += 1.0
+            return batch
+
+    def eager(_model, batch):
+        seen.append(("torch", int(batch.shape[0])))
+        clock.now += 1.0
+        return batch
+
+    monkeypatch.setattr(oc, "network", lambda *_a, **_k: Net())
+    monkeypatch.setattr(oc, "eligible", lambda *_a: True)
+    monkeypatch.setattr(oc, "model_key", lambda *_a: "model-2")
+    forward = oc.Forward(eager, threads=2, clock=clock)
+    assert forward.in_flight == 2
+    pair = torch.arange(2.0).reshape(2, 1, 1)
+    assert torch.equal(forward(object(), pair), pair)  # PyTorch's side: two calls of one chunk, in order
+    assert torch.equal(forward(object(), pair), pair)  # OpenVINO's: one call of two
+    assert seen == [("torch", 1), ("torch", 1), ("openvino", 2)]
+    seen.clear()
+    forward(object(), pair[:1])  # an odd last chunk while measuring: OpenVINO (no torch activations beside its own), untimed
+    assert seen == [("openvino", 1)]
+    assert len(forward.calls["torch"]) == len(forward.calls["openvino"]) == 1
+    assert oc.verdict_key_for(object(), 8, 2).endswith("|threads 2|in flight 2")
+
+
 def _separate(path, out, repo, **extra):
     return separate({"path": path, "outDir": str(out), "model": "tiny", "repo": repo, "shifts": 0, "wavDepth": "float",
                      **extra}, Context("t", _Sink()))
@@ -247,6 +329,20 @@ def test_the_op_runs_openvino_on_the_default_path_only(repo, long_mix, ov_cache,
     assert sorted(ours) == sorted(ref) == ["bass", "drums", "other", "vocals"]
     worst = max(float(np.abs(ours[s] - ref[s]).max()) for s in ref)
     assert 0 < worst <= 1e-4  # not the same arithmetic, within the exact path's parity bound
+
+
+def test_where_openvino_won_two_threads_run_two_chunks_in_flight(repo, long_mix, ov_cache, tmp_path):
+    """The real op on a machine whose verdict is OpenVINO: 5 chunks at two threads (two pairs and
+    an odd last one), every one through OpenVINO, within the exact path's bound."""
+    model = _tiny(repo)
+    length = int(model.segment * model.samplerate)
+    oc.write_verdict(oc.verdict_key_for(model, length, 2), {"runtime": "openvino", "gain": 1.3})
+    auto = _separate(long_mix, tmp_path / "auto", repo, threads=2)
+    assert auto["runtime"] == "openvino", auto["runtimeReason"]
+    assert "2 chunks in flight" in auto["runtimeReason"] and "1.30x" in auto["runtimeReason"]
+    exact = _separate(long_mix, tmp_path / "exact", repo, precision="exact", threads=2)
+    ours, ref = _stems(tmp_path / "auto"), _stems(tmp_path / "exact")
+    assert 0 < max(float(np.abs(ours[s] - ref[s]).max()) for s in ref) <= 1e-4
 
 
 def test_a_failed_conversion_falls_back_to_pytorch_and_says_why(repo, long_mix, ov_cache, tmp_path, monkeypatch):

@@ -174,7 +174,12 @@ def _apply(model: Any, mix: Any, device: str, p: dict[str, Any], segment: float 
         return apply_model_fn(model, mix, shifts=p["shifts"], split=True, overlap=p["overlap"], device=device,
                               num_workers=0, segment=segment, progress=False, callback=on_chunk,
                               callback_arg={"audio_length": int(mix.shape[-1])})
-    batch = p["batch"] if p["batch"] is not None else (CPU_BATCH if device == "cpu" else 1)
+    if isinstance(forward, openvino_core.Forward):
+        batch = forward.in_flight  # the chunks it runs at once
+    elif p["batch"] is not None:
+        batch = p["batch"]
+    else:
+        batch = CPU_BATCH if device == "cpu" else 1
     return chunked.apply_model(model, mix, shifts=p["shifts"], overlap=p["overlap"], segment=segment, device=device,
                                batch=batch, autocast=autocast, callback=on_chunk, forward=forward)
 
@@ -195,8 +200,9 @@ def segment_retry_helps(model: Any) -> bool:
 
 def openvino_wanted(requested: str | None, device: str, used_precision: str, batch: int | None = None) -> bool:
     """OpenVINO for the default path's float32 on the CPU (``openvino_core``; ``SFA_OPENVINO=0``
-    turns it off); "exact" stays PyTorch's arithmetic, the CLI's."""
-    return (device == "cpu" and used_precision == "float32" and (requested or "auto") == "auto" and batch in (None, 1)
+    turns it off); "exact" stays PyTorch's arithmetic, the CLI's, and so does an explicit
+    ``batch`` (a knob for measuring PyTorch: OpenVINO sets its own, the chunks it runs at once)."""
+    return (device == "cpu" and used_precision == "float32" and (requested or "auto") == "auto" and batch is None
             and os.environ.get("SFA_OPENVINO", "1") != "0" and apply_model_fn is None)
 
 
