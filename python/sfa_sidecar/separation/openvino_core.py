@@ -10,12 +10,13 @@ What runs where: ``HTDemucs.forward`` itself is converted, not a copy of it. Whi
 its four complex-valued steps are replaced on the instance: ``_spec``/``_magnitude`` hand it the
 spectrogram (computed by torch outside), ``_mask`` hands the frequency branch's output back as a
 second result, ``_ispec`` adds nothing. At run time torch computes the STFT, OpenVINO the network,
-torch the mask and inverse STFT, and the sum is the forward's own ``xt + x``.
+torch the mask and inverse STFT, and the sum is the forward's own ``xt + x``. With two threads
+or more, two chunks run at once, each on its own stream (``in_flight``).
 
-Choice by measurement: the first long job on a machine runs three chunks each way (the first of
-each untimed) and keeps OpenVINO only when it is at least ``MIN_GAIN`` faster; the verdict is
-stored per machine, versions, model and thread count, and where PyTorch won nothing is
-compiled. The converted model (OpenVINO IR, ~170 MB for htdemucs) is cached on disk: converting
+Choice by measurement: the first long job on a machine runs three calls each way (the first of
+each untimed; a call is the chunks in flight) and keeps OpenVINO only when it is at least
+``MIN_GAIN`` faster; the verdict is stored per machine, versions, model, thread count and chunks
+in flight, and where PyTorch won nothing is compiled. The converted model (OpenVINO IR, ~170 MB for htdemucs) is cached on disk: converting
 takes one to two minutes, once per model; compiling it at a sidecar's first job ~2 s the first
 time, ~0.8 s from OpenVINO's model cache after that. Anything that fails here falls back to
 PyTorch for that model.
