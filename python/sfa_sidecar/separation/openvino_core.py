@@ -16,9 +16,9 @@ or more, two chunks run at once, each on its own stream (``in_flight``).
 Choice by measurement: the first long job on a machine runs three calls each way (the first of
 each untimed; a call is the chunks in flight) and keeps OpenVINO only when it is at least
 ``MIN_GAIN`` faster; the verdict is stored per machine, versions, model, thread count and chunks
-in flight, and where PyTorch won nothing is compiled. The converted model (OpenVINO IR, ~170 MB for htdemucs) is cached on disk: converting
-takes one to two minutes, once per model; compiling it at a sidecar's first job ~2 s the first
-time, ~0.8 s from OpenVINO's model cache after that. Anything that fails here falls back to
+in flight, and where PyTorch won nothing is compiled. The converted model (OpenVINO IR, ~170 MB
+for htdemucs) is cached on disk: converting takes one to two minutes, once per model; compiling
+it at a sidecar's first job ~2 s the first time, ~0.8 s from OpenVINO's model cache after that. Anything that fails here falls back to
 PyTorch for that model.
 
 OpenVINO's conversion API sends usage telemetry to Google Analytics by default (its docs,
@@ -439,14 +439,15 @@ def write_verdict(key: str, verdict: dict[str, Any]) -> None:
         pass  # a read-only home: measured again next time
 
 
-TIMED_ROUNDS = 2  # chunks timed on each side after one untimed chunk each (first calls select kernels)
+TIMED_ROUNDS = 2  # calls timed on each side after one untimed call each (first calls select kernels)
 
 
 class Forward:
     """What each chunk goes through for one job: OpenVINO where it is faster here, else PyTorch.
 
-    Each call brings ``in_flight`` chunks (two where the sidecar has two threads or more): OpenVINO
-    runs them side by side, PyTorch one after the other; a job's odd last chunk comes alone. Until a verdict exists for this machine, model and thread count,
+    Each call brings ``in_flight`` chunks (two where the sidecar has two threads or more):
+    OpenVINO runs them side by side, PyTorch one after the other; a job's odd last chunk comes
+    alone. Until a verdict exists for this machine, model, thread count and chunks in flight,
     calls alternate: PyTorch, OpenVINO (both untimed), then ``TIMED_ROUNDS`` timed calls each;
     the faster (by at least ``MIN_GAIN`` for OpenVINO) runs the rest and the verdict is stored. A
     job with fewer calls leaves the question to the next. ``used`` says what ran (for the job's
