@@ -9,6 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     reporters: ['default'],
+    globalSetup: ['src/test/global-setup.ts'],
     // Sidecars spawned by tests run HTDemucs in PyTorch: OpenVINO's per-machine verdict would make
     // stems compared across processes (the cluster's "bit for bit") depend on it. python/tests
     // test the OpenVINO path (test_separate_openvino.py).

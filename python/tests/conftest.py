@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +23,11 @@ jit_cache.configure()
 # suites that compare stems across runs or processes would depend on that verdict. They run
 # PyTorch; test_separate_openvino.py turns OpenVINO on and tests it.
 os.environ.setdefault("SFA_OPENVINO", "0")
+# The sidecar's CPU measurements (the bf16 self-measurement, OpenVINO's verdicts) go to this run's
+# own folder, not the user's ~/.cache/sfa: a verdict one run measured under load would otherwise
+# steer every later run on the machine.
+os.environ["SFA_PRECISION_CACHE"] = tempfile.mkdtemp(prefix="sfa-test-measurements-")
+atexit.register(shutil.rmtree, os.environ["SFA_PRECISION_CACHE"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -399,3 +399,13 @@ def test_gpu_memory_asks_the_one_device_now():
         devices.cuda_memory(2, fake)
     no_cuda = types.SimpleNamespace(cuda=types.SimpleNamespace(is_available=lambda: False))
     assert devices.cuda_memory(None, no_cuda) == []
+
+
+def test_the_suite_measures_into_its_own_folder():
+    """conftest.py: this run's bf16 self-measurement and OpenVINO verdicts stay out of ~/.cache/sfa."""
+    import tempfile
+
+    from sfa_sidecar.separation.precision import cache_folder
+
+    assert cache_folder().name.startswith("sfa-test-measurements-")
+    assert cache_folder().parent == Path(tempfile.gettempdir())
