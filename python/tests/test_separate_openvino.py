@@ -125,6 +125,43 @@ def test_the_stems_step_equals_demucs_mask_and_inverse_stft(repo):
     assert torch.equal(Bare().stems(model, z, xt, x), ref)
 
 
+def test_a_failure_between_start_and_wait_leaves_no_request_running(repo):
+    """Two chunks in flight: if the second chunk's STFT fails after the first request started,
+    that request is waited for before the error goes up (a later job would find it busy)."""
+    import torch
+
+    events = []
+
+    class Request:
+        def __init__(self, name):
+            self.name = name
+
+        def start_async(self, _inputs):
+            events.append(("start", self.name))
+
+        def wait(self):
+            events.append(("wait", self.name))
+
+    class Compiled:
+        def __init__(self):
+            self.made = iter("ab")
+
+        def create_infer_request(self):
+            return Request(next(self.made))
+
+    class Failing(oc.Network):
+        @staticmethod
+        def inputs(model, mix):
+            if events:
+                raise RuntimeError("the STFT failed")
+            return None, []
+
+    net = Failing(Compiled(), 8, in_flight=2)
+    with pytest.raises(RuntimeError, match="the STFT failed"):
+        net(object(), torch.zeros(2, 2, 8))
+    assert events == [("start", "a"), ("wait", "a")]
+
+
 def _mapped_files(pointers):
     """The file each address lies in (Linux /proc/self/maps), None where anonymous."""
     spans = []

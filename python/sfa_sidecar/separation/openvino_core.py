@@ -28,6 +28,7 @@ that import fail before loading OpenVINO: nothing leaves the user's machine.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import json
@@ -216,15 +217,24 @@ class Network:
         outs = []
         for first in range(0, int(batch.shape[0]), self.in_flight):
             started = []
-            for request, chunk in zip(self.requests, batch[first:first + self.in_flight]):
-                z, inputs = self.inputs(model, chunk[None])
-                request.start_async(inputs)  # the next chunk's STFT runs while this one computes
-                started.append((request, z))
-            for request, z in started:
-                request.wait()
-                # The request's own output buffers, not copies: stems() makes new tensors from them
-                # before the request runs again.
-                outs.append(self.stems(model, z, request.get_output_tensor(0).data, request.get_output_tensor(1).data))
+            try:
+                for request, chunk in zip(self.requests, batch[first:first + self.in_flight]):
+                    z, inputs = self.inputs(model, chunk[None])
+                    request.start_async(inputs)  # the next chunk's STFT runs while this one computes
+                    started.append((request, z))
+                for request, z in started:
+                    request.wait()
+                    # The request's own output buffers, not copies: stems() makes new tensors from
+                    # them before the request runs again.
+                    outs.append(self.stems(model, z, request.get_output_tensor(0).data,
+                                           request.get_output_tensor(1).data))
+            except BaseException:
+                # A failure (or a cancel) between the starts and the waits: no request is left
+                # running, so the next job finds them all idle.
+                for request, _z in started:
+                    with contextlib.suppress(Exception):
+                        request.wait()
+                raise
         return outs[0] if len(outs) == 1 else torch.cat(outs, 0)
 
     @staticmethod
