@@ -36,6 +36,7 @@ def ov_cache(tmp_path, monkeypatch):
     monkeypatch.setattr(oc, "_compiled", weakref.WeakKeyDictionary())
     monkeypatch.setattr(oc, "_failed", {})
     monkeypatch.setattr(oc, "_verdicts", {})
+    monkeypatch.setattr(oc, "_timings", {})
     monkeypatch.setenv("SFA_OPENVINO", "1")
     monkeypatch.setenv("SFA_PRECISION_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache" / "openvino"
@@ -302,6 +303,28 @@ def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, tor
     calls.clear()
     oc.Forward(eager, threads=1, clock=clock)(object(), batch)
     assert calls == ["compile", "torch"]
+
+
+def test_short_jobs_add_up_to_a_verdict(ov_cache, monkeypatch):
+    """Jobs of two calls each (a short loop at a time): the third job completes the measurement
+    that no single one could, and the fourth runs the winner only."""
+    import torch
+
+    clock = _Clock()
+    eager, calls = _fake_runtime(monkeypatch, clock, 2.0, 1.0)
+    batch = torch.zeros(1, 2, 8)
+    for _job in range(3):
+        job = oc.Forward(eager, threads=2, clock=clock)
+        job(object(), batch)
+        job(object(), batch)
+    assert json.loads((ov_cache / "verdicts.json").read_text()).popitem()[1]["runtime"] == "openvino"
+    assert "measured by this sidecar" in job.runtime()[1]
+    calls.clear()
+    last = oc.Forward(eager, threads=2, clock=clock)
+    last(object(), batch)
+    last(object(), batch)
+    assert [c for c in calls if c != "compile"] == ["openvino", "openvino"]
+    assert last.runtime() == ("openvino", "OpenVINO float32 on the CPU, 2 chunks in flight (2.00x when measured on this machine)")
 
 
 def test_two_chunks_in_flight_from_two_threads(ov_cache, monkeypatch):

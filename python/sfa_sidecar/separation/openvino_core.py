@@ -450,6 +450,8 @@ def write_verdict(key: str, verdict: dict[str, Any]) -> None:
 
 
 TIMED_ROUNDS = 2  # calls timed on each side after one untimed call each (first calls select kernels)
+# Per verdict key, this process's measured calls each way: short jobs add up to a verdict.
+_timings: dict[str, dict[str, list[float]]] = {}
 
 
 class Forward:
@@ -459,15 +461,17 @@ class Forward:
     OpenVINO runs them side by side, PyTorch one after the other; a job's odd last chunk comes
     alone. Until a verdict exists for this machine, model, thread count and chunks in flight,
     calls alternate: PyTorch, OpenVINO (both untimed), then ``TIMED_ROUNDS`` timed calls each;
-    the faster (by at least ``MIN_GAIN`` for OpenVINO) runs the rest and the verdict is stored. A
-    job with fewer calls leaves the question to the next. ``used`` says what ran (for the job's
+    the faster (by at least ``MIN_GAIN`` for OpenVINO) runs the rest and the verdict is stored.
+    The calls are counted per sidecar process, so that jobs too short for the measurement (loops,
+    samples) add up to it instead of alternating for ever. ``used`` says what ran (for the job's
     result)."""
 
     def __init__(self, eager: Callable[[Any, Any], Any], threads: int, progress: Callable[[str], None] | None = None,
                  clock: Callable[[], float] = time.perf_counter):
         self.eager, self.threads, self.progress, self.clock = eager, threads, progress, clock
         self.in_flight = in_flight(threads)  # chunks per call: the caller batches this many
-        self.calls: dict[str, list[float]] = {"torch": [], "openvino": []}
+        self.calls: dict[str, list[float]] = {"torch": [], "openvino": []}  # this process's, once the key is known
+        self.timed = False  # this job measured
         self.used: set[str] = set()
         self.reason = ""
         self.verdict_key: str | None = None  # the verdict this job consulted (for runtime())
@@ -480,6 +484,7 @@ class Forward:
                            "PyTorch: OpenVINO runs HTDemucs on chunks of its training segment only")
             return self._run("torch", model, batch)
         self.verdict_key = verdict_key_for(model, length, self.threads)
+        self.calls = _timings.setdefault(self.verdict_key, {"torch": [], "openvino": []})
         choice = self.choice.get(self.verdict_key) or (read_verdict(self.verdict_key) or {}).get("runtime")
         if choice:
             self.choice[self.verdict_key] = choice
@@ -523,6 +528,7 @@ class Forward:
             out = outs[0] if len(outs) == 1 else torch.cat(outs, 0)
         if timed:
             self.calls[side].append(self.clock() - t0)
+            self.timed = True
         self.used.add(side)
         return out
 
@@ -536,7 +542,7 @@ class Forward:
         return "torch", self.reason or f"PyTorch: OpenVINO was not faster on this CPU ({self._gain_text()})"
 
     def _gain_text(self) -> str:
-        if self.calls["torch"][1:] and self.calls["openvino"][1:]:
-            return f"{self._measured()[2]:.2f}x measured in this job"
+        if self.timed and self.calls["torch"][1:] and self.calls["openvino"][1:]:
+            return f"{self._measured()[2]:.2f}x measured by this sidecar"
         verdict = read_verdict(self.verdict_key) if self.verdict_key else None
         return f"{verdict['gain']:.2f}x when measured on this machine" if verdict else "not measured"
