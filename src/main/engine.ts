@@ -31,7 +31,7 @@ import { DJ_SETTING_DEFAULTS, SettingsRepository, type StoredSettings } from './
 import { PYTHON_NO_BYTECODE, pythonEnvironment } from './sidecar/environment';
 import { ffmpegVars, setConfiguredFfmpeg } from './sidecar/ffmpeg';
 import { JitCache } from './sidecar/jit-cache';
-import { SidecarPool } from './sidecar/pool';
+import { SIDECAR_IDLE_MS, SidecarPool } from './sidecar/pool';
 import { createSetup, type Provisioner } from './provision';
 import type { ClusterInstallDeps } from './provision/cluster';
 import { ClusterBackend } from './cluster/backend';
@@ -189,15 +189,18 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
   const onNativeCrash = (reason: string) => jitCache.quarantineAfter(reason);
   // Two processing sidecars share the cores instead of each taking all of them.
   const threads = String(threadsEach(local.processing));
+  // Warm between the tracks of a session, stopped once the app has sat idle for a while: their
+  // models and buffers (a separation sidecar ~1.2 GB) are not held for hours.
+  const idle = { idleMs: SIDECAR_IDLE_MS };
   const sidecars = {
     probe: new SidecarPool('probe', 1, { env, logger, vars, onNativeCrash, args: ['--no-devices'] }),
-    analysis: new SidecarPool('analysis', local.analysis, { env, logger, onNativeCrash, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(local.analysis)) } }),
+    analysis: new SidecarPool('analysis', local.analysis, { env, logger, onNativeCrash, args: ['--no-devices'], vars: { ...vars, ...threadVars(threadsEach(local.analysis)) } }, idle),
     processing: new SidecarPool('processing', local.processing, {
       env,
       logger,
       onNativeCrash,
       vars: { ...vars, OMP_NUM_THREADS: threads, SFA_SIDECAR_CONCURRENCY: String(local.processing) },
-    }),
+    }, idle),
   };
   const models = new ModelStore({
     ...options.models,

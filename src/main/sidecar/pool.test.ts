@@ -15,8 +15,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) c();
 });
 
-function pool(size = 1) {
-  const p = new SidecarPool('test', size, { env: pythonEnvironment(), args: ['--no-devices'] });
+function pool(size = 1, idleMs?: number) {
+  const p = new SidecarPool('test', size, { env: pythonEnvironment(), args: ['--no-devices'] }, { idleMs });
   pools.push(p);
   return p;
 }
@@ -132,4 +132,28 @@ describe('sidecar process and pool (real Python)', () => {
     await p.run('probe', { path: wav });
     expect(custom.uses()).toBe(1);
   });
+
+  it('stops a process left idle for idleMs, keeps one that is used again in time, and starts a fresh one after', async () => {
+    const p = pool(1, 1500);
+    const first = await p.run<{ pid: number }>('ping', {});
+    await new Promise((r) => setTimeout(r, 700));
+    // used again within the window: the same process, and its idle time starts over
+    expect((await p.run<{ pid: number }>('ping', {})).pid).toBe(first.pid);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(p.processes).toBe(1);
+    await expect.poll(() => p.processes, { timeout: 5000, interval: 50 }).toBe(0);
+    await expect.poll(() => alive(first.pid), { timeout: 5000, interval: 50 }).toBe(false);
+    const next = await p.run<{ pid: number }>('ping', {});
+    expect(next.pid).not.toBe(first.pid);
+    expect(p.processes).toBe(1);
+  });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -6,13 +6,27 @@ interface Waiter {
   reject: (error: unknown) => void;
 }
 
+/** How long a warm analysis or separation sidecar may wait for work before it is stopped. */
+export const SIDECAR_IDLE_MS = 10 * 60_000;
+
+export interface PoolOptions {
+  /**
+   * Stop a process that has waited this long for a request (undefined: never). A warm separation
+   * sidecar holds its models and OpenVINO's buffers (~1.2 GB with two chunks in flight) while the
+   * app sits open; the next request after the stop starts cold (a separation with htdemucs: ~4 s more).
+   */
+  idleMs?: number;
+}
+
 /**
  * A pool of up to `size` warm sidecars for one kind of work (probe, analysis, processing).
  * A sidecar serves one request at a time; the pool starts them lazily, reuses idle ones,
- * replaces crashed or killed ones on the next request, and queues callers beyond `size`.
+ * replaces crashed or killed ones on the next request, queues callers beyond `size`, and stops
+ * processes left idle for `idleMs`.
  */
 export class SidecarPool {
   private readonly idle: SidecarProcess[] = [];
+  private readonly idleTimers = new Map<SidecarProcess, ReturnType<typeof setTimeout>>();
   private readonly all = new Set<SidecarProcess>();
   private readonly waiters: Waiter[] = [];
   /** Processes started with environment variables since replaced: retired when they come back. */
@@ -24,6 +38,7 @@ export class SidecarPool {
     readonly name: string,
     private size: number,
     options: SidecarOptions,
+    private readonly poolOptions: PoolOptions = {},
   ) {
     this.options = { ...options };
   }
@@ -61,6 +76,25 @@ export class SidecarPool {
     for (const proc of this.idle.splice(0)) this.retire(proc);
   }
 
+  private park(proc: SidecarProcess): void {
+    this.idle.push(proc);
+    if (this.poolOptions.idleMs === undefined) return;
+    const timer = setTimeout(() => {
+      this.idleTimers.delete(proc);
+      const at = this.idle.indexOf(proc);
+      if (at < 0) return;
+      this.idle.splice(at, 1);
+      this.retire(proc);
+    }, this.poolOptions.idleMs);
+    timer.unref?.(); // an idle pool never keeps the host alive
+    this.idleTimers.set(proc, timer);
+  }
+
+  private unpark(proc: SidecarProcess): void {
+    clearTimeout(this.idleTimers.get(proc));
+    this.idleTimers.delete(proc);
+  }
+
   /** Start one sidecar now so the first real request finds it warm. */
   async warm(): Promise<HelloMessage> {
     const proc = await this.acquire();
@@ -84,6 +118,7 @@ export class SidecarPool {
     if (this.closed) return Promise.reject(new Error(`sidecar pool ${this.name} is closed`));
     while (this.idle.length) {
       const proc = this.idle.pop()!;
+      this.unpark(proc);
       if (proc.alive) return Promise.resolve(proc);
       this.all.delete(proc);
     }
@@ -117,10 +152,11 @@ export class SidecarPool {
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve(proc);
     else if (this.all.size > this.size) this.retire(proc);
-    else this.idle.push(proc);
+    else this.park(proc);
   }
 
   private retire(proc: SidecarProcess): void {
+    this.unpark(proc);
     this.all.delete(proc);
     void proc.shutdown();
   }
@@ -132,6 +168,7 @@ export class SidecarPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(`sidecar pool ${this.name} is closed`));
+    for (const proc of this.idleTimers.keys()) this.unpark(proc);
     await Promise.all([...this.all].map((p) => p.shutdown()));
     this.all.clear();
     this.idle.length = 0;
