@@ -280,15 +280,20 @@ def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, tor
 
     clock = _Clock()
     eager, calls = _fake_runtime(monkeypatch, clock, torch_s, ov_s)
+    released = []
+    monkeypatch.setattr(oc, "release", released.append)
     batch = torch.zeros(1, 2, 8)
+    model = object()
     first = oc.Forward(eager, threads=2, clock=clock)
     for _ in range(8):
-        first(object(), batch)
+        first(model, batch)
     # torch, openvino untimed; twice torch, openvino timed; then the faster.
     assert [c for c in calls if c != "compile"] == ["torch", "openvino"] * 3 + [kept, kept]
     verdicts = json.loads((ov_cache / "verdicts.json").read_text())
     (verdict,) = verdicts.values()
     assert verdict["runtime"] == kept and verdict["gain"] == pytest.approx(torch_s / ov_s, rel=1e-3)
+    # where PyTorch won, what was compiled for the measurement is let go at once
+    assert released == ([] if kept == "openvino" else [model])
     assert first.runtime()[0] == "openvino+torch"
 
     calls.clear()
@@ -400,9 +405,15 @@ def test_where_openvino_won_two_threads_run_two_chunks_in_flight(repo, long_mix,
     auto = _separate(long_mix, tmp_path / "auto", repo, threads=2)
     assert auto["runtime"] == "openvino", auto["runtimeReason"]
     assert "2 chunks in flight" in auto["runtimeReason"] and "1.30x" in auto["runtimeReason"]
+    assert len(oc._compiled) == 1  # the sidecar's model, its network compiled
     exact = _separate(long_mix, tmp_path / "exact", repo, precision="exact", threads=2)
+    # PyTorch ran the exact job without OpenVINO's buffers under it: the network was let go.
+    assert len(oc._compiled) == 0
     ours, ref = _stems(tmp_path / "auto"), _stems(tmp_path / "exact")
     assert 0 < max(float(np.abs(ours[s] - ref[s]).max()) for s in ref) <= 1e-4
+    again = _separate(long_mix, tmp_path / "again", repo, threads=2)  # compiled again, from the cache
+    assert again["runtime"] == "openvino" and len(oc._compiled) == 1
+    assert all(np.array_equal(a, b) for a, b in zip(_stems(tmp_path / "again").values(), ours.values()))
 
 
 def test_a_failed_conversion_falls_back_to_pytorch_and_says_why(repo, long_mix, ov_cache, tmp_path, monkeypatch):

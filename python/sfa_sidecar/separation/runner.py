@@ -246,6 +246,9 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
             # int8 runs a quantized copy (made once per loaded model); the float32 model stays as it is.
             runs = quantize.quantized(model) if chosen_precision[0] == "int8" else model
             forward = openvino_forward(p, device, chosen_precision[0], ctx, lo)
+            if forward is None and device == "cpu":
+                for sub in _submodels(model):  # PyTorch runs this job: no OpenVINO buffers under it
+                    openvino_core.release(sub)
             out = _apply(runs, mix, device, p, segment, on_chunk, precision.autocast_for(chosen_precision[0], device),
                          forward)
         except CancelledError:
