@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { junitFailures, playwrightFailures, vitestFailures } from '../../scripts/test-failures.mjs';
+import { repoRoot as root } from './fixtures';
 
-const root = join(__dirname, '..', '..');
 const bin = (name: string) => join(root, 'node_modules', '.bin', name);
 const python = process.env.SFA_PYTHON ?? join(root, 'python', '.venv', 'bin', 'python');
 const work = mkdtempSync(join(tmpdir(), 'sfa-failures-'));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir, writeSine } from '../../test/fixtures';
+import { processAlive, tempDir, writeSine } from '../../test/fixtures';
 import { pythonEnvironment } from './environment';
 import { bundledFfmpeg } from './ffmpeg';
 import { recordingFfmpeg } from './test/recording-ffmpeg';
@@ -142,18 +142,9 @@ describe('sidecar process and pool (real Python)', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(p.processes).toBe(1);
     await expect.poll(() => p.processes, { timeout: 5000, interval: 50 }).toBe(0);
-    await expect.poll(() => alive(first.pid), { timeout: 5000, interval: 50 }).toBe(false);
+    await expect.poll(() => processAlive(first.pid), { timeout: 5000, interval: 50 }).toBe(false);
     const next = await p.run<{ pid: number }>('ping', {});
     expect(next.pid).not.toBe(first.pid);
     expect(p.processes).toBe(1);
   });
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
