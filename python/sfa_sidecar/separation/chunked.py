@@ -145,15 +145,27 @@ def _one_model(model: Any, mix: Any, *, shifts: int, overlap: float, segment: fl
                       forward=forward, callback=callback)
     max_shift = int(0.5 * model.samplerate)
     padded_mix = tensor_chunk(mix).padded(length + 2 * max_shift)
-    out: Any = 0.0
+    out: Any = None
     for _ in range(shifts):
         offset = random.randint(0, max_shift)
         shifted = TensorChunk(padded_mix, offset, length + max_shift - offset)
         res = _split(model, shifted, overlap=overlap, segment=segment, batch=batch, device=device,
                      forward=forward, callback=callback)
-        out += res[..., max_shift - offset:]
+        # demucs starts from 0.0, so its first `+=` copies the whole result (~340 MB for four
+        # minutes of four stereo stems) while the result is still held: the job's peak. The first
+        # shift's result is kept as it is instead (a view; 0.0 + x is x, so the values are the same).
+        out = _accumulate(out, res[..., max_shift - offset:])
+        del res
     out /= shifts
     return out
+
+
+def _accumulate(total: Any, part: Any) -> Any:
+    """``total + part`` in place, or ``part`` itself as the first term (no copy)."""
+    if total is None:
+        return part
+    total += part
+    return total
 
 
 def apply_model(model: Any, mix: Any, *, shifts: int = 1, overlap: float = 0.25, segment: float | None = None,
@@ -165,7 +177,7 @@ def apply_model(model: Any, mix: Any, *, shifts: int = 1, overlap: float = 0.25,
     if not (hasattr(model, "models") and hasattr(model, "weights")):
         return _one_model(model, mix, shifts=shifts, overlap=overlap, segment=segment, batch=batch,
                           device=device, forward=forward, callback=callback)
-    estimates: Any = 0.0
+    estimates: Any = None
     totals = [0.0] * len(model.sources)
     for sub_model, model_weights in zip(model.models, model.weights):
         original_device = next(iter(sub_model.parameters())).device
@@ -175,7 +187,7 @@ def apply_model(model: Any, mix: Any, *, shifts: int = 1, overlap: float = 0.25,
         for k, inst_weight in enumerate(model_weights):
             out[:, k, :, :] *= inst_weight
             totals[k] += inst_weight
-        estimates += out
+        estimates = _accumulate(estimates, out)
         del out
     for k in range(estimates.shape[1]):
         estimates[:, k, :, :] /= totals[k]

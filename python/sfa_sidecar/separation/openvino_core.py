@@ -219,34 +219,33 @@ class Network:
             started = []
             try:
                 for request, chunk in zip(self.requests, batch[first:first + self.in_flight]):
-                    z, inputs = self.inputs(model, chunk[None])
-                    request.start_async(inputs)  # the next chunk's STFT runs while this one computes
-                    started.append((request, z))
-                for request, z in started:
+                    request.start_async(self.inputs(model, chunk[None]))  # the next chunk's STFT runs while this one computes
+                    started.append(request)
+                for request in started:
                     request.wait()
                     # The request's own output buffers, not copies: stems() makes new tensors from
                     # them before the request runs again.
-                    outs.append(self.stems(model, z, request.get_output_tensor(0).data,
-                                           request.get_output_tensor(1).data))
+                    outs.append(self.stems(model, request.get_output_tensor(0).data, request.get_output_tensor(1).data))
             except BaseException:
                 # A failure (or a cancel) between the starts and the waits: no request is left
                 # running, so the next job finds them all idle.
-                for request, _z in started:
+                for request in started:
                     with contextlib.suppress(Exception):
                         request.wait()
                 raise
         return outs[0] if len(outs) == 1 else torch.cat(outs, 0)
 
     @staticmethod
-    def inputs(model: Any, mix: Any) -> tuple[Any, list[Any]]:
-        """Torch's side before the network: the STFT (kept for the mask) and the network's inputs."""
+    def inputs(model: Any, mix: Any) -> list[Any]:
+        """Torch's side before the network: its inputs, the chunk and its STFT as channels. The
+        complex STFT itself is not kept: with complex-as-channels demucs' mask ignores it (the
+        network's output is the whole spectrogram), and two chunks in flight held ~11 MB each."""
         import torch  # noqa: PLC0415
 
         with torch.no_grad():
-            z = model._spec(mix)
-            return z, [mix.numpy(), model._magnitude(z).contiguous().numpy()]
+            return [mix.numpy(), model._magnitude(model._spec(mix)).contiguous().numpy()]
 
-    def stems(self, model: Any, z: Any, xt: Any, x: Any) -> Any:
+    def stems(self, model: Any, xt: Any, x: Any) -> Any:
         """Torch's side after it: the frequency branch's spectrogram through the inverse STFT, plus
         the time branch. The values of demucs' ``_mask`` then ``_ispec`` (complex-as-channels),
         computed one source at a time into one padded buffer: demucs' version copies the whole
@@ -257,7 +256,6 @@ class Network:
         import torch  # noqa: PLC0415
         from demucs.spec import ispectro  # noqa: PLC0415
 
-        del z  # with complex-as-channels the network's output is the whole spectrogram
         with torch.no_grad():
             m, time_branch = torch.from_numpy(x), torch.from_numpy(xt)
             batch, sources, channels2, freqs, frames = m.shape
