@@ -5,7 +5,9 @@ where it measured faster, and any failure falls back to PyTorch, said in the job
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 import weakref
 from pathlib import Path
 
@@ -89,7 +91,19 @@ def test_network_equals_pytorchs_forward_and_is_converted_once(repo, ov_cache, m
         raise AssertionError("converted again")
 
     monkeypatch.setattr(oc, "convert", no_conversion)
+    # An earlier version's converted model, untouched for 40 days, and a killed conversion's
+    # temporary folder from yesterday: the next compile removes both, and keeps the one in use.
+    month_ago = time.time() - 40 * 86400
+    in_use = next(ov_cache.glob("*/network.xml")).parent
+    stale, killed = ov_cache / "0123456789abcdef-8", ov_cache / "fedcba9876543210-8.4242.tmp"
+    for folder, when in ((stale, month_ago), (killed, time.time() - 2 * 86400)):
+        folder.mkdir()
+        (folder / "network.xml").write_text("<net/>")
+        os.utime(folder, (when, when))
+    os.utime(in_use / oc.USED_STAMP, (month_ago, month_ago))  # last used a month ago, in use now
     again = oc.network(_tiny(repo), length, 2)
+    assert not stale.exists() and not killed.exists()
+    assert in_use.exists() and time.time() - (in_use / oc.USED_STAMP).stat().st_mtime < 600
     assert again is not None and float((again(model, mix) - ref).abs().max()) <= 1e-4
     # ... and not compiled either: loaded from OpenVINO's model cache beside the IR.
     assert again.compiled.get_property("LOADED_FROM_CACHE") is True
@@ -444,3 +458,32 @@ def test_warm_converts_ahead_of_the_first_job(repo, ov_cache):
     result = warm({"model": "tiny", "repo": repo}, Context("t", _Sink()))
     assert result["precision"] == "float32"
     assert len(list(ov_cache.glob("*/network.xml"))) == 1
+
+
+def test_prune_removes_what_no_install_used_for_a_month(tmp_path):
+    now = 1_000_000_000.0
+    day = 86400
+
+    def entry(name, age_days, stamp_age_days=None):
+        folder = tmp_path / name
+        folder.mkdir()
+        os.utime(folder, (now - age_days * day,) * 2)
+        if stamp_age_days is not None:
+            (folder / oc.USED_STAMP).touch()
+            os.utime(folder / oc.USED_STAMP, (now - stamp_age_days * day,) * 2)
+        return folder
+
+    keep = entry("current-8", 400, 400)  # the one being compiled: never removed
+    entry("used-last-week-8", 400, 7)  # another install's, still in use: the stamp counts, not the folder
+    entry("old-version-8", 5, 31)
+    entry("never-stamped-8", 45)  # from before the stamp existed: the folder's own time
+    entry("converting-8.77.tmp", 0.1)  # a conversion running now
+    entry("killed-8.78.tmp", 2)
+    (tmp_path / ".convert.lock").touch()
+    (tmp_path / "verdicts.json").write_text("{}")
+    removed = oc.prune(tmp_path, keep=keep, now=now)
+    assert sorted(removed) == ["killed-8.78.tmp", "never-stamped-8", "old-version-8"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".convert.lock", "converting-8.77.tmp", "current-8",
+                                                            "used-last-week-8", "verdicts.json"]
+    assert oc.prune(tmp_path / "missing", keep=keep, now=now) == []
+

@@ -304,6 +304,8 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
                     if progress:
                         progress("converting the model for OpenVINO (once per model: a minute or two)")
                     convert(model, length, folder, ov)
+                (folder / USED_STAMP).touch()  # under the lock: a prune never takes a folder about to be compiled
+                prune(cache_root(), keep=folder)
             net = Network(_compile(ov, xml, threads), length, in_flight(threads))
         except Exception as exc:  # noqa: BLE001 - any failure: PyTorch runs this model instead
             _failed[key] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
@@ -315,6 +317,37 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
         park_weights(model, folder)
         compiled[(length, threads)] = net
         return net
+
+
+# A converted model unused this long is removed when a sidecar next compiles one: an app update
+# (new OpenVINO, torch or demucs) or a model's new weights give it a new folder (~170 MB of IR plus
+# ~170 MB of compiled network per thread count), and the old one would stay forever. Long enough
+# that two installs sharing the cache folder (a packaged app and a checkout) keep each other's.
+STALE_DAYS = 30
+USED_STAMP = "used"
+# A conversion's temporary folder this old belongs to a process killed while converting (one takes
+# minutes, never a day).
+STALE_TMP_DAYS = 1
+
+
+def prune(root: Path, keep: Path, now: float | None = None) -> list[str]:
+    """Remove converted models not used for ``STALE_DAYS`` and conversions left by killed
+    processes; ``keep`` (in use now) stays. Call under the convert lock. Returns what went."""
+    now = time.time() if now is None else now
+    removed = []
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        if not entry.is_dir() or entry == keep:
+            continue
+        stamp = entry / USED_STAMP
+        try:
+            last = (stamp if stamp.exists() else entry).stat().st_mtime
+        except OSError:
+            continue
+        days = STALE_TMP_DAYS if entry.name.endswith(".tmp") else STALE_DAYS
+        if now - last > days * 86400:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
 
 
 def release(model: Any) -> bool:
