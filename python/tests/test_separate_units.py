@@ -214,6 +214,7 @@ def test_stems_equal_demucs_save_audio_bit_for_bit(tmp_path, clip):
     rng = np.random.default_rng(2)
     stems = {name: (rng.standard_normal((2, 2 * BLOCK + 777)) * scale).astype(np.float32)
              for name, scale in [("drums", 0.6), ("bass", 0.2), ("other", 0.5), ("vocals", 0.05)]}
+    stems["bass"][1, 100] = -1.7  # a stem whose peak is negative: rescale's divisor comes from it
     writer = StemWriter(tmp_path / "ours", fmt="wav", depth=16, samplerate=SR, clip=clip)
     writer.add_all(stems)
     written = writer.commit()
@@ -221,6 +222,24 @@ def test_stems_equal_demucs_save_audio_bit_for_bit(tmp_path, clip):
         ref = tmp_path / f"{name}.wav"
         save_audio(torch.from_numpy(wav), ref, SR, clip=clip, bits_per_sample=16)
         assert Path(written[name]["path"]).read_bytes() == ref.read_bytes(), name
+
+
+def test_rescale_finds_the_peak_without_a_copy_of_the_stem():
+    """Four writer threads each took np.abs of a whole stem at once: ~340 MB for four minutes."""
+    import tracemalloc
+
+    from sfa_sidecar.separation.writer import clip_function
+
+    wav = np.zeros((2, 1_000_000), dtype=np.float32)
+    wav[0, 10], wav[1, 20] = 1.5, -2.5
+    tracemalloc.start()
+    try:
+        rescale = clip_function(wav, "rescale")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < wav.nbytes / 10, peak
+    assert float(rescale(wav[:, 15:25]).min()) == pytest.approx(-1 / 1.01)
 
 
 def test_a_failure_while_writing_removes_every_part(tmp_path):
@@ -311,29 +330,42 @@ def test_catalog_lists_models_with_sources(tmp_path):
     assert all(not e["installedInRepo"] for e in result["models"] if e["name"] != "dsp")
 
 
-@pytest.mark.parametrize("shifts", [0, 1, 2])
-def test_chunked_apply_model_equals_demucs_and_keeps_the_first_result_in_place(repo, shifts, monkeypatch):
-    """Our chunked apply_model gives demucs' values (shifts and a bag's weighting included), and
-    the result is the first split's own tensor: demucs' ``out = 0.0; out += res`` copies the whole
-    result while it is still held, the job's memory peak (~340 MB for four minutes)."""
+@pytest.mark.parametrize("shifts,seconds", [(0, 3.0), (1, 3.0), (2, 3.0), (1, 0.3)])
+def test_chunked_apply_model_equals_demucs_without_copies_of_the_mix_or_the_result(repo, shifts, seconds, monkeypatch):
+    """Our chunked apply_model gives demucs' values (shifts and a bag's weighting included), without
+    demucs' copies: the result is the first split's own tensor (demucs' ``out = 0.0; out += res``
+    copies the whole result while it is still held, ~340 MB for four minutes), and the shifts read
+    the mix itself, not a copy padded with zeros: the same values, bit for bit. A mix shorter than
+    the largest shift still takes the padded copy."""
     import random
 
     import torch
+    from demucs.apply import TensorChunk, tensor_chunk
     from demucs.apply import apply_model as demucs_apply_model
     from demucs.pretrained import get_model
 
     from sfa_sidecar.separation import chunked
 
     bag = get_model("tiny", repo=Path(repo))
-    mix = torch.randn(1, 2, int(bag.samplerate * 3), generator=torch.Generator().manual_seed(5)) * 0.3
+    mix = torch.randn(1, 2, int(bag.samplerate * seconds), generator=torch.Generator().manual_seed(5)) * 0.3
     random.seed(7)
     with torch.no_grad():
         ref = demucs_apply_model(bag, mix, shifts=shifts, overlap=0.25, split=True, progress=False)
-    splits = []
-    real_split = chunked._split
+    splits, shifted = [], []
+    real_split, real_shifted = chunked._split, chunked._shifted
     monkeypatch.setattr(chunked, "_split", lambda *a, **k: splits.append(real_split(*a, **k)) or splits[-1])
+    monkeypatch.setattr(chunked, "_shifted", lambda *a: shifted.append(a) or real_shifted(*a))
     random.seed(7)
     ours = chunked.apply_model(bag, mix, shifts=shifts, overlap=0.25)
-    assert torch.allclose(ours, ref, rtol=0, atol=1e-6), float((ours - ref).abs().max())
+    assert torch.allclose(ours, ref, rtol=0, atol=1e-6), float((ours - ref).abs().max())  # demucs' rounding aside
     assert len(splits) == max(shifts, 1) * len(bag.models)
     assert ours.untyped_storage().data_ptr() == splits[0].untyped_storage().data_ptr()
+    assert len(shifted) == (shifts * len(bag.models) if seconds > 0.5 else 0)
+    if shifted:
+        def padded_copy(mix, offset, max_shift, length):  # demucs' way
+            return TensorChunk(tensor_chunk(mix).padded(length + 2 * max_shift), offset, length + max_shift - offset)
+
+        monkeypatch.setattr(chunked, "_shifted", padded_copy)
+        random.seed(7)
+        assert torch.equal(chunked.apply_model(bag, mix, shifts=shifts, overlap=0.25), ours)
+

@@ -144,11 +144,14 @@ def _one_model(model: Any, mix: Any, *, shifts: int, overlap: float, segment: fl
         return _split(model, tensor_chunk(mix), overlap=overlap, segment=segment, batch=batch, device=device,
                       forward=forward, callback=callback)
     max_shift = int(0.5 * model.samplerate)
-    padded_mix = tensor_chunk(mix).padded(length + 2 * max_shift)
+    padded_mix = tensor_chunk(mix).padded(length + 2 * max_shift) if length <= max_shift else None
     out: Any = None
     for _ in range(shifts):
         offset = random.randint(0, max_shift)
-        shifted = TensorChunk(padded_mix, offset, length + max_shift - offset)
+        if padded_mix is None:
+            shifted = _shifted(mix, offset, max_shift, length)
+        else:
+            shifted = TensorChunk(padded_mix, offset, length + max_shift - offset)
         res = _split(model, shifted, overlap=overlap, segment=segment, batch=batch, device=device,
                      forward=forward, callback=callback)
         # demucs starts from 0.0, so its first `+=` copies the whole result (~340 MB for four
@@ -158,6 +161,21 @@ def _one_model(model: Any, mix: Any, *, shifts: int, overlap: float, segment: fl
         del res
     out /= shifts
     return out
+
+
+def _shifted(mix: Any, offset: int, max_shift: int, length: int) -> Any:
+    """demucs' ``TensorChunk(padded_mix, offset, length + max_shift - offset)``, where padded_mix is
+    ``mix`` with ``max_shift`` zeros on each side, without that padded copy of the whole mix
+    (~85 MB for four minutes of stereo): a chunk of ``mix`` itself starting ``max_shift - offset``
+    samples before it. TensorChunk.padded() reads what lies outside ``mix`` as zeros, the values
+    the copy holds there. Only for ``length > max_shift``: a shorter mix could give a chunk that
+    ends before sample 0, which padded()'s slicing does not handle."""
+    from demucs.apply import TensorChunk  # noqa: PLC0415
+
+    chunk = TensorChunk.__new__(TensorChunk)  # its __init__ refuses a negative offset
+    chunk.tensor, chunk.offset, chunk.device = mix, offset - max_shift, mix.device
+    chunk.length = length + max_shift - offset
+    return chunk
 
 
 def _accumulate(total: Any, part: Any) -> Any:
