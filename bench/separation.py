@@ -25,6 +25,10 @@ sidecar gets ``threads`` = CPU count explicitly).
 (e) CPU seconds of both sides (the CLI's from os.wait4, the sidecar's from /proc/PID/stat per
     request): on a machine shared with other work, the ratio of work done, next to the wall-clock
     ratios. SFA_BENCH_SECONDS sets the clip length (e.g. 2 for a smoke run).
+(f) a song's length (SFA_BENCH_SONG_SECONDS, default 240; 0 skips it): what grows with the track
+    (the mix, the stems, their overlap-add) next to the model's fixed memory. One fresh sidecar on
+    the default path against one CLI call, peak RSS each (``song_peak_mb``, ``song_cli_peak_mb``)
+    and wall time (``song_ratio``).
 (0) first, one job as a user's first: where the default path runs OpenVINO (openvino_core.py),
     it converts the model once (cached in bench/.cache/separation/sfa-cache) and measures
     OpenVINO against PyTorch on its chunks; its time is printed, the figures above come after it.
@@ -52,6 +56,7 @@ CACHE = ROOT / "bench" / ".cache" / "separation"
 QUICK = os.environ.get("SFA_BENCH_QUICK") == "1"
 SECONDS = float(os.environ.get("SFA_BENCH_SECONDS", 10.0 if QUICK else 30.0))
 BATCH = 2 if QUICK else 4
+SONG_SECONDS = float(os.environ.get("SFA_BENCH_SONG_SECONDS", 0 if QUICK else 240))
 MODEL = "htdemucs_rand"
 SR = 44100
 PRECISION = os.environ.get("SFA_BENCH_PRECISION", "auto")
@@ -278,6 +283,19 @@ def main() -> int:
     log(f"parity (exact vs CLI, shifts 0): max abs {parity_max_abs:.2e}; default path SNR vs float32 {snr:.1f} dB")
     ours_peak_all = car.close()
 
+    # --- (f) a song's length: one fresh sidecar, one CLI call
+    song_peak = song_cli_peak = song_ratio = float("nan")
+    if SONG_SECONDS > 0:
+        song = ensure_clip(9, SONG_SECONDS)
+        song_cli_wall, song_cli_peak = run_cli(repo, song, out / "cli-song")
+        t0 = time.perf_counter()
+        song_car = Sidecar()
+        song_car.request("separate", {**base, "path": str(song), "outDir": str(out / "ours" / "song")})
+        song_ratio = (time.perf_counter() - t0) / song_cli_wall
+        song_peak = song_car.close()
+        log(f"song of {SONG_SECONDS:.0f} s: ours cold {song_ratio * song_cli_wall:.1f} s, peak {song_peak:.0f} MB; "
+            f"cli {song_cli_wall:.1f} s, peak {song_cli_peak:.0f} MB")
+
     computes = [r["timings"]["compute"] for r in results]
     overhead = sum(w - c for w, c in zip(walls, computes)) / len(walls)
     cli_overhead = sum(w - c for w, c in zip(cli_walls, computes)) / len(walls)
@@ -306,6 +324,9 @@ def main() -> int:
         ("peak RSS MB (whole run, exact path too)", f"{ours_peak_all:.0f}", f"{max(cli_peaks):.0f}",
          f"{ours_peak_all / max(cli_peaks):.3f}"),
         ("peak RSS MB after the first job", f"{first_peak:.0f}", f"{cli_peaks[0]:.0f}", f"{first_peak / cli_peaks[0]:.3f}"),
+        (f"song of {SONG_SECONDS:.0f} s, cold: peak RSS MB", f"{song_peak:.0f}", f"{song_cli_peak:.0f}",
+         f"{song_peak / song_cli_peak:.3f}"),
+        (f"song of {SONG_SECONDS:.0f} s, cold: wall", "-", "-", f"{song_ratio:.3f}"),
         ("rtf cpu (compute / audio)", f"{rtf:.3f}", "-", ""),
         ("parity exact vs CLI --float32, shifts 0: max abs", f"{parity_max_abs:.2e}", "-", ""),
         ("default path vs exact float32: SNR dB", f"{snr:.1f}", "-", ""),
@@ -323,7 +344,8 @@ def main() -> int:
           f"parity_max_abs={parity_max_abs:.2e} parity_snr_db={snr:.1f} runtime={runtime_label} "
           f"single_warm_ratio={single_warm_ratio:.3f} exact_ratio={exact_ratio:.3f} cli_overhead_s={cli_overhead:.3f} "
           f"rtf_cpu={rtf:.3f} single_cpu_ratio={single_cpu_ratio:.3f} batch_cpu_speedup={batch_cpu_speedup:.3f} "
-          f"ours_peak_all_mb={ours_peak_all:.0f}")
+          f"ours_peak_all_mb={ours_peak_all:.0f} song_peak_mb={song_peak:.0f} song_cli_peak_mb={song_cli_peak:.0f} "
+          f"song_ratio={song_ratio:.3f}")
     return 0
 
 
