@@ -304,8 +304,9 @@ def network(model: Any, length: int, threads: int, progress: Callable[[str], Non
                     if progress:
                         progress("converting the model for OpenVINO (once per model: a minute or two)")
                     convert(model, length, folder, ov)
-                (folder / USED_STAMP).touch()  # under the lock: a prune never takes a folder about to be compiled
-                prune(cache_root(), keep=folder)
+                with contextlib.suppress(OSError):  # housekeeping: a read-only cache still compiles
+                    (folder / USED_STAMP).touch()  # under the lock: a prune never takes a folder about to be compiled
+                    prune(cache_root(), keep=folder)
             net = Network(_compile(ov, xml, threads), length, in_flight(threads))
         except Exception as exc:  # noqa: BLE001 - any failure: PyTorch runs this model instead
             _failed[key] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ''}"
