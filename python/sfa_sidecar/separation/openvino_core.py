@@ -175,6 +175,15 @@ def compile_config(threads: int, streams: int = 1) -> dict[str, Any]:
     return config
 
 
+# What this module writes goes to a name with this suffix first, then is renamed into place:
+# prune() knows a killed writer's leftovers by it.
+TEMP_SUFFIX = ".tmp"
+
+
+def _temp_path(path: Path) -> Path:
+    return path.with_name(f"{path.name}.{os.getpid()}{TEMP_SUFFIX}")
+
+
 def convert(model: Any, length: int, folder: Path, ov: Any) -> Path:
     """The network for inputs of ``length`` samples as OpenVINO IR in ``folder`` (written to a
     temporary folder first, so a killed conversion leaves nothing half-written behind)."""
@@ -196,7 +205,7 @@ def convert(model: Any, length: int, folder: Path, ov: Any) -> Path:
     # Static shapes: every chunk is padded to the model's training length, and the CPU plugin
     # plans its kernels once for fixed shapes.
     graph.reshape({graph.inputs[0]: ov.PartialShape(list(mix.shape)), graph.inputs[1]: ov.PartialShape(list(mag.shape))})
-    tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+    tmp = _temp_path(folder)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     ov.save_model(graph, str(tmp / "network.xml"), compress_to_fp16=False)
@@ -351,7 +360,7 @@ def prune(root: Path, keep: Path, now: float | None = None) -> list[str]:
             last = (stamp if stamp.exists() else entry).stat().st_mtime
         except OSError:
             continue
-        days = STALE_TMP_DAYS if entry.name.endswith(".tmp") else STALE_DAYS
+        days = STALE_TMP_DAYS if entry.name.endswith(TEMP_SUFFIX) else STALE_DAYS
         if now - last > days * 86400:
             shutil.rmtree(entry, ignore_errors=True)
             removed.append(entry.name)
@@ -426,7 +435,7 @@ def park_weights(model: Any, folder: Path) -> bool:
     path = folder / "torch-weights.pt"
     try:
         if not path.exists():
-            tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+            tmp = _temp_path(path)
             torch.save(model.state_dict(), str(tmp))
             os.replace(tmp, path)
         state = torch.load(str(path), mmap=True, weights_only=True, map_location="cpu")
@@ -498,7 +507,7 @@ def write_verdict(key: str, verdict: dict[str, Any]) -> None:
         except (OSError, ValueError):
             known = {}
         known[key] = verdict
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp = _temp_path(path)
         tmp.write_text(json.dumps(known, indent=1))
         os.replace(tmp, path)
     except OSError:
