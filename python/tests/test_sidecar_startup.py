@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PYTHON_ROOT = Path(__file__).resolve().parent.parent
 
 # Imported by ops when they run, never for the op list or the hello.
@@ -39,9 +41,9 @@ def test_the_op_list_and_hello_import_no_heavy_library():
 
 ARENAS = """
 import ctypes, sys, threading
-from sfa_sidecar.__main__ import _one_malloc_arena
+from sfa_sidecar.__main__ import _malloc_settings
 if sys.argv[1] == "one":
-    _one_malloc_arena()
+    _malloc_settings()
 libc = ctypes.CDLL(None)
 libc.malloc.restype = ctypes.c_void_p
 kept = [libc.malloc(4096)]
@@ -69,3 +71,47 @@ def test_the_sidecar_allocates_from_one_malloc_arena():
     if counts["default"] < 2:
         return  # not glibc's allocator (malloc_stats prints no arenas)
     assert counts == {"default": 2, "one": 1}
+
+
+FREED_BLOCKS = """
+import ctypes, sys
+from sfa_sidecar.__main__ import _malloc_settings
+if sys.argv[1] == "sidecar":
+    _malloc_settings()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+page = 4096
+def rss_mb():
+    return int(open("/proc/self/statm").read().split()[1]) * page / 2**20
+MB = 2**20
+libc.free(libc.malloc(12 * MB))  # a freed tensor: glibc's default raises its mapping bar above 12 MB
+blocks = [libc.malloc(12 * MB) for _ in range(8)]  # the next chunk's tensors
+for b in blocks:
+    ctypes.memset(b, 1, 12 * MB)
+kept = libc.malloc(64 * 1024)  # something still held above them (the heap's top cannot shrink)
+before = rss_mb()
+for b in blocks:
+    libc.free(b)
+print(before - rss_mb())
+"""
+
+
+def test_freed_tensors_go_back_to_the_system_at_once():
+    """glibc's default moved a separation's tensors into the heap after the first was freed, and
+    the heap's freed middle stayed resident: ~100 MB more at the sidecar's peak (issue 17)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("mallopt is glibc's (Linux)")
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_") and k != "GLIBC_TUNABLES"}
+    returned = {}
+    for mode in ("default", "sidecar"):
+        out = subprocess.run([sys.executable, "-c", FREED_BLOCKS, mode], cwd=PYTHON_ROOT, capture_output=True, text=True,
+                             timeout=120, env=env)
+        assert out.returncode == 0, out.stderr
+        returned[mode] = float(out.stdout.strip())
+    if returned["default"] > 90:
+        pytest.skip(f"not glibc's allocator: its default returned them too ({returned})")
+    assert returned["default"] < 10 and returned["sidecar"] > 90, returned
