@@ -20,6 +20,7 @@ sys.path.insert(0, str(PYDIR))
 
 from analysis_signals import stereo_mix  # noqa: E402
 from sfa_sidecar.separate import separate  # noqa: E402
+from sfa_sidecar.separation import openvino_choice as choice  # noqa: E402
 from sfa_sidecar.separation import openvino_core as oc  # noqa: E402
 from sfa_sidecar.server import Context  # noqa: E402
 
@@ -37,8 +38,8 @@ def ov_cache(tmp_path, monkeypatch):
     """OpenVINO on, with a cache of its own (no converted model, no verdict yet), in the process too."""
     monkeypatch.setattr(oc, "_compiled", weakref.WeakKeyDictionary())
     monkeypatch.setattr(oc, "_failed", {})
-    monkeypatch.setattr(oc, "_verdicts", {})
-    monkeypatch.setattr(oc, "_timings", {})
+    monkeypatch.setattr(choice, "_verdicts", {})
+    monkeypatch.setattr(choice, "_timings", {})
     monkeypatch.setenv("SFA_OPENVINO", "1")
     monkeypatch.setenv("SFA_PRECISION_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache" / "openvino"
@@ -304,7 +305,7 @@ def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, tor
     monkeypatch.setattr(oc, "release", release)
     batch = torch.zeros(1, 2, 8)
     model = object()
-    first = oc.Forward(eager, threads=2, clock=clock)
+    first = choice.Forward(eager, threads=2, clock=clock)
     for _ in range(8):
         first(model, batch)
     # torch, openvino untimed; twice torch, openvino timed; then the faster. Each of PyTorch's
@@ -320,7 +321,7 @@ def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, tor
     assert first.runtime()[0] == "openvino+torch"
 
     calls.clear()
-    later = oc.Forward(eager, threads=2, clock=clock)
+    later = choice.Forward(eager, threads=2, clock=clock)
     for _ in range(3):
         later(object(), batch)
     # Where PyTorch won, OpenVINO is not even compiled (its memory is not taken).
@@ -329,7 +330,7 @@ def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, tor
     assert runtime == kept and "when measured on this machine" in reason
     # Another thread count is another measurement.
     calls.clear()
-    oc.Forward(eager, threads=1, clock=clock)(object(), batch)
+    choice.Forward(eager, threads=1, clock=clock)(object(), batch)
     assert calls == ["release", "torch"]  # PyTorch's turn first: nothing compiled under it
 
 
@@ -342,13 +343,13 @@ def test_short_jobs_add_up_to_a_verdict(ov_cache, monkeypatch):
     eager, calls = _fake_runtime(monkeypatch, clock, 2.0, 1.0)
     batch = torch.zeros(1, 2, 8)
     for _job in range(3):
-        job = oc.Forward(eager, threads=2, clock=clock)
+        job = choice.Forward(eager, threads=2, clock=clock)
         job(object(), batch)
         job(object(), batch)
     assert json.loads((ov_cache / "verdicts.json").read_text()).popitem()[1]["runtime"] == "openvino"
     assert "measured by this sidecar" in job.runtime()[1]
     calls.clear()
-    last = oc.Forward(eager, threads=2, clock=clock)
+    last = choice.Forward(eager, threads=2, clock=clock)
     last(object(), batch)
     last(object(), batch)
     assert [c for c in calls if c != "compile"] == ["openvino", "openvino"]
@@ -386,7 +387,7 @@ def test_two_chunks_in_flight_from_two_threads(ov_cache, monkeypatch):
     monkeypatch.setattr(oc, "network", lambda *_a, **_k: Net())
     monkeypatch.setattr(oc, "eligible", lambda *_a: True)
     monkeypatch.setattr(oc, "model_key", lambda *_a: "model-2")
-    forward = oc.Forward(eager, threads=2, clock=clock)
+    forward = choice.Forward(eager, threads=2, clock=clock)
     assert forward.in_flight == 2
     pair = torch.arange(2.0).reshape(2, 1, 1)
     assert torch.equal(forward(object(), pair), pair)  # PyTorch's side: two calls of one chunk, in order
@@ -396,7 +397,7 @@ def test_two_chunks_in_flight_from_two_threads(ov_cache, monkeypatch):
     forward(object(), pair[:1])  # an odd last chunk while measuring: OpenVINO (no torch activations beside its own), untimed
     assert seen == [("openvino", 1)]
     assert len(forward.calls["torch"]) == len(forward.calls["openvino"]) == 1
-    assert oc.verdict_key_for(object(), 8, 2).endswith("|threads 2|in flight 2")
+    assert choice.verdict_key_for(object(), 8, 2).endswith("|threads 2|in flight 2")
 
 
 def _separate(path, out, repo, **extra):
@@ -424,7 +425,7 @@ def test_where_openvino_won_two_threads_run_two_chunks_in_flight(repo, long_mix,
     an odd last one), every one through OpenVINO, within the exact path's bound."""
     model = _tiny(repo)
     length = int(model.segment * model.samplerate)
-    oc.write_verdict(oc.verdict_key_for(model, length, 2), {"runtime": "openvino", "gain": 1.3})
+    choice.write_verdict(choice.verdict_key_for(model, length, 2), {"runtime": "openvino", "gain": 1.3})
     auto = _separate(long_mix, tmp_path / "auto", repo, threads=2)
     assert auto["runtime"] == "openvino", auto["runtimeReason"]
     assert "2 chunks in flight" in auto["runtimeReason"] and "1.30x" in auto["runtimeReason"]

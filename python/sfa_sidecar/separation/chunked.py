@@ -9,7 +9,7 @@ The arithmetic is demucs 4.1's (``demucs.apply.apply_model``): the same random s
   the matrix kernels busier; the stems differ from one-at-a-time only by the kernels' rounding.
 - ``autocast``: a context manager factory (e.g. bfloat16 on a CPU that computes it natively)
   entered around each forward; outputs are cast back to float32 before the overlap-add.
-- ``forward``: what each batch of chunks goes through (default PyTorch; ``openvino_core.Forward``
+- ``forward``: what each batch of chunks goes through (default PyTorch; ``openvino_choice.Forward``
   runs HTDemucs' network through OpenVINO where that is faster on this CPU).
 - ``no_grad``, as demucs: measured here, ``inference_mode`` raised the peak memory of one
   htdemucs segment from 1081 to 1200 MB.

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import audio
 from ..errors import BadRequestError, CancelledError
-from . import chunked, devices, dsp, models, openvino_core, precision, quantize
+from . import chunked, devices, dsp, models, openvino_choice, openvino_core, precision, quantize
 from .writer import StemWriter
 
 DEFAULTS = {"model": "htdemucs", "device": "auto", "shifts": 1, "overlap": 0.25, "format": "wav",
@@ -174,7 +174,7 @@ def _apply(model: Any, mix: Any, device: str, p: dict[str, Any], segment: float 
         return apply_model_fn(model, mix, shifts=p["shifts"], split=True, overlap=p["overlap"], device=device,
                               num_workers=0, segment=segment, progress=False, callback=on_chunk,
                               callback_arg={"audio_length": int(mix.shape[-1])})
-    if isinstance(forward, openvino_core.Forward):
+    if isinstance(forward, openvino_choice.Forward):
         batch = forward.in_flight  # the chunks it runs at once
     elif p["batch"] is not None:
         batch = p["batch"]
@@ -207,12 +207,12 @@ def openvino_wanted(requested: str | None, device: str, used_precision: str, bat
 
 
 def openvino_forward(p: dict[str, Any], device: str, used_precision: str, ctx: Any,
-                     progress_at: float) -> openvino_core.Forward | None:
+                     progress_at: float) -> openvino_choice.Forward | None:
     if not openvino_wanted(p["precision"], device, used_precision, p["batch"]):
         return None
     import torch  # noqa: PLC0415
 
-    return openvino_core.Forward(chunked.eager(None, device), torch.get_num_threads(),
+    return openvino_choice.Forward(chunked.eager(None, device), torch.get_num_threads(),
                                  progress=lambda message: ctx.progress(progress_at, message, force=True))
 
 
@@ -443,7 +443,7 @@ def warm(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
     if openvino_wanted(requested, device, used_precision):
         # Converted (once per model, cached) and compiled here rather than in the first job.
         for sub in _submodels(model):
-            openvino_core.prepare(sub, threads, lambda message: ctx.progress(0.5, message, force=True))
+            openvino_choice.prepare(sub, threads, lambda message: ctx.progress(0.5, message, force=True))
     return {"model": name, "device": device, "deviceReason": reason, "warm": was_warm,
             "load": time.perf_counter() - t0, "sources": list(model.sources),
             "sampleRate": int(model.samplerate), "cached": [k[0] for k in cache().keys()],
