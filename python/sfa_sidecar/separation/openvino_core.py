@@ -47,7 +47,7 @@ _failed: dict[str, str] = {}  # model key -> why it could not be converted (this
 # compiled networks by (input length, threads).
 _keys: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 # Per loaded model, its networks by (length, threads): compiled, with their infer request, once
-# per process (Forward asks for one on every chunk).
+# per process (openvino_choice.Forward asks for one on every chunk).
 _compiled: "weakref.WeakKeyDictionary[Any, dict[tuple[int, int], Network]]" = weakref.WeakKeyDictionary()
 
 
