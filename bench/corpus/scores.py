@@ -21,9 +21,12 @@ Spans failing any of these (modal, modulating, ending elsewhere) are counted by 
 out. Each kept span is transposed so that the set covers all 24 keys (the k-th major render of a
 split to the k-th key round the circle of fifths, the same for minor; minor spans, rare in these
 scores, are rendered in MINOR_COPIES keys each), rendered with one of the soundfonts in turn, cut
-one second after the cadence chord ends, and every other span of a split is also rendered
-detuned (DETUNE_CENTS in turn: resampled, a record played off A4 = 440 Hz). Split by work (a
-quartet's movements stay together), balanced greedily: no piece has renders in both splits.
+one second after the cadence chord ends, and every render has a detuned twin (DETUNE_CENTS in
+turn for each soundfont: resampled, a record played off A4 = 440 Hz), so that the detuned score
+and the in-tune one cover the same spans, all of them (with a twin for every other span, one
+near-tie moved the gap between them by 0.024). Split by work (a quartet's movements stay
+together; each work's side is kept in splits.json beside this file), new works balanced greedily:
+no piece has renders in both splits.
 Everything lands in bench/.cache/scores/<name>/ (index: bench/.cache/scores/index.json).
 """
 
@@ -42,6 +45,10 @@ from pathlib import Path
 import numpy as np
 
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "scores"
+# Each work's split, kept in the repository: the cache can be lost (a new machine), and a rebuilt
+# corpus must not move a work that the key method was chosen on into the held-out split. New works
+# are added here by the greedy rule (split()) when the corpus grows; commit the file with them.
+SPLITS = Path(__file__).resolve().parent / "splits.json"
 # Tonal, multi-voice scores only (the folk collections are single melodies; the early-music
 # folders are modal). Paths inside music21's corpus; a .krn twin of an .mxl is skipped.
 FOLDERS = ("beethoven", "haydn", "mozart", "schumann_robert", "schumann_clara", "chopin", "corelli", "cpebach",
@@ -355,7 +362,10 @@ def build(cached_only: bool = False) -> list[dict]:
                  "timgm6mb-soundfont")
     spans, rejects = select(cached_only)
     earlier = earlier_renders()
-    sides = split(spans, {i["work"]: i["split"] for i in earlier.values()})
+    frozen = json.loads(SPLITS.read_text()) if SPLITS.exists() else {}
+    sides = split(spans, {**frozen, **{i["work"]: i["split"] for i in earlier.values()}})
+    if any(frozen.get(w) != side for w, side in sides.items()):
+        SPLITS.write_text(json.dumps({**frozen, **sides}, indent=1, sort_keys=True) + "\n")
     jobs: list[tuple[dict, dict]] = []
     # The new spans continue the earlier ones' round of keys, soundfonts and detunings.
     counters: dict[tuple[str, str], int] = {}
@@ -379,9 +389,8 @@ def build(cached_only: bool = False) -> list[dict]:
         folder = CACHE / name
         wav = folder / "render.wav"
         renders = [{"path": str(wav), "cents": 0.0}]
-        if index % 2 == 0:
-            cents = DETUNE_CENTS[(index // 2) % len(DETUNE_CENTS)]
-            renders.append({"path": str(folder / f"detuned{cents:+.0f}.wav"), "cents": cents})
+        cents = DETUNE_CENTS[(index // len(fonts)) % len(DETUNE_CENTS)]
+        renders.append({"path": str(folder / f"detuned{cents:+.0f}.wav"), "cents": cents})
         info = {"name": name, "source": s["source"], "work": s["work"], "part": s["part"], "copy": copy,
                 "measures": [s["m0"], s["m1"]], "key": key_name(target, s["mode"]), "tonic": target, "mode": s["mode"],
                 "shift": shift, "soundfont": Path(font).name, "split": side, "music21": s["analysis"],
