@@ -21,45 +21,11 @@ def _die_with_parent() -> None:
         prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)  # best effort; stdin EOF still stops the sidecar
 
 
-# glibc's mallopt parameters; each setting names the environment variable and the GLIBC_TUNABLES
-# entry that set it instead (a user's own is kept).
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
-MALLOC_SETTINGS = (
-    # glibc gives each thread that allocates its own heap (arena); memory freed in one is not
-    # reused by another. Ops run on a worker thread, torch's on its pool too, so a separation's
-    # freed buffers piled up across arenas: measured on htdemucs, 30 s, 2 threads, peak RSS
-    # 1323-1578 MB with the default arenas, 1254-1376 with one, at the same speed.
-    (M_ARENA_MAX, 1, "MALLOC_ARENA_MAX", "glibc.malloc.arena_max"),
-    # Blocks of 1 MiB and more (tensors, arrays) are mapped on their own and unmapped when freed.
-    # By default glibc raises this bar to the largest block freed so far (up to 32 MiB), so after
-    # the first chunk a separation's 11-42 MB tensors came from the heap, whose freed middle stays
-    # resident: peak RSS over three 30 s htdemucs jobs 1437-1467 MB by default, 1361-1364 with
-    # this (the demucs CLI: 1384), at the same speed.
-    (M_MMAP_THRESHOLD, 1 << 20, "MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"),
-    # Free space at the heap's top beyond 4 MiB goes back to the system (fixing the bar above
-    # also fixes this one, at 128 KiB: a system call on most frees).
-    (M_TRIM_THRESHOLD, 4 << 20, "MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"),
-)
-
-
-def _malloc_settings() -> None:
-    """Set glibc's allocator for a sidecar's large, short-lived buffers (Linux; elsewhere there is
-    no mallopt and nothing changes). Called before the first thread starts."""
-    import ctypes
-
-    from . import libc
-
-    mallopt = libc.function("mallopt", (ctypes.c_int, ctypes.c_int))
-    if mallopt is None:
-        return
-    for param, value, variable, tunable in MALLOC_SETTINGS:
-        if variable not in os.environ and tunable not in os.environ.get("GLIBC_TUNABLES", ""):
-            mallopt(param, value)
-
-
 def main() -> int:
     _die_with_parent()
-    _malloc_settings()
+    from .allocator import configure as configure_allocator
+
+    configure_allocator()
     from .protocol import Channel
 
     channel = Channel.claim_stdout()

@@ -303,6 +303,8 @@ def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, tor
         calls.append("release")
 
     monkeypatch.setattr(oc, "release", release)
+    allocator_set = []
+    monkeypatch.setattr(choice.allocator, "for_runtime", allocator_set.append)
     batch = torch.zeros(1, 2, 8)
     model = object()
     first = choice.Forward(eager, threads=2, clock=clock)
@@ -313,6 +315,8 @@ def test_first_job_measures_both_and_keeps_the_faster(ov_cache, monkeypatch, tor
     # first job's peak); each of OpenVINO's loads it again, outside the timed call.
     measured = ["release", "torch", "compile", "openvino"] * 3
     assert calls == measured + (["compile", "openvino"] * 2 if kept == "openvino" else ["release", "torch", "torch"])
+    # glibc's allocator is set for each call's runtime before it runs (allocator.MMAP_THRESHOLD)
+    assert allocator_set == [c for c in calls if c in ("torch", "openvino")]
     verdicts = json.loads((ov_cache / "verdicts.json").read_text())
     (verdict,) = verdicts.values()
     assert verdict["runtime"] == kept and verdict["gain"] == pytest.approx(torch_s / ov_s, rel=1e-3)
@@ -409,11 +413,19 @@ def _stems(folder):
     return {p.stem: sf.read(str(p), dtype="float32")[0] for p in sorted(Path(folder).glob("*.wav"))}
 
 
-def test_the_op_runs_openvino_on_the_default_path_only(repo, long_mix, ov_cache, tmp_path):
+def test_the_op_runs_openvino_on_the_default_path_only(repo, long_mix, ov_cache, tmp_path, monkeypatch):
+    from sfa_sidecar import allocator
+
+    allocator_set = []
+    monkeypatch.setattr(allocator, "for_runtime", allocator_set.append)
     auto = _separate(long_mix, tmp_path / "auto", repo)
     assert "openvino" in auto["runtime"] and auto["precision"] == "float32", auto["runtimeReason"]
+    assert "openvino" in allocator_set and allocator_set[-1] == ""  # OpenVINO's calls, then the writer's
+    allocator_set.clear()
     exact = _separate(long_mix, tmp_path / "exact", repo, precision="exact")
     assert exact["runtime"] == "torch"
+    # PyTorch's allocator setting for the exact job's chunks (the default's slowed them 1.4-1.8x), then back
+    assert allocator_set == ["torch", ""]
     ours, ref = _stems(tmp_path / "auto"), _stems(tmp_path / "exact")
     assert sorted(ours) == sorted(ref) == ["bass", "drums", "other", "vocals"]
     worst = max(float(np.abs(ours[s] - ref[s]).max()) for s in ref)

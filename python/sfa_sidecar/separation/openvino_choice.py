@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from .. import allocator
 from . import openvino_core as oc
 
 MIN_GAIN = 1.1  # OpenVINO must beat eager PyTorch by this much on the real chunks to be kept
@@ -163,6 +164,7 @@ class Forward:
     def _run(self, side: str, model: Any, batch: Any, net: oc.Network | None = None, timed: bool = False) -> Any:
         import torch  # noqa: PLC0415
 
+        allocator.for_runtime(side)
         t0 = self.clock()
         if side == "openvino" and net is not None:
             out = net(model, batch)

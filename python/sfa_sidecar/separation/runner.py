@@ -9,7 +9,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import audio
+from .. import allocator, audio
 from ..errors import BadRequestError, CancelledError
 from . import chunked, devices, dsp, models, openvino_choice, openvino_core, precision, quantize
 from .writer import StemWriter
@@ -249,9 +249,11 @@ def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], 
             # int8 runs a quantized copy (made once per loaded model); the float32 model stays as it is.
             runs = quantize.quantized(model) if chosen_precision[0] == "int8" else model
             forward = openvino_forward(p, device, chosen_precision[0], ctx, lo)
-            if forward is None and device == "cpu":
-                for sub in _submodels(model):  # PyTorch runs this job: no OpenVINO buffers under it
-                    openvino_core.release(sub)
+            if forward is None:  # PyTorch runs this job (Forward sets the allocator per call)
+                allocator.for_runtime("torch")
+                if device == "cpu":  # no OpenVINO buffers under PyTorch's activations
+                    for sub in _submodels(model):
+                        openvino_core.release(sub)
             out = _apply(runs, mix, device, p, segment, on_chunk, precision.autocast_for(chosen_precision[0], device),
                          forward)
         except CancelledError:
@@ -369,6 +371,7 @@ def _run(params: dict[str, Any], ctx: Any) -> dict[str, Any]:
             out, device, segment, fallbacks, (used_precision, precision_reason), (runtime, runtime_reason) = compute_with_fallback(
                 model, torch.from_numpy(wav_np), device, p, ctx, 0.05, 0.9)
         finally:
+            allocator.for_runtime("")  # PyTorch's chunks are done: the writer and the next load map theirs
             if first_device != "cpu":
                 # Give the allocator's cache back after every accelerator job (also after a
                 # failure or a CPU fallback), so that another sidecar can use that memory.
