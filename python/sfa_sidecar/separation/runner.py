@@ -213,7 +213,7 @@ def openvino_forward(p: dict[str, Any], device: str, used_precision: str, ctx: A
     import torch  # noqa: PLC0415
 
     return openvino_choice.Forward(chunked.eager(None, device), torch.get_num_threads(),
-                                 progress=lambda message: ctx.progress(progress_at, message, force=True))
+                                   progress=lambda message: ctx.progress(progress_at, message, force=True))
 
 
 def compute_with_fallback(model: Any, wav: Any, device: str, p: dict[str, Any], ctx: Any,
