@@ -18,9 +18,9 @@ cadence); a short piece is one span, whole. A span is kept only when three readi
 3. music21's own key analysis of the span (``stream.analyze('key')``) names the same key.
 
 Spans failing any of these (modal, modulating, ending elsewhere) are counted by reason and left
-out. Each kept span is transposed so that the set covers all 24 keys (the k-th major render of a
-split to the k-th key round the circle of fifths, the same for minor; minor spans, rare in these
-scores, are rendered in MINOR_COPIES keys each), rendered with one of the soundfonts in turn, cut
+out. Each kept span is rendered COPIES times, each time transposed to the next key of its split
+and mode round the circle of fifths (so that the set covers all 24 keys) and with the next
+soundfont (so that a span is heard through both), cut
 one second after the cadence chord ends, and every render has a detuned twin (DETUNE_CENTS in
 turn for each soundfont: resampled, a record played off A4 = 440 Hz), so that the detuned score
 and the in-tune one cover the same spans, all of them (with a twin for every other span, one
@@ -64,9 +64,12 @@ RENDER_SR = 44100
 DETUNE_CENTS = (25.0, -35.0, 40.0, -20.0)
 MAJOR_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
 MINOR_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"]
-# Minor spans are far fewer in these scores (about 1 in 8): each is rendered in this many keys
-# (same split) so that every minor key is heard.
-MINOR_COPIES = 3
+# Renders per span (same split). With one render per major span, a rebuild that drew other keys
+# and soundfonts moved the in-tune score from 0.961 to 0.901 (bench/ANALYSIS.md, "Corpus
+# rebuilt"): which key and soundfont a span is heard in decides some answers, so each span is
+# heard in several. (Minor spans, about 1 in 8 in these scores, were rendered 3 times from the
+# start so that every minor key is heard.)
+COPIES = 3
 VERSION = 2  # bump when the span rule changes: cached truths of older rules are ignored
 
 
@@ -295,7 +298,9 @@ def detune(src: Path, cents: float, out: Path) -> None:
 
     y, sr = sf.read(src, dtype="float32", always_2d=True)
     n = int(round(y.shape[0] / 2 ** (cents / 1200)))
-    sf.write(out, np.clip(resample(y, n, axis=0), -1, 1), sr, subtype="PCM_16")
+    part = out.with_suffix(".part.wav")  # a killed build leaves no cut-short twin behind
+    sf.write(part, np.clip(resample(y, n, axis=0), -1, 1), sr, subtype="PCM_16")
+    os.replace(part, out)
 
 
 def select(cached_only: bool = False) -> tuple[list[dict], dict[str, int]]:
@@ -353,9 +358,36 @@ def earlier_renders() -> dict[tuple[str, str, int], dict]:
     return {(i["source"], i["part"], i["copy"]): i for i in index_items()}
 
 
-def build(cached_only: bool = False) -> list[dict]:
+def make_renders(group: list[tuple[dict, dict]], fonts: list[str]) -> list[tuple[dict, str | None]]:
+    """Render (and detune) the renders of one score that are missing; (info, why it failed or None)."""
     from music21 import converter
 
+    score = None
+    out: list[tuple[dict, str | None]] = []
+    for s, info in group:
+        folder = CACHE / info["name"]
+        wav = Path(info["renders"][0]["path"])
+        if not all(Path(r["path"]).exists() for r in info["renders"]):
+            folder.mkdir(parents=True, exist_ok=True)
+            if not wav.exists():
+                if score is None:
+                    score = converter.parse(str(corpus_file(s["source"]))).toSoundingPitch()
+                excerpt = score.measures(s["m0"], s["m1"])
+                midi = folder / "score.mid"
+                try:
+                    (excerpt.transpose(info["shift"]) if info["shift"] else excerpt).write("midi", fp=str(midi))
+                    render(midi, fonts[[Path(f).name for f in fonts].index(info["soundfont"])], s["seconds"], wav)
+                except Exception as exc:  # noqa: BLE001 - badly formed repeats, render timeouts: counted
+                    out.append((info, f"no render ({type(exc).__name__})"))
+                    continue
+            for r in info["renders"][1:]:
+                detune(wav, r["cents"], Path(r["path"]))
+        (folder / "truth.json").write_text(json.dumps(info))
+        out.append((info, None))
+    return out
+
+
+def build(cached_only: bool = False) -> list[dict]:
     fonts = soundfonts()
     if len(fonts) < 2 or shutil.which("fluidsynth") is None:
         sys.exit("fluidsynth and two soundfonts are needed: apt-get install -y fluidsynth fluid-soundfont-gm "
@@ -373,7 +405,7 @@ def build(cached_only: bool = False) -> list[dict]:
     for i in earlier.values():
         counters[(i["split"], i["mode"])] = counters.get((i["split"], i["mode"]), 0) + 1
         per_split[i["split"]] = per_split.get(i["split"], 0) + 1
-    all_copies = [(s, c) for s in spans for c in range(MINOR_COPIES if s["mode"] == "minor" else 1)]
+    all_copies = [(s, c) for s in spans for c in range(COPIES)]
     jobs.extend((s, earlier[(s["source"], s["part"], c)]) for s, c in all_copies if (s["source"], s["part"], c) in earlier)
     for s, copy in ((s, c) for s, c in all_copies if (s["source"], s["part"], c) not in earlier):
         side = sides[s["work"]]
@@ -384,7 +416,10 @@ def build(cached_only: bool = False) -> list[dict]:
         target = (k * 7 + (0 if side == "dev" else 3)) % 12  # round the circle of fifths: far keys early
         shift = (target - s["tonic"] + 6) % 12 - 6  # the nearest transposition, -6..+5 semitones
         font = fonts[index % len(fonts)]
-        tag = hashlib.sha1(json.dumps([VERSION, s["source"], s["part"], s["m0"], s["m1"], shift, font]).encode()).hexdigest()[:10]
+        # A later copy's tag names its copy: two copies may draw the same key and soundfont.
+        # (Renders already in the index keep the names they were made with.)
+        named = [VERSION, s["source"], s["part"], s["m0"], s["m1"], shift, font] + ([copy] if copy else [])
+        tag = hashlib.sha1(json.dumps(named).encode()).hexdigest()[:10]
         name = f"{s['work'].replace('/', '-')}-{Path(s['source']).stem}-{s['part']}-{tag}"
         folder = CACHE / name
         wav = folder / "render.wav"
@@ -397,41 +432,27 @@ def build(cached_only: bool = False) -> list[dict]:
                 "seconds": round(s["seconds"], 2), "renders": renders}
         jobs.append((s, info))
     done: list[dict] = []
-    index_lock = threading.Lock()
+    order = {info["name"]: n for n, (_, info) in enumerate(jobs)}
+    # One process per core (music21's parse is pure Python: threads took turns on one core), each
+    # score parsed once for all its renders (a quartet movement's parse takes up to a minute).
+    by_source: dict[str, list[tuple[dict, dict]]] = {}
+    for job in jobs:
+        by_source.setdefault(job[0]["source"], []).append(job)
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    def make(job: tuple[dict, dict]) -> None:
-        s, info = job
-        folder = CACHE / info["name"]
-        wav = Path(info["renders"][0]["path"])
-        if not all(Path(r["path"]).exists() for r in info["renders"]):
-            folder.mkdir(parents=True, exist_ok=True)
-            if not wav.exists():
-                score = converter.parse(str(corpus_file(s["source"]))).toSoundingPitch()
-                excerpt = score.measures(s["m0"], s["m1"])
-                midi = folder / "score.mid"
-                try:
-                    (excerpt.transpose(info["shift"]) if info["shift"] else excerpt).write("midi", fp=str(midi))
-                    render(midi, fonts[[Path(f).name for f in fonts].index(info["soundfont"])], s["seconds"], wav)
-                except Exception as exc:  # noqa: BLE001 - badly formed repeats, render timeouts: counted
-                    why = f"no render ({type(exc).__name__})"
+    with ProcessPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
+        futures = [pool.submit(make_renders, group, fonts) for group in by_source.values()]
+        for future in as_completed(futures):
+            for info, why in future.result():
+                if why:
                     rejects[why] = rejects.get(why, 0) + 1
-                    return
-            for r in info["renders"][1:]:
-                detune(wav, r["cents"], Path(r["path"]))
-        (folder / "truth.json").write_text(json.dumps(info))
-        with index_lock:  # two render threads: one writer at a time, and readers never see half a file
-            done.append(info)
-            # Written after every render: the peers can start on the first ones (analysis_peers.py).
-            order = {i["name"]: n for n, (_, i) in enumerate(jobs)}
-            write_index(sorted(done, key=lambda i: order[i["name"]]), rejects)
-        print(f"{info['name']:60s} {info['split']:7s} {info['key']:9s} shift {info['shift']:+d} {info['seconds']:5.1f} s "
-              f"{info['soundfont']}", flush=True)
-
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=2) as pool:  # fluidsynth is single-threaded
-        list(pool.map(make, jobs))
-    items = sorted(done, key=lambda i: [j[1]["name"] for j in jobs].index(i["name"]))
+                    continue
+                done.append(info)
+                # Written after every score: the peers can start on the first renders (analysis_peers.py).
+                write_index(sorted(done, key=lambda i: order[i["name"]]), rejects)
+                print(f"{info['name']:60s} {info['split']:7s} {info['key']:9s} shift {info['shift']:+d} "
+                      f"{info['seconds']:5.1f} s {info['soundfont']}", flush=True)
+    items = sorted(done, key=lambda i: order[i["name"]])
     write_index(items, rejects)
     return items
 
