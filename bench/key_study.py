@@ -2,7 +2,7 @@
 spans, in tune) and the 96 generated dev songs (analysis_accuracy.py --compare's set). The
 held-out halves are never read here.
 
-    python/.venv/bin/python bench/key_study.py [--variants a,b,...]
+    python/.venv/bin/python bench/key_study.py [--variants a,b,... | --group NAME]
 
 Features (pitch spectrogram, tuning, chroma_cqt) are cached per render in bench/.cache/keyfeat,
 so a variant costs milliseconds. Prints, per variant, MIREX weighted / exact and the error kinds
@@ -74,8 +74,9 @@ def z(x: np.ndarray) -> np.ndarray:
     return keys._z(np.asarray(x, dtype=float))
 
 
-def prof(f: dict, profile: str, bass: float = keys.BASS_WEIGHT) -> np.ndarray:
-    return _cached(f, f"prof-{profile}-{bass}", lambda: z(keys.key_scores(keys.chroma_profile(f["semis"], bass), profile)))
+def prof(f: dict, profile: str, bass: float = keys.BASS_WEIGHT, harmonics: int = 1, slope: float = 1.0) -> np.ndarray:
+    return _cached(f, f"prof-{profile}-{bass}-{harmonics}-{slope}", lambda: z(keys.key_scores(
+        keys.chroma_profile(f["semis"], bass), profile, harmonics, slope)))
 
 
 def cqt(f: dict, profile: str) -> np.ndarray:
@@ -571,6 +572,84 @@ VARIANTS.update({
 })
 
 
+
+# ---------------------------------------------------------------------------------------------
+# 1.5.0 study (issue 14, eighth sitting): the partials. The pitch spectrogram keeps every partial
+# and its log compression lifts weak ones: a note's 3rd harmonic (an octave and a fifth up) adds
+# its fifth's pitch class, so the tonic triad C-E-G also sounds G, B and D, the notes of the
+# dominant's triad, and the dominant was the profile term's most frequent error. Expected partials
+# in the profile (keys.sounding_profile, as essentia's Key algorithm builds its "polyphonic"
+# profiles; taken), partials taken out of the spectrogram, or other compressions of it. Run a
+# group with --group NAME.
+
+def base14(f: dict, kk: np.ndarray | None = None) -> np.ndarray:
+    """keys.py 1.4.0 with its KK term replaced by ``kk`` (z-scored key scores)."""
+    return (prof(f, "krumhansl") if kk is None else kk) + run_func(f) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S)
+
+
+def suppressed(f: dict, a3: float, a5: float) -> np.ndarray:
+    """The pitch spectrogram with each semitone's expected partials from the notes an octave and a
+    fifth (a3) and two octaves and a third (a5) below taken out (on the linear scale)."""
+    def build():
+        lin = np.expm1(f["semis"]) / 100.0
+        out = lin.copy()
+        for shift, a in ((19, a3), (28, a5)):
+            if a:
+                out[shift:] -= a * lin[:-shift]
+        return np.log1p(100.0 * np.clip(out, 0.0, None))
+    return _cached(f, f"supp-{a3}-{a5}", build)
+
+
+def chroma_lin(f: dict, compress: str, threshold: float = 0.0, bass: float = keys.BASS_WEIGHT) -> np.ndarray:
+    """The profile term's chroma with another compression of the (per-frame max-normalised) pitch
+    spectrogram than keys.py's log1p(100 x): "lin", "sqrt", "log10" (log1p(10 x)); with
+    ``threshold``, each frame's 12-bin chroma (max 1) loses the bins under it (essentia's
+    pcpThreshold 0.2) before the mean."""
+    def build():
+        lin = np.expm1(f["semis"]) / 100.0
+        x = {"lin": lin, "sqrt": np.sqrt(lin), "log10": np.log1p(10.0 * lin), "log100": f["semis"]}[compress]
+        w = np.ones(x.shape[0])
+        w[: keys.BASS_SPLIT - keys.LO_MIDI] = bass
+        pcs = np.arange(keys.LO_MIDI, keys.HI_MIDI) % 12
+        frames = np.zeros((12, x.shape[1]))
+        np.add.at(frames, pcs, x * w[:, None])
+        if threshold:
+            frames /= np.maximum(frames.max(axis=0, keepdims=True), 1e-12)
+            frames[frames < threshold] = 0.0
+        return frames.mean(axis=1)
+    return _cached(f, f"chromalin-{compress}-{threshold}-{bass}", build)
+
+
+def kk(chroma: np.ndarray, harmonics: int = 1, slope: float = 1.0) -> np.ndarray:
+    return z(keys.key_scores(chroma, "krumhansl", harmonics, slope))
+
+
+GROUPS: dict[str, dict] = {"suppress": {}, "compression": {}, "sounding": {}, "weight": {}}
+for _a3, _a5 in ((0.3, 0.0), (0.5, 0.0), (0.7, 0.0), (1.0, 0.0), (0.5, 0.3), (0.7, 0.5)):
+    GROUPS["suppress"][f"KK on suppressed a3 {_a3} a5 {_a5}"] = (
+        lambda f, a3=_a3, a5=_a5: base14(f, kk(keys.chroma_profile(suppressed(f, a3, a5), keys.BASS_WEIGHT))))
+for _c in ("log100", "log10", "sqrt", "lin"):
+    for _t in (0.0, 0.2):
+        GROUPS["compression"][f"KK {_c} thr {_t}"] = lambda f, c=_c, t=_t: base14(f, kk(chroma_lin(f, c, t)))
+        for _b in (1.0, 2.0):
+            for _n, _sl in ((1, 1.0), (4, 0.6), (4, 0.8), (6, 0.8)):
+                GROUPS["compression"][f"alone {_c} thr {_t} bass{_b:g} sounding{_n} {_sl}"] = (
+                    lambda f, c=_c, t=_t, b=_b, n=_n, sl=_sl: kk(chroma_lin(f, c, t, b), n, sl))
+for _n in (4, 5, 6, 7, 8):
+    for _sl in (0.6, 0.7, 0.8, 0.9, 1.0):
+        GROUPS["sounding"][f"sounding{_n} {_sl} alone"] = lambda f, n=_n, sl=_sl: prof(f, "krumhansl", harmonics=n, slope=sl)
+        GROUPS["sounding"][f"sounding{_n} {_sl} + funcs + cad"] = (
+            lambda f, n=_n, sl=_sl: base14(f, prof(f, "krumhansl", harmonics=n, slope=sl)))
+for _n, _sl in ((5, 1.0), (6, 0.8), (6, 0.9), (6, 1.0)):
+    for _w in (1.0, 1.5, 2.0, 3.0):
+        GROUPS["weight"][f"{_w:g} sounding{_n} {_sl} + funcs + cad"] = (
+            lambda f, n=_n, sl=_sl, w=_w: base14(f, w * prof(f, "krumhansl", harmonics=n, slope=sl)))
+for _group in GROUPS.values():
+    _group["1.4.0 (base)"] = base14
+    _group["keys.py as it stands"] = VARIANTS["keys.py as it stands"]
+    VARIANTS.update(_group)
+
+
 def dev_items(generated: bool) -> dict[str, list[tuple[str, tuple[int, str]]]]:
     corpora: dict[str, list[tuple[str, tuple[int, str]]]] = {}
     index_path = ROOT / "bench" / ".cache" / "scores" / "index.json"
@@ -599,6 +678,7 @@ def unpack(i: int) -> tuple[int, str]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--variants", default="")
+    ap.add_argument("--group", choices=sorted(GROUPS), help="one group of variants (1.5.0 study)")
     ap.add_argument("--no-generated", action="store_true")
     ap.add_argument("--cqt", action="store_true", help="also the chroma_cqt variants (slow to extract)")
     ap.add_argument("--buckets", type=float, nargs="*", default=None,
@@ -621,6 +701,8 @@ def main() -> int:
                     f"{lo:.2f}-{lo + 0.25:.2f}: {r}/{n}" for lo, (r, n) in zip((0, 0.25, 0.5, 0.75), cells)))
         return 0
     variants = VARIANTS if not args.variants else {k: VARIANTS[k] for k in args.variants.split(",")}
+    if args.group:
+        variants = GROUPS[args.group]
     if not args.cqt:
         variants = {k: v for k, v in variants.items() if "cqt" not in k}
     print(f"{'variant':34s} " + " ".join(f"{c + f' ({len(v)})':>26s}" for c, v in feats.items()))
