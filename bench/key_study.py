@@ -644,6 +644,40 @@ for _n, _sl in ((5, 1.0), (6, 0.8), (6, 0.9), (6, 1.0)):
     for _w in (1.0, 1.5, 2.0, 3.0):
         GROUPS["weight"][f"{_w:g} sounding{_n} {_sl} + funcs + cad"] = (
             lambda f, n=_n, sl=_sl, w=_w: base14(f, w * prof(f, "krumhansl", harmonics=n, slope=sl)))
+def sounding_triads(harmonics: int, slope: float) -> np.ndarray:
+    """keys.TRIADS with each note's first ``harmonics`` partials (keys.HARMONIC_PCS), normalised."""
+    t = np.zeros((24, 12))
+    for i in range(24):
+        for pc in np.flatnonzero(keys.TRIADS[i]):
+            for h in range(harmonics):
+                t[i, (pc + keys.HARMONIC_PCS[h]) % 12] += slope ** h
+    return t / np.linalg.norm(t, axis=1, keepdims=True)
+
+
+def path_sounding(f: dict, harmonics: int, slope: float) -> np.ndarray:
+    def build():
+        semis = f["semis"]
+        treble = keys._fold(semis, keys.BASS_SPLIT, keys.HI_MIDI)
+        low = keys._fold(semis, keys.LO_MIDI, keys.BASS_SPLIT)
+        treble /= np.maximum(np.linalg.norm(treble, axis=0, keepdims=True), 1e-9)
+        low /= np.maximum(np.linalg.norm(low, axis=0, keepdims=True), 1e-9)
+        obs = sounding_triads(harmonics, slope) @ treble + keys.CHORD_BASS * np.tile(low, (2, 1))
+        return keys.viterbi_chords(obs.astype(np.float32))
+    return _cached(f, f"pathsnd-{harmonics}-{slope}", build)
+
+
+def chords_sounding(f: dict, harmonics: int, slope: float) -> np.ndarray:
+    """1.5.0's terms with the chord path read through sounding triads."""
+    def build():
+        p = path_sounding(f, harmonics, slope)
+        return (z(keys.FUNCTIONS @ keys.run_histogram(p)), z(keys.cadence_scores(p)))
+    funcs, cads = _cached(f, f"chsnd-{harmonics}-{slope}", build)
+    return (keys.PROFILE_W * prof(f, "krumhansl", harmonics=keys.PROFILE_HARMONICS, slope=keys.PROFILE_SLOPE)
+            + funcs + keys.CADENCE_W * cads)
+
+
+GROUPS["triads"] = {f"1.5.0, chord path on sounding triads {_n} {_sl}": (lambda f, n=_n, sl=_sl: chords_sounding(f, n, sl))
+                    for _n, _sl in ((3, 0.6), (4, 0.6), (6, 0.6), (6, 0.8), (2, 1.0), (1, 1.0))}
 for _group in GROUPS.values():
     _group["1.4.0 (base)"] = base14
     _group["keys.py as it stands"] = VARIANTS["keys.py as it stands"]
