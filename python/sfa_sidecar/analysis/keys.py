@@ -485,23 +485,23 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 # The profile term hears each note with its first PROFILE_HARMONICS partials, the h-th weighted
 # PROFILE_SLOPE^(h-1) (the log-compressed spectrogram keeps weak partials nearly as strong as
-# the fundamentals), and counts PROFILE_W times the chord functions. Chosen on the dev splits
-# (bench/ANALYSIS.md, "Key 1.5.0"): real dev 0.913 -> 0.947, generated dev unchanged.
+# the fundamentals). Chosen on the dev splits (bench/ANALYSIS.md, "Key 1.5.0"): the profile term
+# alone on real dev 0.809 -> 0.961; the whole method 0.913 -> 0.922 there, generated dev 0.834
+# (unchanged) and 0.769 -> 0.804.
 PROFILE_HARMONICS = 6
 PROFILE_SLOPE = 0.8
-PROFILE_W = 1.5
 
 
 def combined_scores(semis: np.ndarray, profile: str = DEFAULT_PROFILE, bass_weight: float = BASS_WEIGHT,
                     check: Check = never_cancelled) -> np.ndarray:
-    """(24,) PROFILE_W x z(sounding-profile correlations) + z(chord-function scores of the chord
-    runs) + CADENCE_W x z(cadences). (The run and cadence scans after the chord path take ~1 ms:
-    no checks there.)"""
+    """(24,) z(sounding-profile correlations) + z(chord-function scores of the chord runs) +
+    CADENCE_W x z(cadences). (The run and cadence scans after the chord path take ~1 ms: no
+    checks there.)"""
     prof = key_scores(chroma_profile(semis, bass_weight), profile, PROFILE_HARMONICS, PROFILE_SLOPE)
     check()
     path = chord_path(semis, check)
     check()
-    return PROFILE_W * _z(prof) + _z(FUNCTIONS @ run_histogram(path)) + CADENCE_W * _z(cadence_scores(path))
+    return _z(prof) + _z(FUNCTIONS @ run_histogram(path)) + CADENCE_W * _z(cadence_scores(path))
 
 
 # z-units: a winner 1.2 ahead of the runner-up gets confidence 1 - 1/e. Set on the dev corpora
