@@ -125,3 +125,26 @@ def test_held_dominant_reads_the_tonic(tonic, third, expected):
     # counted frames, read G major, B major, G major and C major here.
     result = _key(tonic, [(0, third), (5, third), (7, 4), (7, 4), (7, 4), (7, 4)], seconds=24.0)
     assert keys.key_name(result.tonic_pc, result.mode) == expected
+
+
+# The sounding profile (1.5.0): each note with its partials.
+
+def test_sounding_profile_adds_each_note_s_partials():
+    bare_major, bare_minor = (np.asarray(p, dtype=float) for p in keys.PROFILES["krumhansl"])
+    major, minor = keys.sounding_profile("krumhansl", 1, 0.8)
+    assert np.array_equal(major, bare_major) and np.array_equal(minor, bare_minor)
+    # Harmonics 2 and 3: the octave (same pitch class) and the twelfth (a fifth up, 7 semitones).
+    major, _ = keys.sounding_profile("krumhansl", 3, 0.5)
+    assert np.allclose(major, bare_major * 1.5 + 0.25 * np.roll(bare_major, 7))
+    # Harmonic 5 is the major third above the note (28 semitones), harmonic 7 its minor seventh (34).
+    assert [round(12 * np.log2(h)) % 12 for h in range(1, 9)] == list(keys.HARMONIC_PCS)
+
+
+def test_a_key_heard_with_its_partials_is_told_from_its_dominant_more_clearly():
+    # A C major chroma as a spectrum with partials shows it: the bare profile still picks C, but
+    # the dominant (G) comes close; the sounding profile keeps them apart.
+    heard = keys.sounding_profile("krumhansl", keys.PROFILE_HARMONICS, keys.PROFILE_SLOPE)[0]
+    bare = keys.key_scores(heard, "krumhansl")
+    sounding = keys.key_scores(heard, "krumhansl", keys.PROFILE_HARMONICS, keys.PROFILE_SLOPE)
+    assert int(np.argmax(sounding)) == 0
+    assert sounding[0] - sounding[7] > 2 * (bare[0] - bare[7])
