@@ -433,8 +433,9 @@ def build(cached_only: bool = False) -> list[dict]:
         jobs.append((s, info))
     done: list[dict] = []
     order = {info["name"]: n for n, (_, info) in enumerate(jobs)}
-    # One process per core (music21's parse is pure Python: threads took turns on one core), each
-    # score parsed once for all its renders (a quartet movement's parse takes up to a minute).
+    # Processes, not threads (music21's parse is pure Python: threads took turns on one core), at
+    # most two (a quartet movement's parse holds ~1.5 GB and takes up to a minute), each score
+    # parsed once for all its renders.
     by_source: dict[str, list[tuple[dict, dict]]] = {}
     for job in jobs:
         by_source.setdefault(job[0]["source"], []).append(job)
