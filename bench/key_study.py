@@ -587,11 +587,16 @@ def base14(f: dict, kk: np.ndarray | None = None) -> np.ndarray:
     return (prof(f, "krumhansl") if kk is None else kk) + run_func(f) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S)
 
 
+def linear(f: dict) -> np.ndarray:
+    """The pitch spectrogram before keys.py's log1p(100 x) (each frame's maximum 1)."""
+    return np.expm1(f["semis"]) / 100.0
+
+
 def suppressed(f: dict, a3: float, a5: float) -> np.ndarray:
     """The pitch spectrogram with each semitone's expected partials from the notes an octave and a
     fifth (a3) and two octaves and a third (a5) below taken out (on the linear scale)."""
     def build():
-        lin = np.expm1(f["semis"]) / 100.0
+        lin = linear(f)
         out = lin.copy()
         for shift, a in ((19, a3), (28, a5)):
             if a:
@@ -606,13 +611,11 @@ def chroma_lin(f: dict, compress: str, threshold: float = 0.0, bass: float = key
     ``threshold``, each frame's 12-bin chroma (max 1) loses the bins under it (essentia's
     pcpThreshold 0.2) before the mean."""
     def build():
-        lin = np.expm1(f["semis"]) / 100.0
+        lin = linear(f)
         x = {"lin": lin, "sqrt": np.sqrt(lin), "log10": np.log1p(10.0 * lin), "log100": f["semis"]}[compress]
         w = np.ones(x.shape[0])
         w[: keys.BASS_SPLIT - keys.LO_MIDI] = bass
-        pcs = np.arange(keys.LO_MIDI, keys.HI_MIDI) % 12
-        frames = np.zeros((12, x.shape[1]))
-        np.add.at(frames, pcs, x * w[:, None])
+        frames = keys._fold(x * w[:, None], keys.LO_MIDI, keys.HI_MIDI).astype(float)
         if threshold:
             frames /= np.maximum(frames.max(axis=0, keepdims=True), 1e-12)
             frames[frames < threshold] = 0.0
@@ -645,23 +648,14 @@ for _n, _sl in ((5, 1.0), (6, 0.8), (6, 0.9), (6, 1.0)):
         GROUPS["weight"][f"{_w:g} sounding{_n} {_sl} + funcs + cad"] = (
             lambda f, n=_n, sl=_sl, w=_w: base14(f, w * prof(f, "krumhansl", harmonics=n, slope=sl)))
 def sounding_triads(harmonics: int, slope: float) -> np.ndarray:
-    """keys.TRIADS with each note's first ``harmonics`` partials (keys.HARMONIC_PCS), normalised."""
-    t = np.zeros((24, 12))
-    for i in range(24):
-        for pc in np.flatnonzero(keys.TRIADS[i]):
-            for h in range(harmonics):
-                t[i, (pc + keys.HARMONIC_PCS[h]) % 12] += slope ** h
+    """keys.TRIADS with each note's first ``harmonics`` partials (keys.with_partials), unit rows."""
+    t = np.array([keys.with_partials(row > 0, harmonics, slope) for row in keys.TRIADS])
     return t / np.linalg.norm(t, axis=1, keepdims=True)
 
 
 def path_sounding(f: dict, harmonics: int, slope: float) -> np.ndarray:
     def build():
-        semis = f["semis"]
-        treble = keys._fold(semis, keys.BASS_SPLIT, keys.HI_MIDI)
-        low = keys._fold(semis, keys.LO_MIDI, keys.BASS_SPLIT)
-        treble /= np.maximum(np.linalg.norm(treble, axis=0, keepdims=True), 1e-9)
-        low /= np.maximum(np.linalg.norm(low, axis=0, keepdims=True), 1e-9)
-        obs = sounding_triads(harmonics, slope) @ treble + keys.CHORD_BASS * np.tile(low, (2, 1))
+        obs = keys.chord_observations(f["semis"], templates=sounding_triads(harmonics, slope))
         return keys.viterbi_chords(obs.astype(np.float32))
     return _cached(f, f"pathsnd-{harmonics}-{slope}", build)
 

@@ -258,18 +258,21 @@ class KeyResult:
 HARMONIC_PCS = (0, 0, 7, 0, 4, 7, 10, 0)
 
 
+def with_partials(weights: np.ndarray, harmonics: int, slope: float) -> np.ndarray:
+    """12 pitch-class weights with each note's first ``harmonics`` partials added, the h-th
+    weighted slope^(h-1): what those notes sound in a spectrum that keeps the partials."""
+    p = np.asarray(weights, dtype=float)
+    return sum(slope ** h * np.roll(p, HARMONIC_PCS[h]) for h in range(harmonics))
+
+
 @lru_cache(maxsize=16)
 def sounding_profile(profile: str, harmonics: int = 1, slope: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """A profile's (major, minor) weights with each note's first ``harmonics`` partials added
-    (the h-th weighted slope^(h-1)): the pitch classes a key's notes sound in a spectrum that
-    keeps the partials, as the pitch spectrogram does (essentia's Key builds its "polyphonic"
-    profiles the same way). A C major piece also sounds G, B and D (its triad's 3rd harmonics):
-    matched against the bare profile, that reads as the dominant's key."""
-    out = []
-    for weights in PROFILES[profile]:
-        p = np.asarray(weights, dtype=float)
-        out.append(sum(slope ** h * np.roll(p, HARMONIC_PCS[h]) for h in range(harmonics)))
-    return out[0], out[1]
+    """A profile's (major, minor) weights ``with_partials``, as the pitch spectrogram hears a
+    key's notes (essentia's Key builds its "polyphonic" profiles the same way). A C major piece
+    also sounds G, B and D (its triad's 3rd harmonics): matched against the bare profile, that
+    reads as the dominant's key."""
+    major, minor = (with_partials(weights, harmonics, slope) for weights in PROFILES[profile])
+    return major, minor
 
 
 def key_scores(chroma: np.ndarray, profile: str = DEFAULT_PROFILE, harmonics: int = 1,
@@ -348,13 +351,14 @@ def _fold(semis: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return out
 
 
-def chord_observations(semis: np.ndarray, bass: float = CHORD_BASS) -> np.ndarray:
-    """(24, frames): cosine of the treble chroma with each triad + bass weight x bass share of the root."""
+def chord_observations(semis: np.ndarray, bass: float = CHORD_BASS, templates: np.ndarray = TRIADS) -> np.ndarray:
+    """(24, frames): cosine of the treble chroma with each triad (``templates``, unit rows like
+    TRIADS) + bass weight x bass share of the root."""
     treble = _fold(semis, BASS_SPLIT, HI_MIDI)
     low = _fold(semis, LO_MIDI, BASS_SPLIT)
     treble /= np.maximum(np.linalg.norm(treble, axis=0, keepdims=True), 1e-9)
     low /= np.maximum(np.linalg.norm(low, axis=0, keepdims=True), 1e-9)
-    return TRIADS @ treble + bass * np.tile(low, (2, 1))
+    return templates @ treble + bass * np.tile(low, (2, 1))
 
 
 def viterbi_chords(obs: np.ndarray, change: float = CHORD_CHANGE, check: Check = never_cancelled) -> np.ndarray:
