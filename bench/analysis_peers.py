@@ -157,14 +157,19 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
     gen_paths = [p["mix"] for p in render_all(gen)]
     entries = []  # (corpus, path, truth key, truth bpm or None)
     twins: set[str] = set()  # in-tune renders that have a detuned twin (the detuned column's reference)
+    # What a render's errors are shared with: a work's renders (its spans, keys, soundfonts, twins)
+    # err together; each generated song stands alone. The paired comparison resamples these.
+    cluster: dict[str, str] = {}
     for item in real:
         for r in item["renders"]:
             corpus = "real detuned" if r["cents"] else f"real {item['split']}"
             entries.append((corpus, r["path"], (item["tonic"], item["mode"]), None, r["cents"]))
+            cluster[r["path"]] = item["work"]
         if len(item["renders"]) > 1:
             twins.add(item["renders"][0]["path"])
     for song, path in zip(gen, gen_paths):
         entries.append(("generated", str(path), (song.tonic, song.mode), song.bpm, 0.0))
+        cluster[str(path)] = song.name
     t0 = time.monotonic()
     if with_peers:
         # In-tune renders first: on a loaded machine madmom may not reach the detuned ones.
@@ -182,6 +187,7 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
         peers = {e[1]: {"keys": {}, "tempo": {}} for e in entries}
     peer_s = time.monotonic() - t0
     rows: dict[tuple[str, str, str], list[float]] = {}
+    by_path: dict[tuple[str, str], dict[str, float]] = {}  # (corpus, estimator) -> render -> MIREX weighted
     buckets: list[tuple[str, float, bool]] = []
     tuning_err: list[float] = []
 
@@ -210,6 +216,7 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
                 for c in (corpus, TWINS) if path in twins else (corpus,):
                     add(c, est, "kw", key_score(truth, k))
                     add(c, est, "kx", float(k == truth))
+                    by_path.setdefault((c, est), {})[path] = key_score(truth, k)
             if bpm is not None and t is not None and not key_only:
                 add(corpus, est, "a1", float(acc1(bpm, t)))
                 add(corpus, est, "a2", float(acc2(bpm, t)))
@@ -222,7 +229,32 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
                   + " ".join(f"{n}={lbl}" for n, lbl in p["keys"].items()), flush=True)
     counts = {c: sum(1 for e in entries if e[0] == c) for c in {e[0] for e in entries}}
     counts[TWINS] = len(twins)
-    return {"rows": rows, "buckets": buckets, "tuning_err": tuning_err, "peer_seconds": peer_s, "counts": counts}
+    return {"rows": rows, "buckets": buckets, "tuning_err": tuning_err, "peer_seconds": peer_s, "counts": counts,
+            "by_path": by_path, "cluster": cluster}
+
+
+NOT_PEERS = ("ours", "ours-on-peer-clips", "seed-naive")
+BOOTSTRAP_ROUNDS = 4000
+
+
+def paired_difference(ours: dict[str, float], peer: dict[str, float], cluster: dict[str, str],
+                      rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0) -> tuple[float, float, float, int, int]:
+    """Ours minus a peer, MIREX weighted, on the renders both answered: (difference, 95% interval
+    low, high, renders, clusters). The interval comes from a bootstrap over clusters (a work's renders
+    are drawn together), so a gap of one or two renders reads as what it is."""
+    paths = sorted(set(ours) & set(peer))
+    if not paths:
+        return float("nan"), float("nan"), float("nan"), 0, 0
+    groups: dict[str, list[float]] = {}
+    for p in paths:
+        groups.setdefault(cluster.get(p, p), []).append(ours[p] - peer[p])
+    sums = np.array([sum(v) for v in groups.values()])
+    sizes = np.array([len(v) for v in groups.values()])
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(len(sums), size=(rounds, len(sums)))
+    means = sums[draws].sum(axis=1) / sizes[draws].sum(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(sums.sum() / sizes.sum()), float(low), float(high), len(paths), len(sums)
 
 
 def report(result: dict) -> dict[str, float]:
@@ -238,6 +270,17 @@ def report(result: dict) -> dict[str, float]:
                  + (f" (n {len(rows[(c, e, 'kw')])})" if len(rows[(c, e, "kw")]) != result["counts"][c] else "")
                  if (c, e, "kw") in rows else "" for c in corpora]
         print(f"| {e} | {' | '.join(cells)} |")
+    print("\nours against the best peer of each corpus, on the renders both answered (MIREX weighted;"
+          " 95% interval: bootstrap over works / songs)")
+    print("| corpus | best peer | ours - peer | 95% interval | renders / clusters |")
+    print("|---|---|---|---|---|")
+    for c in corpora:
+        peers = [e for e in estimators if e not in NOT_PEERS and (c, e, "kw") in rows]
+        if not peers or (c, "ours") not in result["by_path"]:
+            continue
+        best = max(peers, key=lambda e: mean(c, e, "kw"))
+        d, lo, hi, n, k = paired_difference(result["by_path"][(c, "ours")], result["by_path"][(c, best)], result["cluster"])
+        print(f"| {c} | {best} {mean(c, best, 'kw'):.3f} | {d:+.3f} | {lo:+.3f} .. {hi:+.3f} | {n} / {k} |")
     print("\ntempo on the generated corpus: Accuracy1 / Accuracy2")
     for e in estimators:
         if ("generated", e, "a1") in rows:

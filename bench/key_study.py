@@ -671,6 +671,74 @@ def chords_sounding(f: dict, harmonics: int, slope: float) -> np.ndarray:
 
 GROUPS["triads"] = {f"1.5.0, chord path on sounding triads {_n} {_sl}": (lambda f, n=_n, sl=_sl: chords_sounding(f, n, sl))
                     for _n, _sl in ((3, 0.6), (4, 0.6), (6, 0.6), (6, 0.8), (2, 1.0), (1, 1.0))}
+
+
+def grid(f: dict) -> dict[str, np.ndarray]:
+    """The analyzer's own beats and downbeats of the render (analyze.tempo_of + grid_of), cached
+    beside its features."""
+    def build():
+        h = hashlib.sha1(Path(f["path"]).read_bytes()).hexdigest()[:16]
+        out = FEAT / f"{h}-grid.npz"
+        if not out.exists():
+            y = source.decode_window(f["path"], 22050, 1)[0]
+            tempo, shared = analyze.tempo_of(y)
+            g = analyze.grid_of(shared, tempo, len(y) / 22050)
+            np.savez(out, beats=np.array(g.beats), downbeats=np.array(g.downbeats))
+        return dict(np.load(out))
+    return _cached(f, "grid", build)
+
+
+def _frames(f: dict, times: np.ndarray) -> np.ndarray:
+    return np.clip((np.asarray(times) * keys.KEY_SR / keys.KEY_HOP).astype(int), 0, len(path(f)) - 1)
+
+
+def sounding(f: dict) -> np.ndarray:
+    return prof(f, "krumhansl", harmonics=keys.PROFILE_HARMONICS, slope=keys.PROFILE_SLOPE)
+
+
+def chords_at(f: dict, which: str) -> np.ndarray:
+    """z(chord functions) of the chords heard at each of the grid's ``which`` (beats, downbeats)."""
+    chords = path(f)[_frames(f, grid(f)[which])] if len(grid(f)[which]) else np.zeros(0, dtype=int)
+    h = np.bincount(chords, minlength=24).astype(float)
+    return z(keys.FUNCTIONS @ (h / max(1.0, h.sum())))
+
+
+def runs_on_downbeats(f: dict, extra: float) -> np.ndarray:
+    """1.4.0's run functions with each run that holds a downbeat counted 1 + ``extra`` times."""
+    p = path(f)
+    edges = np.flatnonzero(np.diff(p)) + 1
+    downbeats = np.zeros(len(p), dtype=bool)
+    downbeats[_frames(f, grid(f)["downbeats"])] = len(grid(f)["downbeats"]) > 0
+    h = np.zeros(24)
+    for start, end in zip(np.r_[0, edges], np.r_[edges, len(p)]):
+        if end - start >= 2:
+            h[p[start]] += 1.0 + extra * bool(downbeats[start:end].any())
+    return z(keys.FUNCTIONS @ (h / max(1.0, h.sum())))
+
+
+def margin(x: np.ndarray) -> float:
+    top = np.sort(x)[::-1]
+    return float(top[0] - top[1])
+
+
+def terms15(f: dict) -> tuple[np.ndarray, np.ndarray]:
+    """1.5.0's terms: the sounding profile, and chord functions + cadences."""
+    return sounding(f), run_func(f) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S)
+
+
+# Ninth sitting (bench/ANALYSIS.md, "How sure the gaps to the peers are"): the profile alone where
+# its own margin is wide; metrical weight for the chords.
+GROUPS["gate"] = {f"profile alone when its margin > {_t}": (
+    lambda f, t=_t: (lambda p, rest: p if margin(p) > t else p + rest)(*terms15(f))) for _t in (0.3, 0.5, 0.7, 0.9)}
+GROUPS["gate"]["profile alone"] = sounding
+GROUPS["downbeats"] = {f"1.5.0 + {_w} chords on downbeats": (lambda f, w=_w: sum(terms15(f)) + w * chords_at(f, "downbeats"))
+                       for _w in (0.25, 0.5, 1.0)}
+GROUPS["downbeats"]["1.5.0 + 0.5 chords on beats"] = lambda f: sum(terms15(f)) + 0.5 * chords_at(f, "beats")
+GROUPS["downbeats"]["1.5.0, functions of the downbeats' chords"] = (
+    lambda f: sounding(f) + chords_at(f, "downbeats") + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S))
+for _x in (1.0, 2.0, 4.0):
+    GROUPS["downbeats"][f"1.5.0, runs holding a downbeat x{1 + _x:g}"] = (
+        lambda f, x=_x: sounding(f) + runs_on_downbeats(f, x) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S))
 for _group in GROUPS.values():
     _group["1.4.0 (base)"] = base14
     _group["keys.py as it stands"] = VARIANTS["keys.py as it stands"]
