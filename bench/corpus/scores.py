@@ -20,8 +20,8 @@ cadence); a short piece is one span, whole. A span is kept only when three readi
 Spans failing any of these (modal, modulating, ending elsewhere) are counted by reason and left
 out. Each kept span is rendered COPIES times, each time transposed to the next key of its split
 and mode round the circle of fifths (so that the set covers all 24 keys) and with the next
-soundfont (so that a span is heard through both), cut
-one second after the cadence chord ends, and every render has a detuned twin (DETUNE_CENTS in
+soundfont (so that a span is heard through both), every bar played once (``played_once``: music21's
+MIDI export would play its repeats again), cut one second after the cadence chord ends, and every render has a detuned twin (DETUNE_CENTS in
 turn for each soundfont: resampled, a record played off A4 = 440 Hz), so that the detuned score
 and the in-tune one cover the same spans, all of them (with a twin for every other span, one
 near-tie moved the gap between them by 0.024). Split by work (a quartet's movements stay
@@ -358,8 +358,33 @@ def earlier_renders() -> dict[tuple[str, str, int], dict]:
     return {(i["source"], i["part"], i["copy"]): i for i in index_items()}
 
 
+def played_once(excerpt):
+    """The span as its truth was read: every measure once, in score order. music21's MIDI export
+    expands repeats, so a span holding a repeat sign played up to twice its ``seconds`` and its
+    render, cut there, ended before the cadence its key was taken from (69 of 189 renders until
+    2026-12-03), and badly formed repeats failed to render at all (ExpanderException). Repeat
+    barlines become plain ones; D.C./segno marks and volta brackets go (both endings play, as the
+    cadence search read them)."""
+    from music21 import bar, repeat, spanner
+
+    for measure in excerpt.recurse().getElementsByClass("Measure"):
+        if isinstance(measure.leftBarline, bar.Repeat):
+            measure.leftBarline = None
+        if isinstance(measure.rightBarline, bar.Repeat):
+            measure.rightBarline = bar.Barline("regular")
+    for mark in list(excerpt.recurse().getElementsByClass((repeat.RepeatExpression, spanner.RepeatBracket))):
+        mark.activeSite.remove(mark)
+    return excerpt
+
+
+# Renders made before played_once() carry no "once" in their truth: they are made again (one with
+# no repeat sign comes out the same bytes, so the peers' cached answers still hold for it).
+PLAYED_ONCE = "once"
+
+
 def make_renders(group: list[tuple[dict, dict]], fonts: list[str]) -> list[tuple[dict, str | None]]:
-    """Render (and detune) the renders of one score that are missing; (info, why it failed or None)."""
+    """Render (and detune) the renders of one score that are missing or were made with its repeats
+    expanded; (info, why it failed or None)."""
     from music21 import converter
 
     score = None
@@ -367,19 +392,21 @@ def make_renders(group: list[tuple[dict, dict]], fonts: list[str]) -> list[tuple
     for s, info in group:
         folder = CACHE / info["name"]
         wav = Path(info["renders"][0]["path"])
-        if not all(Path(r["path"]).exists() for r in info["renders"]):
+        stale = not info.get(PLAYED_ONCE)
+        if stale or not all(Path(r["path"]).exists() for r in info["renders"]):
             folder.mkdir(parents=True, exist_ok=True)
-            if not wav.exists():
+            if stale or not wav.exists():
                 if score is None:
                     score = converter.parse(str(corpus_file(s["source"]))).toSoundingPitch()
-                excerpt = score.measures(s["m0"], s["m1"])
+                excerpt = played_once(score.measures(s["m0"], s["m1"]))
                 midi = folder / "score.mid"
                 try:
                     (excerpt.transpose(info["shift"]) if info["shift"] else excerpt).write("midi", fp=str(midi))
                     render(midi, fonts[[Path(f).name for f in fonts].index(info["soundfont"])], s["seconds"], wav)
-                except Exception as exc:  # noqa: BLE001 - badly formed repeats, render timeouts: counted
+                except Exception as exc:  # noqa: BLE001 - render timeouts: counted
                     out.append((info, f"no render ({type(exc).__name__})"))
                     continue
+                info = {**info, PLAYED_ONCE: True}
             for r in info["renders"][1:]:
                 detune(wav, r["cents"], Path(r["path"]))
         (folder / "truth.json").write_text(json.dumps(info))

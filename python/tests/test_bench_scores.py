@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -78,3 +79,55 @@ def test_render_stops_at_the_span_when_the_midi_runs_on(tmp_path):
     assert sr == scores.RENDER_SR and y.shape == (2 * sr, 2)
     assert np.abs(y[: sr // 2]).max() > 0.5  # the note is there (normalised to 0.9)
     assert not (tmp_path / "render.part.wav").exists()
+
+
+PEERS_PYTHON = ROOT / "bench" / ".venv-peers" / "bin" / "python"
+PLAYED_ONCE_CHECK = """
+import importlib.util, sys, tempfile
+from pathlib import Path
+import mido
+from music21 import bar, meter, note, repeat, spanner, stream
+spec = importlib.util.spec_from_file_location("scores", sys.argv[1])
+scores = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(scores)
+
+def span(marks=False):
+    part = stream.Part()
+    for i, pitch in enumerate(["C4", "D4", "E4", "F4"]):
+        m = stream.Measure(number=i + 1)
+        if i == 0:
+            m.append(meter.TimeSignature("4/4"))
+        m.append(note.Note(pitch, type="whole"))
+        part.append(m)
+    ms = part.getElementsByClass("Measure")
+    ms[0].leftBarline = bar.Repeat(direction="start")
+    ms[1].rightBarline = bar.Repeat(direction="end")
+    if marks:
+        ms[3].append(repeat.DaCapoAlFine())
+        ms[1].append(repeat.Fine())
+        part.insert(0, spanner.RepeatBracket(ms[1], number=1))
+    score = stream.Score()
+    score.append(part)
+    return score
+
+def pitches(score):
+    path = Path(tempfile.mkdtemp()) / "span.mid"
+    score.write("midi", fp=str(path))
+    return [m.note for t in mido.MidiFile(str(path)).tracks for m in t if m.type == "note_on" and m.velocity > 0]
+
+left = scores.played_once(span(marks=True)).recurse().getElementsByClass((repeat.RepeatMark, spanner.RepeatBracket))
+print(pitches(span()), pitches(scores.played_once(span())), len(left))
+"""
+
+
+def test_a_span_with_repeat_signs_is_rendered_once():
+    """music21's MIDI export plays repeats again: the render outlasted its span and was cut before
+    the cadence its key came from. music21 lives in the peers' venv only."""
+    if not PEERS_PYTHON.exists():
+        pytest.skip("the peers' venv is not installed (bench/setup_peers.sh): music21 and mido live there")
+    out = subprocess.run([str(PEERS_PYTHON), "-c", PLAYED_ONCE_CHECK, str(ROOT / "bench" / "corpus" / "scores.py")],
+                         capture_output=True, text=True, timeout=120, check=True).stdout.strip().splitlines()[-1]
+    expanded, once, marks_left = json.loads(f"[{out.replace('] [', '], [').replace('] ', '], ')}]")
+    assert expanded == [60, 62, 60, 62, 64, 65]  # the export plays measures 1-2 twice (the case guarded against)
+    assert once == [60, 62, 64, 65]  # C D E F, each once, in score order
+    assert marks_left == 0  # no repeat sign, D.C., Fine or volta bracket is left to expand
