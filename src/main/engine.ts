@@ -43,6 +43,7 @@ import { GpuGate } from './workers/gpu-gate';
 import { downloadWorker, watchLinkTracks } from './workers/download';
 import { expandWorker } from './workers/expand';
 import { processingWorker } from './workers/separate';
+import { warmSeparationsDuringDownloads } from './workers/separation-warmup';
 
 export type Host = 'electron' | 'serve' | 'cli';
 
@@ -253,6 +254,7 @@ export async function assembleEngine(options: EngineOptions): Promise<{ engine: 
     logger,
   });
   watchLinkTracks(scheduler, tracks);
+  warmSeparationsDuringDownloads(scheduler, deps);
   const importer = new Importer(tracks, sidecars.probe);
   // One precedence for every caller (pipeline, separation.run): stored settings, engine options, built-ins.
   const separationDefaults = (): SeparationSettings => ({ ...SEPARATION_DEFAULTS, ...options.separation, model: stored.defaultModel, device: stored.device, format: stored.format });

@@ -147,4 +147,29 @@ describe('sidecar process and pool (real Python)', () => {
     expect(next.pid).not.toBe(first.pid);
     expect(p.processes).toBe(1);
   });
+  it('sends the next caller to a warm-up in flight instead of starting a cold process beside it', async () => {
+    const p = pool(2);
+    const warming = p.warmUp<{ pid: number }>('ping', { busySeconds: 1.5 });
+    await expect.poll(() => p.processes, { timeout: 10_000, interval: 20 }).toBe(1);
+    const started = Date.now();
+    // the first caller waits for the warmed process; a second one (a long job), with no warm-up left for it, starts its own
+    const [first, second] = await Promise.all([p.run<{ pid: number }>('ping', {}), p.run<{ pid: number }>('ping', { busySeconds: 3 })]);
+    const warmed = await warming;
+    expect(warmed).not.toBeNull();
+    expect(first.pid).toBe(warmed!.pid);
+    expect(second.pid).not.toBe(warmed!.pid);
+    expect(Date.now() - started).toBeGreaterThan(500); // it did wait for the warm-up's end
+    expect(p.processes).toBe(2);
+  });
+
+  it('skips a warm-up that would have to wait, and a second one while the first runs', async () => {
+    const p = pool(1);
+    const busy = p.run('ping', { busySeconds: 1 });
+    expect(await p.warmUp('ping', {})).toBeNull(); // the one process is busy: no queueing behind work
+    await busy;
+    const warming = p.warmUp<{ pid: number }>('ping', { busySeconds: 0.5 });
+    expect(await p.warmUp('ping', {})).toBeNull(); // one warm-up at a time
+    expect((await warming)?.pid).toBeGreaterThan(0);
+    expect(p.processes).toBe(1);
+  });
 });

@@ -29,6 +29,8 @@ export class SidecarPool {
   private readonly idleTimers = new Map<SidecarProcess, ReturnType<typeof setTimeout>>();
   private readonly all = new Set<SidecarProcess>();
   private readonly waiters: Waiter[] = [];
+  /** Processes running a `warmUp` request: the next caller without an idle process waits for one of these. */
+  private readonly warming = new Set<SidecarProcess>();
   /** Processes started with environment variables since replaced: retired when they come back. */
   private readonly stale = new WeakSet<SidecarProcess>();
   private options: SidecarOptions;
@@ -105,6 +107,26 @@ export class SidecarPool {
     }
   }
 
+  /**
+   * Run a warm-up request (`op`, e.g. loading the model a queued separation will use) only where
+   * it makes no one wait: on an idle process or a new one within `size`, never queued behind work,
+   * one at a time. While it runs, the next caller that finds no idle process waits for this one
+   * (warm for it, seconds from ready) instead of starting a cold process beside it. Resolves null
+   * when skipped.
+   */
+  async warmUp<T>(op: string, params: Record<string, unknown>, options: RequestOptions = {}): Promise<T | null> {
+    if (this.closed || this.warming.size > 0) return null;
+    const proc = this.takeIdle() ?? this.startWithinSize();
+    if (!proc) return null;
+    this.warming.add(proc);
+    try {
+      return await proc.request<T>(op, params, options);
+    } finally {
+      this.warming.delete(proc);
+      this.release(proc);
+    }
+  }
+
   async run<T>(op: string, params: Record<string, unknown>, options: RequestOptions = {}): Promise<T> {
     const proc = await this.acquire();
     try {
@@ -116,14 +138,24 @@ export class SidecarPool {
 
   private acquire(): Promise<SidecarProcess> {
     if (this.closed) return Promise.reject(new Error(`sidecar pool ${this.name} is closed`));
+    // A warm-up not yet claimed by a waiter is worth waiting for: it is loading what this caller needs.
+    const proc = this.takeIdle() ?? (this.warming.size > this.waiters.length ? undefined : this.startWithinSize());
+    if (proc) return Promise.resolve(proc);
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private takeIdle(): SidecarProcess | undefined {
     while (this.idle.length) {
       const proc = this.idle.pop()!;
       this.unpark(proc);
-      if (proc.alive) return Promise.resolve(proc);
+      if (proc.alive) return proc;
       this.all.delete(proc);
     }
-    if (this.all.size < this.size) return Promise.resolve(this.start());
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    return undefined;
+  }
+
+  private startWithinSize(): SidecarProcess | undefined {
+    return this.all.size < this.size ? this.start() : undefined;
   }
 
   /** A new process counted in the pool (throws when the environment is missing). */

@@ -4,9 +4,11 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AddResult, Settings } from '../../shared/domain';
 import { processAlive as alive, repoRoot, tempDir, writeSine } from '../../test/fixtures';
+import type { EngineOptions } from '../engine';
 import { createEngineForTests, type TestEngine } from '../test/engine';
 import type { Job, JobState } from '../jobs';
-import { silentLogger } from '../log';
+import { silentLogger, type Logger } from '../log';
+import { buildTinyModel } from '../models/test/helpers';
 import { pythonEnvironment } from '../sidecar/environment';
 import { denoPath } from '../system/doctor';
 import { linkBackoff } from './download';
@@ -47,14 +49,14 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(scenarioMap: Record<string, unknown> = {}): Promise<{ engine: TestEngine; home: string }> {
+async function setup(scenarioMap: Record<string, unknown> = {}, options: Partial<EngineOptions> = {}): Promise<{ engine: TestEngine; home: string }> {
   writeFileSync(scenarios, JSON.stringify(scenarioMap));
   for (const f of readdirSync(fixture.dir)) if (f.startsWith('scenarios.json.')) writeFileSync(join(fixture.dir, f), '0');
   writeFileSync(log, '');
   const t = tempDir();
   cleanups.push(t.cleanup);
   const home = join(t.dir, 'home');
-  const engine = await createEngineForTests({ home, host: 'cli', logger: silentLogger, runQueues: true });
+  const engine = await createEngineForTests({ home, host: 'cli', logger: silentLogger, runQueues: true, ...options });
   cleanups.push(() => engine.close());
   // Separation would need Demucs: keep those jobs waiting and look at their state.
   engine.scheduler.pauseQueue('processing');
@@ -276,6 +278,42 @@ describe('DownloadWorker with spotdl', () => {
     const [again] = await engine.scheduler.insertAll([{ worker: 'download', args: { trackId: r.tracks[0]!.id, url: `https://open.spotify.com/track/${ID('h')}` } }]);
     expect(again!.conflict).toBe(true);
     expect(engine.scheduler.listJobs({ worker: 'download' })).toHaveLength(1);
+  });
+});
+
+describe('the separation model, loaded while the track downloads', () => {
+  it('warms the model of the queued separation in a processing sidecar, and the separation uses that sidecar', async () => {
+    const t = tempDir('sfa-warm-model-');
+    cleanups.push(t.cleanup);
+    const model = buildTinyModel(t.dir);
+    const lines: string[] = [];
+    const logger: Logger = { ...silentLogger, info: (message: string) => lines.push(message) };
+    const { engine } = await setup({}, { logger, separation: { model: 'tiny', repo: model.dir, device: 'cpu' } });
+    expect(engine.sidecars.processing.processes).toBe(0);
+    const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('w')}`]);
+    const id = tracks[0]!.id;
+    await until('download completed', () => jobIn(engine, id, 'download', ['completed', 'discarded', 'retryable']));
+    const warmed = await until('the warm-up', () => lines.find((l) => l.startsWith('separation: tiny warm in')), 60_000);
+    expect(warmed).toContain(`while track ${id} downloads`);
+    // the processing queue is paused: the warm-up is what started this sidecar, and it holds the model
+    expect(engine.sidecars.processing.processes).toBe(1);
+    const again = await engine.sidecars.processing.run<{ warm: boolean }>('warm', { model: 'tiny', repo: model.dir, device: 'cpu' });
+    expect(again.warm).toBe(true);
+    engine.scheduler.resumeQueue('processing');
+    const separated = await until('separation', () => jobIn(engine, id, 'separate', ['completed', 'discarded', 'retryable']), 60_000);
+    expect(separated.state).toBe('completed');
+    expect(engine.sidecars.processing.processes).toBe(1); // no cold process started beside the warm one
+  }, 90_000);
+
+  it('leaves models the store does not hold yet (the job downloads them first) and the DSP separator alone', async () => {
+    const lines: string[] = [];
+    const logger: Logger = { ...silentLogger, info: (message: string) => lines.push(message) };
+    const { engine } = await setup({}, { logger, separation: { model: 'htdemucs' } });
+    const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('x')}`]);
+    await until('download completed', () => jobIn(engine, tracks[0]!.id, 'download', ['completed', 'discarded', 'retryable']));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lines.filter((l) => l.startsWith('separation:'))).toEqual([]);
+    expect(engine.sidecars.processing.processes).toBe(0);
   });
 });
 

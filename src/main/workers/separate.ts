@@ -82,6 +82,21 @@ function modelRepo(deps: WorkerDeps, args: SeparateArgs): string | undefined {
   return existsSync(join(deps.paths.models, `${args.model}.yaml`)) ? deps.paths.models : undefined;
 }
 
+/**
+ * What picks and prepares the model in the sidecar (model, device, its folder, precision): the
+ * same for a job's `separate` request and for the `warm` that loads it ahead of the job
+ * (separation-warmup.ts), so that the warmed model is the one the job finds.
+ */
+export function modelParams(deps: WorkerDeps, args: SeparateArgs): Record<string, string> {
+  const repo = modelRepo(deps, args);
+  return {
+    model: args.model,
+    device: args.device ?? SEPARATION_DEFAULTS.device,
+    ...(repo ? { repo } : {}),
+    ...(args.precision ? { precision: args.precision } : {}),
+  };
+}
+
 /** Free bytes on the GPU a job will use, asked of an idle processing sidecar (null: unknown). */
 async function currentFreeMemory(deps: WorkerDeps, devices: readonly SidecarDevice[]): Promise<number | null> {
   const cuda = devices.find((d) => d.type === 'cuda');
@@ -156,16 +171,13 @@ export function processingWorker(deps: WorkerDeps) {
           {
             path: track.path,
             outDir: tempDir,
-            model: args.model,
-            device: args.device ?? SEPARATION_DEFAULTS.device,
+            ...modelParams(deps, args),
             format: args.format ?? SEPARATION_DEFAULTS.format,
             shifts: args.shifts ?? SEPARATION_DEFAULTS.shifts,
             overlap: args.overlap ?? SEPARATION_DEFAULTS.overlap,
             ...(args.segment !== undefined ? { segment: args.segment } : {}),
             ...(args.twoStems ? { twoStems: args.twoStems } : {}),
             ...(args.instrumental ? { instrumental: true } : {}),
-            ...(modelRepo(deps, args) ? { repo: modelRepo(deps, args) } : {}),
-            ...(args.precision ? { precision: args.precision } : {}),
           },
           {
             signal: ctx.signal,
