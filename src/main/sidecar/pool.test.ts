@@ -147,6 +147,7 @@ describe('sidecar process and pool (real Python)', () => {
     expect(next.pid).not.toBe(first.pid);
     expect(p.processes).toBe(1);
   });
+
   it('sends the next caller to a warm-up in flight instead of starting a cold process beside it', async () => {
     const p = pool(2);
     const warming = p.warmUp<{ pid: number }>('ping', { busySeconds: 1.5 });

@@ -305,7 +305,7 @@ describe('the separation model, loaded while the track downloads', () => {
     expect(engine.sidecars.processing.processes).toBe(1); // no cold process started beside the warm one
   }, 90_000);
 
-  it('leaves models the store does not hold yet (the job downloads them first) and the DSP separator alone', async () => {
+  it('leaves a model the store does not hold yet alone (the job downloads it first)', async () => {
     const lines: string[] = [];
     const logger: Logger = { ...silentLogger, info: (message: string) => lines.push(message) };
     const { engine } = await setup({}, { logger, separation: { model: 'htdemucs' } });
