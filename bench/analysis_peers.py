@@ -85,13 +85,26 @@ def run_peers(paths: list[str], tempo: bool, cached_only: bool = False, essentia
     if todo and not cached_only:
         args = ([str(PEERS_PYTHON), str(ROOT / "bench" / "analysis_peers_worker.py")] + (["--tempo"] if tempo else [])
                 + (["--no-madmom"] if essentia_only else []))
+        def next_clip() -> str | None:
+            # Checked just before it is sent: a second worker (--reverse) that has met this one
+            # half-way finds the clips already answered and stops instead of running them again.
+            while todo:
+                path = todo.pop(0)
+                if not cached[path].exists() and not target[path].exists():
+                    return path
+            return None
+
         with subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as proc:
-            proc.stdin.write("\n".join(todo) + "\n")
-            proc.stdin.close()
-            for line in proc.stdout:  # one line per clip, cached as it comes (a long run can be cut)
-                r = json.loads(line)
+            while (path := next_clip()) is not None:
+                proc.stdin.write(path + "\n")
+                proc.stdin.flush()
+                line = proc.stdout.readline()
+                if not line:  # the worker died: its exit status says why
+                    break
+                r = json.loads(line)  # one line per clip, cached as it comes (a long run can be cut)
                 target[r["path"]].write_text(json.dumps(r))
                 print(f"  peers: {Path(r['path']).parent.name[:40]} {r['keys']} {r['tempo']}", flush=True)
+            proc.stdin.close()
         if proc.returncode:
             raise subprocess.CalledProcessError(proc.returncode, args)
     found = {p: cached[p] if cached[p].exists() else partial[p] for p in paths}
