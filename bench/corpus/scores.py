@@ -20,11 +20,11 @@ cadence); a short piece is one span, whole. A span is kept only when three readi
 Spans failing any of these (modal, modulating, ending elsewhere) are counted by reason and left
 out. Each kept span is rendered COPIES times, each time transposed to the next key of its split
 and mode round the circle of fifths (so that the set covers all 24 keys) and with the next
-soundfont (so that a span is heard through both), every bar played once (``played_once``: music21's
-MIDI export would play its repeats again), cut one second after the cadence chord ends, and every render has a detuned twin (DETUNE_CENTS in
-turn for each soundfont: resampled, a record played off A4 = 440 Hz), so that the detuned score
-and the in-tune one cover the same spans, all of them (with a twin for every other span, one
-near-tie moved the gap between them by 0.024). Split by work (a quartet's movements stay
+soundfont (so that a span is heard through both), every bar played once (``played_once``:
+music21's MIDI export would play its repeats again), cut one second after the cadence chord ends,
+and every render has a detuned twin (DETUNE_CENTS in turn for each soundfont: resampled, a record
+played off A4 = 440 Hz), so that the detuned score and the in-tune one cover the same spans, all
+of them (with a twin for every other span, one near-tie moved the gap between them by 0.024). Split by work (a quartet's movements stay
 together; each work's side is kept in splits.json beside this file), new works balanced greedily:
 no piece has renders in both splits.
 Everything lands in bench/.cache/scores/<name>/ (index: bench/.cache/scores/index.json).
