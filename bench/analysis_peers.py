@@ -226,10 +226,11 @@ def evaluate(per_key: int, verbose: bool, with_peers: bool = True, peers_only: b
             estimates[name] = (estimates[name][0], value)
         for est, (k, t) in estimates.items():
             if k is not None:
+                weighted = key_score(truth, k)
                 for c in (corpus, TWINS) if path in twins else (corpus,):
-                    add(c, est, "kw", key_score(truth, k))
+                    add(c, est, "kw", weighted)
                     add(c, est, "kx", float(k == truth))
-                    by_path.setdefault((c, est), {})[path] = key_score(truth, k)
+                    by_path.setdefault((c, est), {})[path] = weighted
             if bpm is not None and t is not None and not key_only:
                 add(corpus, est, "a1", float(acc1(bpm, t)))
                 add(corpus, est, "a2", float(acc2(bpm, t)))

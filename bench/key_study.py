@@ -47,6 +47,7 @@ def features(path: str) -> dict[str, np.ndarray]:
         FEAT.mkdir(parents=True, exist_ok=True)
         np.savez(out, **f)
     f["path"] = path
+    f["digest"] = h  # the render's content hash, which names every feature cached for it
     return f
 
 
@@ -54,8 +55,7 @@ def chroma_cqt(f: dict) -> np.ndarray:
     """librosa's chroma_cqt (the costliest feature: computed only for the variants that use it)."""
     if "cqt" in f:
         return f["cqt"]
-    h = hashlib.sha1(Path(f["path"]).read_bytes()).hexdigest()[:16]
-    out = FEAT / f"{h}-cqt.npy"
+    out = FEAT / f"{f['digest']}-cqt.npy"
     if not out.exists():
         import librosa
 
@@ -348,9 +348,14 @@ VARIANTS = {
 # ---------------------------------------------------------------------------------------------
 # 1.4.0 study (issue 14, part 3): tonic cues that keys.py can read from its own pitch spectrogram.
 
+def cadences(f: dict) -> np.ndarray:
+    """keys.py's cadence term (1.3.0 on): CADENCE_W x z(cadences, none in the last CADENCE_TAIL_S)."""
+    return keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S)
+
+
 def base13(f: dict) -> np.ndarray:
     """keys.py 1.3.0: z(KK bass x2) + z(chord functions) + 0.25 z(cadences, none in the last 4 s)."""
-    return prof(f, "krumhansl") + func(f) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S)
+    return prof(f, "krumhansl") + func(f) + cadences(f)
 
 
 def first_chord(f: dict, both: bool = True) -> np.ndarray:
@@ -584,7 +589,7 @@ VARIANTS.update({
 
 def base14(f: dict, kk: np.ndarray | None = None) -> np.ndarray:
     """keys.py 1.4.0 with its KK term replaced by ``kk`` (z-scored key scores)."""
-    return (prof(f, "krumhansl") if kk is None else kk) + run_func(f) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S)
+    return (prof(f, "krumhansl") if kk is None else kk) + run_func(f) + cadences(f)
 
 
 def linear(f: dict) -> np.ndarray:
@@ -666,7 +671,7 @@ def chords_sounding(f: dict, harmonics: int, slope: float) -> np.ndarray:
         p = path_sounding(f, harmonics, slope)
         return (z(keys.FUNCTIONS @ keys.run_histogram(p)), z(keys.cadence_scores(p)))
     funcs, cads = _cached(f, f"chsnd-{harmonics}-{slope}", build)
-    return prof(f, "krumhansl", harmonics=keys.PROFILE_HARMONICS, slope=keys.PROFILE_SLOPE) + funcs + keys.CADENCE_W * cads
+    return sounding(f) + funcs + keys.CADENCE_W * cads
 
 
 GROUPS["triads"] = {f"1.5.0, chord path on sounding triads {_n} {_sl}": (lambda f, n=_n, sl=_sl: chords_sounding(f, n, sl))
@@ -677,8 +682,7 @@ def grid(f: dict) -> dict[str, np.ndarray]:
     """The analyzer's own beats and downbeats of the render (analyze.tempo_of + grid_of), cached
     beside its features."""
     def build():
-        h = hashlib.sha1(Path(f["path"]).read_bytes()).hexdigest()[:16]
-        out = FEAT / f"{h}-grid.npz"
+        out = FEAT / f"{f['digest']}-grid.npz"
         if not out.exists():
             y = source.decode_window(f["path"], 22050, 1)[0]
             tempo, shared = analyze.tempo_of(y)
@@ -723,7 +727,7 @@ def margin(x: np.ndarray) -> float:
 
 def terms15(f: dict) -> tuple[np.ndarray, np.ndarray]:
     """1.5.0's terms: the sounding profile, and chord functions + cadences."""
-    return sounding(f), run_func(f) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S)
+    return sounding(f), run_func(f) + cadences(f)
 
 
 # Ninth sitting (bench/ANALYSIS.md, "How sure the gaps to the peers are"): the profile alone where
@@ -735,10 +739,10 @@ GROUPS["downbeats"] = {f"1.5.0 + {_w} chords on downbeats": (lambda f, w=_w: sum
                        for _w in (0.25, 0.5, 1.0)}
 GROUPS["downbeats"]["1.5.0 + 0.5 chords on beats"] = lambda f: sum(terms15(f)) + 0.5 * chords_at(f, "beats")
 GROUPS["downbeats"]["1.5.0, functions of the downbeats' chords"] = (
-    lambda f: sounding(f) + chords_at(f, "downbeats") + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S))
+    lambda f: sounding(f) + chords_at(f, "downbeats") + cadences(f))
 for _x in (1.0, 2.0, 4.0):
     GROUPS["downbeats"][f"1.5.0, runs holding a downbeat x{1 + _x:g}"] = (
-        lambda f, x=_x: sounding(f) + runs_on_downbeats(f, x) + keys.CADENCE_W * cad_pc(f, tail=keys.CADENCE_TAIL_S))
+        lambda f, x=_x: sounding(f) + runs_on_downbeats(f, x) + cadences(f))
 for _group in GROUPS.values():
     _group["1.4.0 (base)"] = base14
     _group["keys.py as it stands"] = VARIANTS["keys.py as it stands"]

@@ -281,13 +281,16 @@ describe('DownloadWorker with spotdl', () => {
   });
 });
 
+/** A logger that keeps the info lines (the warm-up reports there). */
+const infoRecorder = (lines: string[]): Logger => ({ ...silentLogger, info: (message: string) => void lines.push(message) });
+
 describe('the separation model, loaded while the track downloads', () => {
   it('warms the model of the queued separation in a processing sidecar, and the separation uses that sidecar', async () => {
     const t = tempDir('sfa-warm-model-');
     cleanups.push(t.cleanup);
     const model = buildTinyModel(t.dir);
     const lines: string[] = [];
-    const logger: Logger = { ...silentLogger, info: (message: string) => lines.push(message) };
+    const logger = infoRecorder(lines);
     const { engine } = await setup({}, { logger, separation: { model: 'tiny', repo: model.dir, device: 'cpu' } });
     expect(engine.sidecars.processing.processes).toBe(0);
     const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('w')}`]);
@@ -307,7 +310,7 @@ describe('the separation model, loaded while the track downloads', () => {
 
   it('leaves a model the store does not hold yet alone (the job downloads it first)', async () => {
     const lines: string[] = [];
-    const logger: Logger = { ...silentLogger, info: (message: string) => lines.push(message) };
+    const logger = infoRecorder(lines);
     const { engine } = await setup({}, { logger, separation: { model: 'htdemucs' } });
     const { tracks } = await add(engine, [`https://open.spotify.com/track/${ID('x')}`]);
     await until('download completed', () => jobIn(engine, tracks[0]!.id, 'download', ['completed', 'discarded', 'retryable']));
