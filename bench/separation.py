@@ -11,7 +11,8 @@ them: the same model (``--repo DIR -n NAME``), segment (the model's), ``--overla
 sidecar gets ``threads`` = CPU count explicitly).
 
 (a) single track: our sidecar cold (spawn + hello + model load + separate) vs one
-    `python -m demucs` call, on our default path (``precision: auto``).
+    `python -m demucs` call, on our default path (``precision: auto``); then the median of
+    ``SFA_BENCH_COLD_RUNS`` (default 3) cold sidecars against the median of the CLI's calls.
 (b) batch: N tracks through the warm sidecar vs N CLI calls (interleaved, so that load from
     other processes hits both sides alike); per-track overhead = wall - model compute.
 (c) the exact path (``precision: exact``, float32 in PyTorch): its speed against the CLI (the same
@@ -57,6 +58,10 @@ CACHE = ROOT / "bench" / ".cache" / "separation"
 QUICK = os.environ.get("SFA_BENCH_QUICK") == "1"
 SECONDS = float(os.environ.get("SFA_BENCH_SECONDS", 10.0 if QUICK else 30.0))
 BATCH = 2 if QUICK else 4
+# Our cold sidecars (each a new process, as the CLI's every call): the first before the batch,
+# the others each before one of the CLI's calls. The machines are noisy (one CLI call swung from
+# 21 to 37 s between runs), so the median of several cold runs on each side is the steady figure.
+COLD_RUNS = max(1, min(BATCH, int(os.environ.get("SFA_BENCH_COLD_RUNS", 1 if QUICK else 3))))
 SONG_SECONDS = float(os.environ.get("SFA_BENCH_SONG_SECONDS", 0 if QUICK else 240))
 MODEL = "htdemucs_rand"
 SR = 44100
@@ -244,9 +249,17 @@ def main() -> int:
     log(f"ours cold: hello {hello_s:.2f} s + request {first_wall:.2f} s = {cold:.2f} s "
         f"(load {first['timings']['load']:.2f}, compute {first['timings']['compute']:.2f}); {precision_reason}")
 
-    # --- (b) batch, interleaved (CLI call i, then our warm request i)
-    cli_walls, cli_peaks, results, walls, cpus = [], [], [], [], []
+    # --- (b) batch, interleaved (CLI call i, then our warm request i); before the first
+    # COLD_RUNS - 1 CLI calls, another cold sidecar on the same clip
+    cli_walls, cli_peaks, results, walls, cpus, colds = [], [], [], [], [], [cold]
     for i, clip in enumerate(clips):
+        if 0 < i < COLD_RUNS:
+            t0 = time.perf_counter()
+            cold_car = Sidecar()
+            cold_car.request("separate", {**base, "path": str(clip), "outDir": str(out / "ours" / f"cold{i}")})
+            colds.append(time.perf_counter() - t0)
+            cold_car.close()
+            log(f"{clip.name}: ours cold {colds[-1]:.2f} s")
         wall, peak = run_cli(repo, clip, out / "cli")
         cli_walls.append(wall)
         cli_peaks.append(peak)
@@ -254,8 +267,10 @@ def main() -> int:
         results.append(res)
         walls.append(wall)
         cpus.append(car.last_cpu)
+        timings = res["timings"]
         log(f"{clip.name}: cli {cli_walls[-1]:.2f} s (peak {peak:.0f} MB); ours warm {wall:.2f} s "
-            f"(compute {res['timings']['compute']:.2f})")
+            f"(compute {timings['compute']:.2f}, decode {timings['decode']:.3f}, write {timings['write']:.3f}, "
+            f"outside the job {wall - timings['total']:.3f})")
     batch_ours = sum(walls)
     default_peak = max(first_peak, vm_hwm_mb(car.proc.pid) or 0.0)  # the default path's jobs only
 
@@ -305,6 +320,8 @@ def main() -> int:
     # Every CLI call is a cold process; one call's wall swung by a third between runs here (PyTorch's
     # 2-thread speed does), so the ratio is also given against the median of the four.
     single_median_ratio = cold / statistics.median(cli_walls)
+    # ... and, the steadiest figure, the median of our cold runs against the median of the CLI's.
+    single_medians_ratio = statistics.median(colds) / statistics.median(cli_walls)
     single_warm_ratio = walls[0] / cli_walls[0]
     rtf = sum(computes) / (len(computes) * SECONDS)
     cli_cpus = CLI_CPU[:len(clips)]
@@ -317,6 +334,8 @@ def main() -> int:
         ("single track, cold (spawn+hello+load+separate) s", f"{cold:.2f}", f"{cli_walls[0]:.2f}", f"{single_cold_ratio:.3f}"),
         ("single track, cold, against the CLI's median call s", f"{cold:.2f}", f"{statistics.median(cli_walls):.2f}",
          f"{single_median_ratio:.3f}"),
+        (f"single track, cold: median of our {len(colds)} against the CLI's {len(cli_walls)} s",
+         f"{statistics.median(colds):.2f}", f"{statistics.median(cli_walls):.2f}", f"{single_medians_ratio:.3f}"),
         ("single track, warm sidecar s", f"{walls[0]:.2f}", f"{cli_walls[0]:.2f}", f"{single_warm_ratio:.3f}"),
         ("exact path (float32), cold s", f"{exact_cold:.2f}", f"{cli_walls[0]:.2f}", f"{exact_ratio:.3f}"),
         ("single track, cold: CPU seconds", f"{cold_cpu:.1f}", f"{cli_cpus[0]:.1f}", f"{single_cpu_ratio:.3f}"),
@@ -351,7 +370,8 @@ def main() -> int:
           f"single_warm_ratio={single_warm_ratio:.3f} exact_ratio={exact_ratio:.3f} cli_overhead_s={cli_overhead:.3f} "
           f"rtf_cpu={rtf:.3f} single_cpu_ratio={single_cpu_ratio:.3f} batch_cpu_speedup={batch_cpu_speedup:.3f} "
           f"ours_peak_all_mb={ours_peak_all:.0f} song_peak_mb={song_peak:.0f} song_cli_peak_mb={song_cli_peak:.0f} "
-          f"song_ratio={song_ratio:.3f} single_ratio_cli_median={single_median_ratio:.3f}")
+          f"song_ratio={song_ratio:.3f} single_ratio_cli_median={single_median_ratio:.3f} "
+          f"single_ratio_medians={single_medians_ratio:.3f} cold_runs={len(colds)}")
     return 0
 
 
