@@ -5,7 +5,8 @@ RNN + TempoEstimationProcessor) from the benchmark-only venv (bench/setup_peers.
     python/.venv/bin/python bench/analysis_peers.py [--pieces 48] [--generated-per-key 1]
 
 Corpora: real compositions (bench/corpus/scores.py: music21 scores, 24 keys, 2-3 soundfonts) -
-in tune (dev and held-out halves reported apart) and detuned (+25/-35 cents); the generated
+in tune (dev and held-out halves reported apart) and detuned (+25/-35 cents); Bach's chorales
+(``scores.py --collection chorales``: a second held-out set, never tuned on); the generated
 held-out songs (bench/corpus, seed 202) for key and tempo. Key: MIREX weighted / exact. Tempo:
 Accuracy1 / Accuracy2. Ours also per confidence bucket (how often the top key is right).
 """
@@ -32,13 +33,14 @@ import numpy as np  # noqa: E402
 
 from analysis_accuracy import acc1, acc2, key_score, naive  # noqa: E402
 from corpus import render_all, songs  # noqa: E402
-from corpus.scores import index_items  # noqa: E402
+from corpus.scores import CHORALES, index_items  # noqa: E402
 from sfa_sidecar import analyze  # noqa: E402
 from sfa_sidecar.analysis import keys, source  # noqa: E402
 
 PEERS_PYTHON = ROOT / "bench" / ".venv-peers" / "bin" / "python"
-CORPUS_TAG = {"real dev": "real_dev", "real heldout": "real_heldout", "real detuned": "real_detuned",
-              "real in tune (the detuned ones' twins)": "real_twins", "generated": "generated"}
+CORPUS_TAG = {"real dev": "real_dev", "real heldout": "real_heldout", "real chorales": "real_chorales",
+              "real detuned": "real_detuned", "real in tune (the detuned ones' twins)": "real_twins",
+              "generated": "generated"}
 TWINS = "real in tune (the detuned ones' twins)"
 BUCKETS = (0.0, 0.25, 0.5, 0.75, 1.0001)
 
@@ -52,11 +54,16 @@ PEER_VERSION = 2  # bump when the worker's estimators or their settings change
 
 
 def score_corpus(rebuild: bool = False) -> list[dict]:
-    """The real-composition renders (bench/corpus/scores.py builds them once, with the peers' venv)."""
+    """The real-composition renders (bench/corpus/scores.py builds them once, with the peers' venv):
+    the composers' scores, then Bach's chorales where they have been rendered (a second held-out set)."""
     index = ROOT / "bench" / ".cache" / "scores" / "index.json"
     if rebuild or not index.exists():
         subprocess.run([str(PEERS_PYTHON), str(ROOT / "bench" / "corpus" / "scores.py")], check=True, stdin=subprocess.DEVNULL)
-    return index_items()
+    if not (CHORALES.cache / "index.json").exists():
+        print("the chorales are not rendered, so not measured: bench/.venv-peers/bin/python bench/corpus/scores.py "
+              "--collection chorales", file=sys.stderr)
+        return index_items()
+    return index_items() + index_items(CHORALES.cache)
 
 
 def digest(path: str, tempo: bool, version: int = PEER_VERSION) -> str:
@@ -273,7 +280,7 @@ def paired_difference(ours: dict[str, float], peer: dict[str, float], cluster: d
 
 def report(result: dict) -> dict[str, float]:
     rows = result["rows"]
-    corpora = [c for c in ("real dev", "real heldout", "real detuned", TWINS, "generated") if result["counts"].get(c)]
+    corpora = [c for c in CORPUS_TAG if result["counts"].get(c)]
     estimators = sorted({e for (_, e, _) in rows}, key=lambda e: (e != "ours", e))
     mean = lambda c, e, m: float(np.mean(rows[(c, e, m)])) if (c, e, m) in rows else float("nan")  # noqa: E731
     print("\nkey: MIREX weighted / exact  (n = " + ", ".join(f"{c} {result['counts'][c]}" for c in corpora) + ")")

@@ -1,8 +1,13 @@
-"""Real compositions for the key benchmark: public-domain scores from music21's corpus (not its
-Bach chorales: those are kept for an independent check), rendered through fluidsynth.
+"""Real compositions for the key benchmark: public-domain scores from music21's corpus, rendered
+through fluidsynth, in two collections:
+
+- ``scores``: the composers' folders (FOLDERS), split by work into dev and held-out;
+- ``chorales``: J. S. Bach's four-part chorales (music21's ``bach`` folder), a second held-out set,
+  all of it: no key method was ever chosen or tuned on it. One render per span, no detuned twins
+  (the scores' twins answer the tuning question); each chorale is its own work.
 
 Run with the peers venv (music21 lives there, never in the app's):
-    bench/.venv-peers/bin/python bench/corpus/scores.py
+    bench/.venv-peers/bin/python bench/corpus/scores.py [--collection chorales]
 
 The truth describes the rendered span, not the whole score. From each movement up to two spans
 are taken: the opening (from the first bar to the last authentic cadence in the home key that
@@ -27,7 +32,7 @@ played off A4 = 440 Hz), so that the detuned score and the in-tune one cover the
 of them (with a twin for every other span, one near-tie moved the gap between them by 0.024). Split by work (a quartet's movements stay
 together; each work's side is kept in splits.json beside this file), new works balanced greedily:
 no piece has renders in both splits.
-Everything lands in bench/.cache/scores/<name>/ (index: bench/.cache/scores/index.json).
+Everything lands in bench/.cache/<collection>/<name>/ (index: bench/.cache/<collection>/index.json).
 """
 
 from __future__ import annotations
@@ -40,11 +45,12 @@ import shutil
 import subprocess
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-CACHE = Path(__file__).resolve().parent.parent / ".cache" / "scores"
+CACHE_ROOT = Path(__file__).resolve().parent.parent / ".cache"
 # Each work's split, kept in the repository: the cache can be lost (a new machine), and a rebuilt
 # corpus must not move a work that the key method was chosen on into the held-out split. New works
 # are added here by the greedy rule (split()) when the corpus grows; commit the file with them.
@@ -73,6 +79,28 @@ COPIES = 3
 VERSION = 2  # bump when the span rule changes: cached truths of older rules are ignored
 
 
+@dataclass(frozen=True)
+class Collection:
+    """Which of music21's folders, rendered how: ``copies`` renders per span, a detuned twin of
+    each or not, and every work on one side (``side``) or split by works (``SPLITS``)."""
+
+    name: str
+    folders: tuple[str, ...]
+    copies: int
+    twins: bool
+    side: str | None = None
+
+    @property
+    def cache(self) -> Path:
+        return CACHE_ROOT / self.name
+
+
+SCORES = Collection("scores", FOLDERS, COPIES, twins=True)
+CHORALES = Collection("chorales", ("bach",), 1, twins=False, side="chorales")
+COLLECTIONS = {c.name: c for c in (SCORES, CHORALES)}
+CACHE = SCORES.cache  # where the callers that name no collection read
+
+
 def soundfonts() -> list[str]:
     return [p for p in SOUNDFONTS if os.path.exists(p)]
 
@@ -81,12 +109,12 @@ def key_name(tonic: int, mode: str) -> str:
     return f"{(MAJOR_NAMES if mode == 'major' else MINOR_NAMES)[tonic % 12]} {mode}"
 
 
-def sources() -> list[Path]:
+def sources(col: Collection = SCORES) -> list[Path]:
     import music21
 
     root = Path(music21.__file__).parent / "corpus"
     found: list[Path] = []
-    for folder in FOLDERS:
+    for folder in col.folders:
         for p in sorted((root / folder).rglob("*")):
             if p.name in SKIP:
                 continue
@@ -103,10 +131,10 @@ def corpus_file(source: str) -> Path:
     return Path(music21.__file__).parent / "corpus" / source.split("/music21/corpus/", 1)[-1]
 
 
-def write_index(items: list[dict], rejects: dict[str, int]) -> None:
-    part = CACHE / "index.json.part"
+def write_index(items: list[dict], rejects: dict[str, int], cache: Path = CACHE) -> None:
+    part = cache / "index.json.part"
     part.write_text(json.dumps({"items": items, "rejected": rejects}, indent=1))
-    os.replace(part, CACHE / "index.json")
+    os.replace(part, cache / "index.json")
 
 
 def index_items(cache: Path = CACHE) -> list[dict]:
@@ -303,13 +331,13 @@ def detune(src: Path, cents: float, out: Path) -> None:
     os.replace(part, out)
 
 
-def select(cached_only: bool = False) -> tuple[list[dict], dict[str, int]]:
+def select(col: Collection = SCORES, cached_only: bool = False) -> tuple[list[dict], dict[str, int]]:
     """Every span that passes, with its source (cached per score: parsing and chordifying a
     quartet movement takes a while). Smallest scores first."""
-    folder = CACHE / f"spans-v{VERSION}"
+    folder = col.cache / f"spans-v{VERSION}"
     folder.mkdir(parents=True, exist_ok=True)
     spans, rejects = [], {}
-    for path in sorted(sources(), key=lambda p: p.stat().st_size):
+    for path in sorted(sources(col), key=lambda p: p.stat().st_size):
         cache = folder / (work_of(path).replace("/", "-") + "-" + path.stem + ".json")
         if cache.exists():
             kept, rej = json.loads(cache.read_text())
@@ -350,12 +378,12 @@ def split(spans: list[dict], frozen: dict[str, str] | None = None) -> dict[str, 
     return out
 
 
-def earlier_renders() -> dict[tuple[str, str, int], dict]:
+def earlier_renders(cache: Path = CACHE) -> dict[tuple[str, str, int], dict]:
     """(source, part, copy) -> the index entry of a span rendered by an earlier run: it keeps its
     key, soundfont and detuning, so a grown corpus re-renders nothing and re-runs no peer."""
-    if not (CACHE / "index.json").exists():
+    if not (cache / "index.json").exists():
         return {}
-    return {(i["source"], i["part"], i["copy"]): i for i in index_items()}
+    return {(i["source"], i["part"], i["copy"]): i for i in index_items(cache)}
 
 
 def played_once(excerpt):
@@ -382,7 +410,7 @@ def played_once(excerpt):
 PLAYED_ONCE = "once"
 
 
-def make_renders(group: list[tuple[dict, dict]], fonts: list[str]) -> list[tuple[dict, str | None]]:
+def make_renders(group: list[tuple[dict, dict]], fonts: list[str], cache: Path = CACHE) -> list[tuple[dict, str | None]]:
     """Render (and detune) the renders of one score that are missing or were made with its repeats
     expanded; (info, why it failed or None)."""
     from music21 import converter
@@ -390,7 +418,7 @@ def make_renders(group: list[tuple[dict, dict]], fonts: list[str]) -> list[tuple
     score = None
     out: list[tuple[dict, str | None]] = []
     for s, info in group:
-        folder = CACHE / info["name"]
+        folder = cache / info["name"]
         wav = Path(info["renders"][0]["path"])
         stale = not info.get(PLAYED_ONCE)
         if stale or not all(Path(r["path"]).exists() for r in info["renders"]):
@@ -414,17 +442,11 @@ def make_renders(group: list[tuple[dict, dict]], fonts: list[str]) -> list[tuple
     return out
 
 
-def build(cached_only: bool = False) -> list[dict]:
-    fonts = soundfonts()
-    if len(fonts) < 2 or shutil.which("fluidsynth") is None:
-        sys.exit("fluidsynth and two soundfonts are needed: apt-get install -y fluidsynth fluid-soundfont-gm "
-                 "timgm6mb-soundfont")
-    spans, rejects = select(cached_only)
-    earlier = earlier_renders()
-    frozen = json.loads(SPLITS.read_text()) if SPLITS.exists() else {}
-    sides = split(spans, {**frozen, **{i["work"]: i["split"] for i in earlier.values()}})
-    if any(frozen.get(w) != side for w, side in sides.items()):
-        SPLITS.write_text(json.dumps({**frozen, **sides}, indent=1, sort_keys=True) + "\n")
+def plan_renders(col: Collection, spans: list[dict], sides: dict[str, str], earlier: dict[tuple[str, str, int], dict],
+                 fonts: list[str]) -> list[tuple[dict, dict]]:
+    """(span, index entry) of every render: an earlier run's entry where there is one, else a new
+    one, transposed round the circle of fifths of its side and mode, with the next soundfont
+    (and, where the collection has twins, the next detuning)."""
     jobs: list[tuple[dict, dict]] = []
     # The new spans continue the earlier ones' round of keys, soundfonts and detunings.
     counters: dict[tuple[str, str], int] = {}
@@ -432,7 +454,7 @@ def build(cached_only: bool = False) -> list[dict]:
     for i in earlier.values():
         counters[(i["split"], i["mode"])] = counters.get((i["split"], i["mode"]), 0) + 1
         per_split[i["split"]] = per_split.get(i["split"], 0) + 1
-    all_copies = [(s, c) for s in spans for c in range(COPIES)]
+    all_copies = [(s, c) for s in spans for c in range(col.copies)]
     jobs.extend((s, earlier[(s["source"], s["part"], c)]) for s, c in all_copies if (s["source"], s["part"], c) in earlier)
     for s, copy in ((s, c) for s, c in all_copies if (s["source"], s["part"], c) not in earlier):
         side = sides[s["work"]]
@@ -448,16 +470,35 @@ def build(cached_only: bool = False) -> list[dict]:
         named = [VERSION, s["source"], s["part"], s["m0"], s["m1"], shift, font] + ([copy] if copy else [])
         tag = hashlib.sha1(json.dumps(named).encode()).hexdigest()[:10]
         name = f"{s['work'].replace('/', '-')}-{Path(s['source']).stem}-{s['part']}-{tag}"
-        folder = CACHE / name
+        folder = col.cache / name
         wav = folder / "render.wav"
         renders = [{"path": str(wav), "cents": 0.0}]
-        cents = DETUNE_CENTS[(index // len(fonts)) % len(DETUNE_CENTS)]
-        renders.append({"path": str(folder / f"detuned{cents:+.0f}.wav"), "cents": cents})
+        if col.twins:
+            cents = DETUNE_CENTS[(index // len(fonts)) % len(DETUNE_CENTS)]
+            renders.append({"path": str(folder / f"detuned{cents:+.0f}.wav"), "cents": cents})
         info = {"name": name, "source": s["source"], "work": s["work"], "part": s["part"], "copy": copy,
                 "measures": [s["m0"], s["m1"]], "key": key_name(target, s["mode"]), "tonic": target, "mode": s["mode"],
                 "shift": shift, "soundfont": Path(font).name, "split": side, "music21": s["analysis"],
                 "seconds": round(s["seconds"], 2), "renders": renders}
         jobs.append((s, info))
+    return jobs
+
+
+def build(col: Collection = SCORES, cached_only: bool = False) -> list[dict]:
+    fonts = soundfonts()
+    if len(fonts) < 2 or shutil.which("fluidsynth") is None:
+        sys.exit("fluidsynth and two soundfonts are needed: apt-get install -y fluidsynth fluid-soundfont-gm "
+                 "timgm6mb-soundfont")
+    spans, rejects = select(col, cached_only)
+    earlier = earlier_renders(col.cache)
+    if col.side:
+        sides = {s["work"]: col.side for s in spans}
+    else:
+        frozen = json.loads(SPLITS.read_text()) if SPLITS.exists() else {}
+        sides = split(spans, {**frozen, **{i["work"]: i["split"] for i in earlier.values()}})
+        if any(frozen.get(w) != side for w, side in sides.items()):
+            SPLITS.write_text(json.dumps({**frozen, **sides}, indent=1, sort_keys=True) + "\n")
+    jobs = plan_renders(col, spans, sides, earlier, fonts)
     done: list[dict] = []
     order = {info["name"]: n for n, (_, info) in enumerate(jobs)}
     # Processes, not threads (music21's parse is pure Python: threads took turns on one core), at
@@ -469,7 +510,7 @@ def build(cached_only: bool = False) -> list[dict]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     with ProcessPoolExecutor(max_workers=max(1, min(2, os.cpu_count() or 1))) as pool:
-        futures = [pool.submit(make_renders, group, fonts) for group in by_source.values()]
+        futures = [pool.submit(make_renders, group, fonts, col.cache) for group in by_source.values()]
         for future in as_completed(futures):
             for info, why in future.result():
                 if why:
@@ -477,11 +518,11 @@ def build(cached_only: bool = False) -> list[dict]:
                     continue
                 done.append(info)
                 # Written after every score: the peers can start on the first renders (analysis_peers.py).
-                write_index(sorted(done, key=lambda i: order[i["name"]]), rejects)
+                write_index(sorted(done, key=lambda i: order[i["name"]]), rejects, col.cache)
                 print(f"{info['name']:60s} {info['split']:7s} {info['key']:9s} shift {info['shift']:+d} "
                       f"{info['seconds']:5.1f} s {info['soundfont']}", flush=True)
     items = sorted(done, key=lambda i: order[i["name"]])
-    write_index(items, rejects)
+    write_index(items, rejects, col.cache)
     return items
 
 
@@ -489,11 +530,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cached-only", action="store_true",
                     help="only the scores whose spans are already selected (parsing the big quartets takes long)")
-    items = build(ap.parse_args().cached_only)
+    ap.add_argument("--collection", choices=sorted(COLLECTIONS), default=SCORES.name)
+    args = ap.parse_args()
+    col = COLLECTIONS[args.collection]
+    items = build(col, args.cached_only)
     keys = {i["key"] for i in items}
-    by_split = {s: sum(1 for i in items if i["split"] == s) for s in ("dev", "heldout")}
+    by_split = {s: sum(1 for i in items if i["split"] == s) for s in sorted({i["split"] for i in items})}
     print(f"{len(items)} spans ({by_split}), {len({i['work'] for i in items})} works, {len(keys)} distinct keys, "
-          f"index at {CACHE / 'index.json'}")
+          f"index at {col.cache / 'index.json'}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """bench/corpus/scores.py (the real-composition key corpus): the split keeps the works of an
-earlier index where they were, renders are found in the reading checkout's cache, and a MIDI file
-whose end lies hours after the music renders only the span asked for."""
+earlier index where they were, the chorales are a held-out side of their own, renders are found
+in the reading checkout's cache, and a MIDI file whose end lies hours after the music renders
+only the span asked for."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ SOUNDFONT = Path("/usr/share/sounds/sf2/TimGM6mb.sf2")
 
 def load_scores():
     spec = importlib.util.spec_from_file_location("bench_scores", ROOT / "bench" / "corpus" / "scores.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = sys.modules.setdefault(spec.name, importlib.util.module_from_spec(spec))
+    spec.loader.exec_module(module)  # registered first: its dataclasses look their module up
     return module
 
 
@@ -43,6 +44,33 @@ def test_split_keeps_earlier_works_and_balances_the_new_ones():
     kept = scores.split(grown, fresh)
     assert {w: kept[w] for w in fresh} == fresh
     assert kept["d"] == "dev" and kept["e"] == "heldout"  # sides before d: dev 3, heldout 3
+
+
+def _span(work: str, tonic: int, mode: str) -> dict:
+    return {"source": f"/x/music21/corpus/{work}.mxl", "work": work, "part": "opening", "m0": 1, "m1": 9,
+            "tonic": tonic, "mode": mode, "analysis": "-", "seconds": 20.0}
+
+
+def test_the_chorales_are_one_held_out_side_rendered_once_without_twins():
+    scores = load_scores()
+    spans = [_span(f"bach/bwv{n}", n % 12, "major" if n % 3 else "minor") for n in range(1, 7)]
+    fonts = ["/sf/A.sf2", "/sf/B.sf2"]
+    chorales = scores.plan_renders(scores.CHORALES, spans, {s["work"]: "chorales" for s in spans}, {}, fonts)
+    assert [info["split"] for _, info in chorales] == ["chorales"] * 6
+    assert all(len(info["renders"]) == 1 and info["renders"][0]["cents"] == 0.0 for _, info in chorales)
+    assert all(Path(info["renders"][0]["path"]).parent.parent == scores.CACHE_ROOT / "chorales" for _, info in chorales)
+    assert {info["soundfont"] for _, info in chorales} == {"A.sf2", "B.sf2"}  # heard through both
+    majors = [info["tonic"] for s, info in chorales if s["mode"] == "major"]
+    assert len(set(majors)) == len(majors)  # each major span in another key, round the circle of fifths
+    # The composers' scores: three renders a span, each with its detuned twin, in their own cache.
+    composers = scores.plan_renders(scores.SCORES, spans[:2], {"bach/bwv1": "dev", "bach/bwv2": "heldout"}, {}, fonts)
+    assert len(composers) == 2 * scores.COPIES
+    assert all(len(info["renders"]) == 2 and info["renders"][1]["cents"] != 0 for _, info in composers)
+    assert all(Path(info["renders"][0]["path"]).parent.parent == scores.CACHE for _, info in composers)
+    # A second run keeps what the first planned (no render made again, no peer run again).
+    earlier = {(s["source"], s["part"], info["copy"]): info for s, info in chorales[:3]}
+    again = scores.plan_renders(scores.CHORALES, spans, {s["work"]: "chorales" for s in spans}, earlier, fonts)
+    assert [info for _, info in again[:3]] == [info for _, info in chorales[:3]]
 
 
 def test_index_paths_resolve_in_this_checkout(tmp_path):
@@ -88,7 +116,7 @@ from pathlib import Path
 import mido
 from music21 import bar, meter, note, repeat, spanner, stream
 spec = importlib.util.spec_from_file_location("scores", sys.argv[1])
-scores = importlib.util.module_from_spec(spec)
+scores = sys.modules.setdefault("scores", importlib.util.module_from_spec(spec))
 spec.loader.exec_module(scores)
 
 def span(marks=False):
