@@ -38,7 +38,8 @@ from sfa_sidecar import analyze  # noqa: E402
 from sfa_sidecar.analysis import keys, source  # noqa: E402
 
 PEERS_PYTHON = ROOT / "bench" / ".venv-peers" / "bin" / "python"
-CORPUS_TAG = {"real dev": "real_dev", "real heldout": "real_heldout", "real chorales": "real_chorales",
+CORPUS_TAG = {"real dev": "real_dev", "real heldout": "real_heldout", "real chorales-dev": "real_chorales_dev",
+              "real chorales-heldout": "real_chorales_heldout",
               "real detuned": "real_detuned", "real in tune (the detuned ones' twins)": "real_twins",
               "generated": "generated"}
 TWINS = "real in tune (the detuned ones' twins)"

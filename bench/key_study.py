@@ -1,6 +1,7 @@
 """Key-method study on the DEV splits only: real compositions (bench/corpus/scores.py, dev
-spans, in tune) and the 96 generated dev songs (analysis_accuracy.py --compare's set). The
-held-out halves are never read here.
+spans, in tune), the dev half of Bach's chorales (``scores.py --collection chorales``, where
+rendered) and the generated dev songs (analysis_accuracy.py --compare's set, and two more seeds).
+The held-out halves are never read here.
 
     python/.venv/bin/python bench/key_study.py [--variants a,b,... | --group NAME]
 
@@ -28,7 +29,7 @@ jit_cache.configure()
 import numpy as np  # noqa: E402
 
 from analysis_accuracy import key_score  # noqa: E402
-from corpus.scores import index_items  # noqa: E402
+from corpus.scores import CHORALES, index_items  # noqa: E402
 from sfa_sidecar import analyze  # noqa: E402
 from sfa_sidecar.analysis import keys, source  # noqa: E402
 
@@ -732,8 +733,13 @@ def terms15(f: dict) -> tuple[np.ndarray, np.ndarray]:
 
 # Ninth sitting (bench/ANALYSIS.md, "How sure the gaps to the peers are"): the profile alone where
 # its own margin is wide; metrical weight for the chords.
-GROUPS["gate"] = {f"profile alone when its margin > {_t}": (
-    lambda f, t=_t: (lambda p, rest: p if margin(p) > t else p + rest)(*terms15(f))) for _t in (0.3, 0.5, 0.7, 0.9)}
+def gated(f: dict, threshold: float) -> np.ndarray:
+    """The profile alone where its own margin exceeds ``threshold``, else 1.5.0's sum."""
+    p, rest = terms15(f)
+    return p if margin(p) > threshold else p + rest
+
+
+GROUPS["gate"] = {f"profile alone when its margin > {_t}": (lambda f, t=_t: gated(f, t)) for _t in (0.3, 0.5, 0.7, 0.9)}
 GROUPS["gate"]["profile alone"] = sounding
 GROUPS["downbeats"] = {f"1.5.0 + {_w} chords on downbeats": (lambda f, w=_w: sum(terms15(f)) + w * chords_at(f, "downbeats"))
                        for _w in (0.25, 0.5, 1.0)}
@@ -743,6 +749,23 @@ GROUPS["downbeats"]["1.5.0, functions of the downbeats' chords"] = (
 for _x in (1.0, 2.0, 4.0):
     GROUPS["downbeats"][f"1.5.0, runs holding a downbeat x{1 + _x:g}"] = (
         lambda f, x=_x: sounding(f) + runs_on_downbeats(f, x) + cadences(f))
+
+
+def among_close(f: dict, width: float) -> np.ndarray:
+    """1.5.0's sum, but only the keys whose profile score is within ``width`` of the profile's best
+    may win: the chord terms choose among the profile's close candidates, never against it."""
+    p, rest = terms15(f)
+    return np.where(p >= p.max() - width, p + rest, -np.inf)
+
+
+# Tenth sitting: the chorales' dev half read the profile alone at 0.973 and keys.py at 0.884 (the
+# generated dev songs: 0.744 against 0.834): let the chords break the profile's near-ties only.
+GROUPS["close"] = {f"1.5.0 among the profile's keys within {_w}": (lambda f, w=_w: among_close(f, w))
+                   for _w in (0.25, 0.5, 0.75, 1.0, 1.5)}
+GROUPS["close"]["the profile and chord functions, no cadences"] = lambda f: sounding(f) + run_func(f)
+GROUPS["close"]["the profile and cadences, no chord functions"] = lambda f: sounding(f) + cadences(f)
+for _t in (0.1, 0.2):
+    GROUPS["close"][f"profile alone when its margin > {_t}"] = lambda f, t=_t: gated(f, t)
 for _group in GROUPS.values():
     _group["1.4.0 (base)"] = base14
     _group["keys.py as it stands"] = VARIANTS["keys.py as it stands"]
@@ -755,6 +778,10 @@ def dev_items(generated: bool) -> dict[str, list[tuple[str, tuple[int, str]]]]:
     items = index_items() if index_path.exists() else []
     corpora["real dev"] = [(i["renders"][0]["path"], (i["tonic"], i["mode"])) for i in items
                            if i["split"] == "dev" and Path(i["renders"][0]["path"]).exists()]
+    # Bach's chorales, their dev half (never their held-out one): rendered by scores.py --collection chorales.
+    if (CHORALES.cache / "index.json").exists():
+        corpora["chorales dev"] = [(i["renders"][0]["path"], (i["tonic"], i["mode"])) for i in index_items(CHORALES.cache)
+                                   if i["split"] == "chorales-dev" and Path(i["renders"][0]["path"]).exists()]
     if generated:
         import corpus as gen
 

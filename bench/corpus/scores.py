@@ -82,7 +82,8 @@ VERSION = 2  # bump when the span rule changes: cached truths of older rules are
 @dataclass(frozen=True)
 class Collection:
     """Which of music21's folders, rendered how: ``copies`` renders per span, a detuned twin of
-    each or not, and every work on one side (``side``) or split by works (``SPLITS``)."""
+    each or not, and its works split into dev and held-out halves by ``SPLITS`` (balanced) or,
+    where ``side`` names the collection's own halves, by a hash of each work (``hashed_side``)."""
 
     name: str
     folders: tuple[str, ...]
@@ -99,6 +100,12 @@ SCORES = Collection("scores", FOLDERS, COPIES, twins=True)
 CHORALES = Collection("chorales", ("bach",), 1, twins=False, side="chorales")
 COLLECTIONS = {c.name: c for c in (SCORES, CHORALES)}
 CACHE = SCORES.cache  # where the callers that name no collection read
+
+
+def hashed_side(prefix: str, work: str) -> str:
+    """``<prefix>-dev`` or ``<prefix>-heldout`` by the work's name alone: a work never changes side
+    as the collection grows, and nothing about its music chose it."""
+    return f"{prefix}-{'dev' if int(hashlib.sha1(work.encode()).hexdigest(), 16) % 2 == 0 else 'heldout'}"
 
 
 def soundfonts() -> list[str]:
@@ -455,7 +462,8 @@ def plan_renders(col: Collection, spans: list[dict], sides: dict[str, str], earl
         counters[(i["split"], i["mode"])] = counters.get((i["split"], i["mode"]), 0) + 1
         per_split[i["split"]] = per_split.get(i["split"], 0) + 1
     all_copies = [(s, c) for s in spans for c in range(col.copies)]
-    jobs.extend((s, earlier[(s["source"], s["part"], c)]) for s, c in all_copies if (s["source"], s["part"], c) in earlier)
+    jobs.extend((s, {**earlier[(s["source"], s["part"], c)], "split": sides[s["work"]]})
+                for s, c in all_copies if (s["source"], s["part"], c) in earlier)
     for s, copy in ((s, c) for s, c in all_copies if (s["source"], s["part"], c) not in earlier):
         side = sides[s["work"]]
         k = counters.get((side, s["mode"]), 0)
@@ -492,7 +500,7 @@ def build(col: Collection = SCORES, cached_only: bool = False) -> list[dict]:
     spans, rejects = select(col, cached_only)
     earlier = earlier_renders(col.cache)
     if col.side:
-        sides = {s["work"]: col.side for s in spans}
+        sides = {s["work"]: hashed_side(col.side, s["work"]) for s in spans}
     else:
         frozen = json.loads(SPLITS.read_text()) if SPLITS.exists() else {}
         sides = split(spans, {**frozen, **{i["work"]: i["split"] for i in earlier.values()}})

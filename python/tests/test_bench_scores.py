@@ -51,12 +51,17 @@ def _span(work: str, tonic: int, mode: str) -> dict:
             "tonic": tonic, "mode": mode, "analysis": "-", "seconds": 20.0}
 
 
-def test_the_chorales_are_one_held_out_side_rendered_once_without_twins():
+def test_the_chorales_split_by_work_and_render_once_without_twins():
     scores = load_scores()
+    works = [f"bach/bwv{n}" for n in range(1, 201)]
+    halves = [scores.hashed_side("chorales", w) for w in works]
+    assert set(halves) == {"chorales-dev", "chorales-heldout"} and 80 <= halves.count("chorales-dev") <= 120
+    assert halves == [scores.hashed_side("chorales", w) for w in reversed(works)][::-1]  # the work alone decides
     spans = [_span(f"bach/bwv{n}", n % 12, "major" if n % 3 else "minor") for n in range(1, 7)]
     fonts = ["/sf/A.sf2", "/sf/B.sf2"]
-    chorales = scores.plan_renders(scores.CHORALES, spans, {s["work"]: "chorales" for s in spans}, {}, fonts)
-    assert [info["split"] for _, info in chorales] == ["chorales"] * 6
+    sides = {s["work"]: "chorales-dev" for s in spans}
+    chorales = scores.plan_renders(scores.CHORALES, spans, sides, {}, fonts)
+    assert [info["split"] for _, info in chorales] == ["chorales-dev"] * 6
     assert all(len(info["renders"]) == 1 and info["renders"][0]["cents"] == 0.0 for _, info in chorales)
     assert all(Path(info["renders"][0]["path"]).parent.parent == scores.CACHE_ROOT / "chorales" for _, info in chorales)
     assert {info["soundfont"] for _, info in chorales} == {"A.sf2", "B.sf2"}  # heard through both
@@ -67,10 +72,12 @@ def test_the_chorales_are_one_held_out_side_rendered_once_without_twins():
     assert len(composers) == 2 * scores.COPIES
     assert all(len(info["renders"]) == 2 and info["renders"][1]["cents"] != 0 for _, info in composers)
     assert all(Path(info["renders"][0]["path"]).parent.parent == scores.CACHE for _, info in composers)
-    # A second run keeps what the first planned (no render made again, no peer run again).
+    # A second run keeps what the first planned (no render made again, no peer run again); only a
+    # new side is written into its entry.
     earlier = {(s["source"], s["part"], info["copy"]): info for s, info in chorales[:3]}
-    again = scores.plan_renders(scores.CHORALES, spans, {s["work"]: "chorales" for s in spans}, earlier, fonts)
-    assert [info for _, info in again[:3]] == [info for _, info in chorales[:3]]
+    again = scores.plan_renders(scores.CHORALES, spans, {**sides, "bach/bwv1": "chorales-heldout"}, earlier, fonts)
+    assert [info for _, info in again[1:3]] == [info for _, info in chorales[1:3]]
+    assert again[0][1] == {**chorales[0][1], "split": "chorales-heldout"}
 
 
 def test_index_paths_resolve_in_this_checkout(tmp_path):
