@@ -2,9 +2,11 @@
 through fluidsynth, in two collections:
 
 - ``scores``: the composers' folders (FOLDERS), split by work into dev and held-out;
-- ``chorales``: J. S. Bach's four-part chorales (music21's ``bach`` folder), a second held-out set,
-  all of it: no key method was ever chosen or tuned on it. One render per span, no detuned twins
-  (the scores' twins answer the tuning question); each chorale is its own work.
+- ``chorales``: J. S. Bach's four-part chorales (music21's ``bach`` folder), halves by a hash of
+  each chorale's name; no key method was chosen on them before they were measured. One render per
+  span, no detuned twins (the scores' twins answer the tuning question); each chorale is its own work;
+- ``chorales-disputed``: the chorale spans that pass readings 1 and 2 below but not 3, rendered
+  alike: a check of what the third reading (a key-profile method) selects.
 
 Run with the peers venv (music21 lives there, never in the app's):
     bench/.venv-peers/bin/python bench/corpus/scores.py [--collection chorales]
@@ -83,13 +85,18 @@ VERSION = 2  # bump when the span rule changes: cached truths of older rules are
 class Collection:
     """Which of music21's folders, rendered how: ``copies`` renders per span, a detuned twin of
     each or not, and its works split into dev and held-out halves by ``SPLITS`` (balanced) or,
-    where ``side`` names the collection's own halves, by a hash of each work (``hashed_side``)."""
+    where ``side`` names the collection's own halves, by a hash of each work (``hashed_side``;
+    with ``halves`` off, every work on ``side``). ``music21_agrees``: the spans whose third
+    reading, music21's key analysis, agrees (the truth rule), or, for a check of what that rule
+    selects, only those where it disagrees (their truth then rests on signature and cadence)."""
 
     name: str
     folders: tuple[str, ...]
     copies: int
     twins: bool
     side: str | None = None
+    halves: bool = True
+    music21_agrees: bool = True
 
     @property
     def cache(self) -> Path:
@@ -98,7 +105,11 @@ class Collection:
 
 SCORES = Collection("scores", FOLDERS, COPIES, twins=True)
 CHORALES = Collection("chorales", ("bach",), 1, twins=False, side="chorales")
-COLLECTIONS = {c.name: c for c in (SCORES, CHORALES)}
+# The chorale spans the truth rule left out only because music21's profile analysis disagreed:
+# whether that rule favours profile methods (bench/ANALYSIS.md, "Bach's chorales").
+DISPUTED = Collection("chorales-disputed", ("bach",), 1, twins=False, side="chorales-disputed", halves=False,
+                      music21_agrees=False)
+COLLECTIONS = {c.name: c for c in (SCORES, CHORALES, DISPUTED)}
 CACHE = SCORES.cache  # where the callers that name no collection read
 
 
@@ -195,7 +206,7 @@ def cadences(chords: list[tuple], major_tonic: int) -> list[tuple[int, float, fl
     return out
 
 
-def spans_of(path: Path) -> tuple[list[dict], dict[str, int]]:
+def spans_of(path: Path, music21_agrees: bool = True) -> tuple[list[dict], dict[str, int]]:
     """Candidate spans of one score that pass the three-way agreement, and the rejects by reason."""
     from music21 import chord, converter, key
 
@@ -280,8 +291,8 @@ def spans_of(path: Path) -> tuple[list[dict], dict[str, int]]:
         except Exception:  # noqa: BLE001 - music21 cannot analyse this excerpt
             reject("music21 analysis failed")
             continue
-        if (k.tonic.pitchClass, k.mode) != (tonic, span["mode"]):
-            reject(f"music21 analysis disagrees ({span['part']})")
+        if ((k.tonic.pitchClass, k.mode) == (tonic, span["mode"])) != music21_agrees:
+            reject(f"music21 analysis {'disagrees' if music21_agrees else 'agrees'} ({span['part']})")
             continue
         span.update(tonic=tonic, excerpt=excerpt, analysis=f"{k.tonic.name} {k.mode}",
                     seconds=seconds_at(excerpt, span["q_end"] - span["q0"]) + TAIL_SECONDS)
@@ -352,7 +363,7 @@ def select(col: Collection = SCORES, cached_only: bool = False) -> tuple[list[di
             rejects["not parsed (--cached-only)"] = rejects.get("not parsed (--cached-only)", 0) + 1
             continue
         else:
-            kept, rej = spans_of(path)
+            kept, rej = spans_of(path, col.music21_agrees)
             for s in kept:
                 s.pop("excerpt")
                 s.update(source=str(path), work=work_of(path))
@@ -500,7 +511,7 @@ def build(col: Collection = SCORES, cached_only: bool = False) -> list[dict]:
     spans, rejects = select(col, cached_only)
     earlier = earlier_renders(col.cache)
     if col.side:
-        sides = {s["work"]: hashed_side(col.side, s["work"]) for s in spans}
+        sides = {s["work"]: hashed_side(col.side, s["work"]) if col.halves else col.side for s in spans}
     else:
         frozen = json.loads(SPLITS.read_text()) if SPLITS.exists() else {}
         sides = split(spans, {**frozen, **{i["work"]: i["split"] for i in earlier.values()}})
