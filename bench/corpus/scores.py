@@ -1,5 +1,5 @@
 """Real compositions for the key benchmark: public-domain scores from music21's corpus, rendered
-through fluidsynth, in two collections:
+through fluidsynth, in three collections:
 
 - ``scores``: the composers' folders (FOLDERS), split by work into dev and held-out;
 - ``chorales``: J. S. Bach's four-part chorales (music21's ``bach`` folder), halves by a hash of
@@ -9,7 +9,7 @@ through fluidsynth, in two collections:
   alike: a check of what the third reading (a key-profile method) selects.
 
 Run with the peers venv (music21 lives there, never in the app's):
-    bench/.venv-peers/bin/python bench/corpus/scores.py [--collection chorales]
+    bench/.venv-peers/bin/python bench/corpus/scores.py [--collection chorales|chorales-disputed]
 
 The truth describes the rendered span, not the whole score. From each movement up to two spans
 are taken: the opening (from the first bar to the last authentic cadence in the home key that
