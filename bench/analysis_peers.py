@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 
 from analysis_accuracy import acc1, acc2, key_score, naive  # noqa: E402
 from corpus import render_all, songs  # noqa: E402
-from corpus.scores import CHORALES, DISPUTED, index_items  # noqa: E402
+from corpus.scores import COLLECTIONS, SCORES, index_items  # noqa: E402
 from sfa_sidecar import analyze  # noqa: E402
 from sfa_sidecar.analysis import keys, source  # noqa: E402
 
@@ -58,11 +58,10 @@ def score_corpus(rebuild: bool = False) -> list[dict]:
     """The real-composition renders (bench/corpus/scores.py builds them once, with the peers' venv):
     the composers' scores, then Bach's chorales where they have been rendered (a second held-out set),
     and the chorale spans left out only because music21's analysis disagreed (a check of that rule)."""
-    index = ROOT / "bench" / ".cache" / "scores" / "index.json"
-    if rebuild or not index.exists():
+    if rebuild or not (SCORES.cache / "index.json").exists():
         subprocess.run([str(PEERS_PYTHON), str(ROOT / "bench" / "corpus" / "scores.py")], check=True, stdin=subprocess.DEVNULL)
     items = index_items()
-    for col in (CHORALES, DISPUTED):
+    for col in (c for c in COLLECTIONS.values() if c is not SCORES):
         if (col.cache / "index.json").exists():
             items += index_items(col.cache)
         else:

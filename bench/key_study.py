@@ -29,7 +29,7 @@ jit_cache.configure()
 import numpy as np  # noqa: E402
 
 from analysis_accuracy import key_score  # noqa: E402
-from corpus.scores import CHORALES, index_items  # noqa: E402
+from corpus.scores import CHORALES, SCORES, Collection, index_items  # noqa: E402
 from sfa_sidecar import analyze  # noqa: E402
 from sfa_sidecar.analysis import keys, source  # noqa: E402
 
@@ -772,16 +772,20 @@ for _group in GROUPS.values():
     VARIANTS.update(_group)
 
 
+def rendered(col: Collection, split: str) -> list[tuple[str, tuple[int, str]]] | None:
+    """(in-tune render, truth) of ``col``'s ``split``; None where the collection is not rendered."""
+    if not (col.cache / "index.json").exists():
+        return None
+    return [(i["renders"][0]["path"], (i["tonic"], i["mode"])) for i in index_items(col.cache)
+            if i["split"] == split and Path(i["renders"][0]["path"]).exists()]
+
+
 def dev_items(generated: bool) -> dict[str, list[tuple[str, tuple[int, str]]]]:
-    corpora: dict[str, list[tuple[str, tuple[int, str]]]] = {}
-    index_path = ROOT / "bench" / ".cache" / "scores" / "index.json"
-    items = index_items() if index_path.exists() else []
-    corpora["real dev"] = [(i["renders"][0]["path"], (i["tonic"], i["mode"])) for i in items
-                           if i["split"] == "dev" and Path(i["renders"][0]["path"]).exists()]
+    corpora: dict[str, list[tuple[str, tuple[int, str]]]] = {"real dev": rendered(SCORES, "dev") or []}
     # Bach's chorales, their dev half (never their held-out one): rendered by scores.py --collection chorales.
-    if (CHORALES.cache / "index.json").exists():
-        corpora["chorales dev"] = [(i["renders"][0]["path"], (i["tonic"], i["mode"])) for i in index_items(CHORALES.cache)
-                                   if i["split"] == "chorales-dev" and Path(i["renders"][0]["path"]).exists()]
+    chorales = rendered(CHORALES, "chorales-dev")
+    if chorales is not None:
+        corpora["chorales dev"] = chorales
     if generated:
         import corpus as gen
 
