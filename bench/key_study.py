@@ -766,6 +766,39 @@ GROUPS["close"]["the profile and chord functions, no cadences"] = lambda f: soun
 GROUPS["close"]["the profile and cadences, no chord functions"] = lambda f: sounding(f) + cadences(f)
 for _t in (0.1, 0.2):
     GROUPS["close"][f"profile alone when its margin > {_t}"] = lambda f, t=_t: gated(f, t)
+# Eleventh sitting: the chorales' relative errors come from the chord functions. In a major
+# chorale the secondary dominants V/vi and V/ii (E and A major in C) count as OUTSIDE (-1) for the
+# key and V (+1) for the relative minor, and the minor table's natural-minor III, VI, VII credit the
+# relative minor with most of the major key's own chords.
+def table_func(f: dict, major: dict, minor: dict, tag: str) -> np.ndarray:
+    """1.5.0's run functions with other function tables."""
+    return _cached(f, f"tablef-{tag}", lambda: z(keys.function_matrix(major, minor) @ keys.run_histogram(path(f))))
+
+
+def _tables(major_changes: dict, minor_changes: dict) -> tuple[dict, dict]:
+    return {**keys.MAJOR_FUNCTIONS, **major_changes}, {**keys.MINOR_FUNCTIONS, **minor_changes}
+
+
+SECONDARY = {
+    "tables unchanged (a check)": ({}, {}),
+    "V/vi neutral": ({(4, 0): keys.NEUTRAL_W}, {}),
+    "V/vi and V/ii neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {}),
+    "V/vi and V/ii other": ({(4, 0): keys.OTHER_W, (9, 0): keys.OTHER_W}, {}),
+    "minor III neutral": ({}, {(3, 0): keys.NEUTRAL_W}),
+    "minor VII other": ({}, {(10, 0): keys.OTHER_W}),
+    "V/vi, V/ii neutral; minor III neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {(3, 0): keys.NEUTRAL_W}),
+    "V/vi, V/ii neutral; minor VII other": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {(10, 0): keys.OTHER_W}),
+    "V/vi neutral; major vi other -> primary": ({(4, 0): keys.NEUTRAL_W, (9, 1): keys.PRIMARY_W}, {}),
+    "V/vi, V/ii, V/iii neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W, (11, 0): keys.NEUTRAL_W}, {}),
+    "V/vi, V/ii neutral; minor V/iv neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {(0, 0): keys.NEUTRAL_W}),
+    "V/vi, V/ii neutral; minor V/V neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {(2, 0): keys.NEUTRAL_W}),
+    "every secondary dominant neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W, (11, 0): keys.NEUTRAL_W},
+                                         {(0, 0): keys.NEUTRAL_W, (2, 0): keys.NEUTRAL_W}),
+}
+GROUPS["secondary"] = {
+    f"1.5.0, {_name}": (lambda f, t=_tables(*_changes), tag=_name: sounding(f) + table_func(f, *t, tag) + cadences(f))
+    for _name, _changes in SECONDARY.items()}
+
 for _group in GROUPS.values():
     _group["1.4.0 (base)"] = base14
     _group["keys.py as it stands"] = VARIANTS["keys.py as it stands"]

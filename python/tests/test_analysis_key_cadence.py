@@ -72,9 +72,13 @@ def _key(tonic: str, degrees: list[tuple[int, int]], seconds: float = 16.0) -> k
     return keys.key_from_signal(resample_poly(progression(tonic, degrees, seconds), 1, 4).astype(np.float32))
 
 
-def test_v_of_v_is_neutral_in_major_keys():
+def test_secondary_dominants_are_neutral_in_major_keys():
     for tonic in range(12):
         assert keys.FUNCTIONS[tonic, (tonic + 2) % 12] == 0.0  # the major II: V of V
+        assert keys.FUNCTIONS[tonic, (tonic + 4) % 12] == 0.0  # the major III: V of vi (1.6.0)
+        assert keys.FUNCTIONS[tonic, (tonic + 9) % 12] == 0.0  # the major VI: V of ii (1.6.0)
+        assert keys.FUNCTIONS[tonic, (tonic + 11) % 12] == keys.OUTSIDE_W  # V of iii: rare, stays against
+        assert keys.FUNCTIONS[12 + (tonic + 9) % 12, (tonic + 4) % 12] == keys.PRIMARY_W  # it is the relative minor's V
         assert keys.FUNCTIONS[tonic, 12 + (tonic + 2) % 12] == keys.OTHER_W  # ii stays diatonic
         assert keys.FUNCTIONS[tonic, (tonic + 10) % 12] == keys.OUTSIDE_W  # bVII still counts against
 
@@ -90,6 +94,26 @@ def test_i_ii_v_loop_is_doubtful(tonic):
 @pytest.mark.parametrize("tonic", ["D", "G"])
 def test_mixolydian_vamp_gets_low_confidence(tonic):
     assert _key(tonic, [(0, 4), (10, 4)]).confidence < 0.2  # I-bVII: no major or minor key fits
+
+
+@pytest.mark.parametrize("tonic", ["C", "G", "Eb"])
+def test_tonicized_vi_is_no_confident_vote_for_the_relative_minor(tonic):
+    # I-V/vi-vi-IV-V-I: a major phrase that visits its vi through vi's own V (a chorale's middle
+    # cadence). 1.5.0 counted the V/vi against the major key and for the relative minor and read
+    # the relative minor at 0.29-0.33; now the major key, or a near-tie.
+    result = _key(tonic, [(0, 4), (4, 4), (9, 3), (5, 4), (7, 4), (0, 4)], seconds=28.0)
+    assert keys.key_name(result.tonic_pc, result.mode) == f"{tonic} major" or result.confidence < 0.1
+
+
+@pytest.mark.parametrize("tonic", ["C", "A"])
+@pytest.mark.parametrize("degrees", [[(0, 3), (10, 4), (8, 4), (7, 4)],  # i-VII-VI-V
+                                     [(0, 3), (5, 3), (7, 4), (0, 3), (8, 4), (5, 3), (7, 4), (0, 3)]])  # i-iv-V-i-VI-iv-V-i
+def test_minor_with_its_major_v_still_reads_minor(tonic, degrees):
+    # The relative major's V/vi is the minor key's own V: neutral for the major key, it still
+    # counts for the minor one.
+    result = _key(tonic, degrees, seconds=28.0)
+    assert keys.key_name(result.tonic_pc, result.mode) == f"{tonic} minor"
+    assert result.confidence > 0.7
 
 
 @pytest.mark.parametrize("tonic", ["D", "A"])

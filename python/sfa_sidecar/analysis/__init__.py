@@ -11,4 +11,4 @@ librosa is imported lazily inside the functions that need it, so importing this 
 - ``source``: bounded, streaming decode through the bundled ffmpeg; waveform peaks
 """
 
-ANALYZER_VERSION = "1.5.0"
+ANALYZER_VERSION = "1.6.0"

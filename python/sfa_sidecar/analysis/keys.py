@@ -322,9 +322,13 @@ CHORD_CHANGE = 0.5  # Viterbi penalty for a chord change, in per-frame score uni
 TONIC_W, PRIMARY_W, OTHER_W, OUTSIDE_W = 2.0, 1.0, 0.5, -1.0
 # Major: the major II (V of V, or the Lydian II of pop) is neither for nor against the key: as
 # OUTSIDE it made every V/V vote for the dominant's key (an E major Haydn close read as B major).
+# The same holds for the secondary dominants of vi and ii (E and A major in C, 1.6.0): as OUTSIDE
+# each tonicized vi counted twice for the relative minor, whose V it is, and major chorales read
+# as their relative minor (bench/ANALYSIS.md, "Key 1.6.0"). V/iii (B major in C) stays OUTSIDE.
 NEUTRAL_W = 0.0
 MAJOR_FUNCTIONS = {(0, 0): TONIC_W, (5, 0): PRIMARY_W, (7, 0): PRIMARY_W,
-                   (2, 1): OTHER_W, (4, 1): OTHER_W, (9, 1): OTHER_W, (2, 0): NEUTRAL_W}
+                   (2, 1): OTHER_W, (4, 1): OTHER_W, (9, 1): OTHER_W,
+                   (2, 0): NEUTRAL_W, (4, 0): NEUTRAL_W, (9, 0): NEUTRAL_W}
 # Minor: i, iv, V (harmonic minor) and VI, VII (natural minor, ubiquitous in pop/EDM) primary;
 # v, III and IV (melodic minor) other.
 MINOR_FUNCTIONS = {(0, 1): TONIC_W, (5, 1): PRIMARY_W, (7, 0): PRIMARY_W, (8, 0): PRIMARY_W,
@@ -384,17 +388,17 @@ def viterbi_chords(obs: np.ndarray, change: float = CHORD_CHANGE, check: Check =
     return path
 
 
-def _function_matrix() -> np.ndarray:
-    """(24 keys, 24 chords) diatonic function weights."""
+def function_matrix(major: dict = MAJOR_FUNCTIONS, minor: dict = MINOR_FUNCTIONS) -> np.ndarray:
+    """(24 keys, 24 chords) diatonic function weights from the two modes' tables."""
     w = np.full((24, 24), OUTSIDE_W)
-    for mode_index, table in enumerate((MAJOR_FUNCTIONS, MINOR_FUNCTIONS)):
+    for mode_index, table in enumerate((major, minor)):
         for tonic in range(12):
             for (offset, quality), weight in table.items():
                 w[mode_index * 12 + tonic, quality * 12 + (tonic + offset) % 12] = weight
     return w
 
 
-FUNCTIONS = _function_matrix()
+FUNCTIONS = function_matrix()
 
 
 def chord_histogram(semis: np.ndarray) -> np.ndarray:
