@@ -27,6 +27,7 @@ import os
 import shutil
 import struct
 import subprocess
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -298,25 +299,37 @@ def render(song: Song) -> dict[str, Path]:
 
     folder = CACHE / f"{song.name}-{_digest(song)}"
     paths = {k: folder / f"{k}.wav" for k in ("mix", "drums", "harmonic")}
-    if all(p.exists() for p in paths.values()):
+    if (folder / "truth.json").exists():
         return paths
-    folder.mkdir(parents=True, exist_ok=True)
+    # Rendered into a folder of this thread's own, then renamed into place whole: two benchmark
+    # workers started together may render the same song, and neither may read or replace a file
+    # the other is writing. The first rename wins; a later one drops its copy.
+    work = folder.with_name(f"{folder.name}.{os.getpid()}-{threading.get_ident()}.part")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    part = {k: work / p.name for k, p in paths.items()}
     harm_mid, drum_mid = song_midi(song)
-    _render(harm_mid, paths["harmonic"])
-    _render(drum_mid, paths["drums"])
-    h, sr = sf.read(paths["harmonic"], dtype="float32", always_2d=True)
-    d, _ = sf.read(paths["drums"], dtype="float32", always_2d=True)
+    _render(harm_mid, part["harmonic"])
+    _render(drum_mid, part["drums"])
+    h, sr = sf.read(part["harmonic"], dtype="float32", always_2d=True)
+    d, _ = sf.read(part["drums"], dtype="float32", always_2d=True)
     n = max(len(h), len(d))
     mix = np.zeros((n, 2), np.float32)
     mix[: len(h)] += h
     mix[: len(d)] += d
     peak = float(np.abs(mix).max()) or 1.0
     if peak > 0.99:  # keep the sum from clipping; scale the stems alike
-        for p, x in ((paths["harmonic"], h), (paths["drums"], d)):
+        for p, x in ((part["harmonic"], h), (part["drums"], d)):
             sf.write(p, x / peak * 0.99, sr, subtype="PCM_16")
         mix = mix / peak * 0.99
-    sf.write(paths["mix"], mix, sr, subtype="PCM_16")
-    (folder / "truth.json").write_text(json.dumps(asdict(song)))
+    sf.write(part["mix"], mix, sr, subtype="PCM_16")
+    (work / "truth.json").write_text(json.dumps(asdict(song)))
+    if folder.exists() and not (folder / "truth.json").exists():
+        shutil.rmtree(folder, ignore_errors=True)  # left half-written by an older build
+    try:
+        work.rename(folder)
+    except OSError:  # another worker's copy is in place: the same song, rendered alike
+        shutil.rmtree(work, ignore_errors=True)
     return paths
 
 
