@@ -323,8 +323,8 @@ def main() -> int:
     # ... and, the steadiest figure, the median of our cold runs against the median of the CLI's.
     single_medians_ratio = statistics.median(colds) / statistics.median(cli_walls)
     single_warm_ratio = walls[0] / cli_walls[0]
-    # A track separated in the app: its sidecar was started and warmed when the app opened
-    # (src/main/workers/separation-warmup.ts), so its wall is a warm job's; the medians again.
+    # A track the app separates once its sidecar holds the model (loaded while a link downloads,
+    # src/main/workers/separation-warmup.ts, or by the track before it): a warm job; medians again.
     single_warm_medians_ratio = statistics.median(walls) / statistics.median(cli_walls)
     rtf = sum(computes) / (len(computes) * SECONDS)
     cli_cpus = CLI_CPU[:len(clips)]
