@@ -782,21 +782,21 @@ def _tables(major_changes: dict, minor_changes: dict) -> tuple[dict, dict]:
     return {**MAJOR_150, **major_changes}, {**keys.MINOR_FUNCTIONS, **minor_changes}
 
 
+V_VI_II = {(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}  # the major key's V/vi and V/ii neutral (1.6.0)
 SECONDARY = {
     "tables unchanged (keys.py 1.5.0)": ({}, {}),
     "V/vi neutral": ({(4, 0): keys.NEUTRAL_W}, {}),
-    "V/vi and V/ii neutral (1.6.0)": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {}),
+    "V/vi and V/ii neutral (1.6.0)": (V_VI_II, {}),
     "V/vi and V/ii other": ({(4, 0): keys.OTHER_W, (9, 0): keys.OTHER_W}, {}),
     "minor III neutral": ({}, {(3, 0): keys.NEUTRAL_W}),
     "minor VII other": ({}, {(10, 0): keys.OTHER_W}),
-    "V/vi, V/ii neutral; minor III neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {(3, 0): keys.NEUTRAL_W}),
-    "V/vi, V/ii neutral; minor VII other": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {(10, 0): keys.OTHER_W}),
+    "V/vi, V/ii neutral; minor III neutral": (V_VI_II, {(3, 0): keys.NEUTRAL_W}),
+    "V/vi, V/ii neutral; minor VII other": (V_VI_II, {(10, 0): keys.OTHER_W}),
     "V/vi neutral; major vi other -> primary": ({(4, 0): keys.NEUTRAL_W, (9, 1): keys.PRIMARY_W}, {}),
-    "V/vi, V/ii, V/iii neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W, (11, 0): keys.NEUTRAL_W}, {}),
-    "V/vi, V/ii neutral; minor V/iv neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {(0, 0): keys.NEUTRAL_W}),
-    "V/vi, V/ii neutral; minor V/V neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W}, {(2, 0): keys.NEUTRAL_W}),
-    "every secondary dominant neutral": ({(4, 0): keys.NEUTRAL_W, (9, 0): keys.NEUTRAL_W, (11, 0): keys.NEUTRAL_W},
-                                         {(0, 0): keys.NEUTRAL_W, (2, 0): keys.NEUTRAL_W}),
+    "V/vi, V/ii, V/iii neutral": ({**V_VI_II, (11, 0): keys.NEUTRAL_W}, {}),
+    "V/vi, V/ii neutral; minor V/iv neutral": (V_VI_II, {(0, 0): keys.NEUTRAL_W}),
+    "V/vi, V/ii neutral; minor V/V neutral": (V_VI_II, {(2, 0): keys.NEUTRAL_W}),
+    "every secondary dominant neutral": ({**V_VI_II, (11, 0): keys.NEUTRAL_W}, {(0, 0): keys.NEUTRAL_W, (2, 0): keys.NEUTRAL_W}),
 }
 GROUPS["secondary"] = {
     f"1.5.0, {_name}": (lambda f, t=_tables(*_changes), tag=_name: sounding(f) + table_func(f, *t, tag) + cadences(f))

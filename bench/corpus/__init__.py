@@ -282,15 +282,15 @@ def _digest(song: Song) -> str:
 
 
 def _render(mid: bytes, out: Path) -> None:
-    tmp_mid = out.with_suffix(".mid")
-    tmp_mid.write_bytes(mid)
-    tmp_wav = out.with_suffix(".part.wav")
+    """fluidsynth's rendering of ``mid`` to ``out``, in a folder of the caller's own (``render``
+    renames the whole folder into place, so no file here needs a temporary name)."""
+    midi = out.with_suffix(".mid")
+    midi.write_bytes(mid)
     subprocess.run(
-        ["fluidsynth", "-ni", "-q", "-F", str(tmp_wav), "-r", str(RENDER_SR), "-g", "0.5", SOUNDFONT, str(tmp_mid)],
+        ["fluidsynth", "-ni", "-q", "-F", str(out), "-r", str(RENDER_SR), "-g", "0.5", SOUNDFONT, str(midi)],
         check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    tmp_wav.replace(out)
-    tmp_mid.unlink()
+    midi.unlink()
 
 
 def render(song: Song) -> dict[str, Path]:
