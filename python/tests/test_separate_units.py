@@ -116,6 +116,48 @@ def test_lru_evicts_least_recently_used_and_empties_gpu_cache(monkeypatch):
     assert loads == ["a", "b", "c", "b"] and [k[0] for k in cache.keys()] == ["c", "b"]
 
 
+def test_loading_skips_the_random_init_and_gives_the_checkpoint_exactly(repo):
+    import torch
+    from demucs.htdemucs import HTDemucs
+    from sfa_sidecar.separation.tiny_model import TINY_KWARGS
+
+    torch.manual_seed(1)
+    rng = torch.get_rng_state()
+    with models.random_init_skipped():
+        HTDemucs(**TINY_KWARGS)
+    assert torch.equal(torch.get_rng_state(), rng)  # no random number was drawn to fill a weight
+    HTDemucs(**TINY_KWARGS)
+    assert not torch.equal(torch.get_rng_state(), rng)  # and outside, layers fill as usual
+
+    bag = models.load_demucs("tiny", repo)
+    package = torch.load(next(Path(repo).glob("*.th")), "cpu", weights_only=False)
+    state = bag.models[0].state_dict()
+    assert state.keys() == package["state"].keys()
+    assert all(torch.equal(state[k], v) for k, v in package["state"].items())
+
+
+def test_only_the_loading_thread_skips_the_fills_and_only_while_it_loads(tmp_path):
+    import threading
+
+    import torch
+
+    def draws(build) -> bool:
+        rng = torch.get_rng_state()
+        build()
+        return not torch.equal(torch.get_rng_state(), rng)
+
+    with pytest.raises(models.ModelUnavailableError):
+        models.load_demucs("absent", str(tmp_path))
+    assert draws(lambda: torch.nn.Linear(8, 8))  # after a failed load
+    seen = []
+    with models.random_init_skipped():
+        other = threading.Thread(target=lambda: seen.append(draws(lambda: torch.nn.Linear(8, 8))))
+        other.start()
+        other.join()
+        assert not draws(lambda: torch.nn.MultiheadAttention(8, 2))
+    assert seen == [True]  # another thread, meanwhile
+
+
 # ------------------------------------------------------------------------------------ DSP
 
 def _mix(seconds=4.0, stereo=True, seed=0):
