@@ -146,9 +146,11 @@ def test_only_the_loading_thread_skips_the_fills_and_only_while_it_loads(tmp_pat
         build()
         return not torch.equal(torch.get_rng_state(), rng)
 
-    with pytest.raises(models.ModelUnavailableError):
-        models.load_demucs("absent", str(tmp_path))
-    assert draws(lambda: torch.nn.Linear(8, 8))  # after a failed load
+    (tmp_path / "bad.yaml").write_text("models: ['bad']\n")
+    (tmp_path / "bad.th").write_bytes(b"not a checkpoint" * 8)
+    with pytest.raises(models.ModelUnavailableError, match="could not be read"):
+        models.load_demucs("bad", str(tmp_path))
+    assert draws(lambda: torch.nn.Linear(8, 8))  # after a load that failed while building
     seen = []
     with models.random_init_skipped():
         other = threading.Thread(target=lambda: seen.append(draws(lambda: torch.nn.Linear(8, 8))))
@@ -156,6 +158,19 @@ def test_only_the_loading_thread_skips_the_fills_and_only_while_it_loads(tmp_pat
         other.join()
         assert not draws(lambda: torch.nn.MultiheadAttention(8, 2))
     assert seen == [True]  # another thread, meanwhile
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "truncated"])
+def test_a_damaged_model_file_is_a_clear_error_that_names_the_repo(tmp_path, damage):
+    from sfa_sidecar.separation.tiny_model import build
+
+    th = build(tmp_path, "tiny")
+    data = th.read_bytes()
+    th.write_bytes({"garbage": b"not a checkpoint" * 8, "empty": b"", "truncated": data[: len(data) // 2]}[damage])
+    with pytest.raises(models.ModelUnavailableError) as error:
+        models.load_demucs("tiny", str(tmp_path))
+    assert f"in the model repo {tmp_path} could not be read" in str(error.value)
+    assert "download" not in str(error.value)  # a local repo's files: no download would help
 
 
 # ------------------------------------------------------------------------------------ DSP

@@ -8,6 +8,7 @@ import gc
 import importlib.util
 import json
 import os
+import pickle
 import sys
 import threading
 from collections import OrderedDict
@@ -212,9 +213,21 @@ def load_demucs(name: str, repo: str | None) -> Any:
         raise ModelUnavailableError(f"could not load model {name!r}: {exc}", detail={"model": name}) from None
     except ImportError as exc:
         raise ModelUnavailableError(f"model {name!r} needs a missing package: {exc}") from None
-    except (OSError, ConnectionError, RuntimeError, ValueError) as exc:
+    except (pickle.UnpicklingError, EOFError, OSError, ConnectionError, RuntimeError, ValueError) as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+        if repo is not None:
+            raise ModelUnavailableError(
+                f"model {name!r} in the model repo {repo} could not be read ({reason}); replace its files "
+                "or pick another model repo", detail={"model": name, "repo": str(repo)}) from None
+        if isinstance(exc, (pickle.UnpicklingError, EOFError)) or _in_torch_hub(name):
+            # The files are here but damaged (a download cut short, a disk error): no download can help
+            # until they are gone.
+            raise ModelUnavailableError(
+                f"model {name!r}'s downloaded files could not be read ({reason}); delete its files from "
+                f"{_torch_hub_checkpoints()} (or the Hugging Face cache) to download it again",
+                detail={"model": name}) from None
         raise ModelUnavailableError(
-            f"model {name!r} is not installed and could not be downloaded ({type(exc).__name__}: {exc}); "
+            f"model {name!r} is not installed and could not be downloaded ({reason}); "
             "connect to the internet once or pick a model repo folder",
             detail={"model": name},
         ) from None
