@@ -4,7 +4,6 @@ both finish, and the song's folder holds one whole render (no half-written or te
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,9 @@ import pytest
 import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench"))
+
+import corpus  # noqa: E402
 RENDER = """
 import sys
 from pathlib import Path
@@ -25,7 +27,7 @@ print(corpus.render(song)["mix"])
 
 
 def test_two_workers_render_the_same_song_at_once(tmp_path):
-    if shutil.which("fluidsynth") is None or not Path("/usr/share/sounds/sf2/FluidR3_GM.sf2").exists():
+    if not corpus.have_fluidsynth():
         pytest.skip("fluidsynth and FluidR3_GM are needed (apt-get install fluidsynth fluid-soundfont-gm)")
     cmd = [sys.executable, "-c", RENDER, str(ROOT / "bench"), str(tmp_path)]
     workers = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
